@@ -1,0 +1,177 @@
+//! perfcert's native results format: `{ "service", "version", "commit", "date", "metrics": {..} }`.
+//!
+//! Only `metrics` is required. Metric values are numbers, finite and >= 0; duplicate keys and
+//! unknown top-level fields are errors (a `$schema` field is allowed for editors).
+//! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+
+use crate::error::LoadError;
+use crate::model::{RunResults, value_problem};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(rename = "$schema")]
+    _schema: Option<String>,
+    service: Option<String>,
+    version: Option<String>,
+    commit: Option<String>,
+    date: Option<String>,
+    metrics: Metrics,
+}
+
+/// A metrics object: names to numbers, duplicates refused, values checked as they are read so
+/// that errors carry the line and column of the offending value.
+struct Metrics(IndexMap<String, f64>);
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MetricsVisitor;
+        impl<'de> Visitor<'de> for MetricsVisitor {
+            type Value = Metrics;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of metric names to numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metrics, A::Error> {
+                let mut out = IndexMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if name.trim().is_empty() {
+                        return Err(de::Error::custom("metric names must not be empty"));
+                    }
+                    let value: Number = map.next_value()?;
+                    if let Some(problem) = value_problem(&name, value.0) {
+                        return Err(de::Error::custom(format!("metric `{name}`: {problem}")));
+                    }
+                    if out.insert(name.clone(), value.0).is_some() {
+                        return Err(de::Error::custom(format!("duplicate metric `{name}`")));
+                    }
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom(
+                        "`metrics` is empty; expected at least one metric",
+                    ));
+                }
+                Ok(Metrics(out))
+            }
+        }
+        deserializer.deserialize_map(MetricsVisitor)
+    }
+}
+
+/// A JSON number, with an error that says so when it is anything else.
+struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NumberVisitor;
+        impl Visitor<'_> for NumberVisitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        deserializer.deserialize_any(NumberVisitor)
+    }
+}
+
+/// Parses native results. `file` names the source in error messages.
+pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
+    if text.trim().is_empty() {
+        return Err(LoadError::new(
+            file,
+            "file is empty; expected a JSON object with a `metrics` key",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let to_error = |e: serde_json::Error, key: String| {
+        LoadError::new(file, strip_position(&e.to_string()))
+            .at(e.line() as u64, e.column() as u64)
+            .key(key)
+    };
+    let raw: Raw = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let key = e.path().to_string();
+        to_error(e.into_inner(), key)
+    })?;
+    de.end().map_err(|e| to_error(e, String::new()))?;
+    Ok(RunResults {
+        service: raw.service,
+        version: raw.version,
+        commit: raw.commit,
+        date: raw.date,
+        metrics: raw.metrics.0,
+    })
+}
+
+/// serde_json appends " at line L column C" to its messages; the position is reported separately.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_perf004_example() {
+        let r = parse(
+            "current.json",
+            r#"{ "service": "ingest-api", "version": "v1.4.2", "commit": "abc1234",
+                 "date": "2025-11-06T18:00:00Z",
+                 "metrics": { "latency_p95_write": 432.0, "error_rate": 0.22, "throughput": 10600 } }"#,
+        )
+        .unwrap();
+        assert_eq!(r.service.as_deref(), Some("ingest-api"));
+        assert_eq!(
+            r.metrics.get_index(0),
+            Some((&"latency_p95_write".to_string(), &432.0))
+        );
+        assert_eq!(r.metrics["throughput"], 10600.0);
+    }
+
+    fn err(text: &str) -> String {
+        parse("f.json", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_file_line_key_and_expectation() {
+        assert_eq!(
+            err("{\"metrics\": {\n \"error_rate\": \"high\"}}"),
+            "f.json:2:21: metrics.error_rate: invalid type: string \"high\", expected a number"
+        );
+        assert_eq!(
+            err("{\"metrics\": {\"a\": 1, \"a\": 2}}"),
+            "f.json:1:28: metrics: duplicate metric `a`"
+        );
+        assert_eq!(
+            err("{\"metrics\": {\"a\": -1}}"),
+            "f.json:1:21: metrics: metric `a`: expected a value >= 0, found -1"
+        );
+        assert!(err("{\"metrics\": {\"a\": 1e999}}").contains("number out of range"));
+        assert!(err("{\"metric\": {}}").contains("unknown field `metric`"));
+        assert!(err("{\"service\": \"x\"}").contains("missing field `metrics`"));
+        assert!(err("{\"metrics\": {}}").contains("`metrics` is empty"));
+        assert!(err("{\"metrics\": {\"error_rate\": 150}}").contains("0-100"));
+        assert!(err("{\"metrics\": {\"a\": 1}} trailing").contains("trailing characters"));
+        assert_eq!(
+            err("  \n"),
+            "f.json: file is empty; expected a JSON object with a `metrics` key"
+        );
+    }
+}

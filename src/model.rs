@@ -1,0 +1,71 @@
+//! The in-memory model of one load-test run: identification plus named metric values.
+//!
+//! Every reader (`input::*`) produces a [`RunResults`]; the comparison only ever sees this.
+//! It owns metric naming conventions (default units) and value sanity rules, not parsing.
+
+use indexmap::IndexMap;
+
+/// One run's results: who was tested and what was measured.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunResults {
+    pub service: Option<String>,
+    pub version: Option<String>,
+    pub commit: Option<String>,
+    /// When the run happened, as written in the file (RFC 3339 is recommended, not enforced).
+    pub date: Option<String>,
+    /// Metric name to value, in the order the file lists them. Values are finite and >= 0.
+    pub metrics: IndexMap<String, f64>,
+}
+
+impl RunResults {
+    /// A short human label such as `ingest-api v1.4.2 (abc1234)`, if the file identifies the run.
+    pub fn label(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            self.service.clone(),
+            self.version.clone(),
+            self.commit.as_ref().map(|c| format!("({c})")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// The unit a metric is reported in when the policy does not say, from perfcert's naming
+/// conventions: `latency_*` in ms, `error_rate` and `*_utilization` in percent, `throughput` in
+/// requests per minute, `cost*` in USD.
+pub fn default_unit(metric: &str) -> Option<&'static str> {
+    let base = metric.split('{').next().unwrap_or(metric);
+    if base.starts_with("latency") {
+        Some("ms")
+    } else if base == "error_rate" || base.ends_with("_utilization") {
+        Some("%")
+    } else if base == "throughput" {
+        Some("req/min")
+    } else if base.starts_with("cost") {
+        Some("USD")
+    } else {
+        None
+    }
+}
+
+/// Why a metric value cannot be used, or `None` if it is fine.
+///
+/// All perfcert metrics are non-negative quantities (durations, rates, counts, money), and a
+/// percentage of requests cannot exceed 100.
+pub fn value_problem(metric: &str, value: f64) -> Option<String> {
+    if !value.is_finite() {
+        return Some(format!("expected a finite number, found {value}"));
+    }
+    if value < 0.0 {
+        return Some(format!("expected a value >= 0, found {value}"));
+    }
+    let base = metric.split('{').next().unwrap_or(metric);
+    if base == "error_rate" && value > 100.0 {
+        return Some(format!(
+            "error_rate is a percentage of requests (0-100), found {value}"
+        ));
+    }
+    None
+}

@@ -1,0 +1,508 @@
+//! `perf_thresholds.yml`: per-metric tolerances and SLO limits, and waivers.
+//!
+//! Parsing happens in two stages: YAML into raw, span-carrying structs (`Raw*`), then validation
+//! into a typed [`Policy`] that the comparison uses. Every error names the file, the line and
+//! column, and the key path. This module does not read files or the clock.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::error::LoadError;
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Gated metrics, in the order the file lists them.
+    pub metrics: Vec<MetricPolicy>,
+    pub waivers: Vec<Waiver>,
+}
+
+/// The limits for one metric. At least one of the four limits is set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPolicy {
+    pub name: String,
+    /// Largest allowed rise over the baseline (higher is worse).
+    pub max_increase: Option<Tolerance>,
+    /// Largest allowed fall below the baseline (lower is worse).
+    pub max_decrease: Option<Tolerance>,
+    /// Absolute SLO ceiling, inclusive: the current value must be <= `max`.
+    pub max: Option<f64>,
+    /// Absolute SLO floor, inclusive: the current value must be >= `min`.
+    pub min: Option<f64>,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+}
+
+/// How far a metric may move from its baseline. Always a non-negative magnitude: the direction
+/// comes from the key (`max_increase` or `max_decrease`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// A fraction of the baseline: `10%` is `Relative(0.10)`.
+    Relative(f64),
+    /// A difference in the metric's own unit: error rate `0.2` is 0.2 percentage points.
+    Absolute(f64),
+}
+
+/// A recorded decision to accept a failing metric until a date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiver {
+    pub metric: String,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    /// Last day (inclusive, UTC) on which the waiver applies.
+    pub expires: Date,
+}
+
+impl Waiver {
+    /// A waiver is active up to and including its expiry date.
+    pub fn is_active(&self, today: Date) -> bool {
+        today <= self.expires
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    metrics: Spanned<IndexMap<String, Spanned<RawMetric>>>,
+    #[serde(default)]
+    waivers: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetric {
+    max_increase: Option<Spanned<Limit>>,
+    max_decrease: Option<Spanned<Limit>>,
+    max: Option<Spanned<Limit>>,
+    min: Option<Spanned<Limit>>,
+    unit: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    metric: Spanned<String>,
+    reason: Spanned<String>,
+    approved_by: Option<String>,
+    expires: Spanned<String>,
+}
+
+/// A limit as written: a number, or a string that should be a percentage.
+#[derive(Debug, Clone)]
+enum Limit {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LimitVisitor;
+        impl Visitor<'_> for LimitVisitor {
+            type Value = Limit;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a percentage such as 10%")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Limit, E> {
+                Ok(Limit::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Limit, E> {
+                Ok(Limit::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Limit, E> {
+                Ok(Limit::Number(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Limit, E> {
+                Ok(Limit::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(LimitVisitor)
+    }
+}
+
+/// Parses and validates a policy. `file` names the source in error messages.
+pub fn parse(file: &str, text: &str) -> Result<Policy, LoadError> {
+    if text.trim().is_empty() {
+        return Err(LoadError::new(
+            file,
+            "file is empty; expected a YAML mapping with a `metrics` key",
+        ));
+    }
+    let mut key = String::new();
+    let raw: RawPolicy = serde_saphyr::with_deserializer_from_str(text, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            key = key_path(e.path());
+            e.into_inner()
+        })
+    })
+    .map_err(|e| {
+        let mut err = LoadError::new(file, yaml_message(&e));
+        if let Some(loc) = e.location() {
+            err = err.at(loc.line(), loc.column());
+        }
+        err.key(key)
+    })?;
+    Validator { file }.policy(raw)
+}
+
+/// A dotted key path without the `value` segments that [`Spanned`] wrappers add. Every
+/// non-leaf node in the raw policy except the `waivers` list is `Spanned`, so a `value` segment
+/// right after a kept segment is a wrapper's, and the one after that is a real key.
+fn key_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    let mut previous_kept = false;
+    for segment in path.iter() {
+        match segment {
+            Segment::Map { key } if key == "value" && previous_kept => previous_kept = false,
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+                previous_kept = true;
+            }
+            Segment::Seq { index } => {
+                out.push_str(&format!("[{index}]"));
+                previous_kept = true;
+            }
+            Segment::Enum { .. } | Segment::Unknown => previous_kept = true,
+        }
+    }
+    out
+}
+
+/// The parser's message without its position (reported separately) or advice about its API.
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let mut message = e.without_snippet().to_string();
+    if let Some(i) = message.rfind(" at line ") {
+        message.truncate(i);
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let name = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        message = format!("duplicate key `{name}`");
+    }
+    message
+}
+
+struct Validator<'a> {
+    file: &'a str,
+}
+
+impl Validator<'_> {
+    fn error<T>(&self, span: &Spanned<T>, key: String, message: impl Into<String>) -> LoadError {
+        LoadError::new(self.file, message)
+            .at(span.referenced.line(), span.referenced.column())
+            .key(key)
+    }
+
+    fn policy(&self, raw: RawPolicy) -> Result<Policy, LoadError> {
+        if raw.metrics.value.is_empty() {
+            return Err(self.error(
+                &raw.metrics,
+                "metrics".into(),
+                "no metrics; expected at least one metric with limits",
+            ));
+        }
+        let metrics = raw
+            .metrics
+            .value
+            .into_iter()
+            .map(|(name, metric)| self.metric(name, metric))
+            .collect::<Result<Vec<_>, _>>()?;
+        let waivers = raw
+            .waivers
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| self.waiver(i, w, &metrics))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy { metrics, waivers })
+    }
+
+    fn metric(&self, name: String, raw: Spanned<RawMetric>) -> Result<MetricPolicy, LoadError> {
+        let path = |field: &str| format!("metrics.{name}.{field}");
+        if name.trim().is_empty() {
+            return Err(self.error(&raw, "metrics".into(), "metric names must not be empty"));
+        }
+        let m = &raw.value;
+        let tolerance = |field: &str,
+                         limit: &Option<Spanned<Limit>>|
+         -> Result<Option<Tolerance>, LoadError> {
+            let Some(limit) = limit else { return Ok(None) };
+            let (tolerance, magnitude) = match &limit.value {
+                Limit::Number(n) => (Tolerance::Absolute(*n), *n),
+                Limit::Text(text) => {
+                    match parse_percent(text) {
+                        Some(p) => (Tolerance::Relative(p / 100.0), p),
+                        None => {
+                            return Err(self.error(
+                            limit,
+                            path(field),
+                            format!("expected a number or a percentage such as 10%, found \"{text}\""),
+                        ));
+                        }
+                    }
+                }
+            };
+            if !magnitude.is_finite() {
+                return Err(self.error(limit, path(field), "expected a finite tolerance"));
+            }
+            if magnitude < 0.0 {
+                let other = if field == "max_increase" {
+                    "max_decrease"
+                } else {
+                    "max_increase"
+                };
+                return Err(self.error(
+                    limit,
+                    path(field),
+                    format!("a tolerance must be >= 0; the direction comes from the key (use {other} for the other direction)"),
+                ));
+            }
+            Ok(Some(tolerance))
+        };
+        let slo = |field: &str, limit: &Option<Spanned<Limit>>| -> Result<Option<f64>, LoadError> {
+            match limit {
+                None => Ok(None),
+                Some(Spanned { value: Limit::Number(n), .. }) if n.is_finite() => Ok(Some(*n)),
+                Some(l @ Spanned { value: Limit::Number(_), .. }) => {
+                    Err(self.error(l, path(field), "expected a finite number"))
+                }
+                Some(l @ Spanned { value: Limit::Text(text), .. }) => Err(self.error(
+                    l,
+                    path(field),
+                    format!("expected an absolute number in the metric's unit, found \"{text}\" (percentages belong in max_increase / max_decrease)"),
+                )),
+            }
+        };
+        let policy = MetricPolicy {
+            max_increase: tolerance("max_increase", &m.max_increase)?,
+            max_decrease: tolerance("max_decrease", &m.max_decrease)?,
+            max: slo("max", &m.max)?,
+            min: slo("min", &m.min)?,
+            unit: m.unit.clone(),
+            description: m.description.clone(),
+            name: name.clone(),
+        };
+        if policy.max_increase.is_none()
+            && policy.max_decrease.is_none()
+            && policy.max.is_none()
+            && policy.min.is_none()
+        {
+            return Err(self.error(
+                &raw,
+                format!("metrics.{name}"),
+                "no limit; expected at least one of max_increase, max_decrease, max, min",
+            ));
+        }
+        if let (Some(min), Some(max)) = (policy.min, policy.max)
+            && min > max
+        {
+            return Err(self.error(
+                &raw,
+                format!("metrics.{name}"),
+                format!("min ({min}) is greater than max ({max})"),
+            ));
+        }
+        Ok(policy)
+    }
+
+    fn waiver(
+        &self,
+        index: usize,
+        raw: Spanned<RawWaiver>,
+        metrics: &[MetricPolicy],
+    ) -> Result<Waiver, LoadError> {
+        let w = raw.value;
+        let path = |field: &str| format!("waivers[{index}].{field}");
+        if !metrics.iter().any(|m| m.name == w.metric.value) {
+            let known: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+            return Err(self.error(
+                &w.metric,
+                path("metric"),
+                format!(
+                    "`{}` is not a metric in this policy; expected one of {}",
+                    w.metric.value,
+                    known.join(", ")
+                ),
+            ));
+        }
+        if w.reason.value.trim().is_empty() {
+            return Err(self.error(&w.reason, path("reason"), "a waiver needs a reason"));
+        }
+        let expires: Date = w.expires.value.trim().parse().map_err(|_| {
+            self.error(
+                &w.expires,
+                path("expires"),
+                format!("expected a date YYYY-MM-DD, found \"{}\"", w.expires.value),
+            )
+        })?;
+        Ok(Waiver {
+            metric: w.metric.value,
+            reason: w.reason.value,
+            approved_by: w.approved_by,
+            expires,
+        })
+    }
+}
+
+/// `"10%"`, `"+10 %"` or `"2.5%"` to a number of percent; anything else is `None`.
+fn parse_percent(text: &str) -> Option<f64> {
+    let number = text.trim().strip_suffix('%')?.trim_end();
+    let number = number.strip_prefix('+').unwrap_or(number);
+    if number.is_empty()
+        || !number
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return None;
+    }
+    number.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = "\
+metrics:
+  latency_p95_read:  { max_increase: 10%, max: 300, unit: ms }
+  error_rate:        { max_increase: 0.2, max: 0.5, unit: \"%\" }
+  throughput:        { max_decrease: 5%,  min: 10000, unit: req/min }
+  cost_per_1000_req: { max_increase: 5%, max_decrease: 5% }
+waivers:
+  - metric: error_rate
+    reason: \"new cache warm-up, CAB-2291\"
+    approved_by: cab
+    expires: 2026-12-31
+";
+
+    #[test]
+    fn parses_the_issue_example() {
+        let p = parse("p.yml", EXAMPLE).unwrap();
+        let names: Vec<&str> = p.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "latency_p95_read",
+                "error_rate",
+                "throughput",
+                "cost_per_1000_req"
+            ]
+        );
+        assert_eq!(p.metrics[0].max_increase, Some(Tolerance::Relative(0.10)));
+        assert_eq!(p.metrics[0].max, Some(300.0));
+        assert_eq!(p.metrics[1].max_increase, Some(Tolerance::Absolute(0.2)));
+        assert_eq!(p.metrics[2].max_decrease, Some(Tolerance::Relative(0.05)));
+        assert_eq!(p.metrics[2].min, Some(10000.0));
+        assert_eq!(p.metrics[3].max_decrease, Some(Tolerance::Relative(0.05)));
+        let w = &p.waivers[0];
+        assert_eq!(
+            (w.metric.as_str(), w.approved_by.as_deref()),
+            ("error_rate", Some("cab"))
+        );
+        assert_eq!(w.expires, jiff::civil::date(2026, 12, 31));
+        assert!(w.is_active(jiff::civil::date(2026, 12, 31)));
+        assert!(!w.is_active(jiff::civil::date(2027, 1, 1)));
+    }
+
+    fn err(text: &str) -> String {
+        parse("p.yml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_line_and_key_path() {
+        let cases = [
+            (
+                "metrics:\n  a: { max_increase: 10%, maxx: 3 }\n",
+                "p.yml:2:27: metrics.a.maxx: unknown field `maxx`, expected one of",
+            ),
+            (
+                "metrics:\n  a: { max_increase: ten }\n",
+                "p.yml:2:22: metrics.a.max_increase: expected a number or a percentage such as 10%, found \"ten\"",
+            ),
+            (
+                "metrics:\n  a: { max_increase: -5% }\n",
+                "p.yml:2:22: metrics.a.max_increase: a tolerance must be >= 0",
+            ),
+            (
+                "metrics:\n  a: { max_decrease: -1 }\n",
+                "p.yml:2:22: metrics.a.max_decrease: a tolerance must be >= 0; the direction comes from the key (use max_increase",
+            ),
+            (
+                "metrics:\n  a: { max: 5% }\n",
+                "p.yml:2:13: metrics.a.max: expected an absolute number",
+            ),
+            (
+                "metrics:\n  a: { max: [1] }\n",
+                "p.yml:2:8: metrics.a.max: invalid type: sequence, expected a number or a percentage",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\n  a: { min: 1 }\n",
+                "p.yml:3:3: metrics: duplicate key `a`",
+            ),
+            (
+                "metrics:\n  a: { unit: ms }\n",
+                "p.yml:2:6: metrics.a: no limit; expected at least one of",
+            ),
+            (
+                "metrics:\n  a: { min: 5, max: 1 }\n",
+                "p.yml:2:6: metrics.a: min (5) is greater than max (1)",
+            ),
+            ("metrics: {}\n", "p.yml:1:10: metrics: no metrics"),
+            (
+                "metric:\n  a: { max: 1 }\n",
+                "p.yml:1:1: metric: unknown field `metric`, expected one of metrics, waivers",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - metric: a\n    expires: 2026-01-01\n",
+                "p.yml:5:5: waivers[0]: missing field `reason`",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: a, reason: x }\n",
+                "p.yml:4:18: waivers[0]: missing field `expires`",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: a, reason: \" \", expires: 2026-01-01 }\n",
+                "p.yml:4:26: waivers[0].reason: a waiver needs a reason",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: a, reason: x, expires: soon }\n",
+                "p.yml:4:38: waivers[0].expires: expected a date YYYY-MM-DD, found \"soon\"",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: b, reason: x, expires: 2026-01-01 }\n",
+                "p.yml:4:15: waivers[0].metric: `b` is not a metric in this policy; expected one of a",
+            ),
+            ("\n\n", "p.yml: file is empty"),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .map(|(text, expected)| (text, expected, err(text)))
+            .filter(|(_, expected, got)| !got.starts_with(*expected))
+            .map(|(text, expected, got)| {
+                format!("for {text:?}\n  got:      {got}\n  expected: {expected}")
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(parse_percent("10%"), Some(10.0));
+        assert_eq!(parse_percent(" +2.5 % "), Some(2.5));
+        assert_eq!(parse_percent("-5%"), Some(-5.0));
+        assert_eq!(parse_percent("10"), None);
+        assert_eq!(parse_percent("%"), None);
+        assert_eq!(parse_percent("1e3%"), None);
+        assert_eq!(parse_percent("NaN%"), None);
+    }
+}
