@@ -28,11 +28,7 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
-        LoadError {
-            file: file.into(),
-            position: Position::default(),
-            message: message.into(),
-        }
+        LoadError { file: file.into(), position: Position::default(), message: message.into() }
     }
 
     pub fn at(mut self, line: u64, column: u64) -> Self {

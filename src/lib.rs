@@ -6,7 +6,14 @@
 //! - [`report`]: one renderer per output format.
 //! - [`cli`], [`commands`]: flags and the subcommands that wire the above to files and exit codes.
 
+pub mod cli;
+pub mod commands;
+pub mod compare;
 pub mod error;
+pub mod exit;
+pub mod fsutil;
 pub mod input;
 pub mod model;
+pub mod numfmt;
 pub mod policy;
+pub mod report;

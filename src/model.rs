@@ -18,17 +18,13 @@ pub struct RunResults {
 }
 
 impl RunResults {
-    /// A short human label such as `ingest-api v1.4.2 (abc1234)`, if the file identifies the run.
+    /// A short human label such as `ingest-api v1.4.2, commit abc1234`, if the file identifies
+    /// the run.
     pub fn label(&self) -> Option<String> {
-        let parts: Vec<String> = [
-            self.service.clone(),
-            self.version.clone(),
-            self.commit.as_ref().map(|c| format!("({c})")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
+        let name: Vec<&str> = [self.service.as_deref(), self.version.as_deref()].into_iter().flatten().collect();
+        let commit = self.commit.as_ref().map(|c| format!("commit {c}"));
+        let parts: Vec<String> = [(!name.is_empty()).then(|| name.join(" ")), commit].into_iter().flatten().collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 
@@ -63,9 +59,7 @@ pub fn value_problem(metric: &str, value: f64) -> Option<String> {
     }
     let base = metric.split('{').next().unwrap_or(metric);
     if base == "error_rate" && value > 100.0 {
-        return Some(format!(
-            "error_rate is a percentage of requests (0-100), found {value}"
-        ));
+        return Some(format!("error_rate is a percentage of requests (0-100), found {value}"));
     }
     None
 }

@@ -128,10 +128,7 @@ impl<'de> Deserialize<'de> for Limit {
 /// Parses and validates a policy. `file` names the source in error messages.
 pub fn parse(file: &str, text: &str) -> Result<Policy, LoadError> {
     if text.trim().is_empty() {
-        return Err(LoadError::new(
-            file,
-            "file is empty; expected a YAML mapping with a `metrics` key",
-        ));
+        return Err(LoadError::new(file, "file is empty; expected a YAML mapping with a `metrics` key"));
     }
     let mut key = String::new();
     let raw: RawPolicy = serde_saphyr::with_deserializer_from_str(text, |de| {
@@ -184,10 +181,7 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
         message.truncate(i);
     }
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let name = rest
-            .split(", set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or(rest);
+        let name = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
         message = format!("duplicate key `{name}`");
     }
     message
@@ -199,9 +193,7 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn error<T>(&self, span: &Spanned<T>, key: String, message: impl Into<String>) -> LoadError {
-        LoadError::new(self.file, message)
-            .at(span.referenced.line(), span.referenced.column())
-            .key(key)
+        LoadError::new(self.file, message).at(span.referenced.line(), span.referenced.column()).key(key)
     }
 
     fn policy(&self, raw: RawPolicy) -> Result<Policy, LoadError> {
@@ -233,34 +225,26 @@ impl Validator<'_> {
             return Err(self.error(&raw, "metrics".into(), "metric names must not be empty"));
         }
         let m = &raw.value;
-        let tolerance = |field: &str,
-                         limit: &Option<Spanned<Limit>>|
-         -> Result<Option<Tolerance>, LoadError> {
+        let tolerance = |field: &str, limit: &Option<Spanned<Limit>>| -> Result<Option<Tolerance>, LoadError> {
             let Some(limit) = limit else { return Ok(None) };
             let (tolerance, magnitude) = match &limit.value {
                 Limit::Number(n) => (Tolerance::Absolute(*n), *n),
-                Limit::Text(text) => {
-                    match parse_percent(text) {
-                        Some(p) => (Tolerance::Relative(p / 100.0), p),
-                        None => {
-                            return Err(self.error(
+                Limit::Text(text) => match parse_percent(text) {
+                    Some(p) => (Tolerance::Relative(p / 100.0), p),
+                    None => {
+                        return Err(self.error(
                             limit,
                             path(field),
                             format!("expected a number or a percentage such as 10%, found \"{text}\""),
                         ));
-                        }
                     }
-                }
+                },
             };
             if !magnitude.is_finite() {
                 return Err(self.error(limit, path(field), "expected a finite tolerance"));
             }
             if magnitude < 0.0 {
-                let other = if field == "max_increase" {
-                    "max_decrease"
-                } else {
-                    "max_increase"
-                };
+                let other = if field == "max_increase" { "max_decrease" } else { "max_increase" };
                 return Err(self.error(
                     limit,
                     path(field),
@@ -315,12 +299,7 @@ impl Validator<'_> {
         Ok(policy)
     }
 
-    fn waiver(
-        &self,
-        index: usize,
-        raw: Spanned<RawWaiver>,
-        metrics: &[MetricPolicy],
-    ) -> Result<Waiver, LoadError> {
+    fn waiver(&self, index: usize, raw: Spanned<RawWaiver>, metrics: &[MetricPolicy]) -> Result<Waiver, LoadError> {
         let w = raw.value;
         let path = |field: &str| format!("waivers[{index}].{field}");
         if !metrics.iter().any(|m| m.name == w.metric.value) {
@@ -328,11 +307,7 @@ impl Validator<'_> {
             return Err(self.error(
                 &w.metric,
                 path("metric"),
-                format!(
-                    "`{}` is not a metric in this policy; expected one of {}",
-                    w.metric.value,
-                    known.join(", ")
-                ),
+                format!("`{}` is not a metric in this policy; expected one of {}", w.metric.value, known.join(", ")),
             ));
         }
         if w.reason.value.trim().is_empty() {
@@ -345,12 +320,7 @@ impl Validator<'_> {
                 format!("expected a date YYYY-MM-DD, found \"{}\"", w.expires.value),
             )
         })?;
-        Ok(Waiver {
-            metric: w.metric.value,
-            reason: w.reason.value,
-            approved_by: w.approved_by,
-            expires,
-        })
+        Ok(Waiver { metric: w.metric.value, reason: w.reason.value, approved_by: w.approved_by, expires })
     }
 }
 
@@ -358,11 +328,7 @@ impl Validator<'_> {
 fn parse_percent(text: &str) -> Option<f64> {
     let number = text.trim().strip_suffix('%')?.trim_end();
     let number = number.strip_prefix('+').unwrap_or(number);
-    if number.is_empty()
-        || !number
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
         return None;
     }
     number.parse().ok()
@@ -389,15 +355,7 @@ waivers:
     fn parses_the_issue_example() {
         let p = parse("p.yml", EXAMPLE).unwrap();
         let names: Vec<&str> = p.metrics.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "latency_p95_read",
-                "error_rate",
-                "throughput",
-                "cost_per_1000_req"
-            ]
-        );
+        assert_eq!(names, ["latency_p95_read", "error_rate", "throughput", "cost_per_1000_req"]);
         assert_eq!(p.metrics[0].max_increase, Some(Tolerance::Relative(0.10)));
         assert_eq!(p.metrics[0].max, Some(300.0));
         assert_eq!(p.metrics[1].max_increase, Some(Tolerance::Absolute(0.2)));
@@ -405,10 +363,7 @@ waivers:
         assert_eq!(p.metrics[2].min, Some(10000.0));
         assert_eq!(p.metrics[3].max_decrease, Some(Tolerance::Relative(0.05)));
         let w = &p.waivers[0];
-        assert_eq!(
-            (w.metric.as_str(), w.approved_by.as_deref()),
-            ("error_rate", Some("cab"))
-        );
+        assert_eq!((w.metric.as_str(), w.approved_by.as_deref()), ("error_rate", Some("cab")));
         assert_eq!(w.expires, jiff::civil::date(2026, 12, 31));
         assert!(w.is_active(jiff::civil::date(2026, 12, 31)));
         assert!(!w.is_active(jiff::civil::date(2027, 1, 1)));
@@ -429,34 +384,19 @@ waivers:
                 "metrics:\n  a: { max_increase: ten }\n",
                 "p.yml:2:22: metrics.a.max_increase: expected a number or a percentage such as 10%, found \"ten\"",
             ),
-            (
-                "metrics:\n  a: { max_increase: -5% }\n",
-                "p.yml:2:22: metrics.a.max_increase: a tolerance must be >= 0",
-            ),
+            ("metrics:\n  a: { max_increase: -5% }\n", "p.yml:2:22: metrics.a.max_increase: a tolerance must be >= 0"),
             (
                 "metrics:\n  a: { max_decrease: -1 }\n",
                 "p.yml:2:22: metrics.a.max_decrease: a tolerance must be >= 0; the direction comes from the key (use max_increase",
             ),
-            (
-                "metrics:\n  a: { max: 5% }\n",
-                "p.yml:2:13: metrics.a.max: expected an absolute number",
-            ),
+            ("metrics:\n  a: { max: 5% }\n", "p.yml:2:13: metrics.a.max: expected an absolute number"),
             (
                 "metrics:\n  a: { max: [1] }\n",
                 "p.yml:2:8: metrics.a.max: invalid type: sequence, expected a number or a percentage",
             ),
-            (
-                "metrics:\n  a: { max: 1 }\n  a: { min: 1 }\n",
-                "p.yml:3:3: metrics: duplicate key `a`",
-            ),
-            (
-                "metrics:\n  a: { unit: ms }\n",
-                "p.yml:2:6: metrics.a: no limit; expected at least one of",
-            ),
-            (
-                "metrics:\n  a: { min: 5, max: 1 }\n",
-                "p.yml:2:6: metrics.a: min (5) is greater than max (1)",
-            ),
+            ("metrics:\n  a: { max: 1 }\n  a: { min: 1 }\n", "p.yml:3:3: metrics: duplicate key `a`"),
+            ("metrics:\n  a: { unit: ms }\n", "p.yml:2:6: metrics.a: no limit; expected at least one of"),
+            ("metrics:\n  a: { min: 5, max: 1 }\n", "p.yml:2:6: metrics.a: min (5) is greater than max (1)"),
             ("metrics: {}\n", "p.yml:1:10: metrics: no metrics"),
             (
                 "metric:\n  a: { max: 1 }\n",
@@ -488,9 +428,7 @@ waivers:
             .iter()
             .map(|(text, expected)| (text, expected, err(text)))
             .filter(|(_, expected, got)| !got.starts_with(*expected))
-            .map(|(text, expected, got)| {
-                format!("for {text:?}\n  got:      {got}\n  expected: {expected}")
-            })
+            .map(|(text, expected, got)| format!("for {text:?}\n  got:      {got}\n  expected: {expected}"))
             .collect();
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }

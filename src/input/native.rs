@@ -52,9 +52,7 @@ impl<'de> Deserialize<'de> for Metrics {
                     }
                 }
                 if out.is_empty() {
-                    return Err(de::Error::custom(
-                        "`metrics` is empty; expected at least one metric",
-                    ));
+                    return Err(de::Error::custom("`metrics` is empty; expected at least one metric"));
                 }
                 Ok(Metrics(out))
             }
@@ -91,16 +89,11 @@ impl<'de> Deserialize<'de> for Number {
 /// Parses native results. `file` names the source in error messages.
 pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
     if text.trim().is_empty() {
-        return Err(LoadError::new(
-            file,
-            "file is empty; expected a JSON object with a `metrics` key",
-        ));
+        return Err(LoadError::new(file, "file is empty; expected a JSON object with a `metrics` key"));
     }
     let mut de = serde_json::Deserializer::from_str(text);
     let to_error = |e: serde_json::Error, key: String| {
-        LoadError::new(file, strip_position(&e.to_string()))
-            .at(e.line() as u64, e.column() as u64)
-            .key(key)
+        LoadError::new(file, strip_position(&e.to_string())).at(e.line() as u64, e.column() as u64).key(key)
     };
     let raw: Raw = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let key = e.path().to_string();
@@ -138,10 +131,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.service.as_deref(), Some("ingest-api"));
-        assert_eq!(
-            r.metrics.get_index(0),
-            Some((&"latency_p95_write".to_string(), &432.0))
-        );
+        assert_eq!(r.metrics.get_index(0), Some((&"latency_p95_write".to_string(), &432.0)));
         assert_eq!(r.metrics["throughput"], 10600.0);
     }
 
@@ -155,10 +145,7 @@ mod tests {
             err("{\"metrics\": {\n \"error_rate\": \"high\"}}"),
             "f.json:2:21: metrics.error_rate: invalid type: string \"high\", expected a number"
         );
-        assert_eq!(
-            err("{\"metrics\": {\"a\": 1, \"a\": 2}}"),
-            "f.json:1:28: metrics: duplicate metric `a`"
-        );
+        assert_eq!(err("{\"metrics\": {\"a\": 1, \"a\": 2}}"), "f.json:1:28: metrics: duplicate metric `a`");
         assert_eq!(
             err("{\"metrics\": {\"a\": -1}}"),
             "f.json:1:21: metrics: metric `a`: expected a value >= 0, found -1"
@@ -169,9 +156,6 @@ mod tests {
         assert!(err("{\"metrics\": {}}").contains("`metrics` is empty"));
         assert!(err("{\"metrics\": {\"error_rate\": 150}}").contains("0-100"));
         assert!(err("{\"metrics\": {\"a\": 1}} trailing").contains("trailing characters"));
-        assert_eq!(
-            err("  \n"),
-            "f.json: file is empty; expected a JSON object with a `metrics` key"
-        );
+        assert_eq!(err("  \n"), "f.json: file is empty; expected a JSON object with a `metrics` key");
     }
 }

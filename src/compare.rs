@@ -1,0 +1,467 @@
+//! The comparison: baseline and current results against a policy, metric by metric, to a verdict.
+//!
+//! This is PERF-004 §6 made precise. It is pure: no I/O, no printing, and "today" (for waiver
+//! expiry) is an argument. It does not format reports; `report::*` renders a [`Comparison`].
+//!
+//! Rules:
+//! - A relative tolerance compares `delta = (current - baseline) / baseline`; an absolute one
+//!   compares `current - baseline`. A metric fails only when strictly beyond its limit: exactly
+//!   +10.0% against `max_increase: 10%` passes. Differences within 1e-9 (relative to the values
+//!   compared) count as equal, so floating-point rounding cannot flip a verdict at a boundary.
+//! - `max` / `min` are absolute SLO limits, inclusive, checked whatever the baseline.
+//! - Baseline 0 with a relative `max_increase`: 0 -> 0 passes, any increase fails.
+//! - In the policy but missing from current: FAIL. Missing from baseline: relative checks are
+//!   skipped (NO_BASELINE), SLO limits still apply. Not in the policy: UNTRACKED, never gating.
+//! - An active waiver turns FAIL into WAIVED; an expired one is ignored with a warning.
+
+use jiff::civil::Date;
+
+use crate::model::{RunResults, default_unit};
+use crate::numfmt::{diff_with_unit, pct, with_unit};
+use crate::policy::{MetricPolicy, Policy, Tolerance, Waiver};
+
+/// The overall result: PASS only if no metric FAILS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+        }
+    }
+}
+
+/// One metric's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Failed, but an active waiver accepts it.
+    Waived,
+    /// No baseline value, so relative checks were skipped; the SLO limits held.
+    NoBaseline,
+    /// Present in the results but not in the policy: shown, never gating.
+    Untracked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Waived => "WAIVED",
+            Status::NoBaseline => "NO_BASELINE",
+            Status::Untracked => "UNTRACKED",
+        }
+    }
+}
+
+/// Which limit a check applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// The metric must be present in the current results.
+    Present,
+    MaxIncrease,
+    MaxDecrease,
+    Max,
+    Min,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Present => "present",
+            CheckKind::MaxIncrease => "max_increase",
+            CheckKind::MaxDecrease => "max_decrease",
+            CheckKind::Max => "max",
+            CheckKind::Min => "min",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Skipped => "SKIPPED",
+        }
+    }
+}
+
+/// One limit applied to one metric, with the sentence that explains it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub kind: CheckKind,
+    pub outcome: Outcome,
+    pub reason: String,
+}
+
+/// One metric's row: values, the limits that applied, each check, and the resulting status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub name: String,
+    pub unit: Option<String>,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+    /// `(current - baseline) / baseline`; `None` when either is missing or the baseline is 0
+    /// (except 0 -> 0, which is 0).
+    pub delta: Option<f64>,
+    /// `current - baseline`, in the metric's unit.
+    pub change: Option<f64>,
+    /// The policy entry, or `None` for untracked metrics.
+    pub policy: Option<MetricPolicy>,
+    pub checks: Vec<Check>,
+    pub status: Status,
+    /// Sentences that explain `status`.
+    pub reasons: Vec<String>,
+    /// The waiver that turned a FAIL into WAIVED.
+    pub waiver: Option<Waiver>,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub verdict: Verdict,
+    /// Policy metrics in policy order, then untracked metrics.
+    pub rows: Vec<Row>,
+    /// Things the user should know that do not change the verdict (expired waivers).
+    pub warnings: Vec<String>,
+    /// The date waivers were evaluated against.
+    pub as_of: Date,
+}
+
+/// Counts of rows by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub gated: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub waived: usize,
+    pub no_baseline: usize,
+    pub untracked: usize,
+}
+
+impl Comparison {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for row in &self.rows {
+            match row.status {
+                Status::Pass => s.passed += 1,
+                Status::Fail => s.failed += 1,
+                Status::Waived => s.waived += 1,
+                Status::NoBaseline => s.no_baseline += 1,
+                Status::Untracked => s.untracked += 1,
+            }
+        }
+        s.gated = self.rows.len() - s.untracked;
+        s
+    }
+}
+
+/// Compares `current` against `baseline` under `policy`, with waivers evaluated as of `today`.
+pub fn compare(baseline: &RunResults, current: &RunResults, policy: &Policy, today: Date) -> Comparison {
+    let mut rows: Vec<Row> =
+        policy.metrics.iter().map(|m| gated_row(m, baseline, current, &policy.waivers, today)).collect();
+
+    let tracked = |name: &str| policy.metrics.iter().any(|m| m.name == name);
+    let mut untracked: Vec<&String> = current.metrics.keys().filter(|n| !tracked(n)).collect();
+    untracked.extend(baseline.metrics.keys().filter(|n| !tracked(n) && !current.metrics.contains_key(*n)));
+    for name in untracked {
+        let b = baseline.metrics.get(name).copied();
+        let c = current.metrics.get(name).copied();
+        rows.push(Row {
+            name: name.clone(),
+            unit: default_unit(name).map(String::from),
+            baseline: b,
+            current: c,
+            delta: relative_delta(b, c),
+            change: b.zip(c).map(|(b, c)| c - b),
+            policy: None,
+            checks: vec![],
+            status: Status::Untracked,
+            reasons: vec!["not in the policy; not gating".into()],
+            waiver: None,
+        });
+    }
+
+    let mut warnings = vec![];
+    for w in policy.waivers.iter().filter(|w| !w.is_active(today)) {
+        warnings.push(format!(
+            "waiver for {} expired on {} and is ignored ({}); renew it or remove it",
+            w.metric, w.expires, w.reason
+        ));
+    }
+
+    let verdict = if rows.iter().any(|r| r.status == Status::Fail) { Verdict::Fail } else { Verdict::Pass };
+    Comparison { verdict, rows, warnings, as_of: today }
+}
+
+fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waivers: &[Waiver], today: Date) -> Row {
+    let unit = m.unit.clone().or_else(|| default_unit(&m.name).map(String::from));
+    let b = baseline.metrics.get(&m.name).copied();
+    let c = current.metrics.get(&m.name).copied();
+    let mut row = Row {
+        name: m.name.clone(),
+        unit,
+        baseline: b,
+        current: c,
+        delta: relative_delta(b, c),
+        change: b.zip(c).map(|(b, c)| c - b),
+        policy: Some(m.clone()),
+        checks: vec![],
+        status: Status::Pass,
+        reasons: vec![],
+        waiver: None,
+    };
+    let unit = row.unit.as_deref();
+
+    let Some(c) = c else {
+        row.checks.push(Check {
+            kind: CheckKind::Present,
+            outcome: Outcome::Fail,
+            reason: "missing from the current results: nothing unverified passes".into(),
+        });
+        return finish(row, waivers, today);
+    };
+
+    for (kind, tolerance) in [(CheckKind::MaxIncrease, m.max_increase), (CheckKind::MaxDecrease, m.max_decrease)] {
+        let Some(tolerance) = tolerance else { continue };
+        let check = match b {
+            None => Check {
+                kind,
+                outcome: Outcome::Skipped,
+                reason: format!("no baseline: {} check skipped", kind.as_str()),
+            },
+            Some(b) => tolerance_check(kind, tolerance, b, c, unit),
+        };
+        row.checks.push(check);
+    }
+    if let Some(max) = m.max {
+        let (outcome, op) = if beyond(c, max) { (Outcome::Fail, ">") } else { (Outcome::Pass, "<=") };
+        let reason = format!("{} {op} SLO {}", with_unit(c, unit), with_unit(max, unit));
+        row.checks.push(Check { kind: CheckKind::Max, outcome, reason });
+    }
+    if let Some(min) = m.min {
+        let (outcome, op) = if beyond(min, c) { (Outcome::Fail, "<") } else { (Outcome::Pass, ">=") };
+        let reason = format!("{} {op} SLO min {}", with_unit(c, unit), with_unit(min, unit));
+        row.checks.push(Check { kind: CheckKind::Min, outcome, reason });
+    }
+    finish(row, waivers, today)
+}
+
+/// Sets status and reasons from the checks, applying an active waiver to a failure.
+fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
+    let failed: Vec<String> =
+        row.checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| c.reason.clone()).collect();
+    let skipped = row.checks.iter().any(|c| c.outcome == Outcome::Skipped);
+    if !failed.is_empty() {
+        row.reasons = failed;
+        // Of several active waivers for one metric, the one that lasts longest applies.
+        let waiver = waivers.iter().filter(|w| w.metric == row.name && w.is_active(today)).max_by_key(|w| w.expires);
+        match waiver {
+            Some(w) => {
+                let by = w.approved_by.as_ref().map(|a| format!(", approved by {a}")).unwrap_or_default();
+                row.reasons.push(format!("waived until {}: {}{by}", w.expires, w.reason));
+                row.status = Status::Waived;
+                row.waiver = Some(w.clone());
+            }
+            None => row.status = Status::Fail,
+        }
+    } else {
+        row.reasons = row.checks.iter().map(|c| c.reason.clone()).collect();
+        row.status = if skipped { Status::NoBaseline } else { Status::Pass };
+    }
+    row
+}
+
+fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: Option<&str>) -> Check {
+    let increase = kind == CheckKind::MaxIncrease;
+    let (outcome, reason) = match tolerance {
+        Tolerance::Relative(limit) if b == 0.0 => {
+            if c == 0.0 {
+                (Outcome::Pass, "0 -> 0: no change".to_string())
+            } else if increase {
+                (
+                    Outcome::Fail,
+                    format!(
+                        "baseline is 0, so any increase (to {}) exceeds a relative limit of {}; give this metric an absolute max_increase",
+                        with_unit(c, unit),
+                        pct(limit)
+                    ),
+                )
+            } else {
+                (Outcome::Pass, "baseline is 0: it cannot decrease".to_string())
+            }
+        }
+        Tolerance::Relative(limit) => {
+            let delta = (c - b) / b;
+            if increase {
+                verdict_sentence(beyond(delta, limit), pct(delta), ">", "<=", pct(limit))
+            } else {
+                verdict_sentence(beyond(-delta, limit), pct(delta), "<", ">=", pct(-limit))
+            }
+        }
+        Tolerance::Absolute(limit) => {
+            let change = c - b;
+            let shown = diff_with_unit(change, unit);
+            if increase {
+                verdict_sentence(beyond(change, limit), shown, ">", "<=", diff_with_unit(limit, unit))
+            } else {
+                verdict_sentence(beyond(-change, limit), shown, "<", ">=", diff_with_unit(-limit, unit))
+            }
+        }
+    };
+    Check { kind, outcome, reason }
+}
+
+fn verdict_sentence(failed: bool, value: String, fail_op: &str, pass_op: &str, limit: String) -> (Outcome, String) {
+    if failed {
+        (Outcome::Fail, format!("{value} {fail_op} {limit}"))
+    } else {
+        (Outcome::Pass, format!("{value} {pass_op} {limit}"))
+    }
+}
+
+/// `x` is strictly beyond `bound`, ignoring differences within 1e-9 of the magnitudes compared.
+pub fn beyond(x: f64, bound: f64) -> bool {
+    x - bound > 1e-9 * x.abs().max(bound.abs())
+}
+
+fn relative_delta(b: Option<f64>, c: Option<f64>) -> Option<f64> {
+    let (b, c) = (b?, c?);
+    if b == 0.0 { (c == 0.0).then_some(0.0) } else { Some((c - b) / b) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy;
+
+    fn run(metrics: &[(&str, f64)]) -> RunResults {
+        RunResults { metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(), ..Default::default() }
+    }
+
+    fn today() -> Date {
+        jiff::civil::date(2026, 6, 1)
+    }
+
+    fn cmp(yaml: &str, b: &[(&str, f64)], c: &[(&str, f64)]) -> Comparison {
+        compare(&run(b), &run(c), &policy::parse("p.yml", yaml).unwrap(), today())
+    }
+
+    #[test]
+    fn the_perf004_thresholds() {
+        let yaml = "metrics:
+  latency_p95_write: { max_increase: 10%, max: 600 }
+  error_rate: { max_increase: 0.2, max: 0.5 }
+  throughput: { max_decrease: 5%, min: 10000 }
+";
+        let c = cmp(
+            yaml,
+            &[("latency_p95_write", 384.0), ("error_rate", 0.15), ("throughput", 11000.0)],
+            &[("latency_p95_write", 432.0), ("error_rate", 0.22), ("throughput", 10600.0)],
+        );
+        assert_eq!(c.verdict, Verdict::Fail);
+        let w = &c.rows[0];
+        assert_eq!(w.status, Status::Fail);
+        assert_eq!(w.reasons, ["+12.5% > +10%"]);
+        assert_eq!(w.delta, Some(0.125));
+        assert_eq!(c.rows[1].status, Status::Pass);
+        assert_eq!(c.rows[1].reasons, ["+0.07 pp <= +0.2 pp", "0.22% <= SLO 0.5%"]);
+        assert_eq!(c.rows[2].status, Status::Pass);
+        assert_eq!(c.rows[2].reasons, ["-3.64% >= -5%", "10600 req/min >= SLO min 10000 req/min"]);
+    }
+
+    #[test]
+    fn exactly_at_the_limit_passes_and_just_beyond_fails() {
+        let yaml = "metrics:\n  latency_p95_read: { max_increase: 10%, max: 300 }\n";
+        assert_eq!(cmp(yaml, &[("latency_p95_read", 212.4)], &[("latency_p95_read", 233.64)]).verdict, Verdict::Pass);
+        assert_eq!(cmp(yaml, &[("latency_p95_read", 200.0)], &[("latency_p95_read", 220.0)]).verdict, Verdict::Pass);
+        assert_eq!(cmp(yaml, &[("latency_p95_read", 200.0)], &[("latency_p95_read", 220.001)]).verdict, Verdict::Fail);
+        assert_eq!(cmp(yaml, &[("latency_p95_read", 280.0)], &[("latency_p95_read", 300.0)]).verdict, Verdict::Pass);
+        let over = cmp(yaml, &[("latency_p95_read", 290.0)], &[("latency_p95_read", 300.5)]);
+        assert_eq!(over.rows[0].reasons, ["300.5 ms > SLO 300 ms"]);
+    }
+
+    #[test]
+    fn slo_breaks_fail_whatever_the_baseline() {
+        let yaml = "metrics:\n  latency_p95_write: { max_increase: 10%, max: 600 }\n";
+        let c = cmp(yaml, &[("latency_p95_write", 650.0)], &[("latency_p95_write", 640.0)]);
+        assert_eq!(c.rows[0].status, Status::Fail);
+        assert_eq!(c.rows[0].reasons, ["640 ms > SLO 600 ms"]);
+    }
+
+    #[test]
+    fn zero_baseline() {
+        let yaml = "metrics:\n  error_rate: { max_increase: 10% }\n";
+        let up = cmp(yaml, &[("error_rate", 0.0)], &[("error_rate", 0.01)]);
+        assert_eq!(up.rows[0].status, Status::Fail);
+        assert_eq!(up.rows[0].delta, None);
+        assert!(up.rows[0].reasons[0].contains("absolute max_increase"), "{:?}", up.rows[0].reasons);
+        let same = cmp(yaml, &[("error_rate", 0.0)], &[("error_rate", 0.0)]);
+        assert_eq!((same.verdict, same.rows[0].delta), (Verdict::Pass, Some(0.0)));
+        let down =
+            cmp("metrics:\n  throughput: { max_decrease: 5% }\n", &[("throughput", 0.0)], &[("throughput", 5.0)]);
+        assert_eq!(down.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn missing_and_untracked_metrics() {
+        let yaml = "metrics:\n  a: { max_increase: 10%, max: 5 }\n  b: { max_increase: 10% }\n";
+        let c = cmp(yaml, &[("b", 1.0), ("old", 1.0)], &[("a", 4.0), ("extra", 2.0)]);
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert_eq!(c.rows[0].status, Status::NoBaseline);
+        assert_eq!(c.rows[0].reasons, ["no baseline: max_increase check skipped", "4 <= SLO 5"]);
+        assert_eq!(c.rows[1].status, Status::Fail);
+        assert!(c.rows[1].reasons[0].starts_with("missing from the current results"));
+        let untracked: Vec<(&str, Status)> = c.rows[2..].iter().map(|r| (r.name.as_str(), r.status)).collect();
+        assert_eq!(untracked, [("extra", Status::Untracked), ("old", Status::Untracked)]);
+        let s = c.summary();
+        assert_eq!((s.gated, s.failed, s.no_baseline, s.untracked), (2, 1, 1, 2));
+
+        let no_baseline_slo_break = cmp(yaml, &[], &[("a", 6.0), ("b", 1.0)]);
+        assert_eq!(no_baseline_slo_break.rows[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn waivers_apply_until_their_expiry_day() {
+        let yaml = |expires: &str| {
+            format!(
+                "metrics:\n  cpu_utilization: {{ max_increase: 10% }}\nwaivers:\n  - {{ metric: cpu_utilization, reason: warm-up, approved_by: cab, expires: {expires} }}\n"
+            )
+        };
+        let active = cmp(&yaml("2026-06-01"), &[("cpu_utilization", 50.0)], &[("cpu_utilization", 60.0)]);
+        assert_eq!((active.verdict, active.rows[0].status), (Verdict::Pass, Status::Waived));
+        assert_eq!(active.rows[0].reasons, ["+20% > +10%", "waived until 2026-06-01: warm-up, approved by cab"]);
+        assert!(active.warnings.is_empty());
+        let expired = cmp(&yaml("2026-05-31"), &[("cpu_utilization", 50.0)], &[("cpu_utilization", 60.0)]);
+        assert_eq!((expired.verdict, expired.rows[0].status), (Verdict::Fail, Status::Fail));
+        assert_eq!(expired.warnings.len(), 1);
+        assert!(expired.warnings[0].contains("expired on 2026-05-31"));
+    }
+
+    #[test]
+    fn two_sided_and_absolute_decrease() {
+        let yaml = "metrics:\n  cost_per_1000_req: { max_increase: 5%, max_decrease: 5% }\n  throughput: { max_decrease: 500 }\n";
+        let c = cmp(
+            yaml,
+            &[("cost_per_1000_req", 0.0050), ("throughput", 10000.0)],
+            &[("cost_per_1000_req", 0.0047), ("throughput", 9400.0)],
+        );
+        assert_eq!(c.rows[0].reasons, ["-6% < -5%"]);
+        assert_eq!(c.rows[1].reasons, ["-600 req/min < -500 req/min"]);
+    }
+}

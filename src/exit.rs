@@ -1,0 +1,47 @@
+//! The exit code contract. Documented in the README and in `perfcert --help`; tested.
+
+use std::process::ExitCode;
+
+/// What a run ended with, as the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: every gated metric passed (or was waived).
+    Pass = 0,
+    /// 1: a regression or an SLO breach: at least one metric FAILED.
+    Fail = 1,
+    /// 2: a usage or input error (bad flag, unreadable or invalid file). No verdict was reached.
+    Usage = 2,
+    /// 3: signing, storage or network failure.
+    External = 3,
+    /// 4: a certificate did not verify.
+    VerifyFailed = 4,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(status as u8)
+    }
+}
+
+/// The text `--help` shows about exit codes.
+pub const HELP: &str = "\
+Exit codes:
+  0  PASS: every gated metric is within its limits (or waived)
+  1  FAIL: a regression or an SLO breach
+  2  usage or input error: bad flag, missing or invalid file (no verdict)
+  3  signing, storage or network failure
+  4  verification failed";
+
+/// An error that ends a command, with the exit status it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: ExitStatus,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// A usage or input error (exit 2).
+    pub fn input(error: impl Into<anyhow::Error>) -> Self {
+        Failure { status: ExitStatus::Usage, error: error.into() }
+    }
+}

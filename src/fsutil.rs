@@ -1,0 +1,62 @@
+//! File system edges: reading inputs with errors that name the path and say what was wrong,
+//! and writing outputs atomically (a reader never sees half a file).
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::error::LoadError;
+
+/// Reads a UTF-8 text file (a leading BOM is dropped). Errors are one line and name the path.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    let name = path.display().to_string();
+    let meta = fs::metadata(path).map_err(|e| LoadError::new(&name, io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(LoadError::new(&name, "is a directory; expected a file"));
+    }
+    let bytes = fs::read(path).map_err(|e| LoadError::new(&name, io_reason(&e)))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        LoadError::new(&name, format!("is not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()))
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// A short reason for an I/O error, without the OS error number.
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "not found".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "is a directory; expected a file".into(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so the
+/// file is either the old one or the complete new one. Replaces an existing file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Creates `path` with `bytes`, refusing if anything already exists there (race-free).
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

@@ -1,0 +1,80 @@
+//! The `junit` format: JUnit XML with one test case per metric, so CI systems list metric
+//! failures natively. FAIL is a `<failure>`; WAIVED and UNTRACKED are `<skipped>`;
+//! NO_BASELINE passes with a note in `<system-out>`.
+
+use std::io::{self, Write};
+
+use super::{Renderer, Report, value_text};
+use crate::compare::Status;
+
+pub struct Junit;
+
+/// Escapes text for XML attributes and content.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Renderer for Junit {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let c = report.comparison;
+        let s = c.summary();
+        let tests = c.rows.len();
+        let skipped = s.waived + s.untracked;
+        let name = xml(&format!("perfcert: {} vs {}", report.current.file, report.baseline.file));
+        writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            out,
+            r#"<testsuites name="perfcert" tests="{tests}" failures="{}" errors="0" skipped="{skipped}">"#,
+            s.failed
+        )?;
+        writeln!(
+            out,
+            r#"  <testsuite name="{name}" tests="{tests}" failures="{}" errors="0" skipped="{skipped}">"#,
+            s.failed
+        )?;
+        writeln!(out, "    <properties>")?;
+        writeln!(out, r#"      <property name="verdict" value="{}"/>"#, c.verdict.as_str())?;
+        writeln!(out, r#"      <property name="baseline" value="{}"/>"#, xml(report.baseline.file))?;
+        writeln!(out, r#"      <property name="current" value="{}"/>"#, xml(report.current.file))?;
+        writeln!(out, r#"      <property name="thresholds" value="{}"/>"#, xml(report.thresholds_file))?;
+        writeln!(out, "    </properties>")?;
+        for r in &c.rows {
+            let reasons = xml(&r.reasons.join("; "));
+            let values = xml(&format!("baseline {}, current {}", value_text(r.baseline, r), value_text(r.current, r)));
+            write!(out, r#"    <testcase classname="perfcert.metrics" name="{}""#, xml(&r.name))?;
+            match r.status {
+                Status::Pass => writeln!(out, "/>")?,
+                Status::Fail => {
+                    writeln!(out, ">")?;
+                    writeln!(out, r#"      <failure type="FAIL" message="{reasons}">{values}: {reasons}</failure>"#)?;
+                    writeln!(out, "    </testcase>")?;
+                }
+                Status::Waived | Status::Untracked => {
+                    writeln!(out, ">")?;
+                    writeln!(out, r#"      <skipped message="{}: {reasons}"/>"#, r.status.as_str())?;
+                    writeln!(out, "    </testcase>")?;
+                }
+                Status::NoBaseline => {
+                    writeln!(out, ">")?;
+                    writeln!(out, "      <system-out>NO_BASELINE: {reasons}</system-out>")?;
+                    writeln!(out, "    </testcase>")?;
+                }
+            }
+        }
+        writeln!(out, "  </testsuite>")?;
+        writeln!(out, "</testsuites>")
+    }
+}

@@ -1,0 +1,90 @@
+//! The `markdown` format: a PR comment or `$GITHUB_STEP_SUMMARY` section (GitHub-flavoured).
+//!
+//! Starts with a hidden marker, `<!-- perfcert:report -->`, so a workflow can find and update its
+//! earlier comment instead of adding a new one.
+
+use std::io::{self, Write};
+
+use super::{Renderer, Report, delta_text, headline, limit_text, noteworthy, slo_text, source_label, value_text};
+use crate::compare::{Status, Verdict};
+
+pub struct Markdown;
+
+/// The marker that starts every Markdown report.
+pub const MARKER: &str = "<!-- perfcert:report -->";
+
+fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✅",
+        Status::Fail => "❌",
+        Status::Waived => "⚠️",
+        Status::NoBaseline => "➖",
+        Status::Untracked => "·",
+    }
+}
+
+/// Text safe inside a table cell: pipes escaped, newlines flattened.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Inline code that survives any backticks in the text.
+fn code(text: &str) -> String {
+    let fence = if text.contains('`') { "``" } else { "`" };
+    format!("{fence}{}{fence}", cell(text))
+}
+
+impl Renderer for Markdown {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let c = report.comparison;
+        let verdict_icon = if c.verdict == Verdict::Pass { "✅" } else { "❌" };
+        writeln!(out, "{MARKER}")?;
+        writeln!(out, "### {verdict_icon} perfcert {}", cell(&headline(c)))?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Baseline {} · current {} · policy {}",
+            code(&source_label(&report.baseline)),
+            code(&source_label(&report.current)),
+            code(report.thresholds_file)
+        )?;
+        writeln!(out)?;
+        writeln!(out, "| Metric | Baseline | Current | Delta | Limit | SLO | Status |")?;
+        writeln!(out, "|---|---:|---:|---:|---|---|---|")?;
+        for r in &c.rows {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} {} |",
+                code(&r.name),
+                cell(&value_text(r.baseline, r)),
+                cell(&value_text(r.current, r)),
+                cell(&delta_text(r)),
+                cell(&limit_text(r)),
+                cell(&slo_text(r)),
+                icon(r.status),
+                r.status.as_str()
+            )?;
+        }
+        let notes: Vec<_> = c.rows.iter().filter(|r| noteworthy(r)).collect();
+        if !notes.is_empty() {
+            writeln!(out)?;
+            for r in notes {
+                writeln!(
+                    out,
+                    "- {} {} **{}**: {}",
+                    icon(r.status),
+                    code(&r.name),
+                    r.status.as_str(),
+                    cell(&r.reasons.join("; "))
+                )?;
+            }
+        }
+        if !c.warnings.is_empty() {
+            writeln!(out)?;
+            for w in &c.warnings {
+                writeln!(out, "> **Warning:** {}", cell(w))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! Renderers: one file per output format, each behind [`Renderer`], writing to a writer it is
+//! given. They format a finished [`Comparison`]; they decide nothing.
+
+mod json;
+mod junit;
+mod markdown;
+mod table;
+
+use std::io::{self, Write};
+
+use crate::compare::{Comparison, Row, Status};
+use crate::model::RunResults;
+use crate::numfmt::{diff_with_unit, pct, with_unit};
+use crate::policy::Tolerance;
+
+pub use json::Json;
+pub use junit::Junit;
+pub use markdown::Markdown;
+pub use table::Table;
+
+/// The output formats, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people (colour on a terminal).
+    Table,
+    /// Stable machine-readable JSON (schemas/report.schema.json).
+    Json,
+    /// GitHub-flavoured Markdown, for a PR comment or $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// JUnit XML, one test case per metric.
+    Junit,
+}
+
+impl Format {
+    pub fn renderer(self, color: bool) -> Box<dyn Renderer> {
+        match self {
+            Format::Table => Box::new(Table { color }),
+            Format::Json => Box::new(Json),
+            Format::Markdown => Box::new(Markdown),
+            Format::Junit => Box::new(Junit),
+        }
+    }
+}
+
+/// One input file as reports show it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub file: &'a str,
+    pub results: &'a RunResults,
+}
+
+/// Everything a report shows: the comparison and where its inputs came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    pub comparison: &'a Comparison,
+    pub baseline: Source<'a>,
+    pub current: Source<'a>,
+    pub thresholds_file: &'a str,
+}
+
+pub trait Renderer {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// "FAIL: 1 of 6 gated metrics failed (1 waived, 2 untracked)".
+pub fn headline(c: &Comparison) -> String {
+    let s = c.summary();
+    let mut extras = vec![];
+    if s.waived > 0 {
+        extras.push(format!("{} waived", s.waived));
+    }
+    if s.no_baseline > 0 {
+        extras.push(format!("{} without baseline", s.no_baseline));
+    }
+    if s.untracked > 0 {
+        extras.push(format!("{} untracked", s.untracked));
+    }
+    let extras = if extras.is_empty() { String::new() } else { format!(" ({})", extras.join(", ")) };
+    let plural = if s.gated == 1 { "" } else { "s" };
+    match c.verdict {
+        crate::compare::Verdict::Pass => {
+            format!("PASS: {} gated metric{plural} within limits{extras}", s.gated)
+        }
+        crate::compare::Verdict::Fail => {
+            format!("FAIL: {} of {} gated metric{plural} failed{extras}", s.failed, s.gated)
+        }
+    }
+}
+
+/// The change shown in a report: absolute when the metric's limit is absolute, else relative.
+pub fn delta_text(row: &Row) -> String {
+    let absolute =
+        row.policy.as_ref().is_some_and(|p| matches!(p.max_increase.or(p.max_decrease), Some(Tolerance::Absolute(_))));
+    match (absolute, row.change, row.delta) {
+        (true, Some(change), _) => diff_with_unit(change, row.unit.as_deref()),
+        (false, _, Some(delta)) => pct(delta),
+        _ => "-".into(),
+    }
+}
+
+/// The tolerance: `+10%`, `-5%`, `±5%`, `+0.2 pp`, or `-`.
+pub fn limit_text(row: &Row) -> String {
+    let Some(p) = &row.policy else { return "-".into() };
+    let unit = row.unit.as_deref();
+    let show = |t: Tolerance, sign: f64| match t {
+        Tolerance::Relative(f) => pct(sign * f),
+        Tolerance::Absolute(a) => diff_with_unit(sign * a, unit),
+    };
+    match (p.max_increase, p.max_decrease) {
+        (Some(Tolerance::Relative(a)), Some(Tolerance::Relative(b))) if a == b => {
+            format!("±{}", &pct(a)[1..])
+        }
+        (Some(i), Some(d)) => format!("{} / {}", show(i, 1.0), show(d, -1.0)),
+        (Some(i), None) => show(i, 1.0),
+        (None, Some(d)) => show(d, -1.0),
+        (None, None) => "-".into(),
+    }
+}
+
+/// The SLO: `<= 300 ms`, `>= 10000 req/min`, both joined, or `-`.
+pub fn slo_text(row: &Row) -> String {
+    let Some(p) = &row.policy else { return "-".into() };
+    let unit = row.unit.as_deref();
+    let parts: Vec<String> =
+        [p.max.map(|m| format!("<= {}", with_unit(m, unit))), p.min.map(|m| format!(">= {}", with_unit(m, unit)))]
+            .into_iter()
+            .flatten()
+            .collect();
+    if parts.is_empty() { "-".into() } else { parts.join(", ") }
+}
+
+/// A value in its unit, or `-` when absent.
+pub fn value_text(v: Option<f64>, row: &Row) -> String {
+    v.map(|v| with_unit(v, row.unit.as_deref())).unwrap_or_else(|| "-".into())
+}
+
+/// Rows whose reasons a reader needs to see: anything but a plain PASS or UNTRACKED.
+pub fn noteworthy(row: &Row) -> bool {
+    matches!(row.status, Status::Fail | Status::Waived | Status::NoBaseline)
+}
+
+/// `file (service version (commit))` or just `file`.
+pub fn source_label(s: &Source) -> String {
+    match s.results.label() {
+        Some(label) => format!("{} ({label})", s.file),
+        None => s.file.to_string(),
+    }
+}
