@@ -81,7 +81,7 @@ pub struct CompareArgs {
     pub reports: Vec<(Format, PathBuf)>,
 
     /// Evaluate waiver expiry as of this date (YYYY-MM-DD) instead of today (UTC).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
 }
 
@@ -100,4 +100,8 @@ fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
         return Err(format!("no path after `{}=`", value.split('=').next().unwrap_or_default()));
     }
     Ok((format, PathBuf::from(path)))
+}
+
+fn parse_date(value: &str) -> Result<Date, String> {
+    value.parse().map_err(|_| format!("expected a date YYYY-MM-DD, found `{value}`"))
 }

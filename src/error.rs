@@ -32,14 +32,16 @@ impl LoadError {
     }
 
     pub fn at(mut self, line: u64, column: u64) -> Self {
-        self.position.line = Some(line);
-        self.position.column = Some(column);
+        // Parsers report column 0 for "end of line"; 0 is not a column a person can use.
+        self.position.line = Some(line).filter(|&l| l > 0);
+        self.position.column = Some(column).filter(|&c| c > 0);
         self
     }
 
     pub fn key(mut self, key: impl Into<String>) -> Self {
         let key = key.into();
-        if !key.is_empty() && key != "." {
+        // serde_path_to_error writes `.` for the root and `?` where it could not tell the key.
+        if !key.is_empty() && key != "." && key != "?" {
             self.position.key = Some(key);
         }
         self

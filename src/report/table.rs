@@ -93,10 +93,12 @@ impl Renderer for Table {
         if !notes.is_empty() {
             writeln!(out)?;
             let name_width = notes.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+            let status_width = notes.iter().map(|r| r.status.as_str().len()).max().unwrap_or(0);
             for row in notes {
                 let status = self.paint(status_style(row.status), row.status.as_str());
                 let pad = " ".repeat(name_width - row.name.chars().count());
-                writeln!(out, "{}{pad}  {status}  {}", row.name, row.reasons.join("; "))?;
+                let status_pad = " ".repeat(status_width - row.status.as_str().len());
+                writeln!(out, "{}{pad}  {status}{status_pad}  {}", row.name, row.reasons.join("; "))?;
             }
         }
         if !c.warnings.is_empty() {

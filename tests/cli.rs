@@ -1,0 +1,8 @@
+//! CLI behaviour as data: each `tests/cmd/NAME.toml` gives the arguments and exit code, and
+//! `NAME.stdout` / `NAME.stderr` the exact expected output. `TRYCMD=overwrite cargo test --test cli`
+//! rewrites the expected files after an intended change; review the diff.
+
+#[test]
+fn cli_cases() {
+    trycmd::TestCases::new().case("tests/cmd/*.toml");
+}
