@@ -41,8 +41,18 @@ pub fn io_reason(e: &io::Error) -> String {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so the
-/// file is either the old one or the complete new one. Replaces an existing file.
+/// file is either the old one or the complete new one. Replaces an existing regular file.
+/// Anything else that exists there (`/dev/null`, a FIFO, `/dev/stdout`) is written in place,
+/// never replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Ok(meta) = fs::metadata(path)
+        && !meta.is_file()
+    {
+        if meta.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+        }
+        return fs::OpenOptions::new().write(true).open(path)?.write_all(bytes);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

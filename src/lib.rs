@@ -4,7 +4,24 @@
 //! - [`policy`]: `perf_thresholds.yml`, parsed and validated.
 //! - [`compare`]: (baseline, current, policy) -> per-metric rows and a verdict; pure.
 //! - [`report`]: one renderer per output format.
-//! - [`cli`], [`commands`]: flags and the subcommands that wire the above to files and exit codes.
+//! - [`cli`], [`commands`], [`exit`], [`fsutil`]: flags, subcommands, the exit-code contract and
+//!   file edges; the only parts that touch files, the clock or the terminal.
+//!
+//! The core can be used as a library:
+//!
+//! ```
+//! use perfcert::{compare::{compare, Status, Verdict}, input::native, policy};
+//!
+//! let policy = policy::parse("perf_thresholds.yml", "metrics:\n  latency_p95_write: { max_increase: 10%, max: 600 }\n")?;
+//! let baseline = native::parse("baseline.json", r#"{"metrics": {"latency_p95_write": 384}}"#)?;
+//! let current = native::parse("current.json", r#"{"metrics": {"latency_p95_write": 432}}"#)?;
+//!
+//! let result = compare(&baseline, &current, &policy, jiff::civil::date(2026, 1, 1));
+//! assert_eq!(result.verdict, Verdict::Fail);
+//! assert_eq!(result.rows[0].status, Status::Fail);
+//! assert_eq!(result.rows[0].reasons, ["+12.5% > +10%"]);
+//! # Ok::<(), perfcert::error::LoadError>(())
+//! ```
 
 pub mod cli;
 pub mod commands;

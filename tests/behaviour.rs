@@ -173,3 +173,25 @@ fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
     assert!(has_ansi(&tty), "a terminal gets colour: {}", String::from_utf8_lossy(&tty.stdout));
     assert!(!has_ansi(&on_tty(Some("1"))), "NO_COLOR turns it off on a terminal");
 }
+
+#[test]
+fn a_report_to_a_device_is_written_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, c) = (fixture("baseline.json"), fixture("current.json"));
+    let t = root().join("perf_thresholds.yml").display().to_string();
+    let mut args = compare_args(&b, &c, &t);
+    args.extend(["--output", "/dev/null", "--report", "json=/dev/null"]);
+    let out = perfcert(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta = std::fs::metadata("/dev/null").unwrap();
+    assert!(!meta.is_file(), "/dev/null must still be a device");
+
+    let mut over_dir = compare_args(&b, &c, &t);
+    over_dir.extend(["--output", "."]);
+    let out = perfcert(dir.path(), &over_dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: .: cannot write the report: is a directory; expected a file\n"
+    );
+}

@@ -1,0 +1,54 @@
+//! The shipped JSON Schemas describe what perfcert really reads and writes: every native
+//! fixture validates against `results.schema.json` (and the invalid ones do not), and every
+//! JSON report snapshot validates against `report.schema.json`.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    // Snapshots hold a wildcard for the version; any string will do here.
+    serde_json::from_str(&text.replace("\"[..]\"", "\"0.0.0\"")).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn validator(name: &str) -> jsonschema::Validator {
+    jsonschema::validator_for(&load(&root().join("schemas").join(name))).unwrap()
+}
+
+fn files(dir: &str, suffix: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn native_fixtures_match_the_results_schema() {
+    let schema = validator("results.schema.json");
+    let good: Vec<PathBuf> = ["fixtures/perf004", "fixtures/edge"].iter().flat_map(|d| files(d, ".json")).collect();
+    assert!(good.len() >= 5);
+    for path in good {
+        let errors: Vec<String> = schema.iter_errors(&load(&path)).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+    for bad in ["negative.json", "wrong-type.json"] {
+        assert!(!schema.is_valid(&load(&root().join("fixtures/bad").join(bad))), "{bad} must not validate");
+    }
+}
+
+#[test]
+fn json_reports_match_the_report_schema() {
+    let schema = validator("report.schema.json");
+    let reports: Vec<PathBuf> = files("tests/cmd", "json.stdout");
+    assert!(reports.len() >= 3);
+    for path in reports {
+        let errors: Vec<String> = schema.iter_errors(&load(&path)).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+}
