@@ -195,3 +195,17 @@ fn a_report_to_a_device_is_written_not_replaced() {
         "error: .: cannot write the report: is a directory; expected a file\n"
     );
 }
+
+#[test]
+fn the_readme_quick_start_output_is_what_the_binary_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start =
+        readme.find("and prints:\n\n```text\n").expect("quick-start output block") + "and prints:\n\n```text\n".len();
+    let expected = &readme[start..start + readme[start..].find("```").unwrap()];
+    let out = perfcert(
+        &root(),
+        &["compare", "--baseline", "fixtures/perf004/baseline.json", "--current", "fixtures/perf004/current.json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+}
