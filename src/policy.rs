@@ -174,17 +174,30 @@ fn key_path(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// The parser's message without its position (reported separately) or advice about its API.
+/// The parser's message in perfcert's words: without its position (reported separately) and
+/// without advice about the parser's own API.
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let mut message = e.without_snippet().to_string();
-    if let Some(i) = message.rfind(" at line ") {
+    // Drop a trailing " at line L, column C"; keep positions inside the text ("defined at ...").
+    if let Some(i) = message.rfind(" at line ")
+        && message[i + 9..].split(", column ").all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
         message.truncate(i);
     }
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let name = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
-        message = format!("duplicate key `{name}`");
+        return format!("duplicate key `{name}`");
+    }
+    if let Some(rest) = message.strip_prefix("non-finite float ") {
+        let value = rest.split(' ').next().unwrap_or(rest);
+        return format!("expected a finite number, found {value}");
+    }
+    if message.starts_with("multiple YAML documents detected") {
+        return "expected one YAML document, found a second one (`---`)".into();
     }
     message
+        .replace("expected mapping start", "expected a mapping")
+        .replace("expected sequence start", "expected a list")
 }
 
 struct Validator<'a> {
@@ -423,6 +436,13 @@ waivers:
                 "p.yml:4:15: waivers[0].metric: `b` is not a metric in this policy; expected one of a",
             ),
             ("\n\n", "p.yml: file is empty"),
+            ("metrics:\n  a: { max: 1e999 }\n", "p.yml:2:13: metrics.a.max: expected a finite number, found `1e999`"),
+            ("metrics:\n  a: { max: 1 }\n---\nmetrics: {}\n", "p.yml:4:1: expected one YAML document"),
+            ("metrics:\n  a: null\n", "p.yml:2:6: metrics.a: expected a mapping"),
+            (
+                "metrics: &x\n  a: { max: 1 }\nwaivers: *x\n",
+                "p.yml:3:10: waivers: expected a list (defined at line 2, column 3)",
+            ),
         ];
         let wrong: Vec<String> = cases
             .iter()
