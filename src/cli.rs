@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
+use crate::input::Format as InputFormat;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -56,13 +57,22 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Baseline results (perfcert JSON).
+    /// Baseline results: perfcert JSON, or k6 output (format detected from the content).
+    /// Repeat to merge files: later ones add metrics (e.g. CPU and cost); a clash is an error.
     #[arg(long, value_name = "FILE", default_value = "baseline.json")]
-    pub baseline: PathBuf,
+    pub baseline: Vec<PathBuf>,
 
-    /// Current results (perfcert JSON).
+    /// Current results, as for --baseline.
     #[arg(long, value_name = "FILE", default_value = "current.json")]
-    pub current: PathBuf,
+    pub current: Vec<PathBuf>,
+
+    /// Read every --baseline file in this format instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub baseline_format: Option<InputFormat>,
+
+    /// Read every --current file in this format instead of detecting it.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub current_format: Option<InputFormat>,
 
     /// Policy: per-metric tolerances, SLO limits and waivers.
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]

@@ -229,11 +229,11 @@ fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waiv
     let unit = row.unit.as_deref();
 
     let Some(c) = c else {
-        row.checks.push(Check {
-            kind: CheckKind::Present,
-            outcome: Outcome::Fail,
-            reason: "missing from the current results: nothing unverified passes".into(),
-        });
+        let reason = match current.unavailable.get(&m.name) {
+            Some(why) => format!("not available from the current results: {why}"),
+            None => "missing from the current results: nothing unverified passes".into(),
+        };
+        row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason });
         return finish(row, waivers, today);
     };
 

@@ -15,6 +15,9 @@ pub struct RunResults {
     pub date: Option<String>,
     /// Metric name to value, in the order the file lists them. Values are finite and >= 0.
     pub metrics: IndexMap<String, f64>,
+    /// Metrics this input cannot provide, with the reason (e.g. a k6 summary has no per-method
+    /// latency). Shown when a policy asks for one of them.
+    pub unavailable: IndexMap<String, String>,
 }
 
 impl RunResults {
@@ -35,9 +38,9 @@ pub fn default_unit(metric: &str) -> Option<&'static str> {
     let base = metric.split('{').next().unwrap_or(metric);
     if base.starts_with("latency") {
         Some("ms")
-    } else if base == "error_rate" || base.ends_with("_utilization") {
+    } else if base.starts_with("error_rate") || base.contains("_utilization") {
         Some("%")
-    } else if base == "throughput" {
+    } else if base.starts_with("throughput") {
         Some("req/min")
     } else if base.starts_with("cost") {
         Some("USD")
@@ -58,7 +61,7 @@ pub fn value_problem(metric: &str, value: f64) -> Option<String> {
         return Some(format!("expected a value >= 0, found {value}"));
     }
     let base = metric.split('{').next().unwrap_or(metric);
-    if base == "error_rate" && value > 100.0 {
+    if base.starts_with("error_rate") && value > 100.0 {
         return Some(format!("error_rate is a percentage of requests (0-100), found {value}"));
     }
     None

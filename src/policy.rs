@@ -13,6 +13,7 @@ use serde::de::{self, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::error::LoadError;
+use crate::input::Classes;
 
 /// A validated policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +21,8 @@ pub struct Policy {
     /// Gated metrics, in the order the file lists them.
     pub metrics: Vec<MetricPolicy>,
     pub waivers: Vec<Waiver>,
+    /// Which k6 tag marks read and write requests in inputs that lack the HTTP method.
+    pub classes: Classes,
 }
 
 /// The limits for one metric. At least one of the four limits is set.
@@ -71,6 +74,14 @@ struct RawPolicy {
     metrics: Spanned<IndexMap<String, Spanned<RawMetric>>>,
     #[serde(default)]
     waivers: Vec<Spanned<RawWaiver>>,
+    classes: Option<RawClasses>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClasses {
+    read: Option<Spanned<String>>,
+    write: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -229,7 +240,25 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, w)| self.waiver(i, w, &metrics))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Policy { metrics, waivers })
+        let classes = match raw.classes {
+            None => Classes::default(),
+            Some(c) => Classes { read: self.selector("read", c.read)?, write: self.selector("write", c.write)? },
+        };
+        Ok(Policy { metrics, waivers, classes })
+    }
+
+    fn selector(&self, class: &str, raw: Option<Spanned<String>>) -> Result<Option<String>, LoadError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let valid =
+            raw.value.split_once(':').is_some_and(|(tag, value)| !tag.trim().is_empty() && !value.trim().is_empty());
+        if !valid {
+            return Err(self.error(
+                &raw,
+                format!("classes.{class}"),
+                format!("expected a k6 tag selector TAG:VALUE such as \"kind:{class}\", found \"{}\"", raw.value),
+            ));
+        }
+        Ok(Some(raw.value))
     }
 
     fn metric(&self, name: String, raw: Spanned<RawMetric>) -> Result<MetricPolicy, LoadError> {

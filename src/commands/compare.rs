@@ -11,7 +11,7 @@ use crate::compare::{Verdict, compare};
 use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
-use crate::input::native;
+use crate::input;
 use crate::model::RunResults;
 use crate::policy::{self, Policy};
 use crate::report::{Format, Report, Source, headline};
@@ -21,11 +21,11 @@ pub fn run(args: CompareArgs, color: bool) -> Result<ExitStatus, Failure> {
     check_outputs(&args)?;
 
     let policy = load_policy(&args.thresholds)?;
-    let baseline = load_results(&args.baseline, "--baseline", "baseline.json")?;
-    let current = load_results(&args.current, "--current", "current.json")?;
+    let baseline = load_results(&args.baseline, args.baseline_format, &policy, "--baseline", "baseline.json")?;
+    let current = load_results(&args.current, args.current_format, &policy, "--current", "current.json")?;
     let comparison = compare(&baseline, &current, &policy, today);
 
-    let (baseline_file, current_file) = (args.baseline.display().to_string(), args.current.display().to_string());
+    let (baseline_file, current_file) = (label(&args.baseline), label(&args.current));
     let thresholds_file = args.thresholds.display().to_string();
     let report = Report {
         comparison: &comparison,
@@ -68,9 +68,26 @@ fn load_policy(path: &Path) -> Result<Policy, Failure> {
     policy::parse(&path.display().to_string(), &text).map_err(Failure::input)
 }
 
-fn load_results(path: &Path, flag: &str, default: &str) -> Result<RunResults, Failure> {
-    let text = fsutil::read_text(path).map_err(|e| with_hint(e, path, flag, default))?;
-    native::parse(&path.display().to_string(), &text).map_err(Failure::input)
+fn load_results(
+    paths: &[PathBuf],
+    format: Option<input::Format>,
+    policy: &Policy,
+    flag: &str,
+    default: &str,
+) -> Result<RunResults, Failure> {
+    let mut parts = vec![];
+    for path in paths {
+        let text = fsutil::read_text(path).map_err(|e| with_hint(e, path, flag, default))?;
+        let file = path.display().to_string();
+        let results = input::parse(&file, &text, format, &policy.classes).map_err(Failure::input)?;
+        parts.push((file, results));
+    }
+    input::merge(parts).map_err(Failure::input)
+}
+
+/// How reports name an input made of one or more files.
+fn label(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ")
 }
 
 /// A missing default file gets a hint about the flag that names another one.
@@ -90,7 +107,7 @@ fn write_file(report: &Report, format: Format, path: &Path) -> Result<(), Failur
 
 /// Refuses outputs that would replace an input or each other: nothing is lost to a typo.
 fn check_outputs(args: &CompareArgs) -> Result<(), Failure> {
-    let inputs = [&args.baseline, &args.current, &args.thresholds];
+    let inputs: Vec<&PathBuf> = args.baseline.iter().chain(&args.current).chain([&args.thresholds]).collect();
     let outputs: Vec<&PathBuf> = args.output.iter().chain(args.reports.iter().map(|(_, p)| p)).collect();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,

@@ -1,6 +1,148 @@
-//! Readers that turn results files into [`RunResults`](crate::model::RunResults).
+//! Readers that turn results files into [`RunResults`], and the choice between them.
 //!
-//! One module per format. Readers are pure: they get a file name (for messages) and its text,
-//! and never touch the file system themselves.
+//! One module per format. [`detect`] picks the format from a file's content (never from its
+//! name alone); [`parse`] runs the reader. Readers are pure: they get a file name (for messages)
+//! and its text, and never touch the file system. [`merge`] combines several inputs for one run
+//! (e.g. k6 latency plus CPU and cost from a native file).
 
+pub mod k6_summary;
 pub mod native;
+
+use crate::error::LoadError;
+use crate::model::RunResults;
+
+/// The input formats, as named by `--baseline-format` / `--current-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// perfcert's own JSON (docs/formats.md).
+    Native,
+    /// k6 `--summary-export` JSON.
+    K6Summary,
+    /// k6 `handleSummary` data, `JSON.stringify(data)`.
+    K6HandleSummary,
+}
+
+impl Format {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Native => "perfcert JSON",
+            Format::K6Summary => "k6 --summary-export JSON",
+            Format::K6HandleSummary => "k6 handleSummary JSON",
+        }
+    }
+}
+
+/// Which k6 tag selects read and which write requests in a k6 summary, from the policy's
+/// `classes:` (e.g. `read: "kind:read"`). By default (none set) reads and writes are told apart
+/// by HTTP method where the input records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Classes {
+    pub read: Option<String>,
+    pub write: Option<String>,
+}
+
+impl Classes {
+    pub fn selector(&self, class: &str) -> Option<&str> {
+        match class {
+            "read" => self.read.as_deref(),
+            "write" => self.write.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `kind:read` -> `Some("read")` when the policy says reads are `kind:read`.
+    pub fn class_of_selector(&self, selector: &str) -> Option<&'static str> {
+        if self.read.as_deref() == Some(selector) {
+            Some("read")
+        } else if self.write.as_deref() == Some(selector) {
+            Some("write")
+        } else {
+            None
+        }
+    }
+}
+
+const KNOWN: &str = "perfcert JSON, k6 --summary-export JSON, or k6 handleSummary JSON";
+
+/// Decides a file's format from its content.
+pub fn detect(file: &str, text: &str) -> Result<Format, LoadError> {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Err(LoadError::new(file, "file is empty; expected results (perfcert JSON, or k6 / Locust output)"));
+    }
+    if !trimmed.starts_with('{') {
+        return Err(LoadError::new(file, format!("not a results format perfcert reads; expected {KNOWN}")));
+    }
+    // Summaries are small; a generic parse is cheap and tells the shapes apart by their keys.
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        // Not one JSON document: let the native reader explain where the JSON breaks.
+        return Ok(Format::Native);
+    };
+    let Some(obj) = doc.as_object() else { return Ok(Format::Native) };
+    if obj.contains_key("state") || obj.contains_key("options") {
+        return Ok(Format::K6HandleSummary);
+    }
+    let metric_bodies_are_objects = obj
+        .get("metrics")
+        .and_then(|m| m.as_object())
+        .is_some_and(|m| !m.is_empty() && m.values().all(|v| v.is_object()));
+    if obj.contains_key("root_group") || metric_bodies_are_objects {
+        let has_values = obj
+            .get("metrics")
+            .and_then(|m| m.as_object())
+            .is_some_and(|m| m.values().any(|v| v.get("values").is_some_and(|v| v.is_object())));
+        return Ok(if has_values { Format::K6HandleSummary } else { Format::K6Summary });
+    }
+    Ok(Format::Native)
+}
+
+/// Reads one file's text in the given format (or the detected one).
+pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
+    let format = match format {
+        Some(f) => f,
+        None => detect(file, text)?,
+    };
+    match format {
+        Format::Native => native::parse(file, text),
+        Format::K6Summary | Format::K6HandleSummary => {
+            let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                LoadError::new(file, format!("not valid {}: {e}", format.describe()))
+                    .at(e.line() as u64, e.column() as u64)
+            })?;
+            let flavor = if format == Format::K6Summary {
+                k6_summary::Flavor::SummaryExport
+            } else {
+                k6_summary::Flavor::HandleSummary
+            };
+            k6_summary::convert(file, &doc, flavor, classes)
+        }
+    }
+}
+
+/// Combines the inputs of one run, in order: identification comes from the first file that has
+/// it; each metric must come from exactly one file.
+pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> {
+    let mut out = RunResults::default();
+    let mut origin: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
+    for (file, part) in parts {
+        out.service = out.service.or(part.service);
+        out.version = out.version.or(part.version);
+        out.commit = out.commit.or(part.commit);
+        out.date = out.date.or(part.date);
+        for (name, value) in part.metrics {
+            if let Some(first) = origin.get(&name) {
+                return Err(LoadError::new(
+                    &file,
+                    format!("metric `{name}` is also in {first}; each metric must come from one file"),
+                ));
+            }
+            origin.insert(name.clone(), file.clone());
+            out.metrics.insert(name, value);
+        }
+        for (name, why) in part.unavailable {
+            out.unavailable.entry(name).or_insert(why);
+        }
+    }
+    out.unavailable.retain(|name, _| !out.metrics.contains_key(name));
+    Ok(out)
+}

@@ -106,6 +106,7 @@ pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
         commit: raw.commit,
         date: raw.date,
         metrics: raw.metrics.0,
+        unavailable: IndexMap::new(),
     })
 }
 

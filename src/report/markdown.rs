@@ -34,6 +34,26 @@ fn code(text: &str) -> String {
     format!("{fence}{}{fence}", cell(text))
 }
 
+fn write_rows(out: &mut dyn Write, rows: &[&crate::compare::Row]) -> io::Result<()> {
+    writeln!(out, "| Metric | Baseline | Current | Delta | Limit | SLO | Status |")?;
+    writeln!(out, "|---|---:|---:|---:|---|---|---|")?;
+    for r in rows {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} {} |",
+            code(&r.name),
+            cell(&value_text(r.baseline, r)),
+            cell(&value_text(r.current, r)),
+            cell(&delta_text(r)),
+            cell(&limit_text(r)),
+            cell(&slo_text(r)),
+            icon(r.status),
+            r.status.as_str()
+        )?;
+    }
+    Ok(())
+}
+
 impl Renderer for Markdown {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let c = report.comparison;
@@ -49,21 +69,19 @@ impl Renderer for Markdown {
             code(report.thresholds_file)
         )?;
         writeln!(out)?;
-        writeln!(out, "| Metric | Baseline | Current | Delta | Limit | SLO | Status |")?;
-        writeln!(out, "|---|---:|---:|---:|---|---|---|")?;
-        for r in &c.rows {
+        let (gated, untracked): (Vec<_>, Vec<_>) = c.rows.iter().partition(|r| r.status != Status::Untracked);
+        write_rows(out, &gated)?;
+        if !untracked.is_empty() {
+            writeln!(out)?;
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} {} |",
-                code(&r.name),
-                cell(&value_text(r.baseline, r)),
-                cell(&value_text(r.current, r)),
-                cell(&delta_text(r)),
-                cell(&limit_text(r)),
-                cell(&slo_text(r)),
-                icon(r.status),
-                r.status.as_str()
+                "<details><summary>{} untracked metrics (not in the policy, not gating)</summary>",
+                untracked.len()
             )?;
+            writeln!(out)?;
+            write_rows(out, &untracked)?;
+            writeln!(out)?;
+            writeln!(out, "</details>")?;
         }
         let notes: Vec<_> = c.rows.iter().filter(|r| noteworthy(r)).collect();
         if !notes.is_empty() {

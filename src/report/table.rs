@@ -37,8 +37,9 @@ impl Renderer for Table {
         writeln!(out)?;
 
         let header = ["METRIC", "BASELINE", "CURRENT", "DELTA", "LIMIT", "SLO", "STATUS"];
-        let cells: Vec<[String; 7]> = c
-            .rows
+        // Untracked metrics can be many (a k6 summary has ~30); they get one line, not a row each.
+        let (rows, untracked): (Vec<_>, Vec<_>) = c.rows.iter().partition(|r| r.status != Status::Untracked);
+        let cells: Vec<[String; 7]> = rows
             .iter()
             .map(|r| {
                 [
@@ -85,8 +86,13 @@ impl Renderer for Table {
         };
         let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
         writeln!(out, "{}", self.paint(Style::new().bold(), &line(&header, None)))?;
-        for (row, cells) in c.rows.iter().zip(&cells) {
+        for (row, cells) in rows.iter().zip(&cells) {
             writeln!(out, "{}", line(cells, Some(row.status)))?;
+        }
+        if !untracked.is_empty() {
+            let names: Vec<&str> = untracked.iter().map(|r| r.name.as_str()).collect();
+            let text = format!("untracked (not in the policy, not gating): {}", names.join(", "));
+            writeln!(out, "{}", self.paint(status_style(Status::Untracked), &text))?;
         }
 
         let notes: Vec<_> = c.rows.iter().filter(|r| noteworthy(r)).collect();
