@@ -7,13 +7,20 @@ use std::path::Path;
 
 use crate::error::LoadError;
 
-/// Reads a UTF-8 text file (a leading BOM is dropped). Errors are one line and name the path.
-pub fn read_text(path: &Path) -> Result<String, LoadError> {
+/// Checks that `path` exists and is not a directory, with the one-line errors of [`read_text`].
+pub fn check_readable_file(path: &Path) -> Result<(), LoadError> {
     let name = path.display().to_string();
     let meta = fs::metadata(path).map_err(|e| LoadError::new(&name, io_reason(&e)))?;
     if meta.is_dir() {
         return Err(LoadError::new(&name, "is a directory; expected a file"));
     }
+    Ok(())
+}
+
+/// Reads a UTF-8 text file (a leading BOM is dropped). Errors are one line and name the path.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    let name = path.display().to_string();
+    check_readable_file(path)?;
     let bytes = fs::read(path).map_err(|e| LoadError::new(&name, io_reason(&e)))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         LoadError::new(&name, format!("is not valid UTF-8 (first bad byte at offset {})", e.utf8_error().valid_up_to()))

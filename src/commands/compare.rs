@@ -77,10 +77,8 @@ fn load_results(
 ) -> Result<RunResults, Failure> {
     let mut parts = vec![];
     for path in paths {
-        let text = fsutil::read_text(path).map_err(|e| with_hint(e, path, flag, default))?;
-        let file = path.display().to_string();
-        let results = input::parse(&file, &text, format, &policy.classes).map_err(Failure::input)?;
-        parts.push((file, results));
+        let results = input::load(path, format, &policy.classes).map_err(|e| with_hint(e, path, flag, default))?;
+        parts.push((path.display().to_string(), results));
     }
     input::merge(parts).map_err(Failure::input)
 }

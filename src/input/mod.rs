@@ -5,10 +5,14 @@
 //! and its text, and never touch the file system. [`merge`] combines several inputs for one run
 //! (e.g. k6 latency plus CPU and cost from a native file).
 
+pub mod k6_raw;
 pub mod k6_summary;
 pub mod native;
 
+use std::path::Path;
+
 use crate::error::LoadError;
+use crate::fsutil;
 use crate::model::RunResults;
 
 /// The input formats, as named by `--baseline-format` / `--current-format`.
@@ -20,6 +24,8 @@ pub enum Format {
     K6Summary,
     /// k6 `handleSummary` data, `JSON.stringify(data)`.
     K6HandleSummary,
+    /// k6 raw output, `--out json=FILE` (NDJSON), plain or gzip.
+    K6Json,
 }
 
 impl Format {
@@ -28,6 +34,7 @@ impl Format {
             Format::Native => "perfcert JSON",
             Format::K6Summary => "k6 --summary-export JSON",
             Format::K6HandleSummary => "k6 handleSummary JSON",
+            Format::K6Json => "k6 raw NDJSON (--out json)",
         }
     }
 }
@@ -62,7 +69,66 @@ impl Classes {
     }
 }
 
-const KNOWN: &str = "perfcert JSON, k6 --summary-export JSON, or k6 handleSummary JSON";
+const KNOWN: &str =
+    "perfcert JSON, k6 --summary-export JSON, k6 handleSummary JSON, or k6 raw NDJSON (--out json, plain or .gz)";
+
+/// Reads one input file, detecting its format from its content unless `format` is given.
+/// Large raw files are streamed; the small formats are read whole.
+pub fn load(path: &Path, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
+    let file = path.display().to_string();
+    let format = match format {
+        Some(f) => f,
+        None => detect_file(path, &file)?,
+    };
+    match format {
+        Format::K6Json => {
+            fsutil::check_readable_file(path)?;
+            k6_raw::read(path, classes)
+        }
+        _ => {
+            let text = fsutil::read_text(path)?;
+            parse(&file, &text, Some(format), classes)
+        }
+    }
+}
+
+/// Looks at the first 64 KiB (inflated if the file is gzip) to decide the format.
+fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
+    use std::io::Read;
+    fsutil::check_readable_file(path)?;
+    let io_err = |e: std::io::Error| LoadError::new(file, fsutil::io_reason(&e));
+    let mut head = Vec::with_capacity(64 << 10);
+    std::fs::File::open(path).map_err(io_err)?.take(64 << 10).read_to_end(&mut head).map_err(io_err)?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    if gzip {
+        let mut inflated = Vec::with_capacity(64 << 10);
+        let gz = flate2::read::MultiGzDecoder::new(std::fs::File::open(path).map_err(io_err)?);
+        gz.take(64 << 10)
+            .read_to_end(&mut inflated)
+            .map_err(|e| LoadError::new(file, format!("cannot decompress gzip: {e}")))?;
+        head = inflated;
+    }
+    if is_k6_ndjson(&head) {
+        return Ok(Format::K6Json);
+    }
+    if gzip {
+        return Err(LoadError::new(
+            file,
+            "gzip input is read for k6 raw output (--out json=FILE.gz) only; this is not it",
+        ));
+    }
+    // Small formats: the whole file decides.
+    let text = fsutil::read_text(path)?;
+    detect(file, &text)
+}
+
+/// A k6 raw line: `{"type":"Metric",...}` or `{"metric":...,"type":"Point",...}` on one line.
+fn is_k6_ndjson(head: &[u8]) -> bool {
+    let first = head.split(|&b| b == b'\n').map(|l| l.trim_ascii()).find(|l| !l.is_empty());
+    let Some(line) = first else { return false };
+    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(line) else { return false };
+    matches!(obj.get("type").and_then(|t| t.as_str()), Some("Metric" | "Point")) && obj.contains_key("data")
+}
 
 /// Decides a file's format from its content.
 pub fn detect(file: &str, text: &str) -> Result<Format, LoadError> {
@@ -104,6 +170,7 @@ pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) 
     };
     match format {
         Format::Native => native::parse(file, text),
+        Format::K6Json => k6_raw::parse(file, text, classes),
         Format::K6Summary | Format::K6HandleSummary => {
             let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
                 LoadError::new(file, format!("not valid {}: {e}", format.describe()))
