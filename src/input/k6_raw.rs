@@ -50,10 +50,8 @@ pub fn read(path: &Path, classes: &Classes) -> Result<RunResults, LoadError> {
 /// Reads an in-memory NDJSON text (tests, and inputs already in memory).
 pub fn parse(file: &str, text: &str, classes: &Classes) -> Result<RunResults, LoadError> {
     let mut acc = Acc::new(classes);
-    let mut line_no = 0;
-    for line in text.as_bytes().split(|&b| b == b'\n') {
-        line_no += 1;
-        acc.line(line).map_err(|m| LoadError::new(file, m).at(line_no, 1))?;
+    for (i, line) in text.as_bytes().split(|&b| b == b'\n').enumerate() {
+        acc.line(line).map_err(|m| LoadError::new(file, m).at(i as u64 + 1, 1))?;
     }
     acc.finish(file)
 }
