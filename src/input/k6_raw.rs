@@ -34,7 +34,12 @@ use super::Classes;
 use crate::error::LoadError;
 use crate::model::RunResults;
 
+/// Read size for plain files (per thread).
 const BLOCK: usize = 4 << 20;
+/// Block size and queue depth between the gzip inflater and the parser: enough to keep both
+/// busy, small enough to keep memory flat.
+const GZ_BLOCK: usize = 1 << 20;
+const GZ_QUEUE: usize = 2;
 
 /// Reads a k6 NDJSON file (gzip when it starts with the gzip magic bytes).
 pub fn read(path: &Path, classes: &Classes) -> Result<RunResults, LoadError> {
@@ -185,14 +190,14 @@ fn read_range<'c>(f: &File, start: u64, end: u64, classes: &'c Classes) -> Resul
 
 fn read_gzip<'c>(f: File, classes: &'c Classes, file: &str) -> Result<Acc<'c>, LoadError> {
     // One thread inflates into blocks that end at a newline; this one parses them.
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(GZ_QUEUE);
     let inflater = std::thread::spawn(move || {
         let mut gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, f));
         let mut carry: Vec<u8> = Vec::new();
         loop {
             let mut block = std::mem::take(&mut carry);
             let start = block.len();
-            block.resize(start + BLOCK, 0);
+            block.resize(start + GZ_BLOCK, 0);
             let mut filled = start;
             let mut eof = false;
             while filled < block.len() {

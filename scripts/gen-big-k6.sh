@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Writes a large k6 raw NDJSON file by repeating the two complete bundled runs.
+# Usage: scripts/gen-big-k6.sh OUT.ndjson [COPIES]   (48 copies ~ 0.9 GB, ~6.2 M lines)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: gen-big-k6.sh OUT.ndjson [COPIES]}
+copies=${2:-48}
+mkdir -p "$(dirname "$out")"
+{
+  for _ in $(seq "$copies"); do
+    gzip -dc fixtures/k6/full/k6-baseline-raw.ndjson.gz
+    gzip -dc fixtures/k6/full/k6-current-raw.ndjson.gz
+  done
+} > "$out"
+ls -l "$out"
