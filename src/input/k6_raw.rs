@@ -701,10 +701,8 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tags<'de>, A::Error> {
         let mut tags = Tags::default();
-        let split = |sel: &Option<String>| {
-            sel.as_ref().and_then(|s| s.split_once(':')).map(|(k, v)| (k.to_string(), v.to_string()))
-        };
-        let (read_sel, write_sel) = (split(&self.classes.read), split(&self.classes.write));
+        let read_sel = self.classes.read.as_deref().and_then(|s| s.split_once(':'));
+        let write_sel = self.classes.write.as_deref().and_then(|s| s.split_once(':'));
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let value: Cow<'de, str> = map.next_value()?;
             match key.as_ref() {
@@ -712,10 +710,10 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
                 "name" => tags.name = Some(value.clone()),
                 _ => {}
             }
-            if read_sel.as_ref().is_some_and(|(k, v)| *k == key && *v == value) {
+            if read_sel.is_some_and(|(k, v)| k == key && v == value) {
                 tags.read = true;
             }
-            if write_sel.as_ref().is_some_and(|(k, v)| *k == key && *v == value) {
+            if write_sel.is_some_and(|(k, v)| k == key && v == value) {
                 tags.write = true;
             }
         }
