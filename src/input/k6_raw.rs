@@ -290,7 +290,9 @@ struct Acc<'c> {
     overall: Group,
     read: Group,
     write: Group,
-    endpoints: HashMap<String, Group>,
+    /// Per endpoint, keyed by method (empty if none) then path: looked up with borrowed
+    /// strings, so a known endpoint costs no allocation per sample.
+    endpoints: HashMap<String, HashMap<String, Group>>,
     /// Earliest and latest `http_reqs` sample, ns since the epoch.
     first: Option<i128>,
     last: Option<i128>,
@@ -322,8 +324,11 @@ impl<'c> Acc<'c> {
         self.overall.absorb(other.overall);
         self.read.absorb(other.read);
         self.write.absorb(other.write);
-        for (k, g) in other.endpoints {
-            self.endpoints.entry(k).or_default().absorb(g);
+        for (method, paths) in other.endpoints {
+            let mine = self.endpoints.entry(method).or_default();
+            for (path, g) in paths {
+                mine.entry(path).or_default().absorb(g);
+            }
         }
         self.first = min_opt(self.first, other.first);
         self.last = max_opt(self.last, other.last);
@@ -370,16 +375,11 @@ impl<'c> Acc<'c> {
         }
         self.points += 1;
         let class = point.class(self.classes);
-        let endpoint = point.endpoint();
-        let groups: [Option<&mut Group>; 3] = [
-            Some(&mut self.overall),
-            match class {
-                Some(Class::Read) => Some(&mut self.read),
-                Some(Class::Write) => Some(&mut self.write),
-                None => None,
-            },
-            None,
-        ];
+        let class_group = match class {
+            Some(Class::Read) => Some(&mut self.read),
+            Some(Class::Write) => Some(&mut self.write),
+            None => None,
+        };
         let apply = |g: &mut Group| match kind {
             Kind::Duration => {
                 g.durations.push(point.value);
@@ -393,13 +393,19 @@ impl<'c> Acc<'c> {
             }
             Kind::Reqs => g.requests += 1,
         };
-        for g in groups.into_iter().flatten() {
+        apply(&mut self.overall);
+        if let Some(g) = class_group {
             apply(g);
         }
-        if let Some(endpoint) = endpoint {
-            match self.endpoints.get_mut(endpoint.as_str()) {
+        if let Some(path) = point.path() {
+            let method = point.method.as_deref().unwrap_or("");
+            let paths = match self.endpoints.get_mut(method) {
+                Some(paths) => paths,
+                None => self.endpoints.entry(method.to_string()).or_default(),
+            };
+            match paths.get_mut(path) {
                 Some(g) => apply(g),
-                None => apply(self.endpoints.entry(endpoint).or_default()),
+                None => apply(paths.entry(path.to_string()).or_default()),
             }
         }
         if kind == Kind::Reqs {
@@ -431,7 +437,15 @@ impl<'c> Acc<'c> {
         if write.requests + write.durations.len() as u64 > 0 {
             put(&mut out, "_write", write, seconds);
         }
-        let mut endpoints: Vec<_> = self.endpoints.into_iter().collect();
+        let mut endpoints: Vec<(String, Group)> = self
+            .endpoints
+            .into_iter()
+            .flat_map(|(method, paths)| {
+                paths.into_iter().map(move |(path, g)| {
+                    (if method.is_empty() { path.clone() } else { format!("{method} {path}") }, g)
+                })
+            })
+            .collect();
         endpoints.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, g) in endpoints {
             put(&mut out, &format!("{{endpoint={name}}}"), g, seconds);
@@ -582,16 +596,13 @@ impl Point<'_> {
         }
     }
 
-    /// `POST /orders` from the method and name tags (a URL name loses its scheme and host).
-    fn endpoint(&self) -> Option<String> {
+    /// The endpoint's path from the name tag (a URL name loses its scheme and host); with the
+    /// method it names the endpoint, `POST /orders`.
+    fn path(&self) -> Option<&str> {
         let name = self.name.as_deref()?;
-        let path = match name.strip_prefix("http://").or_else(|| name.strip_prefix("https://")) {
+        Some(match name.strip_prefix("http://").or_else(|| name.strip_prefix("https://")) {
             Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
             None => name,
-        };
-        Some(match self.method.as_deref() {
-            Some(m) => format!("{m} {path}"),
-            None => path.to_string(),
         })
     }
 }
