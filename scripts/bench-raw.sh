@@ -2,7 +2,7 @@
 # Speed and memory of reading a big k6 raw file: perfcert next to a plain-Python reference
 # (and DuckDB's CLI when `duckdb` is on PATH), on the same file, same work: p95 overall / read /
 # write, error rate, request count. Warm page cache (one untimed read first).
-# Usage: scripts/bench-raw.sh [FILE]   (default: generates target/bench/big.ndjson, ~0.9 GB)
+# Usage: scripts/bench-raw.sh [FILE]   (default: generates target/bench/big.ndjson, 1.8 GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 file=${1:-target/bench/big.ndjson}

@@ -197,7 +197,8 @@ pub fn compare(baseline: &RunResults, current: &RunResults, policy: &Policy, tod
         });
     }
 
-    let mut warnings = vec![];
+    // What the readers noted about the inputs (estimated percentiles, left-out rows) first.
+    let mut warnings: Vec<String> = baseline.notes.iter().chain(&current.notes).cloned().collect();
     for w in policy.waivers.iter().filter(|w| !w.is_active(today)) {
         warnings.push(format!(
             "waiver for {} expired on {} and is ignored ({}); renew it or remove it",

@@ -18,6 +18,9 @@ pub struct RunResults {
     /// Metrics this input cannot provide, with the reason (e.g. a k6 summary has no per-method
     /// latency). Shown when a policy asks for one of them.
     pub unavailable: IndexMap<String, String>,
+    /// What a reader wants the user to know about how it read the file (e.g. percentiles
+    /// estimated past the exact-sample budget). Reports show them as warnings.
+    pub notes: Vec<String>,
 }
 
 impl RunResults {

@@ -6,6 +6,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use perfcert::compare::compare;
+use std::sync::atomic::AtomicU64;
+
+use perfcert::input::k6_samples::Options;
 use perfcert::input::{self, Classes, k6_raw};
 use perfcert::model::RunResults;
 use serde_json::Value;
@@ -109,8 +112,72 @@ fn plain_gzip_and_every_split_read_the_same() {
     };
     close_all(&gz, &detected, "plain vs gzip");
     for threads in [1, 2, 3, 7, 64] {
-        let split = k6_raw::read_with_threads(&path, &by_kind(), threads).unwrap();
+        let split = read_split(&path, threads).unwrap();
         close_all(&gz, &split, &format!("{threads} threads"));
+    }
+}
+
+fn read_split(path: &Path, threads: usize) -> Result<RunResults, perfcert::error::LoadError> {
+    let options = Options { threads: Some(threads), ..Options::default() };
+    k6_raw::read(path, &by_kind(), &options, &AtomicU64::new(0))
+}
+
+#[test]
+fn past_the_exact_budget_percentiles_are_within_the_sketch_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plain("current", dir.path());
+    let exact = read_split(&path, 2).unwrap();
+    assert!(exact.notes.is_empty(), "{:?}", exact.notes);
+    let mut first: Option<RunResults> = None;
+    for threads in [1, 2, 3] {
+        let options = Options { threads: Some(threads), exact_budget: 1000 };
+        let progress = AtomicU64::new(0);
+        let sketched = k6_raw::read(&path, &by_kind(), &options, &progress).unwrap();
+        assert_eq!(progress.into_inner(), std::fs::metadata(&path).unwrap().len(), "progress counts every byte");
+        assert_eq!(sketched.notes.len(), 1, "{:?}", sketched.notes);
+        assert!(sketched.notes[0].contains("within 0.1% of the exact value"), "{}", sketched.notes[0]);
+        for (name, &want) in &exact.metrics {
+            let got = sketched.metrics[name];
+            let bound = if name.contains("_p") { 1e-3 } else { 1e-9 };
+            assert!((got - want).abs() <= bound * want, "{threads} threads: {name} {got} vs exact {want}");
+        }
+        // Where the split falls does not change a histogram's percentiles.
+        if let Some(first) = &first {
+            for (name, v) in &first.metrics {
+                if name.contains("_p") {
+                    assert_eq!(*v, sketched.metrics[name], "{name}");
+                }
+            }
+        }
+        first = Some(sketched);
+    }
+}
+
+#[test]
+fn too_many_endpoints_drop_the_endpoint_rows_with_a_note() {
+    let line = |i: usize| {
+        format!(
+            "{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{{\"time\":\"2026-01-01T00:00:00Z\",\
+             \"value\":{i},\"tags\":{{\"method\":\"GET\",\"name\":\"http://h/items/{i}\"}}}}}}\n"
+        )
+    };
+    let max = perfcert::input::k6_samples::MAX_ENDPOINTS;
+    let text = |n: usize| (1..=n).map(line).collect::<String>();
+    let at_max = k6_raw::parse("r", &text(max), &Classes::default()).unwrap();
+    assert!(at_max.notes.is_empty());
+    assert!(at_max.metrics.contains_key(&format!("latency_p95{{endpoint=GET /items/{max}}}")));
+    let over = k6_raw::parse("r", &text(max + 1), &Classes::default()).unwrap();
+    assert!(!over.metrics.keys().any(|k| k.contains("endpoint")), "{:?}", over.metrics.keys());
+    assert!(over.notes[0].contains("per-endpoint metrics left out"), "{:?}", over.notes);
+    assert_eq!(over.metrics["latency_max"], (max + 1) as f64, "the overall group keeps every sample");
+    // The same when the endpoints are split between threads that each stay under the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.ndjson");
+    std::fs::write(&path, text(max + 1)).unwrap();
+    for threads in [2, 4] {
+        let split = read_split(&path, threads).unwrap();
+        assert!(!split.metrics.keys().any(|k| k.contains("endpoint")), "{threads} threads");
+        assert_eq!(split.notes, over.notes);
     }
 }
 
@@ -123,7 +190,7 @@ fn a_broken_line_is_located() {
     text.insert_str(at + 1, "{\"metric\":\"http_reqs\",\"type\":\"Po\n");
     std::fs::write(&path, text).unwrap();
     for threads in [1, 2, 5] {
-        let err = k6_raw::read_with_threads(&path, &by_kind(), threads).unwrap_err().to_string();
+        let err = read_split(&path, threads).unwrap_err().to_string();
         assert!(err.contains(":40002:1: expected one JSON object per line"), "{threads}: {err}");
     }
 }

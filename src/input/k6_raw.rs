@@ -1,341 +1,48 @@
 //! k6 raw output, `--out json=FILE` (NDJSON, plain or gzip): every sample k6 recorded, one JSON
-//! object per line. perfcert computes the summary itself, the way k6 does.
+//! object per line. perfcert computes the summary itself, the way k6 does ([`super::k6_samples`]).
 //!
-//! - Only `Point` lines of `http_req_duration`, `http_req_failed` and `http_reqs` matter (3 of
-//!   about 12 lines per request). A byte-prefix check skips the rest without parsing them; the
-//!   matching lines are parsed with borrowed serde structs.
-//! - Percentiles are exact and use k6's own method (linear interpolation between the closest
-//!   ranks), so `latency_p95` equals k6's summary value. Every sample of a group is kept
-//!   (8 bytes each) until the end of the file.
-//! - Reads and writes are told apart by the `method` tag (GET/HEAD/OPTIONS read,
-//!   POST/PUT/PATCH/DELETE write), or by the policy's `classes` tag selectors when set.
-//! - Per endpoint: `METHOD name` where `name` is k6's name tag (the URL by default, shown
-//!   without scheme and host so that it matches Locust's names): `latency_p95{endpoint=POST /orders}`.
-//! - Throughput: `http_reqs` samples over the time from the first to the last of them. k6's own
-//!   summary divides by the whole test's duration, which the raw output does not record, so the
-//!   two differ slightly (by the ramp-up and tail; about 1% on the bundled runs).
-//!
-//! Plain files are split into one byte range per core, each read with its own buffer; gzip files
-//! are inflated on one thread while another parses.
+//! Only `Point` lines of `http_req_duration`, `http_req_failed` and `http_reqs` matter (3 of
+//! about 12 lines per request). A byte-prefix check skips the rest without parsing them; the
+//! matching lines are parsed with borrowed serde structs. The file is read by
+//! [`super::lines`]: split across cores when plain, inflated on its own thread when gzip.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::AtomicU64;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::Classes;
+use super::k6_samples::{Acc, Class, Kind, Options, Sample, Shared, endpoint_path};
+use super::lines::{self, LineSink};
 use crate::error::LoadError;
 use crate::model::RunResults;
 
-/// Read size for plain files (per thread).
-const BLOCK: usize = 4 << 20;
-/// Block size and queue depth between the gzip inflater and the parser: enough to keep both
-/// busy, small enough to keep memory flat.
-const GZ_BLOCK: usize = 1 << 20;
-const GZ_QUEUE: usize = 2;
+const SOURCE: &str = "k6 raw output";
 
 /// Reads a k6 NDJSON file (gzip when it starts with the gzip magic bytes).
-pub fn read(path: &Path, classes: &Classes) -> Result<RunResults, LoadError> {
-    let file = path.display().to_string();
-    let io_err = |e: io::Error| LoadError::new(&file, crate::fsutil::io_reason(&e));
-    let f = File::open(path).map_err(io_err)?;
-    let mut magic = [0u8; 2];
-    let gz = f.read_at(&mut magic, 0).map_err(io_err)? == 2 && magic == [0x1f, 0x8b];
-    let acc = if gz { read_gzip(f, classes, &file)? } else { read_plain(&f, classes, &file)? };
-    acc.finish(&file)
+pub fn read(path: &Path, classes: &Classes, options: &Options, progress: &AtomicU64) -> Result<RunResults, LoadError> {
+    let shared = Shared::new(classes, options);
+    let make = || Ndjson(Acc::new(&shared));
+    let sink = lines::read(path, &make, options.threads, progress)?;
+    sink.0.finish(&path.display().to_string(), SOURCE)
 }
 
 /// Reads an in-memory NDJSON text (tests, and inputs already in memory).
 pub fn parse(file: &str, text: &str, classes: &Classes) -> Result<RunResults, LoadError> {
-    let mut acc = Acc::new(classes);
-    for (i, line) in text.as_bytes().split(|&b| b == b'\n').enumerate() {
-        acc.line(line).map_err(|m| LoadError::new(file, m).at(i as u64 + 1, 1))?;
-    }
-    acc.finish(file)
+    let shared = Shared::new(classes, &Options::default());
+    lines::read_text(file, text.as_bytes(), Ndjson(Acc::new(&shared)))?.0.finish(file, SOURCE)
 }
 
-fn read_plain<'c>(f: &File, classes: &'c Classes, file: &str) -> Result<Acc<'c>, LoadError> {
-    let len = f.metadata().map_err(|e| LoadError::new(file, crate::fsutil::io_reason(&e)))?.len();
-    // Small files are not worth a thread.
-    let threads = if len < 8 << 20 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) };
-    read_plain_split(f, classes, file, threads)
-}
+struct Ndjson<'c>(Acc<'c>);
 
-/// Reads a plain file as `threads` byte ranges in parallel.
-fn read_plain_split<'c>(f: &File, classes: &'c Classes, file: &str, threads: usize) -> Result<Acc<'c>, LoadError> {
-    let len = f.metadata().map_err(|e| LoadError::new(file, crate::fsutil::io_reason(&e)))?.len();
-    let threads = threads.max(1) as u64;
-    let bounds: Vec<u64> = (0..=threads).map(|i| len * i / threads).collect();
-    let results: Vec<Result<Acc, ChunkError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (start, end) = (w[0], w[1]);
-                s.spawn(move || read_range(f, start, end, classes))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("reader thread panicked")).collect()
-    });
-    let mut total = Acc::new(classes);
-    for r in results {
-        match r {
-            Ok(acc) => total.absorb(acc),
-            Err(e) => return Err(e.into_load_error(f, file)),
-        }
-    }
-    Ok(total)
-}
-
-/// A failure inside one byte range, located by the offset of its line.
-struct ChunkError {
-    offset: u64,
-    message: String,
-}
-
-impl ChunkError {
-    /// Turns the offset into a line number (counting newlines: only on this error path).
-    fn into_load_error(self, f: &File, file: &str) -> LoadError {
-        let mut line = 1u64;
-        let mut pos = 0u64;
-        let mut buf = vec![0u8; BLOCK];
-        while pos < self.offset {
-            let want = ((self.offset - pos) as usize).min(BLOCK);
-            match f.read_at(&mut buf[..want], pos) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    line += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-                    pos += n as u64;
-                }
-            }
-        }
-        LoadError::new(file, self.message).at(line, 1)
-    }
-}
-
-/// Processes the lines that start in `[start, end)`.
-fn read_range<'c>(f: &File, start: u64, end: u64, classes: &'c Classes) -> Result<Acc<'c>, ChunkError> {
-    let mut acc = Acc::new(classes);
-    let mut buf = vec![0u8; BLOCK];
-    let mut filled = 0usize; // bytes of buf in use
-    let mut buf_offset = start; // file offset of buf[0]
-    let mut eof = false;
-    // A range that does not begin right after a newline starts inside a line owned by the
-    // previous range: skip to the next line.
-    let mut skip_partial = start > 0 && {
-        let mut b = [0u8; 1];
-        f.read_at(&mut b, start - 1).map_err(|e| ChunkError { offset: start, message: e.to_string() })? == 1
-            && b[0] != b'\n'
-    };
-    loop {
-        if !eof && filled < buf.len() {
-            let n = f
-                .read_at(&mut buf[filled..], buf_offset + filled as u64)
-                .map_err(|e| ChunkError { offset: buf_offset, message: e.to_string() })?;
-            if n == 0 {
-                eof = true;
-            }
-            filled += n;
-        }
-        let mut pos = 0usize;
-        if skip_partial {
-            match memchr::memchr(b'\n', &buf[..filled]) {
-                Some(i) => {
-                    pos = i + 1;
-                    skip_partial = false;
-                }
-                None if eof => return Ok(acc),
-                None => {
-                    buf_offset += filled as u64;
-                    filled = 0;
-                    continue;
-                }
-            }
-        }
-        loop {
-            let line_offset = buf_offset + pos as u64;
-            if line_offset >= end {
-                return Ok(acc);
-            }
-            let rest = &buf[pos..filled];
-            let (line, next) = match memchr::memchr(b'\n', rest) {
-                Some(i) => (&rest[..i], pos + i + 1),
-                None if eof => (rest, filled),
-                None => break,
-            };
-            acc.line(line).map_err(|message| ChunkError { offset: line_offset, message })?;
-            pos = next;
-            if pos >= filled && eof {
-                return Ok(acc);
-            }
-        }
-        // Keep the partial line; grow the buffer if one line is longer than it.
-        buf.copy_within(pos..filled, 0);
-        buf_offset += pos as u64;
-        filled -= pos;
-        if filled == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        if eof && filled == 0 {
-            return Ok(acc);
-        }
-    }
-}
-
-fn read_gzip<'c>(f: File, classes: &'c Classes, file: &str) -> Result<Acc<'c>, LoadError> {
-    // One thread inflates into blocks that end at a newline; this one parses them.
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(GZ_QUEUE);
-    let inflater = std::thread::spawn(move || {
-        let mut gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(1 << 20, f));
-        let mut carry: Vec<u8> = Vec::new();
-        loop {
-            let mut block = std::mem::take(&mut carry);
-            let start = block.len();
-            block.resize(start + GZ_BLOCK, 0);
-            let mut filled = start;
-            let mut eof = false;
-            while filled < block.len() {
-                match gz.read(&mut block[filled..]) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-            }
-            block.truncate(filled);
-            if !eof {
-                match memchr::memrchr(b'\n', &block) {
-                    Some(i) => carry.extend_from_slice(&block[i + 1..]),
-                    None => {
-                        // One line longer than a block: keep reading into it.
-                        carry = block;
-                        continue;
-                    }
-                }
-                let keep = block.len() - carry.len();
-                block.truncate(keep);
-            }
-            if tx.send(Ok(block)).is_err() || eof {
-                return;
-            }
-        }
-    });
-    let mut acc = Acc::new(classes);
-    let mut line_no = 0u64;
-    let mut failure = None;
-    for block in rx {
-        let block = match block {
-            Ok(b) => b,
-            Err(e) => {
-                failure = Some(LoadError::new(file, format!("cannot decompress gzip: {e}")));
-                break;
-            }
-        };
-        for line in block.split(|&b| b == b'\n') {
-            line_no += 1;
-            if let Err(m) = acc.line(line) {
-                failure = Some(LoadError::new(file, m).at(line_no, 1));
-                break;
-            }
-        }
-        // `split` yields one empty piece after a final newline; it is not a line.
-        if block.last() == Some(&b'\n') {
-            line_no -= 1;
-        }
-        if failure.is_some() {
-            break;
-        }
-    }
-    drop(inflater); // the sender side ends when we stop receiving
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(acc),
-    }
-}
-
-/// Samples of one group (overall, a class, an endpoint).
-#[derive(Default)]
-struct Group {
-    durations: Vec<f64>,
-    duration_sum: f64,
-    failed: u64,
-    failed_samples: u64,
-    requests: u64,
-}
-
-impl Group {
-    fn absorb(&mut self, other: Group) {
-        self.durations.extend(other.durations);
-        self.duration_sum += other.duration_sum;
-        self.failed += other.failed;
-        self.failed_samples += other.failed_samples;
-        self.requests += other.requests;
-    }
-}
-
-struct Acc<'c> {
-    classes: &'c Classes,
-    overall: Group,
-    read: Group,
-    write: Group,
-    /// Per endpoint, keyed by method (empty if none) then path: looked up with borrowed
-    /// strings, so a known endpoint costs no allocation per sample.
-    endpoints: HashMap<String, HashMap<String, Group>>,
-    /// Earliest and latest `http_reqs` sample, ns since the epoch.
-    first: Option<i128>,
-    last: Option<i128>,
-    points: u64,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Duration,
-    Failed,
-    Reqs,
-}
-
-impl<'c> Acc<'c> {
-    fn new(classes: &'c Classes) -> Self {
-        Acc {
-            classes,
-            overall: Group::default(),
-            read: Group::default(),
-            write: Group::default(),
-            endpoints: HashMap::new(),
-            first: None,
-            last: None,
-            points: 0,
-        }
+impl LineSink for Ndjson<'_> {
+    fn absorb(&mut self, later: Self) {
+        self.0.absorb(later.0);
     }
 
-    fn absorb(&mut self, other: Acc) {
-        self.overall.absorb(other.overall);
-        self.read.absorb(other.read);
-        self.write.absorb(other.write);
-        for (method, paths) in other.endpoints {
-            let mine = self.endpoints.entry(method).or_default();
-            for (path, g) in paths {
-                mine.entry(path).or_default().absorb(g);
-            }
-        }
-        self.first = min_opt(self.first, other.first);
-        self.last = max_opt(self.last, other.last);
-        self.points += other.points;
-    }
-
-    /// Handles one line; an error is a message for the caller to locate.
     fn line(&mut self, line: &[u8]) -> Result<(), String> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -347,11 +54,12 @@ impl<'c> Acc<'c> {
         const PREFIX: &[u8] = b"{\"metric\":\"";
         let kind = if let Some(rest) = line.strip_prefix(PREFIX) {
             // k6 writes `{"metric":"NAME","type":"Point",...}`: decide from the name alone.
-            match rest {
-                r if r.starts_with(b"http_req_duration\"") => Kind::Duration,
-                r if r.starts_with(b"http_req_failed\"") => Kind::Failed,
-                r if r.starts_with(b"http_reqs\"") => Kind::Reqs,
-                _ => return Ok(()),
+            let Some(end) = memchr::memchr(b'"', rest) else {
+                return Err("not valid JSON: unterminated metric name".into());
+            };
+            match Kind::of_metric(&rest[..end]) {
+                Some(kind) => kind,
+                None => return Ok(()),
             }
         } else if line.starts_with(b"{\"type\":\"Metric\"") {
             return Ok(());
@@ -359,168 +67,40 @@ impl<'c> Acc<'c> {
             // Another layout (a re-serialised file): find the metric name the slow way.
             let probe: Probe = serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))?;
             match (probe.kind.as_deref(), probe.metric.as_deref()) {
-                (Some("Point"), Some("http_req_duration")) => Kind::Duration,
-                (Some("Point"), Some("http_req_failed")) => Kind::Failed,
-                (Some("Point"), Some("http_reqs")) => Kind::Reqs,
-                (Some("Point" | "Metric"), _) => return Ok(()),
+                (Some("Point"), Some(name)) => match Kind::of_metric(name.as_bytes()) {
+                    Some(kind) => kind,
+                    None => return Ok(()),
+                },
+                (Some("Metric"), _) => return Ok(()),
                 _ => return Err("expected a k6 `Metric` or `Point` line".into()),
             }
         };
+        let classes = self.0.classes();
         let mut de = serde_json::Deserializer::from_slice(line);
-        let point = PointSeed { classes: self.classes }
-            .deserialize(&mut de)
-            .map_err(|e| format!("not a k6 Point line: {e}"))?;
+        let point = PointSeed { classes }.deserialize(&mut de).map_err(|e| format!("not a k6 Point line: {e}"))?;
         if !point.value.is_finite() || point.value < 0.0 {
             return Err(format!("expected a sample value >= 0, found {}", point.value));
         }
-        self.points += 1;
-        let class = point.class(self.classes);
-        let class_group = match class {
-            Some(Class::Read) => Some(&mut self.read),
-            Some(Class::Write) => Some(&mut self.write),
-            None => None,
+        let time_ns = if kind == Kind::Reqs {
+            Some(parse_time(&point.time).ok_or_else(|| format!("expected an RFC 3339 time, found {:?}", point.time))?)
+        } else {
+            None
         };
-        let apply = |g: &mut Group| match kind {
-            Kind::Duration => {
-                g.durations.push(point.value);
-                g.duration_sum += point.value;
-            }
-            Kind::Failed => {
-                g.failed_samples += 1;
-                if point.value != 0.0 {
-                    g.failed += 1;
-                }
-            }
-            Kind::Reqs => g.requests += 1,
-        };
-        apply(&mut self.overall);
-        if let Some(g) = class_group {
-            apply(g);
-        }
-        if let Some(path) = point.path() {
-            let method = point.method.as_deref().unwrap_or("");
-            let paths = match self.endpoints.get_mut(method) {
-                Some(paths) => paths,
-                None => self.endpoints.entry(method.to_string()).or_default(),
-            };
-            match paths.get_mut(path) {
-                Some(g) => apply(g),
-                None => apply(paths.entry(path.to_string()).or_default()),
-            }
-        }
-        if kind == Kind::Reqs {
-            let t =
-                parse_time(&point.time).ok_or_else(|| format!("expected an RFC 3339 time, found {:?}", point.time))?;
-            self.first = min_opt(self.first, Some(t));
-            self.last = max_opt(self.last, Some(t));
-        }
+        self.0.record(Sample {
+            kind,
+            value: point.value,
+            class: point.class(classes),
+            method: point.method.as_deref().unwrap_or(""),
+            path: point.name.as_deref().map(endpoint_path),
+            time_ns,
+        });
         Ok(())
-    }
-
-    fn finish(self, file: &str) -> Result<RunResults, LoadError> {
-        if self.overall.durations.is_empty() {
-            return Err(LoadError::new(
-                file,
-                "no http_req_duration samples; expected k6 raw output (--out json) of a test that made HTTP requests",
-            ));
-        }
-        let seconds = match (self.first, self.last) {
-            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e9),
-            _ => None,
-        };
-        let mut out = RunResults::default();
-        put(&mut out, "", self.overall, seconds);
-        let (read, write) = (self.read, self.write);
-        if read.requests + read.durations.len() as u64 > 0 {
-            put(&mut out, "_read", read, seconds);
-        }
-        if write.requests + write.durations.len() as u64 > 0 {
-            put(&mut out, "_write", write, seconds);
-        }
-        let mut endpoints: Vec<(String, Group)> = self
-            .endpoints
-            .into_iter()
-            .flat_map(|(method, paths)| {
-                paths.into_iter().map(move |(path, g)| {
-                    (if method.is_empty() { path.clone() } else { format!("{method} {path}") }, g)
-                })
-            })
-            .collect();
-        endpoints.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, g) in endpoints {
-            put(&mut out, &format!("{{endpoint={name}}}"), g, seconds);
-        }
-        for class in ["read", "write"] {
-            if !out.metrics.contains_key(&format!("latency_p95_{class}")) {
-                let why = match self.classes.selector(class) {
-                    Some(sel) => format!("no request in the k6 raw output has the tag {sel}"),
-                    None => format!("no {class} requests (by HTTP method) in the k6 raw output"),
-                };
-                out.unavailable.insert(format!("latency_p95_{class}"), why);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// Adds one group's metrics with a name suffix (`""`, `"_read"`, `"{endpoint=...}"`).
-fn put(out: &mut RunResults, suffix: &str, mut g: Group, seconds: Option<f64>) {
-    let name = |m: &str| format!("{m}{suffix}");
-    if !g.durations.is_empty() {
-        g.durations.sort_unstable_by(f64::total_cmp);
-        let v = &g.durations;
-        out.metrics.insert(name("latency_avg"), g.duration_sum / v.len() as f64);
-        out.metrics.insert(name("latency_min"), v[0]);
-        out.metrics.insert(name("latency_p50"), percentile(v, 0.50));
-        out.metrics.insert(name("latency_p90"), percentile(v, 0.90));
-        out.metrics.insert(name("latency_p95"), percentile(v, 0.95));
-        out.metrics.insert(name("latency_p99"), percentile(v, 0.99));
-        out.metrics.insert(name("latency_max"), v[v.len() - 1]);
-    }
-    if g.failed_samples > 0 {
-        out.metrics.insert(name("error_rate"), g.failed as f64 / g.failed_samples as f64 * 100.0);
-    }
-    if g.requests > 0 {
-        out.metrics.insert(name("requests"), g.requests as f64);
-        if let Some(s) = seconds {
-            out.metrics.insert(name("throughput"), g.requests as f64 / s * 60.0);
-        }
-    }
-}
-
-/// k6's percentile of sorted values: linear interpolation between the closest ranks,
-/// computed with the same operations as k6's TrendSink so results agree to the last bit.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        1 => sorted[0],
-        n => {
-            let i = p * (n as f64 - 1.0);
-            let j = sorted[i.floor() as usize];
-            let k = sorted[i.ceil() as usize];
-            let f = i - i.floor();
-            j + (k - j) * f
-        }
-    }
-}
-
-fn min_opt(a: Option<i128>, b: Option<i128>) -> Option<i128> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt(a: Option<i128>, b: Option<i128>) -> Option<i128> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
     }
 }
 
 /// `2026-11-22T13:53:57.498150815Z` (Go RFC3339Nano: 0-9 fraction digits, `Z` or an offset)
 /// to nanoseconds since the epoch.
-fn parse_time(s: &str) -> Option<i128> {
+pub(super) fn parse_time(s: &str) -> Option<i128> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
@@ -562,12 +142,6 @@ fn parse_time(s: &str) -> Option<i128> {
     Some(secs as i128 * 1_000_000_000 + nanos as i128)
 }
 
-#[derive(PartialEq, Clone, Copy)]
-enum Class {
-    Read,
-    Write,
-}
-
 /// The parts of a Point line that matter.
 struct Point<'a> {
     time: Cow<'a, str>,
@@ -589,21 +163,7 @@ impl Point<'_> {
                 None
             };
         }
-        match self.method.as_deref()? {
-            "GET" | "HEAD" | "OPTIONS" => Some(Class::Read),
-            "POST" | "PUT" | "PATCH" | "DELETE" => Some(Class::Write),
-            _ => None,
-        }
-    }
-
-    /// The endpoint's path from the name tag (a URL name loses its scheme and host); with the
-    /// method it names the endpoint, `POST /orders`.
-    fn path(&self) -> Option<&str> {
-        let name = self.name.as_deref()?;
-        Some(match name.strip_prefix("http://").or_else(|| name.strip_prefix("https://")) {
-            Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
-            None => name,
-        })
+        Class::of_method(self.method.as_deref()?)
     }
 }
 
@@ -732,26 +292,9 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
     }
 }
 
-/// Reads a plain file split in `threads` ranges; for tests of the range logic.
-#[doc(hidden)]
-pub fn read_with_threads(path: &Path, classes: &Classes, threads: usize) -> Result<RunResults, LoadError> {
-    let file = path.display().to_string();
-    let f = File::open(path).map_err(|e| LoadError::new(&file, crate::fsutil::io_reason(&e)))?;
-    read_plain_split(&f, classes, &file, threads)?.finish(&file)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentile_matches_k6() {
-        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(percentile(&v, 0.5), 3.0);
-        assert_eq!(percentile(&v, 0.95), 4.8);
-        assert_eq!(percentile(&[7.0], 0.95), 7.0);
-        assert_eq!(percentile(&[], 0.95), 0.0);
-    }
 
     #[test]
     fn times() {

@@ -6,10 +6,14 @@
 //! (e.g. k6 latency plus CPU and cost from a native file).
 
 pub mod k6_raw;
+pub mod k6_samples;
 pub mod k6_summary;
+pub mod lines;
 pub mod native;
+pub mod sketch;
 
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 
 use crate::error::LoadError;
 use crate::fsutil;
@@ -75,6 +79,17 @@ const KNOWN: &str =
 /// Reads one input file, detecting its format from its content unless `format` is given.
 /// Large raw files are streamed; the small formats are read whole.
 pub fn load(path: &Path, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
+    load_with_progress(path, format, classes, &AtomicU64::new(0))
+}
+
+/// [`load`], adding the bytes of the file consumed so far to `progress` as it goes (big raw
+/// files only), for a progress bar drawn by the caller.
+pub fn load_with_progress(
+    path: &Path,
+    format: Option<Format>,
+    classes: &Classes,
+    progress: &AtomicU64,
+) -> Result<RunResults, LoadError> {
     let file = path.display().to_string();
     let format = match format {
         Some(f) => f,
@@ -83,7 +98,7 @@ pub fn load(path: &Path, format: Option<Format>, classes: &Classes) -> Result<Ru
     match format {
         Format::K6Json => {
             fsutil::check_readable_file(path)?;
-            k6_raw::read(path, classes)
+            k6_raw::read(path, classes, &k6_samples::Options::default(), progress)
         }
         _ => {
             let text = fsutil::read_text(path)?;
@@ -196,6 +211,7 @@ pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> 
         out.version = out.version.or(part.version);
         out.commit = out.commit.or(part.commit);
         out.date = out.date.or(part.date);
+        out.notes.extend(part.notes.into_iter().map(|n| format!("{file}: {n}")));
         for (name, value) in part.metrics {
             if let Some(first) = origin.get(&name) {
                 return Err(LoadError::new(

@@ -107,6 +107,7 @@ pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
         date: raw.date,
         metrics: raw.metrics.0,
         unavailable: IndexMap::new(),
+        notes: vec![],
     })
 }
 
