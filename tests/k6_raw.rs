@@ -214,3 +214,41 @@ fn raw_output_reaches_the_same_verdict_as_summaries() {
     assert_eq!(statuses(&from_summaries), statuses(&from_raw));
     assert_eq!(statuses(&from_summaries), statuses(&from_both_raw));
 }
+
+#[test]
+fn csv_output_agrees_with_json_output_to_its_six_decimals() {
+    let dir = tempfile::tempdir().unwrap();
+    for run in ["baseline", "current"] {
+        let json = input::load(&full(&format!("k6-{run}-raw.ndjson.gz")), None, &by_kind()).unwrap();
+        let csv = input::load(&full(&format!("k6-{run}-raw.csv.gz")), None, &by_kind()).unwrap();
+        let names = |r: &RunResults| {
+            let mut v: Vec<String> = r.metrics.keys().filter(|k| !k.starts_with("throughput")).cloned().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&json), names(&csv), "{run}: the same groups and endpoints");
+        for (name, &want) in &json.metrics {
+            let Some(&got) = csv.metrics.get(name) else { continue };
+            // k6 writes CSV values with 6 decimals (ms): rounding moves them by at most 5e-7.
+            assert!((got - want).abs() <= 5e-7 + 1e-12 * want, "{run} {name}: csv {got} vs json {want}");
+        }
+        // Whole-second timestamps are too coarse for a 25 s run's throughput: said, not guessed.
+        assert!(!csv.metrics.contains_key("throughput"));
+        assert!(csv.unavailable["throughput"].contains("whole seconds"), "{:?}", csv.unavailable);
+
+        // Plain text split across threads reads the same as the gzip stream.
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(full(&format!("k6-{run}-raw.csv.gz"))).unwrap())
+            .read_to_end(&mut text)
+            .unwrap();
+        let path = dir.path().join(format!("{run}.csv"));
+        std::fs::write(&path, text).unwrap();
+        for threads in [1, 3] {
+            let options = Options { threads: Some(threads), ..Options::default() };
+            let split = perfcert::input::k6_csv::read(&path, &by_kind(), &options, &AtomicU64::new(0)).unwrap();
+            for (name, v) in &csv.metrics {
+                assert!(close(*v, split.metrics[name]), "{run} {threads} threads: {name}");
+            }
+        }
+    }
+}

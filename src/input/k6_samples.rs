@@ -290,6 +290,14 @@ impl<'c> Acc<'c> {
         }
     }
 
+    /// Seconds from the first to the last `http_reqs` sample, if they differ.
+    pub fn span_seconds(&self) -> Option<f64> {
+        match (self.first, self.last) {
+            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e9),
+            _ => None,
+        }
+    }
+
     pub fn classes(&self) -> &'c Classes {
         self.shared.classes
     }
@@ -420,10 +428,7 @@ impl<'c> Acc<'c> {
         if self.exact > self.shared.budget {
             self.sketch_all();
         }
-        let seconds = match (self.first, self.last) {
-            (Some(a), Some(b)) if b > a => Some((b - a) as f64 / 1e9),
-            _ => None,
-        };
+        let seconds = self.span_seconds();
         let mut out = RunResults::default();
         if self.sketched {
             out.notes.push(format!(

@@ -68,6 +68,49 @@ pub fn read_text<S: LineSink>(file: &str, text: &[u8], mut sink: S) -> Result<S,
     Ok(sink)
 }
 
+/// Splits one CSV record (RFC 4180 quoting, on one line) into field boundaries.
+pub fn split_csv(line: &[u8], out: &mut Vec<(usize, usize, bool)>) -> Result<(), String> {
+    out.clear();
+    let mut pos = 0;
+    loop {
+        if line.get(pos) == Some(&b'"') {
+            let start = pos + 1;
+            let mut i = start;
+            let mut escaped = false;
+            loop {
+                match memchr::memchr(b'"', &line[i..]) {
+                    None => return Err("a quoted field is not closed on its line".into()),
+                    Some(q) if line.get(i + q + 1) == Some(&b'"') => {
+                        escaped = true;
+                        i += q + 2;
+                    }
+                    Some(q) => {
+                        out.push((start, i + q, escaped));
+                        pos = i + q + 1;
+                        break;
+                    }
+                }
+            }
+            match line.get(pos) {
+                None => return Ok(()),
+                Some(b',') => pos += 1,
+                Some(_) => return Err("unexpected text after a quoted field".into()),
+            }
+        } else {
+            match memchr::memchr(b',', &line[pos..]) {
+                Some(c) => {
+                    out.push((pos, pos + c, false));
+                    pos += c + 1;
+                }
+                None => {
+                    out.push((pos, line.len(), false));
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
 /// Reads a plain file as `threads` byte ranges in parallel.
 fn read_plain_split<S: LineSink>(
     f: &File,

@@ -5,10 +5,12 @@
 //! and its text, and never touch the file system. [`merge`] combines several inputs for one run
 //! (e.g. k6 latency plus CPU and cost from a native file).
 
+pub mod k6_csv;
 pub mod k6_raw;
 pub mod k6_samples;
 pub mod k6_summary;
 pub mod lines;
+pub mod locust;
 pub mod native;
 pub mod sketch;
 
@@ -30,6 +32,12 @@ pub enum Format {
     K6HandleSummary,
     /// k6 raw output, `--out json=FILE` (NDJSON), plain or gzip.
     K6Json,
+    /// k6 raw output, `--out csv=FILE`, plain or gzip.
+    K6Csv,
+    /// Locust `--json-file` output.
+    LocustJson,
+    /// Locust `--csv=PREFIX` statistics, the file `PREFIX_stats.csv`.
+    LocustCsv,
 }
 
 impl Format {
@@ -39,6 +47,9 @@ impl Format {
             Format::K6Summary => "k6 --summary-export JSON",
             Format::K6HandleSummary => "k6 handleSummary JSON",
             Format::K6Json => "k6 raw NDJSON (--out json)",
+            Format::K6Csv => "k6 raw CSV (--out csv)",
+            Format::LocustJson => "Locust JSON (--json-file)",
+            Format::LocustCsv => "Locust stats CSV (--csv, PREFIX_stats.csv)",
         }
     }
 }
@@ -73,8 +84,8 @@ impl Classes {
     }
 }
 
-const KNOWN: &str =
-    "perfcert JSON, k6 --summary-export JSON, k6 handleSummary JSON, or k6 raw NDJSON (--out json, plain or .gz)";
+const KNOWN: &str = "perfcert JSON, k6 --summary-export or handleSummary JSON, k6 raw output (--out json or \
+     --out csv, plain or .gz), Locust --json-file JSON, or Locust's PREFIX_stats.csv";
 
 /// Reads one input file, detecting its format from its content unless `format` is given.
 /// Large raw files are streamed; the small formats are read whole.
@@ -99,6 +110,10 @@ pub fn load_with_progress(
         Format::K6Json => {
             fsutil::check_readable_file(path)?;
             k6_raw::read(path, classes, &k6_samples::Options::default(), progress)
+        }
+        Format::K6Csv => {
+            fsutil::check_readable_file(path)?;
+            k6_csv::read(path, classes, &k6_samples::Options::default(), progress)
         }
         _ => {
             let text = fsutil::read_text(path)?;
@@ -126,10 +141,13 @@ fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
     if is_k6_ndjson(&head) {
         return Ok(Format::K6Json);
     }
+    if head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head).starts_with(k6_csv::HEADER_START) {
+        return Ok(Format::K6Csv);
+    }
     if gzip {
         return Err(LoadError::new(
             file,
-            "gzip input is read for k6 raw output (--out json=FILE.gz) only; this is not it",
+            "gzip input is read for k6 raw output (--out json=FILE.gz or --out csv=FILE.gz) only; this is not it",
         ));
     }
     // Small formats: the whole file decides.
@@ -151,8 +169,11 @@ pub fn detect(file: &str, text: &str) -> Result<Format, LoadError> {
     if trimmed.is_empty() {
         return Err(LoadError::new(file, "file is empty; expected results (perfcert JSON, or k6 / Locust output)"));
     }
+    if trimmed.starts_with('[') {
+        return Ok(Format::LocustJson);
+    }
     if !trimmed.starts_with('{') {
-        return Err(LoadError::new(file, format!("not a results format perfcert reads; expected {KNOWN}")));
+        return detect_csv(file, trimmed);
     }
     // Summaries are small; a generic parse is cheap and tells the shapes apart by their keys.
     let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
@@ -177,6 +198,29 @@ pub fn detect(file: &str, text: &str) -> Result<Format, LoadError> {
     Ok(Format::Native)
 }
 
+/// Tells the CSV files apart by their headers, and explains the ones that are not inputs.
+fn detect_csv(file: &str, text: &str) -> Result<Format, LoadError> {
+    let header = text.lines().next().unwrap_or("");
+    if header.starts_with(locust::CSV_HEADER_START) {
+        return Ok(Format::LocustCsv);
+    }
+    if header.starts_with(std::str::from_utf8(k6_csv::HEADER_START).unwrap_or_default()) {
+        return Ok(Format::K6Csv);
+    }
+    let other = [
+        ("Timestamp,User Count,", "PREFIX_stats_history.csv"),
+        ("Method,Name,Error,Occurrences", "PREFIX_failures.csv"),
+        ("Count,Message,Traceback", "PREFIX_exceptions.csv"),
+    ];
+    if let Some((_, which)) = other.iter().find(|(start, _)| header.starts_with(start)) {
+        return Err(LoadError::new(
+            file,
+            format!("this is Locust's {which}; pass PREFIX_stats.csv (or, better, the --json-file output)"),
+        ));
+    }
+    Err(LoadError::new(file, format!("not a results format perfcert reads; expected {KNOWN}")))
+}
+
 /// Reads one file's text in the given format (or the detected one).
 pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
     let format = match format {
@@ -186,6 +230,9 @@ pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) 
     match format {
         Format::Native => native::parse(file, text),
         Format::K6Json => k6_raw::parse(file, text, classes),
+        Format::K6Csv => k6_csv::parse(file, text, classes),
+        Format::LocustJson => locust::parse_json(file, text),
+        Format::LocustCsv => locust::parse_csv(file, text),
         Format::K6Summary | Format::K6HandleSummary => {
             let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
                 LoadError::new(file, format!("not valid {}: {e}", format.describe()))

@@ -112,7 +112,7 @@ pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
 }
 
 /// serde_json appends " at line L column C" to its messages; the position is reported separately.
-fn strip_position(message: &str) -> String {
+pub(super) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
