@@ -209,3 +209,30 @@ fn the_readme_quick_start_output_is_what_the_binary_prints() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let raw = root().join("fixtures/k6/full/k6-current-raw.ndjson.gz").display().to_string();
+    let summary = root().join("fixtures/k6/full/k6-baseline-summary-export.json").display().to_string();
+    let policy = root().join("fixtures/k6/perf_thresholds.yml").display().to_string();
+    let args = ["compare", "--baseline", &summary, "--current", &raw, "--thresholds", &policy];
+    // Draw from the start rather than after a second, so that a small fixture shows it.
+    let piped = Command::new(env!("CARGO_BIN_EXE_perfcert"))
+        .args(args)
+        .env("PERFCERT_PROGRESS_DELAY_MS", "0")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("reading"), "no bar in a log");
+
+    let command = std::iter::once(env!("CARGO_BIN_EXE_perfcert")).chain(args).collect::<Vec<_>>().join(" ");
+    let tty = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .env("PERFCERT_PROGRESS_DELAY_MS", "0")
+        .output()
+        .expect("util-linux `script` is needed for the terminal test");
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("reading k6-current-raw.ndjson.gz  ["), "{screen}");
+    assert!(screen.contains("\r\x1b[2K"), "the bar is erased when done: {screen:?}");
+    assert_eq!(tty.status.code(), Some(1), "the bar does not change the verdict");
+}

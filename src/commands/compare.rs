@@ -76,8 +76,14 @@ fn load_results(
     default: &str,
 ) -> Result<RunResults, Failure> {
     let mut parts = vec![];
+    let show_progress = super::progress::wanted();
     for path in paths {
-        let results = input::load(path, format, &policy.classes).map_err(|e| with_hint(e, path, flag, default))?;
+        let total = std::fs::metadata(path).map_or(0, |m| m.len());
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let results = super::progress::with_bar(show_progress, &name, total, |counter| {
+            input::load_with_progress(path, format, &policy.classes, counter)
+        })
+        .map_err(|e| with_hint(e, path, flag, default))?;
         parts.push((path.display().to_string(), results));
     }
     input::merge(parts).map_err(Failure::input)

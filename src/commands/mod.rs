@@ -3,6 +3,7 @@
 
 mod compare;
 mod init;
+mod progress;
 
 use std::io::{self, IsTerminal};
 

@@ -431,9 +431,10 @@ impl<'c> Acc<'c> {
         let seconds = self.span_seconds();
         let mut out = RunResults::default();
         if self.sketched {
+            let samples: u64 = self.groups().map(|g| g.count).sum();
             out.notes.push(format!(
-                "{} latency samples: more than the {} kept exactly, so percentiles come from a log histogram \
-                 and are within {}% of the exact value",
+                "{} requests give {samples} latency samples (overall, per class, per endpoint), more than the {} \
+                 kept exactly: percentiles come from a log histogram and are within {}% of the exact value",
                 self.overall.count,
                 self.shared.budget,
                 sketch::ALPHA * 100.0
