@@ -76,8 +76,15 @@ impl LineSink for Ndjson<'_> {
             }
         };
         let classes = self.0.classes();
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let point = PointSeed { classes }.deserialize(&mut de).map_err(|e| format!("not a k6 Point line: {e}"))?;
+        // k6's own layout takes a fast path; anything else (escapes, other spacing or order)
+        // goes through serde, which also explains what is wrong with a bad line.
+        let point = match scan_point(line, classes) {
+            Some(point) => point,
+            None => {
+                let mut de = serde_json::Deserializer::from_slice(line);
+                PointSeed { classes }.deserialize(&mut de).map_err(|e| format!("not a k6 Point line: {e}"))?
+            }
+        };
         if !point.value.is_finite() || point.value < 0.0 {
             return Err(format!("expected a sample value >= 0, found {}", point.value));
         }
@@ -95,6 +102,131 @@ impl LineSink for Ndjson<'_> {
             time_ns,
         });
         Ok(())
+    }
+}
+
+/// Reads a Point line in exactly the layout k6 writes, without a general JSON parser:
+/// `{"metric":"M","type":"Point","data":{"time":"T","value":V,"tags":{"k":"v",...}}}` with
+/// keys of `data` in any order, string tags and no backslash escapes. `None` for anything else.
+fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
+    let mut s = Scanner { b: line, i: 0 };
+    s.lit(b"{\"metric\":")?;
+    s.string()?;
+    s.lit(b",\"type\":\"Point\",\"data\":{")?;
+    let (mut time, mut value, mut tags) = (None, None, Tags::default());
+    fn selector(sel: &Option<String>) -> Option<(&[u8], &[u8])> {
+        sel.as_deref().and_then(|s| s.split_once(':')).map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+    }
+    let (read_sel, write_sel) = (selector(&classes.read), selector(&classes.write));
+    loop {
+        let key = s.string()?;
+        s.lit(b":")?;
+        match key {
+            b"time" => time = Some(std::str::from_utf8(s.string()?).ok()?),
+            b"value" => value = Some(s.number()?),
+            b"tags" => {
+                s.lit(b"{")?;
+                if !s.eat(b'}') {
+                    loop {
+                        let k = s.string()?;
+                        s.lit(b":")?;
+                        let v = s.string()?;
+                        // Only the strings kept are checked for UTF-8.
+                        match k {
+                            b"method" => tags.method = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
+                            b"name" => tags.name = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
+                            _ => {}
+                        }
+                        tags.read |= read_sel == Some((k, v));
+                        tags.write |= write_sel == Some((k, v));
+                        if !s.eat(b',') {
+                            break;
+                        }
+                    }
+                    s.lit(b"}")?;
+                }
+            }
+            _ => return None,
+        }
+        if !s.eat(b',') {
+            break;
+        }
+    }
+    s.lit(b"}}")?;
+    (s.i == line.len()).then_some(())?;
+    Some(Point {
+        time: Cow::Borrowed(time?),
+        value: value?,
+        method: tags.method,
+        name: tags.name,
+        read_tag: tags.read,
+        write_tag: tags.write,
+    })
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn lit(&mut self, want: &[u8]) -> Option<()> {
+        self.b[self.i..].starts_with(want).then(|| self.i += want.len())
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.b.get(self.i) == Some(&c);
+        self.i += hit as usize;
+        hit
+    }
+
+    /// A string without escapes; its contents. (A plain loop: k6's strings are short.)
+    fn string(&mut self) -> Option<&'a [u8]> {
+        self.lit(b"\"")?;
+        let rest = &self.b[self.i..];
+        let end = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        self.i += end + 1;
+        Some(&rest[..end])
+    }
+
+    /// A JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; `None` for anything
+    /// else, including what Rust's float parser would accept but JSON does not.
+    fn number(&mut self) -> Option<f64> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - from
+        };
+        i += (b.get(i) == Some(&b'-')) as usize;
+        let int_start = i;
+        let n = digits(&mut i);
+        if n == 0 || (n > 1 && b[int_start] == b'0') {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if digits(&mut i) == 0 {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            i += matches!(b.get(i), Some(b'+' | b'-')) as usize;
+            if digits(&mut i) == 0 {
+                return None;
+            }
+        }
+        let v = std::str::from_utf8(&b[start..i]).ok()?.parse().ok()?;
+        self.i = i;
+        Some(v)
     }
 }
 
@@ -167,6 +299,29 @@ impl Point<'_> {
     }
 }
 
+/// A string that borrows from the line when it can. (serde's own `Cow<str>` always copies,
+/// which cost an allocation per key and value.)
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(StrVisitor)
+    }
+}
+
 #[derive(Deserialize)]
 struct Probe<'a> {
     #[serde(borrow, rename = "type")]
@@ -194,7 +349,7 @@ impl<'de> Visitor<'de> for PointSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Point<'de>, A::Error> {
         let mut data = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Str<'de>>()?.map(|k| k.0) {
             if key == "data" {
                 data = Some(map.next_value_seed(DataSeed { classes: self.classes })?);
             } else {
@@ -225,9 +380,9 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
         let mut time = None;
         let mut value = None;
         let mut tags = Tags::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Str<'de>>()?.map(|k| k.0) {
             match key.as_ref() {
-                "time" => time = Some(map.next_value::<Cow<'de, str>>()?),
+                "time" => time = Some(map.next_value::<Str<'de>>()?.0),
                 "value" => value = Some(map.next_value::<f64>()?),
                 "tags" => tags = map.next_value_seed(TagsSeed { classes: self.classes })?,
                 _ => {
@@ -274,8 +429,8 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
         let mut tags = Tags::default();
         let read_sel = self.classes.read.as_deref().and_then(|s| s.split_once(':'));
         let write_sel = self.classes.write.as_deref().and_then(|s| s.split_once(':'));
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let value: Cow<'de, str> = map.next_value()?;
+        while let Some(key) = map.next_key::<Str<'de>>()?.map(|k| k.0) {
+            let value = map.next_value::<Str<'de>>()?.0;
             match key.as_ref() {
                 "method" => tags.method = Some(value.clone()),
                 "name" => tags.name = Some(value.clone()),
@@ -308,6 +463,56 @@ mod tests {
         );
         assert_eq!(parse_time("2026-11-22 13:53:57Z"), None);
         assert_eq!(parse_time("2026-11-22T13:53:57.Z"), None);
+    }
+
+    fn via_serde<'a>(line: &'a str, classes: &Classes) -> Option<Point<'a>> {
+        let mut de = serde_json::Deserializer::from_str(line);
+        PointSeed { classes }.deserialize(&mut de).ok()
+    }
+
+    fn same(a: &Point, b: &Point) -> bool {
+        a.time == b.time
+            && a.value.to_bits() == b.value.to_bits()
+            && a.method == b.method
+            && a.name == b.name
+            && a.read_tag == b.read_tag
+            && a.write_tag == b.write_tag
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_serde_reads_or_steps_aside() {
+        let classes = Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) };
+        let line = |data: &str| format!("{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{data}}}");
+        let fast = [
+            r#"{"time":"2026-11-22T15:13:55.429753873Z","value":1.89897,"tags":{"kind":"read","method":"GET","name":"http://h/items"}}"#,
+            r#"{"value":0,"time":"2026-11-22T15:13:55Z","tags":{}}"#,
+            r#"{"time":"t","value":12e-3,"tags":{"kind":"write","method":"POST"}}"#,
+            r#"{"time":"t","value":-1.5E+2,"tags":{"name":"/ünïcode"}}"#,
+        ];
+        for data in fast {
+            let l = line(data);
+            let (a, b) = (scan_point(l.as_bytes(), &classes), via_serde(&l, &classes));
+            assert!(a.is_some() && b.is_some(), "{l}");
+            assert!(same(&a.unwrap(), &b.unwrap()), "{l}");
+        }
+        // Not k6's exact layout, or not JSON: the fast path declines and serde decides.
+        let declined = [
+            r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#,
+            r#"{"time":"t", "value":1,"tags":{}}"#,
+            r#"{"time":"t","value":01,"tags":{}}"#,
+            r#"{"time":"t","value":1.,"tags":{}}"#,
+            r#"{"time":"t","value":.5,"tags":{}}"#,
+            r#"{"time":"t","value":+1,"tags":{}}"#,
+            r#"{"time":"t","value":"1","tags":{}}"#,
+            r#"{"time":"t","value":1,"tags":{"status":200}}"#,
+            r#"{"time":"t","value":1,"tags":{},"extra":null}"#,
+            r#"{"time":"t","value":1,"tags":{}}x"#,
+        ];
+        for data in declined {
+            assert!(scan_point(line(data).as_bytes(), &classes).is_none(), "{data}");
+        }
+        let escaped = line(r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#);
+        assert_eq!(via_serde(&escaped, &classes).unwrap().name.as_deref(), Some("a\"b"));
     }
 
     #[test]
