@@ -207,12 +207,31 @@ fn raw_output_reaches_the_same_verdict_as_summaries() {
         compare(&load("k6-baseline-summary-export.json"), &load("k6-current-summary-export.json"), &policy, today);
     let from_raw = compare(&load("k6-baseline-summary-export.json"), &load("k6-current-raw.ndjson.gz"), &policy, today);
     let from_both_raw = compare(&load("k6-baseline-raw.ndjson.gz"), &load("k6-current-raw.ndjson.gz"), &policy, today);
+    let from_csv_and_handle_summary =
+        compare(&load("k6-baseline-handlesummary.json"), &load("k6-current-raw.csv.gz"), &policy, today);
+    // The same runs in perfcert's native form: the summaries' metrics written as native JSON.
+    let dir = tempfile::tempdir().unwrap();
+    let native = |name: &str| {
+        let metrics: serde_json::Map<String, Value> =
+            load(name).metrics.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
+        let path = dir.path().join(format!("{name}.native.json"));
+        std::fs::write(&path, serde_json::json!({ "metrics": metrics }).to_string()).unwrap();
+        input::load(&path, Some(input::Format::Native), &policy.classes).unwrap()
+    };
+    let from_native =
+        compare(&native("k6-baseline-summary-export.json"), &native("k6-current-summary-export.json"), &policy, today);
     let statuses = |c: &perfcert::compare::Comparison| {
         c.rows.iter().filter(|r| r.policy.is_some()).map(|r| (r.name.clone(), r.status)).collect::<Vec<_>>()
     };
     assert_eq!(from_summaries.verdict, perfcert::compare::Verdict::Fail, "the write regression is real");
     assert_eq!(statuses(&from_summaries), statuses(&from_raw));
     assert_eq!(statuses(&from_summaries), statuses(&from_both_raw));
+    assert_eq!(statuses(&from_summaries), statuses(&from_native));
+    // CSV has no throughput for a 25 s run (whole-second timestamps); every other status agrees.
+    let without_throughput = |c: &perfcert::compare::Comparison| {
+        statuses(c).into_iter().filter(|(n, _)| n != "throughput").collect::<Vec<_>>()
+    };
+    assert_eq!(without_throughput(&from_summaries), without_throughput(&from_csv_and_handle_summary));
 }
 
 #[test]
