@@ -101,3 +101,20 @@ fn json_and_csv_reach_the_same_verdict_on_what_both_provide() {
     assert_eq!(from_json.verdict, perfcert::compare::Verdict::Fail, "writes +8.2% > +5%");
     assert_eq!(statuses(&from_json), statuses(&from_csv));
 }
+
+#[test]
+fn locusts_other_csv_files_are_recognised_and_refused() {
+    for (file, which) in [
+        ("locust-current_stats_history.csv", "PREFIX_stats_history.csv"),
+        ("locust-current_failures.csv", "PREFIX_failures.csv"),
+        ("locust-current_exceptions.csv", "PREFIX_exceptions.csv"),
+    ] {
+        let err = input::load(&fixture(file), None, &Classes::default()).unwrap_err().to_string();
+        assert!(
+            err.ends_with(&format!(
+                "this is Locust's {which}; pass PREFIX_stats.csv (or, better, the --json-file output)"
+            )),
+            "{err}"
+        );
+    }
+}
