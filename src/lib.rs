@@ -23,6 +23,7 @@
 //! # Ok::<(), perfcert::error::LoadError>(())
 //! ```
 
+pub mod certificate;
 pub mod cli;
 pub mod commands;
 pub mod compare;
@@ -34,3 +35,4 @@ pub mod model;
 pub mod numfmt;
 pub mod policy;
 pub mod report;
+pub mod signing;

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Renderer, Report, Source};
-use crate::compare::Row;
+use crate::compare::{Comparison, Row};
 use crate::policy::Tolerance;
 
 pub struct Json;
@@ -148,6 +148,12 @@ fn metric(r: &Row) -> Metric<'_> {
             expires: w.expires.to_string(),
         }),
     }
+}
+
+/// The per-metric rows of a comparison exactly as the JSON report writes them (certificates
+/// embed the same shape).
+pub fn metrics_value(c: &Comparison) -> serde_json::Value {
+    serde_json::to_value(c.rows.iter().map(metric).collect::<Vec<_>>()).expect("rows serialise")
 }
 
 impl Renderer for Json {

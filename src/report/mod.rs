@@ -1,7 +1,7 @@
 //! Renderers: one file per output format, each behind [`Renderer`], writing to a writer it is
 //! given. They format a finished [`Comparison`]; they decide nothing.
 
-mod json;
+pub mod json;
 mod junit;
 mod markdown;
 mod table;

@@ -1,0 +1,193 @@
+//! The performance certificate: what was compared, with what result, provably.
+//!
+//! A certificate holds the PERF-004 §7 fields (`service`, `version`, `commit`, `date`,
+//! `status`, `metrics`, `cost_per_1000_req`, `approvers`, `signature`) and what makes it
+//! auditable: every metric's comparison as the JSON report writes it, the waivers applied, the
+//! sha256 of every input file, the `as_of` day waivers were judged on, and the perfcert version.
+//! It is the `predicate` of the signed in-toto statement. Pure: built from a finished
+//! comparison and digests the caller computed.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{Comparison, Status};
+use crate::model::RunResults;
+
+/// Bumped only on incompatible changes to the certificate document.
+pub const SCHEMA: u32 = 1;
+
+/// The in-toto `predicateType` of perfcert certificates: an identifier, stable across
+/// perfcert versions for schema 1.
+pub const PREDICATE_TYPE: &str = "https://perfcert.dev/certificate/v1";
+
+/// How a certificate was signed, as PERF-004 names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    #[serde(rename = "cosign-key")]
+    Key,
+    #[serde(rename = "cosign-keyless")]
+    Keyless,
+}
+
+/// One input file, by name (as given) and content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDigest {
+    pub file: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    pub baseline: Vec<FileDigest>,
+    pub current: Vec<FileDigest>,
+    pub thresholds: FileDigest,
+}
+
+/// A waiver that turned a failure into WAIVED.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliedWaiver {
+    pub metric: String,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    pub expires: String,
+}
+
+/// The certificate document. Field order is the order written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub schema: u32,
+    pub service: String,
+    pub version: String,
+    pub commit: Option<String>,
+    /// When the certificate was made, RFC 3339 UTC.
+    pub date: String,
+    /// `PASS` or `FAIL`.
+    pub status: String,
+    /// Current values of the metrics the policy gates.
+    pub metrics: IndexMap<String, f64>,
+    pub cost_per_1000_req: Option<f64>,
+    pub approvers: Vec<String>,
+    pub signature: Method,
+    pub perfcert_version: String,
+    /// The day waivers were judged on.
+    pub as_of: String,
+    pub inputs: Inputs,
+    /// Every metric's comparison, as in the JSON report's `metrics`.
+    pub comparison: serde_json::Value,
+    pub waivers: Vec<AppliedWaiver>,
+    /// Warnings of the comparison (expired waivers, estimated percentiles).
+    pub warnings: Vec<String>,
+}
+
+/// Who and what is certified, and how; the rest comes from the comparison.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub service: String,
+    pub version: String,
+    pub commit: Option<String>,
+    pub date: String,
+    pub approvers: Vec<String>,
+    pub signature: Method,
+}
+
+/// Builds the certificate of a comparison.
+pub fn build(identity: Identity, comparison: &Comparison, current: &RunResults, inputs: Inputs) -> Certificate {
+    let gated = comparison.rows.iter().filter(|r| r.policy.is_some());
+    let metrics: IndexMap<String, f64> = gated.filter_map(|r| r.current.map(|v| (r.name.clone(), v))).collect();
+    let waivers = comparison
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Waived)
+        .filter_map(|r| {
+            r.waiver.as_ref().map(|w| AppliedWaiver {
+                metric: r.name.clone(),
+                reason: w.reason.clone(),
+                approved_by: w.approved_by.clone(),
+                expires: w.expires.to_string(),
+            })
+        })
+        .collect();
+    Certificate {
+        schema: SCHEMA,
+        service: identity.service,
+        version: identity.version,
+        commit: identity.commit,
+        date: identity.date,
+        status: comparison.verdict.as_str().to_string(),
+        cost_per_1000_req: current.metrics.get("cost_per_1000_req").copied(),
+        metrics,
+        approvers: identity.approvers,
+        signature: identity.signature,
+        perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
+        as_of: comparison.as_of.to_string(),
+        inputs,
+        comparison: crate::report::json::metrics_value(comparison),
+        waivers,
+        warnings: comparison.warnings.clone(),
+    }
+}
+
+impl Certificate {
+    /// The bytes written to `*.cert.json`, and signed as the predicate.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("certificate serialises");
+        s.push('\n');
+        s
+    }
+
+    /// The archive file stem, `SERVICE-VERSION`, with characters that are unsafe in file and
+    /// object names replaced.
+    pub fn stem(&self) -> String {
+        let clean = |s: &str| -> String {
+            s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+        };
+        format!("{}-{}", clean(&self.service), clean(&self.version))
+    }
+
+    /// The fields a recomputation must reproduce exactly, with their names.
+    pub fn outcome(&self) -> [(&'static str, serde_json::Value); 5] {
+        [
+            ("status", serde_json::json!(self.status)),
+            ("metrics", serde_json::json!(self.metrics)),
+            ("cost_per_1000_req", serde_json::json!(self.cost_per_1000_req)),
+            ("comparison", self.comparison.clone()),
+            ("waivers", serde_json::json!(self.waivers)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_safe_file_names() {
+        let c = Certificate {
+            schema: SCHEMA,
+            service: "ingest api".into(),
+            version: "v1.4.2/rc1".into(),
+            commit: None,
+            date: String::new(),
+            status: "PASS".into(),
+            metrics: IndexMap::new(),
+            cost_per_1000_req: None,
+            approvers: vec![],
+            signature: Method::Key,
+            perfcert_version: String::new(),
+            as_of: String::new(),
+            inputs: Inputs {
+                baseline: vec![],
+                current: vec![],
+                thresholds: FileDigest { file: String::new(), sha256: String::new() },
+            },
+            comparison: serde_json::Value::Null,
+            waivers: vec![],
+            warnings: vec![],
+        };
+        assert_eq!(c.stem(), "ingest_api-v1.4.2_rc1");
+    }
+}

@@ -1,0 +1,3 @@
+//! Signing and verifying certificates, Sigstore-style.
+
+pub mod cosign_key;
