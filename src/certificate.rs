@@ -139,6 +139,14 @@ impl Certificate {
         s
     }
 
+    /// The signing method as written, `cosign-key` or `cosign-keyless`.
+    pub fn signature_name(&self) -> &'static str {
+        match self.signature {
+            Method::Key => "cosign-key",
+            Method::Keyless => "cosign-keyless",
+        }
+    }
+
     /// The archive file stem, `SERVICE-VERSION`, with characters that are unsafe in file and
     /// object names replaced.
     pub fn stem(&self) -> String {

@@ -36,10 +36,46 @@ pub enum Command {
     /// Compare current results with a baseline under a policy; exit 0 on PASS, 1 on FAIL.
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
+    /// Compare, then write a signed performance certificate to the archive (PASS or FAIL).
+    #[command(after_help = CERTIFY_HELP)]
+    Certify(CertifyArgs),
+    /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.
+    #[command(after_help = VERIFY_HELP)]
+    Verify(VerifyArgs),
+    /// Make a cosign-compatible key pair: PREFIX.key (encrypted) and PREFIX.pub.
+    #[command(after_help = KEYGEN_HELP)]
+    Keygen(KeygenArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
 }
+
+const CERTIFY_HELP: &str = "\
+Examples:
+  COSIGN_PASSWORD=... perfcert certify --key cosign.key --service ingest-api --version v1.4.2 \\
+      --baseline baseline.json --current current.json --approver qa-lead --subject dist/app.tar.gz
+
+Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over existing ones.
+
+Exit codes:
+  0  PASS, certified   1  FAIL, certified (an auditable record)   2  usage or input error
+  3  signing or storage failure (e.g. the certificate already exists)";
+
+const VERIFY_HELP: &str = "\
+Examples:
+  perfcert verify perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
+  perfcert verify CERT.cert.json --key cosign.pub --recompute \\
+      --baseline baseline.json --current current.json --thresholds perf_thresholds.yml
+
+Exit codes:
+  0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
+
+const KEYGEN_HELP: &str = "\
+Examples:
+  perfcert keygen                              # cosign.key + cosign.pub; password asked twice
+  COSIGN_PASSWORD=... perfcert keygen --output-key-prefix release
+
+The key files are cosign's format: cosign reads perfcert's keys and perfcert reads cosign's.";
 
 const COMPARE_HELP: &str = "\
 Examples:
@@ -57,6 +93,25 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    /// Report format for stdout (or --output).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write a report in FORMAT to PATH, from the same run (repeatable), e.g. json=perf.json.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    pub reports: Vec<(Format, PathBuf)>,
+}
+
+/// What a comparison reads: the runs and the policy.
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// Baseline results: perfcert JSON, or k6 output (format detected from the content).
     /// Repeat to merge files: later ones add metrics (e.g. CPU and cost); a clash is an error.
     #[arg(long, value_name = "FILE", default_value = "baseline.json")]
@@ -78,21 +133,115 @@ pub struct CompareArgs {
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub thresholds: PathBuf,
 
-    /// Report format for stdout (or --output).
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table, value_name = "FORMAT")]
-    pub format: Format,
-
-    /// Write the report to FILE instead of stdout (replaced atomically).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Also write a report in FORMAT to PATH, from the same run (repeatable), e.g. json=perf.json.
-    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
-    pub reports: Vec<(Format, PathBuf)>,
-
     /// Evaluate waiver expiry as of this date (YYYY-MM-DD) instead of today (UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertifyArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+
+    /// Service certified (default: the current results file's `service`).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Version certified (default: the current results file's `version`).
+    #[arg(long = "version", value_name = "VERSION")]
+    pub service_version: Option<String>,
+
+    /// Source commit (default: the current results file's `commit`, then `git rev-parse HEAD`).
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+
+    /// Who approved the release (repeatable); recorded in the certificate.
+    #[arg(long = "approver", value_name = "NAME")]
+    pub approvers: Vec<String>,
+
+    /// A file being certified, e.g. the release artifact (repeatable); its sha256 is signed.
+    #[arg(long = "subject", value_name = "FILE")]
+    pub subjects: Vec<PathBuf>,
+
+    /// Something certified by digest, e.g. an image: NAME@sha256:HEX (repeatable).
+    #[arg(long = "subject-digest", value_name = "NAME@sha256:HEX", value_parser = parse_subject_digest)]
+    pub subject_digests: Vec<(String, String)>,
+
+    /// Sign with this cosign private key (password from COSIGN_PASSWORD, or asked on a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Where certificates are archived, under YYYYMMDD/.
+    #[arg(long, value_name = "DIR", default_value = "perf/certificates")]
+    pub archive_dir: PathBuf,
+
+    /// If the certificate exists, write this one under a new name instead of failing.
+    #[arg(long)]
+    pub force: bool,
+
+    /// What to print: the paths as text, or a JSON object {status, certificate, bundle}.
+    #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
+    pub format: PathsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The certificate, SERVICE-VERSION.cert.json.
+    #[arg(value_name = "CERTIFICATE")]
+    pub certificate: PathBuf,
+
+    /// Its Sigstore bundle (default: the sibling SERVICE-VERSION.sigstore.json).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// The signer's public key (cosign.pub).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Require this file to be a certified subject (repeatable).
+    #[arg(long = "subject", value_name = "FILE")]
+    pub subjects: Vec<PathBuf>,
+
+    /// Require this digest to be a certified subject: NAME@sha256:HEX (repeatable).
+    #[arg(long = "subject-digest", value_name = "NAME@sha256:HEX", value_parser = parse_subject_digest)]
+    pub subject_digests: Vec<(String, String)>,
+
+    /// Also check the recorded inputs' sha256 and recompute the verdict from them.
+    #[arg(long, requires_all = ["baseline", "current"])]
+    pub recompute: bool,
+
+    /// With --recompute: the baseline file(s), as given to certify.
+    #[arg(long, value_name = "FILE", requires = "recompute")]
+    pub baseline: Vec<PathBuf>,
+
+    /// With --recompute: the current file(s), as given to certify.
+    #[arg(long, value_name = "FILE", requires = "recompute")]
+    pub current: Vec<PathBuf>,
+
+    /// With --recompute: the policy file.
+    #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
+    pub thresholds: PathBuf,
+
+    /// With --recompute: read the baseline files in this format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub baseline_format: Option<InputFormat>,
+
+    /// With --recompute: read the current files in this format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub current_format: Option<InputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub; existing files are never overwritten.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: String,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +259,16 @@ fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
         return Err(format!("no path after `{}=`", value.split('=').next().unwrap_or_default()));
     }
     Ok((format, PathBuf::from(path)))
+}
+
+/// `NAME@sha256:HEX` -> (NAME, lowercase HEX).
+fn parse_subject_digest(value: &str) -> Result<(String, String), String> {
+    let (name, digest) =
+        value.rsplit_once("@sha256:").ok_or_else(|| format!("expected NAME@sha256:HEX, found `{value}`"))?;
+    if name.is_empty() || digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("expected NAME@sha256: and 64 hex digits, found `{value}`"));
+    }
+    Ok((name.to_string(), digest.to_ascii_lowercase()))
 }
 
 fn parse_date(value: &str) -> Result<Date, String> {

@@ -44,4 +44,14 @@ impl Failure {
     pub fn input(error: impl Into<anyhow::Error>) -> Self {
         Failure { status: ExitStatus::Usage, error: error.into() }
     }
+
+    /// A signing, storage or network failure (exit 3).
+    pub fn external(error: impl Into<anyhow::Error>) -> Self {
+        Failure { status: ExitStatus::External, error: error.into() }
+    }
+
+    /// A certificate that did not verify (exit 4).
+    pub fn not_authentic(error: impl Into<anyhow::Error>) -> Self {
+        Failure { status: ExitStatus::VerifyFailed, error: error.into() }
+    }
 }

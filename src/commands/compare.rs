@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::ignore_broken_pipe;
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, InputArgs};
 use crate::compare::{Verdict, compare};
 use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
@@ -17,16 +17,11 @@ use crate::policy::{self, Policy};
 use crate::report::{Format, Report, Source, headline};
 
 pub fn run(args: CompareArgs, color: bool) -> Result<ExitStatus, Failure> {
-    let today = args.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
     check_outputs(&args)?;
+    let Loaded { baseline, current, comparison, .. } = load_and_compare(&args.inputs)?;
 
-    let policy = load_policy(&args.thresholds)?;
-    let baseline = load_results(&args.baseline, args.baseline_format, &policy, "--baseline", "baseline.json")?;
-    let current = load_results(&args.current, args.current_format, &policy, "--current", "current.json")?;
-    let comparison = compare(&baseline, &current, &policy, today);
-
-    let (baseline_file, current_file) = (label(&args.baseline), label(&args.current));
-    let thresholds_file = args.thresholds.display().to_string();
+    let (baseline_file, current_file) = (label(&args.inputs.baseline), label(&args.inputs.current));
+    let thresholds_file = args.inputs.thresholds.display().to_string();
     let report = Report {
         comparison: &comparison,
         baseline: Source { file: &baseline_file, results: &baseline },
@@ -61,6 +56,23 @@ pub fn run(args: CompareArgs, color: bool) -> Result<ExitStatus, Failure> {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,
     })
+}
+
+/// The inputs of a comparison, loaded, and the comparison.
+pub struct Loaded {
+    pub baseline: RunResults,
+    pub current: RunResults,
+    pub comparison: crate::compare::Comparison,
+}
+
+/// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
+pub fn load_and_compare(inputs: &InputArgs) -> Result<Loaded, Failure> {
+    let today = inputs.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
+    let policy = load_policy(&inputs.thresholds)?;
+    let baseline = load_results(&inputs.baseline, inputs.baseline_format, &policy, "--baseline", "baseline.json")?;
+    let current = load_results(&inputs.current, inputs.current_format, &policy, "--current", "current.json")?;
+    let comparison = compare(&baseline, &current, &policy, today);
+    Ok(Loaded { baseline, current, comparison })
 }
 
 fn load_policy(path: &Path) -> Result<Policy, Failure> {
@@ -111,7 +123,8 @@ fn write_file(report: &Report, format: Format, path: &Path) -> Result<(), Failur
 
 /// Refuses outputs that would replace an input or each other: nothing is lost to a typo.
 fn check_outputs(args: &CompareArgs) -> Result<(), Failure> {
-    let inputs: Vec<&PathBuf> = args.baseline.iter().chain(&args.current).chain([&args.thresholds]).collect();
+    let i = &args.inputs;
+    let inputs: Vec<&PathBuf> = i.baseline.iter().chain(&i.current).chain([&i.thresholds]).collect();
     let outputs: Vec<&PathBuf> = args.output.iter().chain(args.reports.iter().map(|(_, p)| p)).collect();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,

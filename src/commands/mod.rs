@@ -1,9 +1,13 @@
 //! Subcommands: one file each. They wire the pure core to files, the clock and the terminal,
 //! and map outcomes to an [`ExitStatus`].
 
+mod certify;
 mod compare;
 mod init;
+mod keygen;
+mod password;
 mod progress;
+mod verify;
 
 use std::io::{self, IsTerminal};
 
@@ -14,6 +18,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
     let color = use_color(cli.color);
     match cli.command {
         Command::Compare(args) => compare::run(args, color),
+        Command::Certify(args) => certify::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Keygen(args) => keygen::run(args),
         Command::Init(args) => init::run(args),
     }
 }

@@ -1,3 +1,195 @@
 //! Signing and verifying certificates, Sigstore-style.
+//!
+//! The signed form is a Sigstore bundle v0.3 whose DSSE envelope carries an in-toto Statement
+//! v1: `predicateType` [`PREDICATE_TYPE`], `predicate` the certificate, `subject` what is
+//! certified plus the certificate file itself (so `cosign verify-blob-attestation` can check
+//! the `.cert.json` as the blob). This is the shape of `cosign attest-blob` and of GitHub
+//! artifact attestations.
+//!
+//! Key-based bundles carry the public key's hint and no transparency-log entry; the Sigstore
+//! verifier crate refuses such bundles (it wants signing-time evidence), so
+//! [`verify_with_key`] checks them itself: the DSSE signature over the PAE with the given key,
+//! then the statement.
 
 pub mod cosign_key;
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use sigstore_sign::bundle::{BundleV03, VerificationMaterialV03};
+use sigstore_sign::crypto::{KeyPair, VerificationKey, sha256};
+use sigstore_sign::types::{
+    Bundle, DerPublicKey, DsseEnvelope, DsseSignature, KeyId, MediaType, PayloadBytes, SignatureContent,
+    VerificationMaterialContent, pae,
+};
+
+use crate::certificate::{Certificate, PREDICATE_TYPE};
+
+/// The DSSE payload type of in-toto statements.
+pub const INTOTO: &str = "application/vnd.in-toto+json";
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+
+/// An in-toto subject: a name and its digests (`sha256` hex, `gitCommit`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    pub digest: BTreeMap<String, String>,
+}
+
+impl Subject {
+    pub fn sha256(name: impl Into<String>, bytes: &[u8]) -> Self {
+        Subject::digest(name, "sha256", hex(sha256(bytes).as_bytes()))
+    }
+
+    pub fn digest(name: impl Into<String>, algorithm: &str, value: impl Into<String>) -> Self {
+        Subject { name: name.into(), digest: BTreeMap::from([(algorithm.to_string(), value.into())]) }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(sha256(bytes).as_bytes())
+}
+
+#[derive(Serialize)]
+struct StatementOut<'a> {
+    #[serde(rename = "_type")]
+    type_: &'static str,
+    subject: &'a [Subject],
+    #[serde(rename = "predicateType")]
+    predicate_type: &'static str,
+    predicate: &'a Certificate,
+}
+
+/// A statement as read back from a bundle.
+#[derive(Debug, Deserialize)]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: serde_json::Value,
+}
+
+/// The statement's bytes: the DSSE payload. The predicate keeps the certificate's field order.
+pub fn statement(certificate: &Certificate, subjects: &[Subject]) -> Vec<u8> {
+    let out = StatementOut {
+        type_: STATEMENT_TYPE,
+        subject: subjects,
+        predicate_type: PREDICATE_TYPE,
+        predicate: certificate,
+    };
+    serde_json::to_vec(&out).expect("statement serialises")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("the private key is not a PKCS#8 ECDSA P-256 key: {0}")]
+    Key(String),
+    #[error("signing failed: {0}")]
+    Sign(String),
+}
+
+/// A new ECDSA P-256 key pair: PKCS#8 DER of the private key and SPKI PEM of the public key.
+pub fn generate_key() -> Result<(Vec<u8>, String), SignError> {
+    use aws_lc_rs::{rand::SystemRandom, signature};
+    let pkcs8 =
+        signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &SystemRandom::new())
+            .map_err(|_| SignError::Sign("key generation failed".into()))?;
+    let pkcs8 = pkcs8.as_ref().to_vec();
+    let public = public_pem(&pkcs8)?;
+    Ok((pkcs8, public))
+}
+
+/// The SPKI PEM (`PUBLIC KEY`, `\n` line ends) of a PKCS#8 private key.
+pub fn public_pem(pkcs8: &[u8]) -> Result<String, SignError> {
+    let pair = KeyPair::from_pkcs8_der(pkcs8).map_err(|e| SignError::Key(e.to_string()))?;
+    let der = pair.public_key_der().map_err(|e| SignError::Key(e.to_string()))?;
+    Ok(cosign_key::pem_encode("PUBLIC KEY", der.as_bytes()))
+}
+
+/// Sigstore's public-key hint: base64 of the sha256 of the SPKI DER.
+fn key_hint(spki: &DerPublicKey) -> String {
+    STANDARD.encode(sha256(spki.as_bytes()).as_bytes())
+}
+
+/// Signs a statement with a private key: the bundle's JSON.
+pub fn sign_with_key(pkcs8: &[u8], payload: Vec<u8>) -> Result<String, SignError> {
+    let pair = KeyPair::from_pkcs8_der(pkcs8).map_err(|e| SignError::Key(e.to_string()))?;
+    let signature = pair.sign(&pae(INTOTO, &payload)).map_err(|e| SignError::Sign(e.to_string()))?;
+    let envelope =
+        DsseEnvelope::new(INTOTO, PayloadBytes::new(payload), DsseSignature::new(signature, KeyId::default()));
+    let hint = key_hint(&pair.public_key_der().map_err(|e| SignError::Key(e.to_string()))?);
+    let bundle = BundleV03::new(VerificationMaterialV03::PublicKey { hint }, SignatureContent::DsseEnvelope(envelope))
+        .into_bundle();
+    let mut json = bundle.to_json_pretty().map_err(|e| SignError::Sign(e.to_string()))?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Why a bundle did not verify: each variant is one check, said in words.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the bundle is not a Sigstore bundle: {0}")]
+    Bundle(String),
+    #[error("the bundle is {0}, expected a Sigstore bundle v0.3")]
+    MediaType(String),
+    #[error("the bundle was not signed with a key (it carries {0}); verify it with --certificate-identity")]
+    NotKeyBased(&'static str),
+    #[error("the bundle names another key (hint {0}) than the one given")]
+    KeyHint(String),
+    #[error("the bundle holds no DSSE envelope (an in-toto attestation)")]
+    NotDsse,
+    #[error("the DSSE payload type is {0}, expected {INTOTO}")]
+    PayloadType(String),
+    #[error("the public key is not usable: {0}")]
+    Key(String),
+    #[error("the signature does not match the signed content and this key")]
+    Signature,
+    #[error("the signed payload is not an in-toto statement: {0}")]
+    Statement(String),
+    #[error("the statement type is {0}, expected {STATEMENT_TYPE}")]
+    StatementType(String),
+    #[error("the predicate type is {0}, expected {PREDICATE_TYPE}")]
+    PredicateType(String),
+}
+
+/// Checks a key-based bundle's signature with `public_pem` and returns the signed statement.
+pub fn verify_with_key(public_pem: &str, bundle_json: &str) -> Result<Statement, VerifyError> {
+    let spki = DerPublicKey::from_pem(public_pem).map_err(|e| VerifyError::Key(e.to_string()))?;
+    let bundle = Bundle::from_json(bundle_json).map_err(|e| VerifyError::Bundle(e.to_string()))?;
+    if bundle.media_type != MediaType::Bundle0_3 {
+        return Err(VerifyError::MediaType(bundle.media_type.to_string()));
+    }
+    match &bundle.verification_material.content {
+        // The hint is unauthenticated: never choose a key by it, only refuse a mismatch.
+        VerificationMaterialContent::PublicKey(id) if id.hint.is_empty() || id.hint == key_hint(&spki) => {}
+        VerificationMaterialContent::PublicKey(id) => return Err(VerifyError::KeyHint(id.hint.clone())),
+        _ => return Err(VerifyError::NotKeyBased("a signing certificate")),
+    }
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else { return Err(VerifyError::NotDsse) };
+    if envelope.payload_type != INTOTO {
+        return Err(VerifyError::PayloadType(envelope.payload_type.clone()));
+    }
+    let key = VerificationKey::from_spki(&spki).map_err(|e| VerifyError::Key(e.to_string()))?;
+    key.verify(envelope.pae(), &envelope.signature.sig).map_err(|_| VerifyError::Signature)?;
+    parse_statement(envelope.payload.as_bytes())
+}
+
+/// Reads and checks the statement of a verified envelope.
+pub fn parse_statement(payload: &[u8]) -> Result<Statement, VerifyError> {
+    let statement: Statement = serde_json::from_slice(payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
+    if statement.type_ != STATEMENT_TYPE {
+        return Err(VerifyError::StatementType(statement.type_));
+    }
+    if statement.predicate_type != PREDICATE_TYPE {
+        return Err(VerifyError::PredicateType(statement.predicate_type));
+    }
+    Ok(statement)
+}

@@ -1,0 +1,162 @@
+//! `perfcert certify`: compare, build the certificate, sign it, archive both files.
+//!
+//! Writes `ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json` and `.sigstore.json` atomically and
+//! never over existing files (exit 3 on a clash; `--force` picks `SERVICE-VERSION.2...`).
+//! FAIL results are certified too and exit 1.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use super::compare::{Loaded, load_and_compare};
+use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
+use crate::cli::{CertifyArgs, PathsFormat};
+use crate::compare::Verdict;
+use crate::exit::{ExitStatus, Failure};
+use crate::fsutil;
+use crate::signing::{self, Subject, cosign_key};
+
+pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
+    let key_pem = std::fs::read_to_string(&args.key)
+        .map_err(|e| Failure::input(anyhow!("{}: {}", args.key.display(), fsutil::io_reason(&e))))?;
+    let Loaded { current, comparison, .. } = load_and_compare(&args.inputs)?;
+
+    let service = args.service.clone().or(current.service.clone()).ok_or_else(|| {
+        Failure::input(anyhow!("no service name: pass --service NAME (or set `service` in the current results file)"))
+    })?;
+    let version = args.service_version.clone().or(current.version.clone()).ok_or_else(|| {
+        Failure::input(anyhow!("no version: pass --version VERSION (or set `version` in the current results file)"))
+    })?;
+    let commit = args.commit.clone().or(current.commit.clone()).or_else(git_head);
+    let now = jiff::Timestamp::now();
+    let identity = Identity {
+        service,
+        version,
+        commit,
+        date: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        approvers: args.approvers.clone(),
+        signature: Method::Key,
+    };
+    let inputs = Inputs {
+        baseline: digests(&args.inputs.baseline)?,
+        current: digests(&args.inputs.current)?,
+        thresholds: digests(std::slice::from_ref(&args.inputs.thresholds))?.remove(0),
+    };
+    let cert = certificate::build(identity, &comparison, &current, inputs);
+
+    let mut subjects = vec![];
+    for path in &args.subjects {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        subjects.push(Subject::sha256(name, &bytes));
+    }
+    for (name, hex) in &args.subject_digests {
+        subjects.push(Subject::digest(name.clone(), "sha256", hex.clone()));
+    }
+    if subjects.is_empty()
+        && let Some(commit) = &cert.commit
+    {
+        subjects.push(Subject::digest("commit", "gitCommit", commit.clone()));
+    }
+
+    // Decide the names first: the certificate file is itself a signed subject.
+    let day_dir = args.archive_dir.join(now.strftime("%Y%m%d").to_string());
+    std::fs::create_dir_all(&day_dir)
+        .map_err(|e| Failure::external(anyhow!("{}: cannot create: {}", day_dir.display(), fsutil::io_reason(&e))))?;
+    let (cert_path, bundle_path) = free_names(&day_dir, &cert.stem(), args.force)?;
+    let cert_json = cert.to_json();
+    let cert_name = cert_path.file_name().expect("a file name").to_string_lossy().into_owned();
+    subjects.push(Subject::sha256(cert_name, cert_json.as_bytes()));
+
+    let password = super::password::read(false)?;
+    let pkcs8 =
+        cosign_key::decrypt(&key_pem, &password).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
+    drop(password);
+    let bundle = signing::sign_with_key(&pkcs8, signing::statement(&cert, &subjects))
+        .map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
+
+    write(&cert_path, &cert_json)?;
+    if let Err(e) = write(&bundle_path, &bundle) {
+        let _ = std::fs::remove_file(&cert_path);
+        return Err(e);
+    }
+    print_paths(&cert, &cert_path, &bundle_path, args.format);
+    Ok(match comparison.verdict {
+        Verdict::Pass => ExitStatus::Pass,
+        Verdict::Fail => ExitStatus::Fail,
+    })
+}
+
+/// `STEM.cert.json` / `STEM.sigstore.json`, or with `force` the first `STEM.N.*` both free.
+fn free_names(dir: &Path, stem: &str, force: bool) -> Result<(PathBuf, PathBuf), Failure> {
+    let names = |s: &str| (dir.join(format!("{s}.cert.json")), dir.join(format!("{s}.sigstore.json")));
+    let (cert, bundle) = names(stem);
+    if !cert.exists() && !bundle.exists() {
+        return Ok((cert, bundle));
+    }
+    if !force {
+        return Err(Failure::external(anyhow!(
+            "{}: a certificate for this service and version already exists and is never overwritten; \
+             pass --force to write this one under a new name",
+            cert.display()
+        )));
+    }
+    (2..10_000)
+        .map(|n| names(&format!("{stem}.{n}")))
+        .find(|(c, b)| !c.exists() && !b.exists())
+        .ok_or_else(|| Failure::external(anyhow!("{}: no free name left for {stem}", dir.display())))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Failure> {
+    fsutil::write_new_atomic(path, text.as_bytes(), None).map_err(|e| {
+        Failure::external(match e.kind() {
+            io::ErrorKind::AlreadyExists => anyhow!("{}: appeared while certifying; not overwritten", path.display()),
+            _ => anyhow!("{}: cannot write: {}", path.display(), fsutil::io_reason(&e)),
+        })
+    })
+}
+
+fn digests(paths: &[PathBuf]) -> Result<Vec<FileDigest>, Failure> {
+    paths
+        .iter()
+        .map(|p| {
+            let bytes =
+                std::fs::read(p).map_err(|e| Failure::input(anyhow!("{}: {}", p.display(), fsutil::io_reason(&e))))?;
+            Ok(FileDigest { file: p.display().to_string(), sha256: signing::sha256_hex(&bytes) })
+        })
+        .collect()
+}
+
+/// The checked-out commit, if this is a git work tree and git is installed.
+fn git_head() -> Option<String> {
+    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    let sha = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !sha.is_empty()).then_some(sha)
+}
+
+fn print_paths(cert: &Certificate, cert_path: &Path, bundle_path: &Path, format: PathsFormat) {
+    let mut out = io::stdout().lock();
+    let _ = match format {
+        PathsFormat::Text => writeln!(
+            out,
+            "{} {} {}: certified {}\ncertificate {}\nbundle      {}",
+            cert.service,
+            cert.version,
+            cert.status,
+            cert.signature_name(),
+            cert_path.display(),
+            bundle_path.display()
+        ),
+        PathsFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "status": cert.status,
+                "certificate": cert_path.display().to_string(),
+                "bundle": bundle_path.display().to_string(),
+            })
+        ),
+    };
+}

@@ -1,0 +1,169 @@
+//! `perfcert verify`: is this certificate authentic, and what did it certify?
+//!
+//! Checks, in order, each failing with exit 4 and the check's name: the bundle's signature with
+//! the given key; the statement's type and predicate type; that the certificate file is exactly
+//! the signed predicate and is itself a signed subject; the subjects asked for; with
+//! `--recompute`, the recorded inputs' sha256 and the verdict recomputed from them.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use super::compare::{Loaded, load_and_compare};
+use crate::certificate::Certificate;
+use crate::cli::{InputArgs, VerifyArgs};
+use crate::exit::{ExitStatus, Failure};
+use crate::fsutil;
+use crate::signing::{self, Statement};
+
+pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
+    };
+    let cert_bytes = read(&args.certificate)?;
+    let bundle_path = match &args.bundle {
+        Some(p) => p.clone(),
+        None => sibling_bundle(&args.certificate)?,
+    };
+    let bundle = String::from_utf8(read(&bundle_path)?)
+        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", bundle_path.display())))?;
+    let key = String::from_utf8(read(&args.key)?)
+        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", args.key.display())))?;
+    let cert_value: serde_json::Value = serde_json::from_slice(&cert_bytes)
+        .map_err(|e| Failure::input(anyhow!("{}: not JSON: {e}", args.certificate.display())))?;
+
+    let not_authentic = |what: &str, why: String| Failure::not_authentic(anyhow!("not authentic: {what}: {why}"));
+    let statement = signing::verify_with_key(&key, &bundle)
+        .map_err(|e| not_authentic(&bundle_path.display().to_string(), e.to_string()))?;
+    let cert_name = args.certificate.display().to_string();
+    if statement.predicate != cert_value {
+        return Err(not_authentic(&cert_name, "the file differs from the certificate that was signed".into()));
+    }
+    let cert_sha = signing::sha256_hex(&cert_bytes);
+    if !has_sha256(&statement, &cert_sha) {
+        return Err(not_authentic(&cert_name, format!("its sha256 {cert_sha} is not among the signed subjects")));
+    }
+    let cert: Certificate = serde_json::from_value(cert_value)
+        .map_err(|e| Failure::input(anyhow!("{cert_name}: not a perfcert certificate: {e}")))?;
+
+    for path in &args.subjects {
+        let sha = signing::sha256_hex(&read(path)?);
+        if !has_sha256(&statement, &sha) {
+            return Err(not_authentic(
+                &path.display().to_string(),
+                format!("sha256 {sha} is not a subject of this certificate"),
+            ));
+        }
+    }
+    for (name, sha) in &args.subject_digests {
+        if !has_sha256(&statement, sha) {
+            return Err(not_authentic(name, format!("sha256 {sha} is not a subject of this certificate")));
+        }
+    }
+    let recomputed = if args.recompute { Some(recompute(&args, &cert)?) } else { None };
+
+    let mut out = io::stdout().lock();
+    let subjects: Vec<String> = statement
+        .subject
+        .iter()
+        .map(|s| {
+            let digests: Vec<String> = s.digest.iter().map(|(alg, v)| format!("{alg}:{v}")).collect();
+            format!("{} ({})", s.name, digests.join(", "))
+        })
+        .collect();
+    let _ = writeln!(out, "certificate  {cert_name}");
+    let _ = writeln!(out, "bundle       {}", bundle_path.display());
+    let _ = writeln!(out, "signature    OK: the in-toto statement is signed by the key {}", args.key.display());
+    let _ = writeln!(
+        out,
+        "content      OK: the certificate file is exactly the signed predicate ({})",
+        statement.predicate_type
+    );
+    let _ = writeln!(out, "subjects     {}", subjects.join("; "));
+    if let Some(line) = recomputed {
+        let _ = writeln!(out, "recomputed   OK: {line}");
+    }
+    let approvers = if cert.approvers.is_empty() { "none".to_string() } else { cert.approvers.join(", ") };
+    let _ = writeln!(
+        out,
+        "verdict      {} ({} {}, certified {}, approvers: {approvers})",
+        cert.status, cert.service, cert.version, cert.date
+    );
+    Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
+}
+
+/// `X.cert.json` -> `X.sigstore.json`.
+fn sibling_bundle(cert: &Path) -> Result<PathBuf, Failure> {
+    let name = cert.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match name.strip_suffix(".cert.json") {
+        Some(stem) => Ok(cert.with_file_name(format!("{stem}.sigstore.json"))),
+        None => Err(Failure::input(anyhow!(
+            "{}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle FILE",
+            cert.display()
+        ))),
+    }
+}
+
+fn has_sha256(statement: &Statement, sha: &str) -> bool {
+    statement.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(sha)))
+}
+
+/// Checks the given inputs against the recorded digests, recomputes, and compares outcomes.
+fn recompute(args: &VerifyArgs, cert: &Certificate) -> Result<String, Failure> {
+    let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
+    let check = |role: &str, given: &[PathBuf], recorded: &[crate::certificate::FileDigest]| {
+        if given.len() != recorded.len() {
+            return Err(fail(format!("{} {role} file(s) given, {} recorded", given.len(), recorded.len())));
+        }
+        for (path, rec) in given.iter().zip(recorded) {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))?;
+            let sha = signing::sha256_hex(&bytes);
+            if sha != rec.sha256 {
+                return Err(fail(format!(
+                    "{role} {}: sha256 {sha} differs from the recorded {} ({})",
+                    path.display(),
+                    rec.sha256,
+                    rec.file
+                )));
+            }
+        }
+        Ok(())
+    };
+    check("baseline", &args.baseline, &cert.inputs.baseline)?;
+    check("current", &args.current, &cert.inputs.current)?;
+    check("thresholds", std::slice::from_ref(&args.thresholds), std::slice::from_ref(&cert.inputs.thresholds))?;
+    let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
+    let inputs = InputArgs {
+        baseline: args.baseline.clone(),
+        current: args.current.clone(),
+        baseline_format: args.baseline_format,
+        current_format: args.current_format,
+        thresholds: args.thresholds.clone(),
+        as_of: Some(as_of),
+    };
+    let Loaded { current, comparison, .. } = load_and_compare(&inputs)?;
+    let again = crate::certificate::build(
+        crate::certificate::Identity {
+            service: cert.service.clone(),
+            version: cert.version.clone(),
+            commit: cert.commit.clone(),
+            date: cert.date.clone(),
+            approvers: cert.approvers.clone(),
+            signature: cert.signature,
+        },
+        &comparison,
+        &current,
+        cert.inputs.clone(),
+    );
+    for ((name, recorded), (_, now)) in cert.outcome().iter().zip(again.outcome()) {
+        if *recorded != now {
+            return Err(fail(format!("`{name}` differs from the certificate's")));
+        }
+    }
+    Ok(format!(
+        "inputs match their recorded sha256; verdict {} reproduced exactly (as of {})",
+        again.status, cert.as_of
+    ))
+}
