@@ -52,3 +52,35 @@ fn json_reports_match_the_report_schema() {
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
     }
 }
+
+#[test]
+fn certificates_match_the_certificate_schema() {
+    use perfcert::certificate::{self, FileDigest, Identity, Inputs, Method};
+    let schema = validator("certificate.schema.json");
+    let policy_text = std::fs::read_to_string(root().join("fixtures/perf004/waivers.yml")).unwrap();
+    let policy = perfcert::policy::parse("waivers.yml", &policy_text).unwrap();
+    let load =
+        |n: &str| perfcert::input::load(&root().join("fixtures/perf004").join(n), None, &policy.classes).unwrap();
+    let digest = |f: &str| FileDigest { file: f.into(), sha256: "ab".repeat(32) };
+    for current in ["current.json", "current-regressed.json"] {
+        let (b, c) = (load("baseline.json"), load(current));
+        let comparison = perfcert::compare::compare(&b, &c, &policy, jiff::civil::date(2026, 6, 1));
+        let identity = Identity {
+            service: "ingest-api".into(),
+            version: "v1.4.2".into(),
+            commit: Some("abc1234".into()),
+            date: "2026-06-01T12:00:00Z".into(),
+            approvers: vec!["qa-lead".into()],
+            signature: Method::Key,
+        };
+        let inputs =
+            Inputs { baseline: vec![digest("b.json")], current: vec![digest("c.json")], thresholds: digest("p.yml") };
+        let cert = certificate::build(identity, &comparison, &c, inputs);
+        let doc: serde_json::Value = serde_json::from_str(&cert.to_json()).unwrap();
+        let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{current}: {errors:?}");
+        // The document reads back as the same certificate.
+        assert_eq!(serde_json::from_value::<certificate::Certificate>(doc).unwrap(), cert);
+    }
+    assert!(!schema.is_valid(&serde_json::json!({"schema": 1})), "required fields are required");
+}

@@ -193,3 +193,38 @@ pub fn parse_statement(payload: &[u8]) -> Result<Statement, VerifyError> {
     }
     Ok(statement)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(payload: serde_json::Value) -> (String, String) {
+        let (pkcs8, public) = generate_key().unwrap();
+        (public, sign_with_key(&pkcs8, payload.to_string().into_bytes()).unwrap())
+    }
+
+    #[test]
+    fn a_validly_signed_statement_of_another_kind_is_refused() {
+        let other_type = serde_json::json!({"_type": STATEMENT_TYPE, "subject": [], "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}});
+        let (public, bundle) = signed(other_type);
+        assert!(
+            matches!(verify_with_key(&public, &bundle), Err(VerifyError::PredicateType(t)) if t == "https://slsa.dev/provenance/v1")
+        );
+        let old_statement = serde_json::json!({"_type": "https://in-toto.io/Statement/v0.1", "subject": [], "predicateType": PREDICATE_TYPE, "predicate": {}});
+        let (public, bundle) = signed(old_statement);
+        assert!(matches!(verify_with_key(&public, &bundle), Err(VerifyError::StatementType(_))));
+        let ours = serde_json::json!({"_type": STATEMENT_TYPE, "subject": [], "predicateType": PREDICATE_TYPE, "predicate": {"a": 1}});
+        let (public, bundle) = signed(ours);
+        assert_eq!(verify_with_key(&public, &bundle).unwrap().predicate, serde_json::json!({"a": 1}));
+    }
+
+    #[test]
+    fn bundles_are_v03_dsse_with_a_key_hint_and_lf_pem() {
+        let (pkcs8, public) = generate_key().unwrap();
+        assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n") && !public.contains('\r'));
+        let bundle: serde_json::Value = serde_json::from_str(&sign_with_key(&pkcs8, b"{}".to_vec()).unwrap()).unwrap();
+        assert_eq!(bundle["mediaType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+        assert_eq!(bundle["dsseEnvelope"]["payloadType"], INTOTO);
+        assert_eq!(bundle["verificationMaterial"]["publicKey"]["hint"].as_str().unwrap().len(), 44);
+    }
+}

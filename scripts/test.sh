@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs the pinned independent verifiers the tests
+# use (npm @sigstore/verify, Python cryptography) under target/test-tools, then runs cargo test.
+# Needs: the Rust toolchain, Node >= 20 with npm, Python 3 with venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools=target/test-tools
+mkdir -p "$tools"
+if [ ! -f "$tools/.npm-done" ] || ! cmp -s tests/interop/package-lock.json "$tools/package-lock.json"; then
+  cp tests/interop/package.json tests/interop/package-lock.json "$tools/"
+  npm ci --prefix "$tools" --ignore-scripts --no-audit --no-fund --loglevel=error
+  touch "$tools/.npm-done"
+fi
+if [ ! -x "$tools/venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$tools/requirements.txt"; then
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+  cp tests/interop/requirements.txt "$tools/"
+fi
+PERFCERT_TEST_TOOLS="$PWD/$tools" exec cargo test --locked "$@"
