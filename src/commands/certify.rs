@@ -47,10 +47,8 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
 
     let mut subjects = vec![];
     for path in &args.subjects {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        subjects.push(Subject::sha256(name, &bytes));
+        subjects.push(Subject::digest(name, "sha256", super::sha256_of(path)?));
     }
     for (name, hex) in &args.subject_digests {
         subjects.push(Subject::digest(name.clone(), "sha256", hex.clone()));
@@ -119,14 +117,7 @@ fn write(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 fn digests(paths: &[PathBuf]) -> Result<Vec<FileDigest>, Failure> {
-    paths
-        .iter()
-        .map(|p| {
-            let bytes =
-                std::fs::read(p).map_err(|e| Failure::input(anyhow!("{}: {}", p.display(), fsutil::io_reason(&e))))?;
-            Ok(FileDigest { file: p.display().to_string(), sha256: signing::sha256_hex(&bytes) })
-        })
-        .collect()
+    paths.iter().map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: super::sha256_of(p)? })).collect()
 }
 
 /// The checked-out commit, if this is a git work tree and git is installed.

@@ -38,6 +38,12 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// The sha256 of a file the user named; one that cannot be read is an input error naming it.
+fn sha256_of(path: &std::path::Path) -> Result<String, Failure> {
+    crate::signing::sha256_file(path)
+        .map_err(|e| Failure::input(anyhow::anyhow!("{}: {}", path.display(), crate::fsutil::io_reason(&e))))
+}
+
 /// Runs `write`; a closed stdout (`perfcert compare | head -1`) is not an error.
 fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
     match result {

@@ -48,7 +48,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!("{cert_name}: not a perfcert certificate: {e}")))?;
 
     for path in &args.subjects {
-        let sha = signing::sha256_hex(&read(path)?);
+        let sha = super::sha256_of(path)?;
         if !has_sha256(&statement, &sha) {
             return Err(not_authentic(
                 &path.display().to_string(),
@@ -117,9 +117,7 @@ fn recompute(args: &VerifyArgs, cert: &Certificate) -> Result<String, Failure> {
             return Err(fail(format!("{} {role} file(s) given, {} recorded", given.len(), recorded.len())));
         }
         for (path, rec) in given.iter().zip(recorded) {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))?;
-            let sha = signing::sha256_hex(&bytes);
+            let sha = super::sha256_of(path)?;
             if sha != rec.sha256 {
                 return Err(fail(format!(
                     "{role} {}: sha256 {sha} differs from the recorded {} ({})",

@@ -56,6 +56,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(sha256(bytes).as_bytes())
 }
 
+/// The sha256 (hex) of a file, read in blocks: multi-gigabyte raw inputs and release
+/// artifacts are never held in memory.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(hex(ctx.finish().as_ref())),
+            Ok(n) => ctx.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct StatementOut<'a> {
     #[serde(rename = "_type")]
@@ -216,6 +233,15 @@ mod tests {
         let ours = serde_json::json!({"_type": STATEMENT_TYPE, "subject": [], "predicateType": PREDICATE_TYPE, "predicate": {"a": 1}});
         let (public, bundle) = signed(ours);
         assert_eq!(verify_with_key(&public, &bundle).unwrap().predicate, serde_json::json!({"a": 1}));
+    }
+
+    #[test]
+    fn streamed_file_digest_equals_the_one_shot_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(sha256_file(&path).unwrap(), sha256_hex(&bytes));
     }
 
     #[test]
