@@ -54,18 +54,22 @@ const CERTIFY_HELP: &str = "\
 Examples:
   COSIGN_PASSWORD=... perfcert certify --key cosign.key --service ingest-api --version v1.4.2 \\
       --baseline baseline.json --current current.json --approver qa-lead --subject dist/app.tar.gz
+  perfcert certify --keyless ...       # in CI: GitHub Actions needs `permissions: id-token: write`
 
 Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over existing ones.
 
 Exit codes:
   0  PASS, certified   1  FAIL, certified (an auditable record)   2  usage or input error
-  3  signing or storage failure (e.g. the certificate already exists)";
+  3  signing, storage or network failure (e.g. the certificate already exists, Fulcio unreachable)";
 
 const VERIFY_HELP: &str = "\
 Examples:
   perfcert verify perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
   perfcert verify CERT.cert.json --key cosign.pub --recompute \\
       --baseline baseline.json --current current.json --thresholds perf_thresholds.yml
+  perfcert verify CERT.cert.json \\
+      --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com
 
 Exit codes:
   0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
@@ -167,9 +171,8 @@ pub struct CertifyArgs {
     #[arg(long = "subject-digest", value_name = "NAME@sha256:HEX", value_parser = parse_subject_digest)]
     pub subject_digests: Vec<(String, String)>,
 
-    /// Sign with this cosign private key (password from COSIGN_PASSWORD, or asked on a terminal).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 
     /// Where certificates are archived, under YYYYMMDD/.
     #[arg(long, value_name = "DIR", default_value = "perf/certificates")]
@@ -182,6 +185,44 @@ pub struct CertifyArgs {
     /// What to print: the paths as text, or a JSON object {status, certificate, bundle}.
     #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
     pub format: PathsFormat,
+}
+
+/// How certify signs: exactly one of a key or keyless.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "mode")]
+pub struct SigningMode {
+    /// Sign with this cosign private key (password from COSIGN_PASSWORD, or asked on a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Sign keyless: a short-lived Fulcio certificate for your OIDC identity, logged in Rekor.
+    #[arg(long)]
+    pub keyless: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    #[command(flatten)]
+    pub mode: SigningMode,
+
+    /// Keyless: the OIDC identity token (prefer the SIGSTORE_ID_TOKEN variable: arguments are visible
+    /// to other processes). Default: that variable, then the CI's own token (GitHub Actions needs
+    /// `permissions: id-token: write`).
+    #[arg(long, value_name = "JWT", requires = "keyless")]
+    pub identity_token: Option<String>,
+
+    /// Keyless: Fulcio of another Sigstore instance (default: the public-good instance).
+    #[arg(long, value_name = "URL", requires_all = ["keyless", "rekor_url"])]
+    pub fulcio_url: Option<String>,
+
+    /// Keyless: its Rekor (API v1) transparency log.
+    #[arg(long, value_name = "URL", requires_all = ["keyless", "fulcio_url"])]
+    pub rekor_url: Option<String>,
+
+    /// Keyless: also get an RFC 3161 timestamp from this timestamp authority (full URL,
+    /// e.g. https://timestamp.example.com/api/v1/timestamp).
+    #[arg(long, value_name = "URL", requires_all = ["keyless", "fulcio_url"])]
+    pub tsa_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -200,9 +241,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
 
-    /// The signer's public key (cosign.pub).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 
     /// Require this file to be a certified subject (repeatable).
     #[arg(long = "subject", value_name = "FILE")]
@@ -235,6 +275,39 @@ pub struct VerifyArgs {
     /// With --recompute: read the current files in this format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub current_format: Option<InputFormat>,
+}
+
+/// Who must have signed: a public key, or a keyless identity and its OIDC issuer.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "signer")]
+pub struct SignerIdentity {
+    /// The signer's public key (cosign.pub).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Keyless: the signer's identity, exactly (e.g. the workflow URI
+    /// https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main).
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+
+    /// Keyless: a regular expression the signer's identity must match (anchor it with ^...$).
+    #[arg(long, value_name = "REGEX", requires = "certificate_oidc_issuer")]
+    pub certificate_identity_regexp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignerArgs {
+    #[command(flatten)]
+    pub identity: SignerIdentity,
+
+    /// Keyless: the OIDC issuer that vouched for the identity, e.g. https://token.actions.githubusercontent.com.
+    #[arg(long, value_name = "URL", conflicts_with = "key")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Keyless: the Sigstore trusted root (trusted_root.json) to verify against, offline
+    /// (default: the public-good root built into perfcert).
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

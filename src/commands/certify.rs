@@ -11,15 +11,75 @@ use anyhow::anyhow;
 
 use super::compare::{Loaded, load_and_compare};
 use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
-use crate::cli::{CertifyArgs, PathsFormat};
+use crate::cli::{CertifyArgs, PathsFormat, SigningArgs};
 use crate::compare::Verdict;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::signing::keyless::{self, Instance, TokenSource};
 use crate::signing::{self, Subject, cosign_key};
+use sigstore_sign::oidc::IdentityToken;
+
+/// How this run signs, prepared before any work so that a bad key or token fails first.
+enum Signing {
+    Key { path: PathBuf, pem: String },
+    Keyless { token: Box<IdentityToken>, instance: Instance },
+}
+
+impl Signing {
+    fn prepare(args: &SigningArgs) -> Result<Signing, Failure> {
+        if let Some(path) = &args.mode.key {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))?;
+            return Ok(Signing::Key { path: path.clone(), pem });
+        }
+        let given = args.identity_token.clone().or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok());
+        let source = match given {
+            Some(jwt) if !jwt.trim().is_empty() => TokenSource::Given(jwt),
+            _ => TokenSource::Ambient,
+        };
+        let token = keyless::identity_token(source).map_err(keyless_failure)?;
+        let instance = match (&args.fulcio_url, &args.rekor_url) {
+            (Some(fulcio), Some(rekor)) => {
+                Instance::Custom { fulcio: fulcio.clone(), rekor: rekor.clone(), tsa: args.tsa_url.clone() }
+            }
+            _ => Instance::PublicGood,
+        };
+        Ok(Signing::Keyless { token: Box::new(token), instance })
+    }
+
+    fn method(&self) -> Method {
+        match self {
+            Signing::Key { .. } => Method::Key,
+            Signing::Keyless { .. } => Method::Keyless,
+        }
+    }
+
+    /// The bundle's JSON, and the signer's identity when a certificate names one.
+    fn sign(self, payload: Vec<u8>) -> Result<(String, Option<String>), Failure> {
+        match self {
+            Signing::Key { path, pem } => {
+                let password = super::password::read(false)?;
+                let pkcs8 = cosign_key::decrypt(&pem, &password)
+                    .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+                drop(password);
+                let bundle = signing::sign_with_key(&pkcs8, payload)
+                    .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+                Ok((bundle, None))
+            }
+            Signing::Keyless { token, instance } => {
+                let signed = keyless::sign(*token, &instance, &payload).map_err(keyless_failure)?;
+                Ok((signed.bundle, signed.identity))
+            }
+        }
+    }
+}
+
+fn keyless_failure(e: keyless::SignError) -> Failure {
+    if e.is_input() { Failure::input(e) } else { Failure::external(e) }
+}
 
 pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
-    let key_pem = std::fs::read_to_string(&args.key)
-        .map_err(|e| Failure::input(anyhow!("{}: {}", args.key.display(), fsutil::io_reason(&e))))?;
+    let signing = Signing::prepare(&args.signing)?;
     let Loaded { current, comparison, .. } = load_and_compare(&args.inputs)?;
 
     let service = args.service.clone().or(current.service.clone()).ok_or_else(|| {
@@ -36,7 +96,7 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
         commit,
         date: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         approvers: args.approvers.clone(),
-        signature: Method::Key,
+        signature: signing.method(),
     };
     let inputs = Inputs {
         baseline: digests(&args.inputs.baseline)?,
@@ -61,26 +121,23 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
 
     // Decide the names first: the certificate file is itself a signed subject.
     let day_dir = args.archive_dir.join(now.strftime("%Y%m%d").to_string());
-    std::fs::create_dir_all(&day_dir)
-        .map_err(|e| Failure::external(anyhow!("{}: cannot create: {}", day_dir.display(), fsutil::io_reason(&e))))?;
     let (cert_path, bundle_path) = free_names(&day_dir, &cert.stem(), args.force)?;
     let cert_json = cert.to_json();
     let cert_name = cert_path.file_name().expect("a file name").to_string_lossy().into_owned();
     subjects.push(Subject::sha256(cert_name, cert_json.as_bytes()));
 
-    let password = super::password::read(false)?;
-    let pkcs8 =
-        cosign_key::decrypt(&key_pem, &password).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
-    drop(password);
-    let bundle = signing::sign_with_key(&pkcs8, signing::statement(&cert, &subjects))
-        .map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
+    let (bundle, signer) = signing.sign(signing::statement(&cert, &subjects))?;
+
+    // Only now touch the archive: a failed signing leaves nothing behind.
+    std::fs::create_dir_all(&day_dir)
+        .map_err(|e| Failure::external(anyhow!("{}: cannot create: {}", day_dir.display(), fsutil::io_reason(&e))))?;
 
     write(&cert_path, &cert_json)?;
     if let Err(e) = write(&bundle_path, &bundle) {
         let _ = std::fs::remove_file(&cert_path);
         return Err(e);
     }
-    print_paths(&cert, &cert_path, &bundle_path, args.format);
+    print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, args.format);
     Ok(match comparison.verdict {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,
@@ -127,27 +184,32 @@ fn git_head() -> Option<String> {
     (out.status.success() && !sha.is_empty()).then_some(sha)
 }
 
-fn print_paths(cert: &Certificate, cert_path: &Path, bundle_path: &Path, format: PathsFormat) {
+fn print_paths(cert: &Certificate, signer: Option<&str>, cert_path: &Path, bundle_path: &Path, format: PathsFormat) {
     let mut out = io::stdout().lock();
     let _ = match format {
-        PathsFormat::Text => writeln!(
-            out,
-            "{} {} {}: certified {}\ncertificate {}\nbundle      {}",
-            cert.service,
-            cert.version,
-            cert.status,
-            cert.signature_name(),
-            cert_path.display(),
-            bundle_path.display()
-        ),
-        PathsFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::json!({
+        PathsFormat::Text => {
+            let by = signer.map(|s| format!(" by {s}")).unwrap_or_default();
+            writeln!(
+                out,
+                "{} {} {}: certified {}{by}\ncertificate {}\nbundle      {}",
+                cert.service,
+                cert.version,
+                cert.status,
+                cert.signature_name(),
+                cert_path.display(),
+                bundle_path.display()
+            )
+        }
+        PathsFormat::Json => {
+            let mut value = serde_json::json!({
                 "status": cert.status,
                 "certificate": cert_path.display().to_string(),
                 "bundle": bundle_path.display().to_string(),
-            })
-        ),
+            });
+            if let Some(signer) = signer {
+                value["signer"] = signer.into();
+            }
+            writeln!(out, "{value}")
+        }
     };
 }

@@ -15,7 +15,8 @@ use crate::certificate::Certificate;
 use crate::cli::{InputArgs, VerifyArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
-use crate::signing::{self, Statement};
+use crate::signing::keyless::{self, IdentityRule};
+use crate::signing::{self, Statement, VerifyError};
 
 pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
     let read = |path: &Path| {
@@ -28,18 +29,28 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
     };
     let bundle = String::from_utf8(read(&bundle_path)?)
         .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", bundle_path.display())))?;
-    let key = String::from_utf8(read(&args.key)?)
-        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", args.key.display())))?;
-    let cert_value: serde_json::Value = serde_json::from_slice(&cert_bytes)
-        .map_err(|e| Failure::input(anyhow!("{}: not JSON: {e}", args.certificate.display())))?;
 
     let not_authentic = |what: &str, why: String| Failure::not_authentic(anyhow!("not authentic: {what}: {why}"));
-    let statement = signing::verify_with_key(&key, &bundle)
-        .map_err(|e| not_authentic(&bundle_path.display().to_string(), e.to_string()))?;
+    let bundle_name = bundle_path.display().to_string();
+    let (statement, signed_by) = match &args.signer.identity.key {
+        Some(key_path) => {
+            let key = String::from_utf8(read(key_path)?)
+                .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", key_path.display())))?;
+            let statement =
+                signing::verify_with_key(&key, &bundle).map_err(|e| not_authentic(&bundle_name, e.to_string()))?;
+            (statement, format!("the in-toto statement is signed by the key {}", key_path.display()))
+        }
+        None => verify_keyless(&args, &bundle, &cert_bytes).map_err(|e| match e {
+            KeylessFailure::Input(f) => f,
+            KeylessFailure::Check(e) => not_authentic(&bundle_name, e.to_string()),
+        })?,
+    };
     let cert_name = args.certificate.display().to_string();
-    if statement.predicate != cert_value {
+    let cert_value: Option<serde_json::Value> = serde_json::from_slice(&cert_bytes).ok();
+    if cert_value.as_ref() != Some(&statement.predicate) {
         return Err(not_authentic(&cert_name, "the file differs from the certificate that was signed".into()));
     }
+    let cert_value = statement.predicate.clone();
     let cert_sha = signing::sha256_hex(&cert_bytes);
     if !has_sha256(&statement, &cert_sha) {
         return Err(not_authentic(&cert_name, format!("its sha256 {cert_sha} is not among the signed subjects")));
@@ -74,7 +85,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
         .collect();
     let _ = writeln!(out, "certificate  {cert_name}");
     let _ = writeln!(out, "bundle       {}", bundle_path.display());
-    let _ = writeln!(out, "signature    OK: the in-toto statement is signed by the key {}", args.key.display());
+    let _ = writeln!(out, "signature    OK: {signed_by}");
     let _ = writeln!(
         out,
         "content      OK: the certificate file is exactly the signed predicate ({})",
@@ -91,6 +102,55 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
         cert.status, cert.service, cert.version, cert.date
     );
     Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
+}
+
+enum KeylessFailure {
+    /// A flag or file the user gave is unusable (exit 2).
+    Input(Failure),
+    /// A check failed (exit 4).
+    Check(VerifyError),
+}
+
+/// Keyless verification: the statement, and the signer said in words.
+fn verify_keyless(args: &VerifyArgs, bundle: &str, cert_bytes: &[u8]) -> Result<(Statement, String), KeylessFailure> {
+    let signer = &args.signer;
+    let rule = match (&signer.identity.certificate_identity, &signer.identity.certificate_identity_regexp) {
+        (Some(id), _) => IdentityRule::Exact(id.clone()),
+        (None, Some(re)) => IdentityRule::Regex(regex::Regex::new(re).map_err(|e| {
+            KeylessFailure::Input(Failure::input(anyhow!(
+                "--certificate-identity-regexp: not a regular expression: {e}"
+            )))
+        })?),
+        (None, None) => unreachable!("clap requires a key or an identity"),
+    };
+    let issuer = signer.certificate_oidc_issuer.as_deref().expect("clap requires the issuer with an identity");
+    let (root, root_name) = match &signer.trusted_root {
+        Some(path) => {
+            let json = std::fs::read_to_string(path).map_err(|e| {
+                KeylessFailure::Input(Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
+            })?;
+            let root = keyless::trusted_root(Some(&json)).map_err(|e| {
+                KeylessFailure::Input(Failure::input(anyhow!("{}: not a Sigstore trusted root: {e}", path.display())))
+            })?;
+            (root, path.display().to_string())
+        }
+        None => (keyless::trusted_root(None).expect("the built-in root parses"), "the public-good root".to_string()),
+    };
+    let (statement, who) = keyless::verify(&root, bundle, cert_bytes, &rule, issuer).map_err(|e| match e {
+        VerifyError::TrustedRoot(why) => {
+            KeylessFailure::Input(Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}")))
+        }
+        e => KeylessFailure::Check(e),
+    })?;
+    let mut line = format!("its Fulcio certificate chains to {root_name}");
+    if let Some(t) = who.logged_at {
+        line.push_str(&format!(", logged in Rekor at {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    if let Some(t) = who.timestamps.iter().find(|t| Some(**t) != who.logged_at) {
+        line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    line.push_str(&format!("\nsigner       OK: {} (issuer {})", who.identity, who.issuer));
+    Ok((statement, line))
 }
 
 /// `X.cert.json` -> `X.sigstore.json`.

@@ -12,6 +12,7 @@
 //! then the statement.
 
 pub mod cosign_key;
+pub mod keyless;
 
 use std::collections::BTreeMap;
 
@@ -161,6 +162,12 @@ pub enum VerifyError {
     NotKeyBased(&'static str),
     #[error("the bundle names another key (hint {0}) than the one given")]
     KeyHint(String),
+    #[error("the bundle was signed with a key, not keyless; verify it with --key")]
+    NotKeyless,
+    #[error("the trusted root is not usable: {0}")]
+    TrustedRoot(String),
+    #[error("{0}")]
+    Sigstore(String),
     #[error("the bundle holds no DSSE envelope (an in-toto attestation)")]
     NotDsse,
     #[error("the DSSE payload type is {0}, expected {INTOTO}")]

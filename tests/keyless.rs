@@ -1,0 +1,416 @@
+//! Keyless certify / verify through the binary's real network path, offline: a loopback
+//! Fulcio / Rekor / TSA stand-in (npm `@sigstore/mock` handlers behind tests/interop/
+//! mock-sigstore-server.js, on 127.0.0.1) issues the certificates and logs the signatures.
+//! The bundles are also checked by sigstore-js (`@sigstore/verify`) and sigstore-python; and a
+//! real production bundle is verified against the public-good trusted root.
+//!
+//! The tools are installed pinned by scripts/test.sh under target/test-tools.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use perfcert::signing::VerifyError;
+use perfcert::signing::keyless::{self, IdentityRule};
+
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+const SAN: &str = "https://github.com/acme/shop/.github/workflows/perf.yml@refs/heads/main";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tools() -> PathBuf {
+    let dir =
+        std::env::var_os("PERFCERT_TEST_TOOLS").map(PathBuf::from).unwrap_or_else(|| root().join("target/test-tools"));
+    assert!(
+        dir.join("node_modules/@sigstore/mock").exists() && dir.join("venv/bin/python").exists(),
+        "the Sigstore test tools are missing: run the suite with scripts/test.sh, which installs them"
+    );
+    dir
+}
+
+/// An unsigned JWT with these claims over GitHub-like defaults (the stand-in does not check signatures).
+fn jwt(claims: serde_json::Value) -> String {
+    let now = jiff::Timestamp::now().as_second();
+    let mut all = serde_json::json!({"iss": ISSUER, "aud": "sigstore", "sub": SAN, "iat": now, "exp": now + 600});
+    for (k, v) in claims.as_object().unwrap() {
+        all[k] = v.clone();
+    }
+    let enc = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.{}", enc(serde_json::json!({"alg": "ES256", "typ": "JWT"})), enc(all), URL_SAFE_NO_PAD.encode("sig"))
+}
+
+/// The stand-in, running until dropped; `url` serves Fulcio, Rekor v1 and the TSA.
+struct Mock {
+    child: Child,
+    url: String,
+    trusted_root: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Mock {
+    fn start() -> Mock {
+        let dir = tempfile::tempdir().unwrap();
+        let trusted_root = dir.path().join("trusted_root.json");
+        let mut child = Command::new("node")
+            .arg(root().join("tests/interop/mock-sigstore-server.js"))
+            .arg(&trusted_root)
+            .arg("300")
+            .env("NODE_PATH", tools().join("node_modules"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs");
+        // One line, `READY URL`, once the trusted root is written; EOF if it died.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("mock server: {line:?}")).to_string();
+        Mock { child, url, trusted_root, _dir: dir }
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary, with no ambient CI identity leaking in from the machine running the tests.
+fn perfcert(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for var in [
+        "SIGSTORE_ID_TOKEN",
+        "GITHUB_ACTIONS",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "GITLAB_CI",
+        "BUILDKITE",
+        "CIRCLECI",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied()).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn fixture(name: &str) -> String {
+    root().join("fixtures/perf004").join(name).display().to_string()
+}
+
+/// `certify --keyless` against the stand-in; returns the output and the two paths.
+fn certify(dir: &Path, url: &str, env: &[(&str, &str)], extra: &[&str]) -> (Output, PathBuf, PathBuf) {
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), root().join("perf_thresholds.yml"));
+    let p = p.display().to_string();
+    let mut args = vec!["certify", "--keyless", "--fulcio-url", url, "--rekor-url", url];
+    args.extend(["--baseline", &b, "--current", &c, "--thresholds", &p, "--as-of", "2026-06-01"]);
+    args.extend(["--approver", "qa-lead", "--format", "json"]);
+    args.extend(extra);
+    let out = perfcert(dir, &args, env);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let path = |k: &str| dir.join(v[k].as_str().unwrap_or_default());
+    (out, path("certificate"), path("bundle"))
+}
+
+fn verify(dir: &Path, cert: &Path, extra: &[&str]) -> Output {
+    let c = cert.display().to_string();
+    let mut args = vec!["verify", &c];
+    args.extend(extra);
+    perfcert(dir, &args, &[])
+}
+
+/// Runs verify-keyless.js and verify_keyless.py; true for each that accepted.
+fn independent(root_json: &Path, artifact: &Path, bundle: &Path, san: &str, issuer: &str) -> (Output, Output) {
+    let tools = tools();
+    let args = |c: &mut Command| {
+        c.args([root_json, artifact, bundle]).args([san, issuer, perfcert::certificate::PREDICATE_TYPE]);
+    };
+    let mut node = Command::new("node");
+    node.arg(root().join("tests/interop/verify-keyless.js")).env("NODE_PATH", tools.join("node_modules"));
+    args(&mut node);
+    let mut python = Command::new(tools.join("venv/bin/python"));
+    python.arg(root().join("tests/interop/verify_keyless.py"));
+    args(&mut python);
+    (node.output().unwrap(), python.output().unwrap())
+}
+
+#[test]
+fn keyless_certify_then_verify_offline_and_independently() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("app.tar.gz"), b"release bits").unwrap();
+    let token = jwt(serde_json::json!({}));
+    let (out, cert, bundle) = certify(d, &mock.url, &[("SIGSTORE_ID_TOKEN", &token)], &["--subject", "app.tar.gz"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["signer"], SAN);
+    assert!(!text(&out).contains(&token), "the token must never be printed");
+
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    assert_eq!(doc["mediaType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    assert!(doc["verificationMaterial"]["certificate"]["rawBytes"].is_string(), "a Fulcio certificate");
+    assert_eq!(doc["verificationMaterial"]["tlogEntries"].as_array().unwrap().len(), 1, "one Rekor entry");
+    let cert_doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    assert_eq!(cert_doc["signature"], "cosign-keyless");
+
+    let trusted = mock.trusted_root.display().to_string();
+    let ok = verify(
+        d,
+        &cert,
+        &["--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &trusted],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let said = text(&ok);
+    assert!(said.contains(&format!("signer       OK: {SAN} (issuer {ISSUER})")), "{said}");
+    assert!(said.contains("logged in Rekor at "), "{said}");
+    assert!(said.contains("verdict      PASS"), "{said}");
+
+    let re = verify(
+        d,
+        &cert,
+        &[
+            "--certificate-identity-regexp",
+            r"^https://github\.com/acme/shop/\.github/workflows/perf\.yml@refs/heads/.*$",
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &trusted,
+            "--subject",
+            "app.tar.gz",
+        ],
+    );
+    assert_eq!(re.status.code(), Some(0), "{}", text(&re));
+
+    // The certificate file and the release artifact are both subjects; both verifiers agree.
+    for artifact in [cert.clone(), d.join("app.tar.gz")] {
+        let (node, python) = independent(&mock.trusted_root, &artifact, &bundle, SAN, ISSUER);
+        assert!(node.status.success(), "@sigstore/verify: {}", text(&node));
+        assert!(python.status.success(), "sigstore-python: {}", text(&python));
+    }
+}
+
+#[test]
+fn keyless_tampering_wrong_signer_and_wrong_root_are_refused_by_everyone() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = jwt(serde_json::json!({}));
+    let (out, cert, bundle) = certify(d, &mock.url, &[("SIGSTORE_ID_TOKEN", &token)], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let trusted = mock.trusted_root.display().to_string();
+    let production = root().join("fixtures/sigstore/sigstore_trusted_root.json");
+    let prod = production.display().to_string();
+
+    let b = bundle.display().to_string();
+    let check = |bundle: &str, identity: &[&str], issuer: &str, root: &str, expect: &str| {
+        let mut args = vec!["--bundle", bundle];
+        args.extend(identity);
+        args.extend(["--certificate-oidc-issuer", issuer, "--trusted-root", root]);
+        let out = verify(d, &cert, &args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{args:?}: expected `{expect}` in {}", text(&out));
+    };
+    let other = "https://github.com/acme/shop/.github/workflows/evil.yml@refs/heads/main";
+    check(&b, &["--certificate-identity", other], ISSUER, &trusted, "identity mismatch");
+    check(&b, &["--certificate-identity-regexp", "evil"], ISSUER, &trusted, "identity mismatch");
+    check(&b, &["--certificate-identity", SAN], "https://accounts.google.com", &trusted, "issuer mismatch");
+    check(&b, &["--certificate-identity", SAN], ISSUER, &prod, "not authentic");
+
+    // One byte of the signed payload, then of the signature.
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let flip = |field: &str| {
+        let mut doc = doc.clone();
+        let mut bytes = STANDARD.decode(doc["dsseEnvelope"].pointer(field).unwrap().as_str().unwrap()).unwrap();
+        let at = bytes.windows(7).position(|w| w == b"qa-lead").unwrap_or(bytes.len() / 2);
+        bytes[at] ^= 1;
+        *doc["dsseEnvelope"].pointer_mut(field).unwrap() = STANDARD.encode(&bytes).into();
+        let path = d.join(format!("tampered{}.sigstore.json", field.replace('/', "-")));
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path
+    };
+    for tampered in [flip("/payload"), flip("/signatures/0/sig")] {
+        let t = tampered.display().to_string();
+        check(&t, &["--certificate-identity", SAN], ISSUER, &trusted, "not authentic");
+        let (node, python) = independent(&mock.trusted_root, &cert, &tampered, SAN, ISSUER);
+        assert!(!node.status.success() && !python.status.success(), "{t} must be refused");
+    }
+    // The independent verifiers refuse the wrong signer, issuer and root too.
+    for (san, issuer, root) in [
+        (other, ISSUER, mock.trusted_root.as_path()),
+        (SAN, "https://accounts.google.com", mock.trusted_root.as_path()),
+        (SAN, ISSUER, production.as_path()),
+    ] {
+        let (node, python) = independent(root, &cert, &bundle, san, issuer);
+        assert!(!node.status.success(), "@sigstore/verify accepted {san} {issuer} {}", root.display());
+        assert!(!python.status.success(), "sigstore-python accepted {san} {issuer} {}", root.display());
+    }
+    // A subject that was not certified.
+    std::fs::write(d.join("other.tar.gz"), b"other bits").unwrap();
+    let out = verify(
+        d,
+        &cert,
+        &[
+            "--certificate-identity",
+            SAN,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &trusted,
+            "--subject",
+            "other.tar.gz",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // A keyless bundle checked as key-based, and the other way round, says which mode it is.
+    std::fs::write(d.join("k.pub"), perfcert::signing::generate_key().unwrap().1).unwrap();
+    let out = verify(d, &cert, &["--key", "k.pub"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out).contains("verify it with --certificate-identity"), "{}", text(&out));
+}
+
+#[test]
+fn key_based_bundles_are_refused_by_keyless_verify() {
+    let (pkcs8, _) = perfcert::signing::generate_key().unwrap();
+    let bundle = perfcert::signing::sign_with_key(&pkcs8, b"{}".to_vec()).unwrap();
+    let root = keyless::trusted_root(None).unwrap();
+    let got = keyless::verify(&root, &bundle, b"{}", &IdentityRule::Exact(SAN.into()), ISSUER);
+    assert!(matches!(got, Err(VerifyError::NotKeyless)), "{got:?}");
+}
+
+/// A one-shot HTTP server on 127.0.0.1 playing GitHub's OIDC token endpoint; returns its URL and
+/// a handle that yields the request line and headers it saw.
+fn github_token_endpoint(token: String) -> (String, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/token?api-version=2.0", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        let body = serde_json::json!({"value": token}).to_string();
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    (url, handle)
+}
+
+#[test]
+fn github_actions_token_is_fetched_with_audience_sigstore() {
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = jwt(serde_json::json!({}));
+    let (url, seen) = github_token_endpoint(token.clone());
+    let request_token = "request-token-secret-1234";
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token),
+    ];
+    let (out, cert, _) = certify(d, &mock.url, &env, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let request = seen.join().unwrap().to_ascii_lowercase();
+    assert!(request.contains("audience=sigstore"), "{request}");
+    assert!(request.contains(&format!("authorization: bearer {request_token}")), "{request}");
+    assert!(!text(&out).contains(&token) && !text(&out).contains(request_token));
+    let trusted = mock.trusted_root.display().to_string();
+    let ok = verify(
+        d,
+        &cert,
+        &["--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &trusted],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+}
+
+#[test]
+fn token_problems_are_input_errors_and_service_failures_exit_3_without_leaking_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Nothing listens on this port: bound, then closed.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let expired = jwt(serde_json::json!({"exp": 1_600_000_000}));
+    let wrong_audience = jwt(serde_json::json!({"aud": "github"}));
+    let good = jwt(serde_json::json!({}));
+    for (env, code, expect) in [
+        (vec![], 2, "no identity token"),
+        (vec![("SIGSTORE_ID_TOKEN", "not-a-jwt")], 2, "not a usable JWT"),
+        (vec![("SIGSTORE_ID_TOKEN", expired.as_str())], 2, "expired at 2020-09-13"),
+        (vec![("SIGSTORE_ID_TOKEN", wrong_audience.as_str())], 2, "audience is not `sigstore`"),
+        (vec![("SIGSTORE_ID_TOKEN", good.as_str())], 3, "keyless signing failed"),
+        (vec![("GITHUB_ACTIONS", "true")], 2, "id-token: write"),
+    ] {
+        let (out, _, _) = certify(d, &closed, &env, &[]);
+        assert_eq!(out.status.code(), Some(code), "{env:?}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{env:?}: expected `{expect}` in {}", text(&out));
+        for (_, value) in &env {
+            assert!(value.len() < 10 || !text(&out).contains(value), "a token was printed: {}", text(&out));
+        }
+        assert!(!d.join("perf").exists(), "nothing is archived when signing fails");
+    }
+}
+
+/// A real production bundle (npm provenance of sigstore@5.0.0, signed in GitHub Actions, logged
+/// in the public Rekor) verifies against the public-good trusted root, built-in or given.
+#[test]
+fn a_production_keyless_bundle_verifies_against_the_public_good_root() {
+    let dir = root().join("fixtures/sigstore");
+    let bundle = std::fs::read_to_string(dir.join("npm_slsa_bundle_v03.json")).unwrap();
+    let artifact = std::fs::read(dir.join("sigstore-5.0.0.tgz")).unwrap();
+    let san = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main";
+    let given =
+        keyless::trusted_root(Some(&std::fs::read_to_string(dir.join("sigstore_trusted_root.json")).unwrap())).unwrap();
+    let built_in = keyless::trusted_root(None).unwrap();
+    for root in [&given, &built_in] {
+        // Every Sigstore check passes; only perfcert's own predicate type is (rightly) not SLSA's.
+        let got = keyless::verify(root, &bundle, &artifact, &IdentityRule::Exact(san.into()), ISSUER);
+        assert!(matches!(&got, Err(VerifyError::PredicateType(t)) if t == "https://slsa.dev/provenance/v1"), "{got:?}");
+    }
+    let wrong = keyless::verify(&given, &bundle, &artifact, &IdentityRule::Exact(SAN.into()), ISSUER);
+    assert!(matches!(&wrong, Err(VerifyError::Sigstore(m)) if m.contains("identity mismatch")), "{wrong:?}");
+    let mut changed = artifact.clone();
+    changed[100] ^= 1;
+    let wrong = keyless::verify(&given, &bundle, &changed, &IdentityRule::Exact(san.into()), ISSUER);
+    assert!(matches!(&wrong, Err(VerifyError::Sigstore(_))), "{wrong:?}");
+
+    // Through the binary: the Sigstore checks pass and the predicate type is named.
+    let out = perfcert(
+        &dir,
+        &[
+            "verify",
+            "sigstore-5.0.0.tgz",
+            "--bundle",
+            "npm_slsa_bundle_v03.json",
+            "--certificate-identity",
+            san,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("the predicate type is https://slsa.dev/provenance/v1"), "{}", text(&out));
+}
