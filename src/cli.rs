@@ -45,6 +45,9 @@ pub enum Command {
     /// Make a cosign-compatible key pair: PREFIX.key (encrypted) and PREFIX.pub.
     #[command(after_help = KEYGEN_HELP)]
     Keygen(KeygenArgs),
+    /// Upload an archived certificate and its bundle to S3, create-only.
+    #[command(after_help = UPLOAD_HELP)]
+    Upload(UploadCmdArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -73,6 +76,16 @@ Examples:
 
 Exit codes:
   0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
+
+const UPLOAD_HELP: &str = "\
+Examples:
+  perfcert upload perf/certificates/20261122/ingest-api-v1.4.2.cert.json --to s3://perf-certs/ingest
+
+Writes s3://BUCKET/PREFIX/YYYYMMDD/NAME.sigstore.json, then NAME.cert.json. An object that already
+holds the same bytes counts as uploaded; one with other bytes is never replaced (exit 3).
+
+Exit codes:
+  0  uploaded (or already there)   2  usage or input error   3  S3 failure, or a conflicting object";
 
 const KEYGEN_HELP: &str = "\
 Examples:
@@ -182,9 +195,47 @@ pub struct CertifyArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Also upload both files to S3, under PREFIX/YYYYMMDD/ (create-only: never overwrites).
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_location)]
+    pub upload: Option<crate::s3::Location>,
+
+    #[command(flatten)]
+    pub s3: UploadArgs,
+
     /// What to print: the paths as text, or a JSON object {status, certificate, bundle}.
     #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
     pub format: PathsFormat,
+}
+
+/// How objects are written to S3.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Server-side encryption: aws:kms or AES256 (default: the bucket's own).
+    #[arg(long, value_name = "ALGORITHM", value_parser = ["aws:kms", "AES256"])]
+    pub sse: Option<String>,
+
+    /// With --sse aws:kms: the KMS key (ID, ARN or alias/NAME; default: the account's S3 key).
+    #[arg(long, value_name = "KEY")]
+    pub sse_kms_key_id: Option<String>,
+
+    /// Object Lock: keep the objects undeletable for this many days (the bucket needs Object Lock).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub retain_days: Option<u32>,
+
+    /// With --retain-days: GOVERNANCE (special permission can lift it) or COMPLIANCE (nobody can).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = RetentionMode::Governance, requires = "retain_days")]
+    pub retention_mode: RetentionMode,
+
+    /// S3-compatible endpoint instead of AWS (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum RetentionMode {
+    Governance,
+    Compliance,
 }
 
 /// How certify signs: exactly one of a key or keyless.
@@ -233,13 +284,17 @@ pub enum PathsFormat {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The certificate, SERVICE-VERSION.cert.json.
+    /// The certificate, SERVICE-VERSION.cert.json: a file, or s3://BUCKET/KEY.
     #[arg(value_name = "CERTIFICATE")]
     pub certificate: PathBuf,
 
-    /// Its Sigstore bundle (default: the sibling SERVICE-VERSION.sigstore.json).
+    /// Its Sigstore bundle, a file or s3://BUCKET/KEY (default: SERVICE-VERSION.sigstore.json beside it).
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
+
+    /// S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 
     #[command(flatten)]
     pub signer: SignerArgs,
@@ -311,6 +366,20 @@ pub struct SignerArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct UploadCmdArgs {
+    /// The certificate, ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json (its .sigstore.json goes too).
+    #[arg(value_name = "CERTIFICATE")]
+    pub certificate: PathBuf,
+
+    /// Destination.
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_location)]
+    pub to: crate::s3::Location,
+
+    #[command(flatten)]
+    pub s3: UploadArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct KeygenArgs {
     /// Write PREFIX.key and PREFIX.pub; existing files are never overwritten.
     #[arg(long, value_name = "PREFIX", default_value = "cosign")]
@@ -342,6 +411,10 @@ fn parse_subject_digest(value: &str) -> Result<(String, String), String> {
         return Err(format!("expected NAME@sha256: and 64 hex digits, found `{value}`"));
     }
     Ok((name.to_string(), digest.to_ascii_lowercase()))
+}
+
+fn parse_location(value: &str) -> Result<crate::s3::Location, String> {
+    value.parse()
 }
 
 fn parse_date(value: &str) -> Result<Date, String> {

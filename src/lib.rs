@@ -35,4 +35,5 @@ pub mod model;
 pub mod numfmt;
 pub mod policy;
 pub mod report;
+pub mod s3;
 pub mod signing;

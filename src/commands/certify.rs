@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::compare::{Loaded, load_and_compare};
+use super::upload;
 use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
 use crate::cli::{CertifyArgs, PathsFormat, SigningArgs};
 use crate::compare::Verdict;
@@ -79,6 +80,15 @@ fn keyless_failure(e: keyless::SignError) -> Failure {
 }
 
 pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
+    let put_options = match &args.upload {
+        Some(_) => Some(upload::options(&args.s3)?),
+        None if upload::any_flag(&args.s3) => {
+            return Err(Failure::input(anyhow!(
+                "--sse, --sse-kms-key-id, --retain-days and --endpoint-url need --upload s3://BUCKET[/PREFIX]"
+            )));
+        }
+        None => None,
+    };
     let signing = Signing::prepare(&args.signing)?;
     let Loaded { current, comparison, .. } = load_and_compare(&args.inputs)?;
 
@@ -137,7 +147,23 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
         let _ = std::fs::remove_file(&cert_path);
         return Err(e);
     }
-    print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, args.format);
+    let mut uploaded = vec![];
+    if let (Some(location), Some(options)) = (&args.upload, &put_options) {
+        let day = now.strftime("%Y%m%d").to_string();
+        let name = |p: &Path| p.file_name().expect("a file name").to_string_lossy().into_owned();
+        let (cert_name, bundle_name) = (name(&cert_path), name(&bundle_path));
+        // The bundle first: a certificate seen in S3 always has its signature beside it.
+        let files = [(bundle_name.as_str(), bundle.as_bytes()), (cert_name.as_str(), cert_json.as_bytes())];
+        uploaded = upload::push(location, options, args.s3.endpoint_url.as_deref(), &day, &files).map_err(|e| {
+            Failure::external(anyhow!(
+                "{e}\nThe certificate is archived locally as {}; upload it once S3 is reachable:\n  \
+                 perfcert upload {} --to {location}",
+                cert_path.display(),
+                cert_path.display()
+            ))
+        })?;
+    }
+    print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, &uploaded, args.format);
     Ok(match comparison.verdict {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,
@@ -184,7 +210,14 @@ fn git_head() -> Option<String> {
     (out.status.success() && !sha.is_empty()).then_some(sha)
 }
 
-fn print_paths(cert: &Certificate, signer: Option<&str>, cert_path: &Path, bundle_path: &Path, format: PathsFormat) {
+fn print_paths(
+    cert: &Certificate,
+    signer: Option<&str>,
+    cert_path: &Path,
+    bundle_path: &Path,
+    uploaded: &[upload::Uploaded],
+    format: PathsFormat,
+) {
     let mut out = io::stdout().lock();
     let _ = match format {
         PathsFormat::Text => {
@@ -199,6 +232,7 @@ fn print_paths(cert: &Certificate, signer: Option<&str>, cert_path: &Path, bundl
                 cert_path.display(),
                 bundle_path.display()
             )
+            .and_then(|()| uploaded.iter().try_for_each(|u| writeln!(out, "uploaded    {}", u.url)))
         }
         PathsFormat::Json => {
             let mut value = serde_json::json!({
@@ -208,6 +242,9 @@ fn print_paths(cert: &Certificate, signer: Option<&str>, cert_path: &Path, bundl
             });
             if let Some(signer) = signer {
                 value["signer"] = signer.into();
+            }
+            if !uploaded.is_empty() {
+                value["uploaded"] = uploaded.iter().map(|u| u.url.clone()).collect::<Vec<_>>().into();
             }
             writeln!(out, "{value}")
         }

@@ -7,6 +7,7 @@ mod init;
 mod keygen;
 mod password;
 mod progress;
+mod upload;
 mod verify;
 
 use std::io::{self, IsTerminal};
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Certify(args) => certify::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keygen(args) => keygen::run(args),
+        Command::Upload(args) => upload::run(args),
         Command::Init(args) => init::run(args),
     }
 }

@@ -15,6 +15,7 @@ use crate::certificate::Certificate;
 use crate::cli::{InputArgs, VerifyArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::s3;
 use crate::signing::keyless::{self, IdentityRule};
 use crate::signing::{self, Statement, VerifyError};
 
@@ -22,16 +23,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
     let read = |path: &Path| {
         std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
     };
-    let cert_bytes = read(&args.certificate)?;
-    let bundle_path = match &args.bundle {
-        Some(p) => p.clone(),
-        None => sibling_bundle(&args.certificate)?,
-    };
-    let bundle = String::from_utf8(read(&bundle_path)?)
-        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", bundle_path.display())))?;
+    let (cert_bytes, bundle_bytes, bundle_name) = fetch(&args)?;
+    let bundle = String::from_utf8(bundle_bytes)
+        .map_err(|_| Failure::input(anyhow!("{bundle_name}: not UTF-8; expected a Sigstore bundle")))?;
 
     let not_authentic = |what: &str, why: String| Failure::not_authentic(anyhow!("not authentic: {what}: {why}"));
-    let bundle_name = bundle_path.display().to_string();
     let (statement, signed_by) = match &args.signer.identity.key {
         Some(key_path) => {
             let key = String::from_utf8(read(key_path)?)
@@ -84,7 +80,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
         })
         .collect();
     let _ = writeln!(out, "certificate  {cert_name}");
-    let _ = writeln!(out, "bundle       {}", bundle_path.display());
+    let _ = writeln!(out, "bundle       {bundle_name}");
     let _ = writeln!(out, "signature    OK: {signed_by}");
     let _ = writeln!(
         out,
@@ -102,6 +98,52 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
         cert.status, cert.service, cert.version, cert.date
     );
     Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
+}
+
+/// The certificate's and the bundle's bytes, from files or from S3, and the bundle's name.
+fn fetch(args: &VerifyArgs) -> Result<(Vec<u8>, Vec<u8>, String), Failure> {
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
+    };
+    let cert = args.certificate.to_str().and_then(|s| s.strip_prefix("s3://"));
+    let bundle = args.bundle.as_ref().and_then(|p| p.to_str()).and_then(|s| s.strip_prefix("s3://"));
+    if cert.is_none() && bundle.is_none() {
+        let bundle_path = match &args.bundle {
+            Some(p) => p.clone(),
+            None => sibling_bundle(&args.certificate)?,
+        };
+        return Ok((read(&args.certificate)?, read(&bundle_path)?, bundle_path.display().to_string()));
+    }
+    let store = s3::Store::connect(args.endpoint_url.as_deref()).map_err(|e| Failure::external(anyhow!("{e}")))?;
+    let get = |rest: &str| -> Result<Vec<u8>, Failure> {
+        let (bucket, key) = rest
+            .split_once('/')
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| Failure::input(anyhow!("s3://{rest}: expected s3://BUCKET/KEY")))?;
+        store.get(bucket, key).map_err(|e| match e {
+            s3::S3Error::NotFound { .. } => Failure::input(anyhow!("{e}")),
+            e => Failure::external(anyhow!("{e}")),
+        })
+    };
+    let cert_bytes = match cert {
+        Some(rest) => get(rest)?,
+        None => read(&args.certificate)?,
+    };
+    let (bundle_bytes, bundle_name) = match (&args.bundle, bundle, cert) {
+        (_, Some(rest), _) => (get(rest)?, format!("s3://{rest}")),
+        (Some(path), None, _) => (read(path)?, path.display().to_string()),
+        (None, None, Some(rest)) => {
+            let stem = rest.strip_suffix(".cert.json").ok_or_else(|| {
+                Failure::input(anyhow!(
+                    "s3://{rest}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle"
+                ))
+            })?;
+            let sibling = format!("{stem}.sigstore.json");
+            (get(&sibling)?, format!("s3://{sibling}"))
+        }
+        (None, None, None) => unreachable!("handled above"),
+    };
+    Ok((cert_bytes, bundle_bytes, bundle_name))
 }
 
 enum KeylessFailure {
@@ -154,7 +196,7 @@ fn verify_keyless(args: &VerifyArgs, bundle: &str, cert_bytes: &[u8]) -> Result<
 }
 
 /// `X.cert.json` -> `X.sigstore.json`.
-fn sibling_bundle(cert: &Path) -> Result<PathBuf, Failure> {
+pub(super) fn sibling_bundle(cert: &Path) -> Result<PathBuf, Failure> {
     let name = cert.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match name.strip_suffix(".cert.json") {
         Some(stem) => Ok(cert.with_file_name(format!("{stem}.sigstore.json"))),

@@ -1,0 +1,391 @@
+//! The certificate archive in Amazon S3 (or an S3-compatible store), through aws-sdk-s3.
+//!
+//! Like `signing::keyless`, this module talks to the network, on a single-threaded runtime it
+//! owns. Writes are create-only (`If-None-Match: *`): an object is never replaced. A create
+//! refused because the key exists is success when the stored bytes are ours (a retried upload
+//! whose first response was lost) and a [`S3Error::Conflict`] otherwise. Transient failures
+//! (503 SlowDown, 500, connection resets, timeouts) are retried by the SDK with backoff, a
+//! bounded number of times (3 attempts, or `AWS_MAX_ATTEMPTS`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockMode, ServerSideEncryption};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// The object metadata key holding the object's sha256 (hex): `x-amz-meta-sha256`.
+pub const SHA256_METADATA: &str = "sha256";
+
+/// `s3://BUCKET[/PREFIX]`: where an archive lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub bucket: String,
+    /// Without leading or trailing `/`; empty for the bucket's root.
+    pub prefix: String,
+}
+
+impl Location {
+    /// The key of `relative` (e.g. `20261122/x.cert.json`) under the prefix.
+    pub fn key(&self, relative: &str) -> String {
+        if self.prefix.is_empty() { relative.to_string() } else { format!("{}/{relative}", self.prefix) }
+    }
+
+    pub fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.prefix.as_str() {
+            "" => write!(f, "s3://{}", self.bucket),
+            p => write!(f, "s3://{}/{p}", self.bucket),
+        }
+    }
+}
+
+impl FromStr for Location {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        let rest =
+            value.strip_prefix("s3://").ok_or_else(|| format!("expected s3://BUCKET[/PREFIX], found `{value}`"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if !valid_bucket(bucket) {
+            return Err(format!(
+                "`{bucket}` is not a bucket name (3-63 characters: lowercase letters, digits, `.` and `-`), in `{value}`"
+            ));
+        }
+        let prefix = prefix.trim_matches('/');
+        if prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..") && !prefix.is_empty() {
+            return Err(format!("the prefix in `{value}` has an empty, `.` or `..` segment"));
+        }
+        Ok(Location { bucket: bucket.to_string(), prefix: prefix.to_string() })
+    }
+}
+
+fn valid_bucket(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Server-side encryption asked for on upload (default: the bucket's own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encryption {
+    Aes256,
+    Kms { key_id: Option<String> },
+}
+
+/// Object Lock retention asked for on upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub compliance: bool,
+    pub until: jiff::Timestamp,
+}
+
+/// How objects are written.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    pub encryption: Option<Encryption>,
+    pub retention: Option<Retention>,
+}
+
+/// What a create-only put did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    /// The key already held exactly these bytes (e.g. a retry after a lost response).
+    AlreadyThere,
+}
+
+/// A failed S3 operation, said in one line: operation, object, HTTP status, code and message.
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("{op} {url}: {detail}")]
+    Failed { op: &'static str, url: String, status: Option<u16>, detail: String },
+    #[error("{url}: already exists with other content; it is never overwritten")]
+    Conflict { url: String },
+    #[error("{url}: no such object")]
+    NotFound { url: String },
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl S3Error {
+    fn from_sdk<E, R>(op: &'static str, url: String, err: SdkError<E, R>) -> S3Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+        SdkError<E, R>: HttpStatus,
+    {
+        let status = err.http_status();
+        let detail = match &err {
+            SdkError::ServiceError(ctx) => {
+                let e = ctx.err();
+                let mut s = status.map(|s| format!("HTTP {s}")).unwrap_or_default();
+                for part in [e.code(), e.message()].into_iter().flatten() {
+                    s.push_str(if s.is_empty() { "" } else { ": " });
+                    s.push_str(part);
+                }
+                if s.is_empty() { "service error".to_string() } else { s }
+            }
+            SdkError::TimeoutError(_) => "timed out".to_string(),
+            other => causes(other),
+        };
+        S3Error::Failed { op, url, status, detail }
+    }
+
+    fn status(&self) -> Option<u16> {
+        match self {
+            S3Error::Failed { status, .. } => *status,
+            _ => None,
+        }
+    }
+}
+
+/// The HTTP status of a failed SDK call, if a response came back.
+trait HttpStatus {
+    fn http_status(&self) -> Option<u16>;
+}
+
+impl<E> HttpStatus for SdkError<E, aws_sdk_s3::config::http::HttpResponse> {
+    fn http_status(&self) -> Option<u16> {
+        self.raw_response().map(|r| r.status().as_u16())
+    }
+}
+
+/// An error and its sources, innermost last: `dispatch failure: io error: ... Connection refused`.
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        source = e.source();
+    }
+    out
+}
+
+/// A connected client and the runtime it runs on.
+pub struct Store {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Store {
+    /// Credentials and region from the standard AWS chain (environment, profiles, SSO, container
+    /// and instance roles). `endpoint` (or `AWS_ENDPOINT_URL`) selects an S3-compatible store,
+    /// addressed path-style; without a configured region it defaults to us-east-1 there.
+    pub fn connect(endpoint: Option<&str>) -> Result<Store, S3Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| S3Error::Setup(format!("cannot start the network runtime: {e}")))?;
+        let custom_endpoint = endpoint.is_some()
+            || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_timeout(Duration::from_secs(120))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .retry_config(RetryConfig::standard().with_max_attempts(max_attempts()));
+        if let Some(url) = endpoint {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = runtime.block_on(loader.load());
+        let mut config = aws_sdk_s3::config::Builder::from(&sdk);
+        if sdk.region().is_none() {
+            if !custom_endpoint {
+                return Err(S3Error::Setup(
+                    "no AWS region: set AWS_REGION (or a region in your AWS profile)".to_string(),
+                ));
+            }
+            config = config.region(aws_sdk_s3::config::Region::new("us-east-1"));
+        }
+        if custom_endpoint {
+            config = config.force_path_style(true);
+        }
+        Ok(Store { runtime, client: Client::from_conf(config.build()) })
+    }
+
+    /// Creates `bucket/key` with `bytes`, never replacing an object (see the module docs).
+    pub fn put_new(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+        options: &PutOptions,
+    ) -> Result<Put, S3Error> {
+        let url = format!("s3://{bucket}/{key}");
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+        let sha_hex = crate::signing::hex(digest.as_ref());
+        let put = || {
+            let mut req = self
+                .client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(ByteStream::from(bytes.to_vec()))
+                .content_type(content_type)
+                .if_none_match("*")
+                .metadata(SHA256_METADATA, &sha_hex)
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .checksum_sha256(STANDARD.encode(digest.as_ref()));
+            match &options.encryption {
+                Some(Encryption::Aes256) => req = req.server_side_encryption(ServerSideEncryption::Aes256),
+                Some(Encryption::Kms { key_id }) => {
+                    req = req.server_side_encryption(ServerSideEncryption::AwsKms);
+                    if let Some(id) = key_id {
+                        req = req.ssekms_key_id(id);
+                    }
+                }
+                None => {}
+            }
+            if let Some(r) = options.retention {
+                let mode = if r.compliance { ObjectLockMode::Compliance } else { ObjectLockMode::Governance };
+                req = req
+                    .object_lock_mode(mode)
+                    .object_lock_retain_until_date(aws_sdk_s3::primitives::DateTime::from_secs(r.until.as_second()));
+            }
+            let url = url.clone();
+            async move { req.send().await.map(|_| ()).map_err(|e| S3Error::from_sdk("PutObject", url, e)) }
+        };
+        let mut result = self.runtime.block_on(put());
+        // 409: a concurrent conditional write on the same key (AWS); the SDK does not retry it.
+        if result.as_ref().err().and_then(S3Error::status) == Some(409) {
+            result = self.runtime.block_on(put());
+        }
+        match result {
+            Ok(()) => Ok(Put::Created),
+            Err(e) if matches!(e.status(), Some(412 | 409)) => {
+                if self.holds(bucket, key, bytes, &sha_hex)? {
+                    Ok(Put::AlreadyThere)
+                } else {
+                    Err(S3Error::Conflict { url })
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the existing object holds exactly `bytes`.
+    fn holds(&self, bucket: &str, key: &str, bytes: &[u8], sha_hex: &str) -> Result<bool, S3Error> {
+        let stored = self.get(bucket, key)?;
+        Ok(stored.len() == bytes.len() && crate::signing::sha256_hex(&stored) == sha_hex)
+    }
+
+    /// The object's bytes.
+    pub fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
+        let url = format!("s3://{bucket}/{key}");
+        self.runtime.block_on(async {
+            let out = match self.client.get_object().bucket(bucket).key(key).send().await {
+                Ok(out) => out,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                    return Err(S3Error::NotFound { url });
+                }
+                Err(e) => return Err(S3Error::from_sdk("GetObject", url, e)),
+            };
+            let body = out.body.collect().await.map_err(|e| S3Error::Failed {
+                op: "GetObject",
+                url: url.clone(),
+                status: None,
+                detail: format!("reading the body: {}", causes(&e)),
+            })?;
+            Ok(body.to_vec())
+        })
+    }
+
+    /// Every key under `prefix` (all pages).
+    pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, S3Error> {
+        let url = format!("s3://{bucket}/{prefix}");
+        self.runtime.block_on(async {
+            let mut keys = vec![];
+            let mut pages = self.client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| S3Error::from_sdk("ListObjectsV2", url.clone(), e))?;
+                keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            }
+            Ok(keys)
+        })
+    }
+
+    /// The objects' bytes, fetched a few at a time; in the order asked.
+    pub fn get_many(&self, bucket: &str, keys: &[String]) -> Vec<Result<Vec<u8>, S3Error>> {
+        keys.chunks(16)
+            .flat_map(|chunk| {
+                self.runtime.block_on(async {
+                    let mut set = tokio::task::JoinSet::new();
+                    for (i, key) in chunk.iter().enumerate() {
+                        let client = self.client.clone();
+                        let (bucket, key) = (bucket.to_string(), key.clone());
+                        set.spawn(async move {
+                            let url = format!("s3://{bucket}/{key}");
+                            let r =
+                                match client.get_object().bucket(&bucket).key(&key).send().await {
+                                    Ok(out) => out.body.collect().await.map(|b| b.to_vec()).map_err(|e| {
+                                        S3Error::Failed { op: "GetObject", url, status: None, detail: causes(&e) }
+                                    }),
+                                    Err(e) => Err(S3Error::from_sdk("GetObject", url, e)),
+                                };
+                            (i, r)
+                        });
+                    }
+                    let mut out: Vec<Option<Result<Vec<u8>, S3Error>>> = (0..chunk.len()).map(|_| None).collect();
+                    while let Some(joined) = set.join_next().await {
+                        let (i, r) = joined.expect("a fetch task does not panic");
+                        out[i] = Some(r);
+                    }
+                    out.into_iter().map(|r| r.expect("every fetch reported")).collect::<Vec<_>>()
+                })
+            })
+            .collect()
+    }
+}
+
+fn max_attempts() -> u32 {
+    std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.parse().ok()).filter(|n| (1..=10).contains(n)).unwrap_or(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse_and_say_what_is_wrong() {
+        let l: Location = "s3://perf-certs/team/a/".parse().unwrap();
+        assert_eq!(l, Location { bucket: "perf-certs".into(), prefix: "team/a".into() });
+        assert_eq!(l.key("20261122/x.cert.json"), "team/a/20261122/x.cert.json");
+        assert_eq!(l.to_string(), "s3://perf-certs/team/a");
+        let root: Location = "s3://perf-certs".parse().unwrap();
+        assert_eq!(root.key("d/x"), "d/x");
+        for (bad, says) in [
+            ("perf-certs/a", "expected s3://BUCKET"),
+            ("s3://", "not a bucket name"),
+            ("s3://Perf_Certs/a", "not a bucket name"),
+            ("s3://ab", "not a bucket name"),
+            ("s3://perf-certs/a//b", "empty, `.` or `..` segment"),
+            ("s3://perf-certs/../b", "empty, `.` or `..` segment"),
+        ] {
+            let err = bad.parse::<Location>().unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The S3 archive against a real S3-compatible server: moto (pinned, installed by
+//! scripts/test.sh) started on 127.0.0.1 by these tests, with a fault-injecting proxy in front
+//! (tests/interop/s3_server.py). perfcert talks to it through the real aws-sdk-s3 client; the
+//! tests inspect what landed with the SDK directly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+const SECRET: &str = "test-secret-key-that-must-never-be-printed";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tools() -> PathBuf {
+    let dir =
+        std::env::var_os("PERFCERT_TEST_TOOLS").map(PathBuf::from).unwrap_or_else(|| root().join("target/test-tools"));
+    assert!(
+        dir.join("venv/bin/moto_server").exists(),
+        "the S3 test server is missing: run the suite with scripts/test.sh, which installs it"
+    );
+    dir
+}
+
+/// moto on a free loopback port and the fault proxy in front of it, until dropped.
+struct Server {
+    child: Child,
+    /// moto itself.
+    direct: String,
+    /// Through the fault proxy.
+    proxy: String,
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(tools().join("venv/bin/python"))
+            .arg(root().join("tests/interop/s3_server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let mut parts = line.split_whitespace();
+        assert_eq!(parts.next(), Some("READY"), "s3 server: {line:?}");
+        let (direct, proxy) = (parts.next().unwrap().to_string(), parts.next().unwrap().to_string());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", SECRET, None, None, "tests"))
+            .endpoint_url(&direct)
+            .force_path_style(true)
+            .build();
+        Server { child, direct, proxy, runtime, client: Client::from_conf(config) }
+    }
+
+    /// A bucket with Object Lock (hence versioning: every write is counted).
+    fn bucket(&self, name: &str) {
+        self.runtime
+            .block_on(self.client.create_bucket().bucket(name).object_lock_enabled_for_bucket(true).send())
+            .unwrap();
+    }
+
+    fn keys(&self, bucket: &str) -> Vec<String> {
+        let out = self.runtime.block_on(self.client.list_object_versions().bucket(bucket).send()).unwrap();
+        let mut keys: Vec<String> = out.versions().iter().map(|v| v.key().unwrap().to_string()).collect();
+        keys.sort();
+        keys
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Vec<u8> {
+        self.runtime.block_on(async {
+            let out = self.client.get_object().bucket(bucket).key(key).send().await.unwrap();
+            out.body.collect().await.unwrap().to_vec()
+        })
+    }
+
+    fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        self.runtime
+            .block_on(self.client.put_object().bucket(bucket).key(key).body(bytes.to_vec().into()).send())
+            .unwrap();
+    }
+
+    fn head(&self, bucket: &str, key: &str) -> aws_sdk_s3::operation::head_object::HeadObjectOutput {
+        self.runtime.block_on(self.client.head_object().bucket(bucket).key(key).send()).unwrap()
+    }
+
+    /// Tells the proxy to break the next `count` requests of `method` (`-1`: all of them).
+    fn fault(&self, mode: &str, count: i32, method: &str) -> serde_json::Value {
+        http(&self.proxy, "POST", &format!("/__fault?mode={mode}&count={count}&method={method}"))
+    }
+
+    fn seen(&self) -> serde_json::Value {
+        http(&self.proxy, "GET", "/__fault")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny HTTP/1.1 client for the proxy's control endpoint.
+fn http(base: &str, method: &str, path: &str) -> serde_json::Value {
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(body).unwrap()
+}
+
+fn perfcert(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("COSIGN_PASSWORD", "pw");
+    for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let out = cmd.output().unwrap();
+    assert!(!text(&out).contains(SECRET), "the secret key was printed: {}", text(&out));
+    out
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn keygen(dir: &Path) {
+    let out = perfcert(dir, &["keygen"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// certify --key with fixtures/perf004 and these extra flags; the JSON it printed.
+fn certify(dir: &Path, version: &str, extra: &[&str]) -> (Output, serde_json::Value) {
+    let f = |n: &str| root().join("fixtures/perf004").join(n).display().to_string();
+    let (b, c, p) = (f("baseline.json"), f("current.json"), root().join("perf_thresholds.yml").display().to_string());
+    let mut args = vec!["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p];
+    args.extend(["--as-of", "2026-06-01", "--version", version, "--format", "json"]);
+    args.extend(extra);
+    let out = perfcert(dir, &args);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    (out, v)
+}
+
+fn today() -> String {
+    jiff::Timestamp::now().strftime("%Y%m%d").to_string()
+}
+
+#[test]
+fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() {
+    let s3 = Server::start();
+    s3.bucket("perf-certs");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let (out, v) = certify(
+        d,
+        "v1.0.0",
+        &[
+            "--upload",
+            "s3://perf-certs/team-a/",
+            "--endpoint-url",
+            &s3.direct,
+            "--sse",
+            "aws:kms",
+            "--sse-kms-key-id",
+            "alias/perf-certs",
+            "--retain-days",
+            "730",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let day = today();
+    let cert_key = format!("team-a/{day}/ingest-api-v1.0.0.cert.json");
+    let bundle_key = format!("team-a/{day}/ingest-api-v1.0.0.sigstore.json");
+    assert_eq!(
+        v["uploaded"],
+        serde_json::json!([format!("s3://perf-certs/{bundle_key}"), format!("s3://perf-certs/{cert_key}")])
+    );
+    assert_eq!(s3.keys("perf-certs"), vec![cert_key.clone(), bundle_key.clone()], "one copy of each");
+
+    for (key, local) in [(&cert_key, &v["certificate"]), (&bundle_key, &v["bundle"])] {
+        let local = std::fs::read(d.join(local.as_str().unwrap())).unwrap();
+        assert_eq!(s3.get("perf-certs", key), local, "{key}: the same bytes as the local archive");
+        let head = s3.head("perf-certs", key);
+        assert_eq!(head.content_type(), Some("application/json"));
+        assert_eq!(head.metadata().unwrap()["sha256"], perfcert::signing::sha256_hex(&local));
+        assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("aws:kms"));
+        assert_eq!(head.ssekms_key_id(), Some("alias/perf-certs"));
+        assert_eq!(head.object_lock_mode().map(|m| m.as_str()), Some("GOVERNANCE"));
+        let until = head.object_lock_retain_until_date().unwrap().secs();
+        let expected = jiff::Timestamp::now().as_second() + 730 * 86_400;
+        assert!((until - expected).abs() < 120, "retain until {until}, expected about {expected}");
+    }
+
+    // AES256 and COMPLIANCE.
+    let (out, _) = certify(
+        d,
+        "v1.0.1",
+        &[
+            "--upload",
+            "s3://perf-certs/team-a",
+            "--endpoint-url",
+            &s3.direct,
+            "--sse",
+            "AES256",
+            "--retain-days",
+            "1",
+            "--retention-mode",
+            "COMPLIANCE",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let head = s3.head("perf-certs", &format!("team-a/{day}/ingest-api-v1.0.1.cert.json"));
+    assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
+    assert_eq!(head.object_lock_mode().map(|m| m.as_str()), Some("COMPLIANCE"));
+
+    // Verified from S3: the bundle is found beside the certificate.
+    let url = format!("s3://perf-certs/{cert_key}");
+    let ok = perfcert(d, &["verify", &url, "--key", "cosign.pub", "--endpoint-url", &s3.direct]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(text(&ok).contains(&format!("bundle       s3://perf-certs/{bundle_key}")), "{}", text(&ok));
+    // AWS_ENDPOINT_URL works as the flag does; a missing object is an input error naming it.
+    let missing = format!("s3://perf-certs/team-a/{day}/nope.cert.json");
+    let out = perfcert(d, &["verify", &missing, "--key", "cosign.pub", "--endpoint-url", &s3.direct]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{missing}: no such object")), "{}", text(&out));
+    // A tampered object in S3 is caught like a tampered file.
+    let mut doc = s3.get("perf-certs", &cert_key);
+    let at = doc.windows(5).position(|w| w == b"\"PASS").unwrap();
+    doc[at + 1..at + 5].copy_from_slice(b"FAIL");
+    s3.put("perf-certs", "other/x.cert.json", &doc);
+    s3.put("perf-certs", "other/x.sigstore.json", &s3.get("perf-certs", &bundle_key));
+    let out = perfcert(
+        d,
+        &["verify", "s3://perf-certs/other/x.cert.json", "--key", "cosign.pub", "--endpoint-url", &s3.direct],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+}
+
+#[test]
+fn an_existing_object_is_never_overwritten_and_a_retry_is_idempotent() {
+    let s3 = Server::start();
+    s3.bucket("perf-certs");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let day = today();
+    let taken = format!("{day}/ingest-api-v2.0.0.cert.json");
+    s3.put("perf-certs", &taken, b"someone else's certificate");
+    let (out, _) = certify(d, "v2.0.0", &["--upload", "s3://perf-certs", "--endpoint-url", &s3.direct]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains(&format!("s3://perf-certs/{taken}: already exists with other content")), "{said}");
+    assert!(said.contains("perfcert upload perf/certificates/"), "says how to upload later: {said}");
+    assert_eq!(s3.get("perf-certs", &taken), b"someone else's certificate");
+    let local = d.join(format!("perf/certificates/{day}/ingest-api-v2.0.0.cert.json"));
+    assert!(local.exists(), "the local archive is kept");
+
+    // Uploaded later, to another prefix; a second upload finds the same bytes and succeeds.
+    let l = local.display().to_string();
+    for expect in ["uploaded     s3://perf-certs/later/", "already in S3 s3://perf-certs/later/"] {
+        let out = perfcert(d, &["upload", &l, "--to", "s3://perf-certs/later", "--endpoint-url", &s3.direct]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains(expect), "{}", text(&out));
+    }
+    let later: Vec<String> = s3.keys("perf-certs").into_iter().filter(|k| k.starts_with("later/")).collect();
+    assert_eq!(later.len(), 2, "one version of each: {later:?}");
+}
+
+#[test]
+fn faults_end_in_exactly_one_copy_or_exit_3() {
+    let s3 = Server::start();
+    s3.bucket("perf-certs");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let day = today();
+    for (n, (mode, count, method)) in
+        [("503", 2, "PUT"), ("500", 2, "PUT"), ("reset", 2, "PUT"), ("reset_after", 1, "PUT"), ("409", 1, "PUT")]
+            .into_iter()
+            .enumerate()
+    {
+        let version = format!("v3.{n}.0");
+        s3.fault(mode, count, method);
+        let (out, _) = certify(d, &version, &["--upload", "s3://perf-certs/faults", "--endpoint-url", &s3.proxy]);
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", text(&out));
+        let seen = s3.seen();
+        assert_eq!(seen["broken"], count, "{mode}: {seen}");
+        for name in ["cert.json", "sigstore.json"] {
+            let key = format!("faults/{day}/ingest-api-{version}.{name}");
+            let copies = s3.keys("perf-certs").iter().filter(|k| **k == key).count();
+            assert_eq!(copies, 1, "{mode}: exactly one stored copy of {key}");
+        }
+    }
+    // Every attempt fails: bounded retries, then exit 3 with operation, object, status, code and message.
+    s3.fault("503", -1, "PUT");
+    let (out, _) = certify(d, "v4.0.0", &["--upload", "s3://perf-certs/faults", "--endpoint-url", &s3.proxy]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let key = format!("s3://perf-certs/faults/{day}/ingest-api-v4.0.0.sigstore.json");
+    assert!(
+        text(&out).contains(&format!("PutObject {key}: HTTP 503: SlowDown: Please reduce your request rate.")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(s3.seen()["broken"], 3, "three attempts, then it gives up");
+    assert!(!s3.keys("perf-certs").iter().any(|k| k.contains("v4.0.0")));
+}
+
+#[test]
+fn s3_usage_errors_and_an_unreachable_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let (out, _) = certify(d, "v5", &["--sse", "AES256"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("need --upload"), "{}", text(&out));
+    let (out, _) = certify(d, "v5", &["--upload", "perf-certs/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("expected s3://BUCKET[/PREFIX]"), "{}", text(&out));
+    let (out, _) = certify(d, "v5", &["--upload", "s3://b/x", "--sse", "AES256", "--sse-kms-key-id", "k"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!d.join("perf").exists(), "usage errors come before any work");
+
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (out, _) = certify(d, "v5", &["--upload", "s3://perf-certs", "--endpoint-url", &closed]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("PutObject s3://perf-certs/"), "{}", text(&out));
+    assert!(text(&out).contains("Connection refused"), "{}", text(&out));
+}
