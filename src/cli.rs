@@ -48,6 +48,9 @@ pub enum Command {
     /// Upload an archived certificate and its bundle to S3, create-only.
     #[command(after_help = UPLOAD_HELP)]
     Upload(UploadCmdArgs),
+    /// List archived certificates (a local archive or s3://BUCKET[/PREFIX]): date, service, version, status.
+    #[command(after_help = LIST_HELP)]
+    List(ListArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -86,6 +89,13 @@ holds the same bytes counts as uploaded; one with other bytes is never replaced 
 
 Exit codes:
   0  uploaded (or already there)   2  usage or input error   3  S3 failure, or a conflicting object";
+
+const LIST_HELP: &str = "\
+Examples:
+  perfcert list                                         # ./perf/certificates
+  perfcert list s3://perf-certs/ingest --service ingest-api --since 2026-11-01 --format json
+
+The listing reads what each certificate says; it does not verify signatures (use verify).";
 
 const KEYGEN_HELP: &str = "\
 Examples:
@@ -377,6 +387,29 @@ pub struct UploadCmdArgs {
 
     #[command(flatten)]
     pub s3: UploadArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX].
+    #[arg(value_name = "ARCHIVE", default_value = "perf/certificates")]
+    pub archive: String,
+
+    /// Only this service's certificates.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Only certificates from this day (YYYY-MM-DD, UTC) on.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<Date>,
+
+    /// A table, or a JSON array of {date, service, version, status, signer, certificate}.
+    #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
+    pub format: PathsFormat,
+
+    /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

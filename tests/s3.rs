@@ -350,3 +350,59 @@ fn s3_usage_errors_and_an_unreachable_endpoint() {
     assert!(text(&out).contains("PutObject s3://perf-certs/"), "{}", text(&out));
     assert!(text(&out).contains("Connection refused"), "{}", text(&out));
 }
+
+#[test]
+fn list_reads_local_and_s3_archives_with_filters_and_paging_past_1000() {
+    let s3 = Server::start();
+    s3.bucket("perf-certs");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(d);
+    let day = today();
+    for version in ["v6.0.0", "v6.1.0"] {
+        let (out, _) = certify(d, version, &["--upload", "s3://perf-certs/team", "--endpoint-url", &s3.direct]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    // Local archive: a table, and JSON.
+    let out = perfcert(d, &["list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("DATE") && lines[0].contains("SIGNER"), "{table}");
+    assert!(lines[1].contains("ingest-api") && lines[1].contains("v6.0.0") && lines[1].contains("PASS"), "{table}");
+    assert!(lines[1].contains("cosign-key") && lines[1].ends_with("ingest-api-v6.0.0.cert.json"), "{table}");
+    assert_eq!(lines.len(), 3, "{table}");
+
+    // S3 with more than one page (1000 keys per page): 1,100 copies under one day.
+    let cert = s3.get("perf-certs", &format!("team/{day}/ingest-api-v6.0.0.cert.json"));
+    let other = String::from_utf8(cert.clone()).unwrap().replace("\"ingest-api\"", "\"checkout-api\"");
+    for i in 0..1100 {
+        s3.put("perf-certs", &format!("big/20250101/copy-{i:04}.cert.json"), other.as_bytes());
+    }
+    s3.put("perf-certs", "big/20250101/copy-9999.sigstore.json", b"{}");
+    s3.put("perf-certs", "big/20250101/broken.cert.json", b"not json");
+    s3.put("perf-certs", &format!("big/{day}/ingest-api-v6.0.0.cert.json"), &cert);
+    let json = |args: &[&str]| {
+        let mut all = vec!["list"];
+        all.extend(args);
+        all.extend(["--format", "json", "--endpoint-url", &s3.direct]);
+        let out = perfcert(d, &all);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        (serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap(), text(&out))
+    };
+    let (rows, said) = json(&["s3://perf-certs/big"]);
+    assert_eq!(rows.len(), 1101, "every certificate, across pages");
+    assert!(said.contains("warning: s3://perf-certs/big/20250101/broken.cert.json: skipped"), "{said}");
+    assert_eq!(rows[0]["certificate"], "s3://perf-certs/big/20250101/copy-0000.cert.json", "sorted by day, then name");
+    assert_eq!(rows[1100]["service"], "ingest-api");
+    let (rows, _) = json(&["s3://perf-certs/big", "--service", "ingest-api"]);
+    assert_eq!(rows.len(), 1);
+    let since = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let (rows, _) = json(&["s3://perf-certs/big", "--since", &since]);
+    assert_eq!(rows.len(), 1, "only today's");
+    let (rows, _) = json(&["s3://perf-certs/team"]);
+    let versions: Vec<&str> = rows.iter().map(|r| r["version"].as_str().unwrap()).collect();
+    assert_eq!(versions, ["v6.0.0", "v6.1.0"]);
+    assert_eq!(rows[0]["status"], "PASS");
+    assert_eq!(rows[0]["signer"], "cosign-key");
+}

@@ -5,6 +5,7 @@ mod certify;
 mod compare;
 mod init;
 mod keygen;
+mod list;
 mod password;
 mod progress;
 mod upload;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Verify(args) => verify::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Upload(args) => upload::run(args),
+        Command::List(args) => list::run(args),
         Command::Init(args) => init::run(args),
     }
 }
