@@ -19,9 +19,14 @@ to break the next COUNT requests of one HTTP method:
 MODE: 503 (SlowDown), 500 (InternalError), 409 (ConditionalRequestConflict): answered by the proxy,
 the server never sees the request; reset: the connection is reset before forwarding; reset_after:
 the request is forwarded (the server acts on it) and then the connection is reset instead of
-answering, i.e. the response is lost; none. GET /__fault returns what was seen as JSON:
-{"requests": N, "broken": N, "attempts": ["PUT /b/k attempt=1; max=3", ...]}.
+answering, i.e. the response is lost; none. GET /__fault returns what was seen since as JSON:
+{"requests": N, "broken": N, "attempts": ["PUT /b/k attempt=1; max=3", ...], "puts": [...]}, where
+each of "puts" has the PUT's path, its x-amz-*, content-type, if-none-match and authorization
+headers, and the base64 sha256 of the body as received (moto checks neither checksums nor
+signatures, so the tests check what was sent).
 """
+import base64
+import hashlib
 import http.client
 import http.server
 import json
@@ -52,14 +57,21 @@ class Faults:
     def __init__(self):
         self.lock = threading.Lock()
         self.mode, self.method, self.count = "none", "PUT", 0
-        self.requests, self.broken, self.attempts = 0, 0, []
+        self.requests, self.broken, self.attempts, self.puts = 0, 0, [], []
 
     def set(self, query):
         with self.lock:
             self.mode = query.get("mode", ["none"])[0]
             self.method = query.get("method", ["PUT"])[0]
             self.count = int(query.get("count", ["1"])[0])
-            self.requests, self.broken, self.attempts = 0, 0, []
+            self.requests, self.broken, self.attempts, self.puts = 0, 0, [], []
+
+    def record_put(self, path, headers, body):
+        kept = ("x-amz-", "content-type", "if-none-match", "authorization")
+        shown = {k.lower(): v for k, v in headers.items() if k.lower().startswith(kept)}
+        sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        with self.lock:
+            self.puts.append({"path": path, "headers": shown, "body_sha256": sha})
 
     def take(self, method, tag):
         """The fault to inject into this request, if any."""
@@ -73,7 +85,8 @@ class Faults:
 
     def report(self):
         with self.lock:
-            return {"requests": self.requests, "broken": self.broken, "attempts": list(self.attempts)}
+            return {"requests": self.requests, "broken": self.broken, "attempts": list(self.attempts),
+                    "puts": list(self.puts)}
 
 
 def proxy_handler(upstream, faults):
@@ -119,6 +132,8 @@ def proxy_handler(upstream, faults):
                 out = json.dumps(faults.report()).encode()
                 return self.reply(200, [("Content-Type", "application/json"), ("Content-Length", str(len(out)))], out)
             tag = f'{self.command} {self.path} {self.headers.get("amz-sdk-request", "-")}'
+            if self.command == "PUT":
+                faults.record_put(self.path, self.headers, payload)
             mode = faults.take(self.command, tag)
             print(f"proxy: {mode or 'pass'} {tag}", file=sys.stderr, flush=True)
             if mode == "reset":
