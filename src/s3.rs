@@ -294,23 +294,7 @@ impl Store {
 
     /// The object's bytes.
     pub fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
-        let url = format!("s3://{bucket}/{key}");
-        self.runtime.block_on(async {
-            let out = match self.client.get_object().bucket(bucket).key(key).send().await {
-                Ok(out) => out,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                    return Err(S3Error::NotFound { url });
-                }
-                Err(e) => return Err(S3Error::from_sdk("GetObject", url, e)),
-            };
-            let body = out.body.collect().await.map_err(|e| S3Error::Failed {
-                op: "GetObject",
-                url: url.clone(),
-                status: None,
-                detail: format!("reading the body: {}", causes(&e)),
-            })?;
-            Ok(body.to_vec())
-        })
+        self.runtime.block_on(fetch(self.client.clone(), bucket.to_string(), key.to_string()))
     }
 
     /// Every key under `prefix` (all pages).
@@ -329,35 +313,38 @@ impl Store {
 
     /// The objects' bytes, fetched a few at a time; in the order asked.
     pub fn get_many(&self, bucket: &str, keys: &[String]) -> Vec<Result<Vec<u8>, S3Error>> {
-        keys.chunks(16)
-            .flat_map(|chunk| {
-                self.runtime.block_on(async {
-                    let mut set = tokio::task::JoinSet::new();
-                    for (i, key) in chunk.iter().enumerate() {
-                        let client = self.client.clone();
-                        let (bucket, key) = (bucket.to_string(), key.clone());
-                        set.spawn(async move {
-                            let url = format!("s3://{bucket}/{key}");
-                            let r =
-                                match client.get_object().bucket(&bucket).key(&key).send().await {
-                                    Ok(out) => out.body.collect().await.map(|b| b.to_vec()).map_err(|e| {
-                                        S3Error::Failed { op: "GetObject", url, status: None, detail: causes(&e) }
-                                    }),
-                                    Err(e) => Err(S3Error::from_sdk("GetObject", url, e)),
-                                };
-                            (i, r)
-                        });
-                    }
-                    let mut out: Vec<Option<Result<Vec<u8>, S3Error>>> = (0..chunk.len()).map(|_| None).collect();
-                    while let Some(joined) = set.join_next().await {
-                        let (i, r) = joined.expect("a fetch task does not panic");
-                        out[i] = Some(r);
-                    }
-                    out.into_iter().map(|r| r.expect("every fetch reported")).collect::<Vec<_>>()
-                })
-            })
-            .collect()
+        let mut all = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(16) {
+            self.runtime.block_on(async {
+                let mut set = tokio::task::JoinSet::new();
+                for (i, key) in chunk.iter().enumerate() {
+                    let fetched = fetch(self.client.clone(), bucket.to_string(), key.clone());
+                    set.spawn(async move { (i, fetched.await) });
+                }
+                let mut done: Vec<_> = set.join_all().await;
+                done.sort_by_key(|(i, _)| *i);
+                all.extend(done.into_iter().map(|(_, r)| r));
+            });
+        }
+        all
     }
+}
+
+/// One object's bytes; a missing key is [`S3Error::NotFound`].
+async fn fetch(client: Client, bucket: String, key: String) -> Result<Vec<u8>, S3Error> {
+    let url = format!("s3://{bucket}/{key}");
+    let out = match client.get_object().bucket(&bucket).key(&key).send().await {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Err(S3Error::NotFound { url }),
+        Err(e) => return Err(S3Error::from_sdk("GetObject", url, e)),
+    };
+    let body = out.body.collect().await.map_err(|e| S3Error::Failed {
+        op: "GetObject",
+        url,
+        status: None,
+        detail: format!("reading the body: {}", causes(&e)),
+    })?;
+    Ok(body.to_vec())
 }
 
 fn max_attempts() -> u32 {

@@ -166,17 +166,23 @@ fn certify(dir: &Path, version: &str, extra: &[&str]) -> (Output, serde_json::Va
     (out, v)
 }
 
+/// A server with an Object Lock bucket `perf-certs`, and a working directory with a key pair.
+fn setup() -> (Server, tempfile::TempDir) {
+    let s3 = Server::start();
+    s3.bucket("perf-certs");
+    let dir = tempfile::tempdir().unwrap();
+    keygen(dir.path());
+    (s3, dir)
+}
+
 fn today() -> String {
     jiff::Timestamp::now().strftime("%Y%m%d").to_string()
 }
 
 #[test]
 fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() {
-    let s3 = Server::start();
-    s3.bucket("perf-certs");
-    let dir = tempfile::tempdir().unwrap();
+    let (s3, dir) = setup();
     let d = dir.path();
-    keygen(d);
     let (out, v) = certify(
         d,
         "v1.0.0",
@@ -266,11 +272,8 @@ fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() 
 
 #[test]
 fn an_existing_object_is_never_overwritten_and_a_retry_is_idempotent() {
-    let s3 = Server::start();
-    s3.bucket("perf-certs");
-    let dir = tempfile::tempdir().unwrap();
+    let (s3, dir) = setup();
     let d = dir.path();
-    keygen(d);
     let day = today();
     let taken = format!("{day}/ingest-api-v2.0.0.cert.json");
     s3.put("perf-certs", &taken, b"someone else's certificate");
@@ -296,11 +299,8 @@ fn an_existing_object_is_never_overwritten_and_a_retry_is_idempotent() {
 
 #[test]
 fn faults_end_in_exactly_one_copy_or_exit_3() {
-    let s3 = Server::start();
-    s3.bucket("perf-certs");
-    let dir = tempfile::tempdir().unwrap();
+    let (s3, dir) = setup();
     let d = dir.path();
-    keygen(d);
     let day = today();
     for (n, (mode, count, method)) in
         [("503", 2, "PUT"), ("500", 2, "PUT"), ("reset", 2, "PUT"), ("reset_after", 1, "PUT"), ("409", 1, "PUT")]
@@ -360,11 +360,8 @@ fn s3_usage_errors_and_an_unreachable_endpoint() {
 
 #[test]
 fn list_reads_local_and_s3_archives_with_filters_and_paging_past_1000() {
-    let s3 = Server::start();
-    s3.bucket("perf-certs");
-    let dir = tempfile::tempdir().unwrap();
+    let (s3, dir) = setup();
     let d = dir.path();
-    keygen(d);
     let day = today();
     for version in ["v6.0.0", "v6.1.0"] {
         let (out, _) = certify(d, version, &["--upload", "s3://perf-certs/team", "--endpoint-url", &s3.direct]);
@@ -418,11 +415,8 @@ fn list_reads_local_and_s3_archives_with_filters_and_paging_past_1000() {
 /// level instead, as the proxy received it.
 #[test]
 fn uploads_carry_a_checksum_a_signature_and_the_create_only_condition() {
-    let s3 = Server::start();
-    s3.bucket("perf-certs");
-    let dir = tempfile::tempdir().unwrap();
+    let (s3, dir) = setup();
     let d = dir.path();
-    keygen(d);
     s3.fault("none", 0, "PUT");
     let (out, _) = certify(d, "v7.0.0", &["--upload", "s3://perf-certs/req", "--endpoint-url", &s3.proxy]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -150,18 +150,16 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
     let mut uploaded = vec![];
     if let (Some(location), Some(options)) = (&args.upload, &put_options) {
         let day = now.strftime("%Y%m%d").to_string();
-        let name = |p: &Path| p.file_name().expect("a file name").to_string_lossy().into_owned();
-        let (cert_name, bundle_name) = (name(&cert_path), name(&bundle_path));
-        // The bundle first: a certificate seen in S3 always has its signature beside it.
-        let files = [(bundle_name.as_str(), bundle.as_bytes()), (cert_name.as_str(), cert_json.as_bytes())];
-        uploaded = upload::push(location, options, args.s3.endpoint_url.as_deref(), &day, &files).map_err(|e| {
-            Failure::external(anyhow!(
-                "{e}\nThe certificate is archived locally as {}; upload it once S3 is reachable:\n  \
-                 perfcert upload {} --to {location}",
-                cert_path.display(),
-                cert_path.display()
-            ))
-        })?;
+        let (cert, bundle) = ((cert_path.as_path(), cert_json.as_bytes()), (bundle_path.as_path(), bundle.as_bytes()));
+        uploaded =
+            upload::push_pair(location, options, args.s3.endpoint_url.as_deref(), &day, cert, bundle).map_err(|e| {
+                Failure::external(anyhow!(
+                    "{e}\nThe certificate is archived locally as {}; upload it once S3 is reachable:\n  \
+                     perfcert upload {} --to {location}",
+                    cert_path.display(),
+                    cert_path.display()
+                ))
+            })?;
     }
     print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, &uploaded, args.format);
     Ok(match comparison.verdict {

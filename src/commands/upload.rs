@@ -2,7 +2,7 @@
 //! under `PREFIX/YYYYMMDD/`, the same names as the local archive, create-only.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::anyhow;
 
@@ -38,17 +38,20 @@ pub fn any_flag(args: &UploadArgs) -> bool {
     args.sse.is_some() || args.sse_kms_key_id.is_some() || args.retain_days.is_some() || args.endpoint_url.is_some()
 }
 
-/// Uploads `files` (name, bytes) to `LOCATION/DAY/NAME`, in order.
-pub fn push(
+/// Uploads an archived certificate and its bundle to `LOCATION/DAY/` under their file names:
+/// the bundle first, so a certificate seen in S3 always has its signature beside it.
+pub fn push_pair(
     location: &Location,
     options: &PutOptions,
     endpoint: Option<&str>,
     day: &str,
-    files: &[(&str, &[u8])],
+    (cert_path, cert): (&Path, &[u8]),
+    (bundle_path, bundle): (&Path, &[u8]),
 ) -> Result<Vec<Uploaded>, S3Error> {
     let store = Store::connect(endpoint)?;
     let mut done = vec![];
-    for (name, bytes) in files {
+    for (path, bytes) in [(bundle_path, bundle), (cert_path, cert)] {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let key = location.key(&format!("{day}/{name}"));
         let put = store.put_new(&location.bucket, &key, bytes, "application/json", options)?;
         done.push(Uploaded { url: location.url(&key), put });
@@ -70,17 +73,9 @@ pub fn run(args: UploadCmdArgs) -> Result<ExitStatus, Failure> {
     let day = day_of(&doc.date).ok_or_else(|| {
         Failure::input(anyhow!("{}: `date` {} is not a UTC timestamp", cert_path.display(), doc.date))
     })?;
-    let name = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (cert_name, bundle_name) = (name(cert_path), name(&bundle_path));
-    // The bundle first: a listed certificate always has its signature beside it.
-    let done = push(
-        &args.to,
-        &options,
-        args.s3.endpoint_url.as_deref(),
-        &day,
-        &[(&bundle_name, &bundle), (&cert_name, &cert)],
-    )
-    .map_err(|e| Failure::external(anyhow!("{e}")))?;
+    let endpoint = args.s3.endpoint_url.as_deref();
+    let done = push_pair(&args.to, &options, endpoint, &day, (cert_path, &cert), (&bundle_path, &bundle))
+        .map_err(|e| Failure::external(anyhow!("{e}")))?;
     print_uploaded(&done);
     Ok(ExitStatus::Pass)
 }

@@ -20,9 +20,6 @@ use crate::signing::keyless::{self, IdentityRule};
 use crate::signing::{self, Statement, VerifyError};
 
 pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
-    };
     let (cert_bytes, bundle_bytes, bundle_name) = fetch(&args)?;
     let bundle = String::from_utf8(bundle_bytes)
         .map_err(|_| Failure::input(anyhow!("{bundle_name}: not UTF-8; expected a Sigstore bundle")))?;
@@ -100,11 +97,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
     Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
 }
 
+/// A file the user named; one that cannot be read is an input error naming it.
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
+}
+
 /// The certificate's and the bundle's bytes, from files or from S3, and the bundle's name.
 fn fetch(args: &VerifyArgs) -> Result<(Vec<u8>, Vec<u8>, String), Failure> {
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
-    };
     let cert = args.certificate.to_str().and_then(|s| s.strip_prefix("s3://"));
     let bundle = args.bundle.as_ref().and_then(|p| p.to_str()).and_then(|s| s.strip_prefix("s3://"));
     if cert.is_none() && bundle.is_none() {
