@@ -13,7 +13,7 @@ use crate::report::Format;
     name = "perfcert",
     version,
     about = "Gate a release on performance: compare a baseline and a current load-test run against perf_thresholds.yml.",
-    after_help = crate::exit::HELP
+    after_help = MAIN_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -22,6 +22,18 @@ pub struct Cli {
     /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Print only errors and what was asked for by --format/--output; the exit code tells the verdict.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also say what is read, detected and written, and how long it took.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
+    /// On a GitHub Actions runner, do not write the step summary, outputs or annotations.
+    #[arg(long, global = true, env = "PERFCERT_NO_GITHUB", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_github: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,7 +66,30 @@ pub enum Command {
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
+    /// Make a result badge (SVG or shields.io JSON) from a JSON report or a certificate.
+    #[command(after_help = BADGE_HELP)]
+    Badge(BadgeArgs),
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Write the man pages (generated from these definitions).
+    #[command(after_help = MAN_HELP)]
+    Man(ManArgs),
 }
+
+const MAIN_HELP: &str = "\
+Examples:
+  perfcert init                                         # a starter perf_thresholds.yml
+  perfcert compare --baseline main.json --current pr.json
+  perfcert certify --keyless --upload s3://perf-certs/ingest --baseline main.json --current pr.json
+  perfcert verify CERT.cert.json --key cosign.pub
+
+Exit codes:
+  0  PASS: every gated metric is within its limits (or waived)
+  1  FAIL: a regression or an SLO breach
+  2  usage or input error: bad flag, missing or invalid file (no verdict)
+  3  signing, storage or network failure
+  4  verification failed";
 
 const CERTIFY_HELP: &str = "\
 Examples:
@@ -113,6 +148,26 @@ Examples:
 Exit codes:
   0  PASS   1  FAIL (regression or SLO breach)   2  usage or input error";
 
+const BADGE_HELP: &str = "\
+Examples:
+  perfcert compare --format json --output report.json; perfcert badge report.json --output perf.svg
+  perfcert badge perf/certificates/20261122/ingest-api-v1.4.2.cert.json --format shields
+
+The badge says \"perf | PASS\" (green) or \"perf | FAIL 2/6\" (red: failed of gated metrics).
+compare and certify write one directly with --badge FILE.svg.";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  perfcert completions bash > ~/.local/share/bash-completion/completions/perfcert
+  perfcert completions zsh > \"${fpath[1]}/_perfcert\"
+  perfcert completions fish > ~/.config/fish/completions/perfcert.fish
+  perfcert completions powershell >> $PROFILE";
+
+const MAN_HELP: &str = "\
+Examples:
+  perfcert man | man -l -                          # read perfcert(1) now
+  perfcert man --output-dir ~/.local/share/man/man1   # perfcert.1 and perfcert-COMMAND.1";
+
 const INIT_HELP: &str = "\
 Examples:
   perfcert init                      # writes ./perf_thresholds.yml (never overwrites)
@@ -131,9 +186,31 @@ pub struct CompareArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Also write a report in FORMAT to PATH, from the same run (repeatable), e.g. json=perf.json.
+    #[command(flatten)]
+    pub extra: ExtraOutputs,
+}
+
+impl ExtraOutputs {
+    /// Every path these write (a badge is two files).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self.reports.iter().map(|(_, p)| p.clone()).collect();
+        if let Some(svg) = &self.badge {
+            paths.extend([svg.clone(), svg.with_extension("json")]);
+        }
+        paths
+    }
+}
+
+/// Files a comparison can also write, from the same run.
+#[derive(Debug, Args)]
+pub struct ExtraOutputs {
+    /// Also write a report in FORMAT to PATH (repeatable), e.g. json=perf.json, markdown=comment.md.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
     pub reports: Vec<(Format, PathBuf)>,
+
+    /// Also write a result badge: the SVG to FILE.svg and its shields.io endpoint JSON beside it, FILE.json.
+    #[arg(long, value_name = "FILE.svg", value_parser = parse_badge_path)]
+    pub badge: Option<PathBuf>,
 }
 
 /// What a comparison reads: the runs and the policy.
@@ -211,6 +288,9 @@ pub struct CertifyArgs {
 
     #[command(flatten)]
     pub s3: UploadArgs,
+
+    #[command(flatten)]
+    pub extra: ExtraOutputs,
 
     /// What to print: the paths as text, or a JSON object {status, certificate, bundle}.
     #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
@@ -424,6 +504,53 @@ pub struct InitArgs {
     /// Where to write the policy; `-` prints it. An existing file is never overwritten.
     #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BadgeArgs {
+    /// A JSON report (compare --format json) or a certificate (.cert.json).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// svg, or shields: a shields.io endpoint JSON (https://shields.io/badges/endpoint-badge).
+    #[arg(long, short = 'f', value_enum, default_value_t = BadgeFormat::Svg, value_name = "FORMAT")]
+    pub format: BadgeFormat,
+
+    /// Write the badge to FILE instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BadgeFormat {
+    Svg,
+    Shields,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write perfcert.1 and one page per command (perfcert-compare.1, ...) into DIR
+    /// instead of printing perfcert.1.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// `--badge` takes the SVG's path; its JSON twin is the same path ending in `.json`.
+fn parse_badge_path(value: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(value);
+    if path.extension().is_none_or(|e| !e.eq_ignore_ascii_case("svg")) || path.file_stem().is_none() {
+        return Err(format!(
+            "expected a path ending in .svg, found `{value}` (the shields.io JSON is written beside it, as .json)"
+        ));
+    }
+    Ok(path)
 }
 
 fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {

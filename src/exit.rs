@@ -23,15 +23,6 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-/// The text `--help` shows about exit codes.
-pub const HELP: &str = "\
-Exit codes:
-  0  PASS: every gated metric is within its limits (or waived)
-  1  FAIL: a regression or an SLO breach
-  2  usage or input error: bad flag, missing or invalid file (no verdict)
-  3  signing, storage or network failure
-  4  verification failed";
-
 /// An error that ends a command, with the exit status it maps to.
 #[derive(Debug)]
 pub struct Failure {

@@ -23,6 +23,7 @@
 //! # Ok::<(), perfcert::error::LoadError>(())
 //! ```
 
+pub mod badge;
 pub mod certificate;
 pub mod cli;
 pub mod commands;
@@ -30,6 +31,7 @@ pub mod compare;
 pub mod error;
 pub mod exit;
 pub mod fsutil;
+pub mod github;
 pub mod input;
 pub mod model;
 pub mod numfmt;

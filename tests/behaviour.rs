@@ -10,6 +10,7 @@ fn root() -> PathBuf {
 
 fn perfcert(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_perfcert"))
+        .env("PERFCERT_NO_GITHUB", "1")
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
@@ -126,6 +127,7 @@ fn a_closed_stdout_does_not_change_the_verdict() {
         let mut args = compare_args(&b, &c, &t);
         args.extend(["--format", format]);
         let mut child = Command::new(env!("CARGO_BIN_EXE_perfcert"))
+            .env("PERFCERT_NO_GITHUB", "1")
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -218,6 +220,7 @@ fn progress_bar_only_on_a_terminal() {
     let args = ["compare", "--baseline", &summary, "--current", &raw, "--thresholds", &policy];
     // Draw from the start rather than after a second, so that a small fixture shows it.
     let piped = Command::new(env!("CARGO_BIN_EXE_perfcert"))
+        .env("PERFCERT_NO_GITHUB", "1")
         .args(args)
         .env("PERFCERT_PROGRESS_DELAY_MS", "0")
         .output()

@@ -84,7 +84,7 @@ impl Drop for Mock {
 /// The binary, with no ambient CI identity leaking in from the machine running the tests.
 fn perfcert(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("PERFCERT_NO_GITHUB", "1");
     for var in [
         "SIGSTORE_ID_TOKEN",
         "GITHUB_ACTIONS",

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
-use super::compare::{Loaded, load_and_compare};
+use super::compare::{Labels, check_outputs, load_and_compare, publish, write_extras};
+use super::ui::Ui;
 use super::upload;
 use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
 use crate::cli::{CertifyArgs, PathsFormat, SigningArgs};
@@ -48,6 +49,16 @@ impl Signing {
         Ok(Signing::Keyless { token: Box::new(token), instance })
     }
 
+    fn describe(&self) -> String {
+        match self {
+            Signing::Key { path, .. } => format!("with the key {}", path.display()),
+            Signing::Keyless { instance: Instance::PublicGood, .. } => "keyless, Sigstore public-good instance".into(),
+            Signing::Keyless { instance: Instance::Custom { fulcio, rekor, .. }, .. } => {
+                format!("keyless, Fulcio {fulcio}, Rekor {rekor}")
+            }
+        }
+    }
+
     fn method(&self) -> Method {
         match self {
             Signing::Key { .. } => Method::Key,
@@ -79,7 +90,7 @@ fn keyless_failure(e: keyless::SignError) -> Failure {
     if e.is_input() { Failure::input(e) } else { Failure::external(e) }
 }
 
-pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: CertifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let put_options = match &args.upload {
         Some(_) => Some(upload::options(&args.s3)?),
         None if upload::any_flag(&args.s3) => {
@@ -89,8 +100,16 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
         }
         None => None,
     };
+    let extra_paths = args.extra.paths();
+    check_outputs(&args.inputs, extra_paths.iter().collect())?;
     let signing = Signing::prepare(&args.signing)?;
-    let Loaded { current, comparison, .. } = load_and_compare(&args.inputs)?;
+    ui.detail(&format!("signing: {}", signing.describe()));
+    let loaded = load_and_compare(&args.inputs, ui)?;
+    let (current, comparison) = (&loaded.current, &loaded.comparison);
+    // The reports and badge are the comparison's, so they are written even if signing fails.
+    let labels = Labels::of(&args.inputs);
+    let report = labels.report(&loaded);
+    let written = write_extras(&report, &args.extra, ui)?;
 
     let service = args.service.clone().or(current.service.clone()).ok_or_else(|| {
         Failure::input(anyhow!("no service name: pass --service NAME (or set `service` in the current results file)"))
@@ -113,7 +132,7 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
         current: digests(&args.inputs.current)?,
         thresholds: digests(std::slice::from_ref(&args.inputs.thresholds))?.remove(0),
     };
-    let cert = certificate::build(identity, &comparison, &current, inputs);
+    let cert = certificate::build(identity, comparison, current, inputs);
 
     let mut subjects = vec![];
     for path in &args.subjects {
@@ -161,7 +180,34 @@ pub fn run(args: CertifyArgs) -> Result<ExitStatus, Failure> {
                 ))
             })?;
     }
-    print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, &uploaded, args.format);
+    if !(ui.quiet() && args.format == PathsFormat::Text) {
+        print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, &uploaded, args.format);
+    }
+    let mut outputs = vec![
+        ("certificate", cert_path.display().to_string()),
+        ("bundle", bundle_path.display().to_string()),
+        ("signature", cert.signature_name().to_string()),
+    ];
+    if let Some(signer) = &signer {
+        outputs.push(("signer", signer.clone()));
+    }
+    let mut tail = format!(
+        "\n**Certified** {} {} {}, signed {}{}: `{}`",
+        cert.service,
+        cert.version,
+        cert.status,
+        cert.signature_name(),
+        signer.as_deref().map(|s| format!(" by {s}")).unwrap_or_default(),
+        cert_path.display()
+    );
+    // push_pair uploads the bundle first.
+    if let [bundle_object, cert_object] = uploaded.as_slice() {
+        outputs.push(("certificate-url", cert_object.url.clone()));
+        outputs.push(("bundle-url", bundle_object.url.clone()));
+        tail.push_str(&format!(", uploaded to `{}`", cert_object.url));
+    }
+    tail.push('\n');
+    publish(ui, &report, &written, outputs, &tail);
     Ok(match comparison.verdict {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,

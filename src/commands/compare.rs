@@ -6,38 +6,37 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::ignore_broken_pipe;
-use crate::cli::{CompareArgs, InputArgs};
+use super::ui::Ui;
+use crate::badge::Badge;
+use crate::cli::{CompareArgs, ExtraOutputs, InputArgs};
 use crate::compare::{Verdict, compare};
 use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::github;
 use crate::input;
 use crate::model::RunResults;
 use crate::policy::{self, Policy};
 use crate::report::{Format, Report, Source, headline};
 
-pub fn run(args: CompareArgs, color: bool) -> Result<ExitStatus, Failure> {
-    check_outputs(&args)?;
-    let Loaded { baseline, current, comparison, .. } = load_and_compare(&args.inputs)?;
+pub fn run(args: CompareArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
+    let extra_paths = args.extra.paths();
+    check_outputs(&args.inputs, args.output.iter().chain(&extra_paths).collect())?;
+    let loaded = load_and_compare(&args.inputs, ui)?;
+    let labels = Labels::of(&args.inputs);
+    let report = labels.report(&loaded);
 
-    let (baseline_file, current_file) = (label(&args.inputs.baseline), label(&args.inputs.current));
-    let thresholds_file = args.inputs.thresholds.display().to_string();
-    let report = Report {
-        comparison: &comparison,
-        baseline: Source { file: &baseline_file, results: &baseline },
-        current: Source { file: &current_file, results: &current },
-        thresholds_file: &thresholds_file,
-    };
-
-    for (format, path) in &args.reports {
-        write_file(&report, *format, path)?;
-    }
+    let mut written = write_extras(&report, &args.extra, ui)?;
     let table_on_stdout = args.output.is_none() && args.format == Format::Table;
     match &args.output {
-        Some(path) => write_file(&report, args.format, path)?,
+        Some(path) => {
+            write_file(&report, args.format, path, ui)?;
+            written.note(args.format, path);
+        }
+        None if ui.quiet() && args.format == Format::Table => {}
         None => {
             let mut stdout = io::stdout().lock();
-            let written = args.format.renderer(color).render(&report, &mut stdout).and_then(|()| stdout.flush());
+            let written = args.format.renderer(ui.color).render(&report, &mut stdout).and_then(|()| stdout.flush());
             ignore_broken_pipe(written)
                 .map_err(|e| Failure::input(anyhow!("cannot write the report to stdout: {e}")))?;
         }
@@ -45,17 +44,119 @@ pub fn run(args: CompareArgs, color: bool) -> Result<ExitStatus, Failure> {
     if !table_on_stdout {
         // The table already shows these; other formats carry them inside the report, so repeat
         // them where a person watching the log will see them.
-        let mut stderr = io::stderr().lock();
-        for w in &comparison.warnings {
-            let _ = writeln!(stderr, "warning: {w}");
+        for w in &loaded.comparison.warnings {
+            ui.warn(w);
         }
-        let _ = writeln!(stderr, "{}", headline(&comparison));
+        ui.note(&headline(&loaded.comparison));
     }
+    publish(ui, &report, &written, vec![], "");
 
-    Ok(match comparison.verdict {
+    Ok(match loaded.comparison.verdict {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,
     })
+}
+
+/// How reports name the inputs.
+pub struct Labels {
+    baseline: String,
+    current: String,
+    thresholds: String,
+}
+
+impl Labels {
+    pub fn of(inputs: &InputArgs) -> Labels {
+        Labels {
+            baseline: label(&inputs.baseline),
+            current: label(&inputs.current),
+            thresholds: inputs.thresholds.display().to_string(),
+        }
+    }
+
+    pub fn report<'a>(&'a self, loaded: &'a Loaded) -> Report<'a> {
+        Report {
+            comparison: &loaded.comparison,
+            baseline: Source { file: &self.baseline, results: &loaded.baseline },
+            current: Source { file: &self.current, results: &loaded.current },
+            thresholds_file: &self.thresholds,
+        }
+    }
+}
+
+/// Report files written besides stdout, named in the GitHub step outputs.
+#[derive(Debug, Default)]
+pub struct Written {
+    report_json: Option<PathBuf>,
+    report_markdown: Option<PathBuf>,
+    badge: Option<(PathBuf, PathBuf)>,
+}
+
+impl Written {
+    fn note(&mut self, format: Format, path: &Path) {
+        match format {
+            Format::Json => self.report_json = Some(path.to_path_buf()),
+            Format::Markdown => self.report_markdown = Some(path.to_path_buf()),
+            Format::Table | Format::Junit => {}
+        }
+    }
+}
+
+/// Writes the `--report` files and the `--badge` pair.
+pub fn write_extras(report: &Report, extra: &ExtraOutputs, ui: &Ui) -> Result<Written, Failure> {
+    let mut written = Written::default();
+    for (format, path) in &extra.reports {
+        write_file(report, *format, path, ui)?;
+        written.note(*format, path);
+    }
+    if let Some(svg_path) = &extra.badge {
+        let s = report.comparison.summary();
+        let badge = Badge::new(report.comparison.verdict, s.failed, s.gated);
+        let json_path = svg_path.with_extension("json");
+        write_bytes(svg_path, badge.svg().as_bytes(), "badge", ui)?;
+        write_bytes(&json_path, badge.shields_json().as_bytes(), "badge", ui)?;
+        written.badge = Some((svg_path.clone(), json_path));
+    }
+    Ok(written)
+}
+
+/// On a GitHub runner: annotations, the Markdown report (then `summary_tail`) in the step
+/// summary, and step outputs (these, then `more`).
+pub fn publish(ui: &Ui, report: &Report, written: &Written, more: Vec<(&str, String)>, summary_tail: &str) {
+    let Some(gh) = &ui.github else { return };
+    let c = report.comparison;
+    gh.annotate(&github::annotations(c));
+    let mut markdown = vec![];
+    Format::Markdown.renderer(false).render(report, &mut markdown).expect("writing to memory cannot fail");
+    let mut markdown = String::from_utf8(markdown).expect("reports are UTF-8");
+    markdown.push_str(summary_tail);
+    markdown.push('\n');
+    gh.summary(ui, &markdown);
+
+    let s = c.summary();
+    let status = match c.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+    };
+    let mut outputs = vec![
+        ("status", status.to_string()),
+        ("summary", headline(c)),
+        ("gated", s.gated.to_string()),
+        ("failed", s.failed.to_string()),
+        ("waived", s.waived.to_string()),
+    ];
+    let path = |p: &Path| p.display().to_string();
+    if let Some(p) = &written.report_json {
+        outputs.push(("report-json", path(p)));
+    }
+    if let Some(p) = &written.report_markdown {
+        outputs.push(("report-markdown", path(p)));
+    }
+    if let Some((svg, json)) = &written.badge {
+        outputs.push(("badge", path(svg)));
+        outputs.push(("badge-json", path(json)));
+    }
+    outputs.extend(more);
+    gh.outputs(ui, &outputs);
 }
 
 /// The inputs of a comparison, loaded, and the comparison.
@@ -66,11 +167,17 @@ pub struct Loaded {
 }
 
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
-pub fn load_and_compare(inputs: &InputArgs) -> Result<Loaded, Failure> {
+pub fn load_and_compare(inputs: &InputArgs, ui: &Ui) -> Result<Loaded, Failure> {
     let today = inputs.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
     let policy = load_policy(&inputs.thresholds)?;
-    let baseline = load_results(&inputs.baseline, inputs.baseline_format, &policy, "--baseline", "baseline.json")?;
-    let current = load_results(&inputs.current, inputs.current_format, &policy, "--current", "current.json")?;
+    ui.detail(&format!(
+        "policy {}: {} metrics, {} waivers (judged as of {today})",
+        inputs.thresholds.display(),
+        policy.metrics.len(),
+        policy.waivers.len()
+    ));
+    let baseline = load_results(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
+    let current = load_results(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
     let comparison = compare(&baseline, &current, &policy, today);
     Ok(Loaded { baseline, current, comparison })
 }
@@ -84,18 +191,26 @@ fn load_results(
     paths: &[PathBuf],
     format: Option<input::Format>,
     policy: &Policy,
-    flag: &str,
-    default: &str,
+    (flag, default): (&str, &str),
+    ui: &Ui,
 ) -> Result<RunResults, Failure> {
     let mut parts = vec![];
-    let show_progress = super::progress::wanted();
+    let show_progress = !ui.quiet() && super::progress::wanted();
     for path in paths {
+        let started = std::time::Instant::now();
         let total = std::fs::metadata(path).map_or(0, |m| m.len());
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let results = super::progress::with_bar(show_progress, &name, total, |counter| {
             input::load_with_progress(path, format, &policy.classes, counter)
         })
         .map_err(|e| with_hint(e, path, flag, default))?;
+        ui.detail(&format!(
+            "read {} ({}): {} metrics in {:.2} s",
+            path.display(),
+            human_bytes(total),
+            results.metrics.len(),
+            started.elapsed().as_secs_f64()
+        ));
         parts.push((path.display().to_string(), results));
     }
     input::merge(parts).map_err(Failure::input)
@@ -114,18 +229,34 @@ fn with_hint(mut e: LoadError, path: &Path, flag: &str, default: &str) -> Failur
     Failure::input(e)
 }
 
-fn write_file(report: &Report, format: Format, path: &Path) -> Result<(), Failure> {
+fn write_file(report: &Report, format: Format, path: &Path, ui: &Ui) -> Result<(), Failure> {
     let mut bytes = vec![];
     format.renderer(false).render(report, &mut bytes).expect("writing to memory cannot fail");
-    fsutil::write_atomic(path, &bytes)
-        .map_err(|e| Failure::input(anyhow!("{}: cannot write the report: {}", path.display(), fsutil::io_reason(&e))))
+    write_bytes(path, &bytes, "report", ui)
+}
+
+/// Writes a report or badge, replacing it atomically. Its directory must exist: a typo in it
+/// is an error, not a new directory.
+fn write_bytes(path: &Path, bytes: &[u8], what: &str, ui: &Ui) -> Result<(), Failure> {
+    fsutil::write_atomic(path, bytes)
+        .map_err(|e| Failure::input(anyhow!("{}: cannot write the {what}: {}", path.display(), fsutil::io_reason(&e))))?;
+    ui.detail(&format!("wrote {} ({what})", path.display()));
+    Ok(())
+}
+
+/// `812 B`, `3.4 MB`.
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
 }
 
 /// Refuses outputs that would replace an input or each other: nothing is lost to a typo.
-fn check_outputs(args: &CompareArgs) -> Result<(), Failure> {
-    let i = &args.inputs;
+pub fn check_outputs(inputs: &InputArgs, outputs: Vec<&PathBuf>) -> Result<(), Failure> {
+    let i = inputs;
     let inputs: Vec<&PathBuf> = i.baseline.iter().chain(&i.current).chain([&i.thresholds]).collect();
-    let outputs: Vec<&PathBuf> = args.output.iter().chain(args.reports.iter().map(|(_, p)| p)).collect();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use anyhow::anyhow;
 
 use super::ignore_broken_pipe;
+use super::ui::Ui;
 use crate::cli::InitArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
@@ -13,7 +14,7 @@ use crate::fsutil;
 /// It is the repository's own `perf_thresholds.yml`, so the two cannot drift apart.
 pub const TEMPLATE: &str = include_str!("../../perf_thresholds.yml");
 
-pub fn run(args: InitArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: InitArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     if args.output.as_os_str() == "-" {
         let written = io::stdout().lock().write_all(TEMPLATE.as_bytes());
         ignore_broken_pipe(written).map_err(|e| Failure::input(anyhow!("cannot write to stdout: {e}")))?;
@@ -28,6 +29,8 @@ pub fn run(args: InitArgs) -> Result<ExitStatus, Failure> {
             _ => anyhow!("{path}: cannot write: {}", fsutil::io_reason(&e)),
         })
     })?;
-    let _ = writeln!(io::stdout(), "Wrote {path}. Edit the limits, then run: perfcert compare --thresholds {path}");
+    if !ui.quiet() {
+        let _ = writeln!(io::stdout(), "Wrote {path}. Edit the limits, then run: perfcert compare --thresholds {path}");
+    }
     Ok(ExitStatus::Pass)
 }

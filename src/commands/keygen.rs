@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::anyhow;
 
+use super::ui::Ui;
 use crate::cli::KeygenArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
 use crate::signing::{self, cosign_key};
 
-pub fn run(args: KeygenArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: KeygenArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let key = PathBuf::from(format!("{}.key", args.output_key_prefix));
     let public = PathBuf::from(format!("{}.pub", args.output_key_prefix));
     for path in [&key, &public] {
@@ -34,7 +35,13 @@ pub fn run(args: KeygenArgs) -> Result<ExitStatus, Failure> {
         let _ = std::fs::remove_file(&key);
         return Err(e);
     }
-    let _ =
-        writeln!(io::stdout(), "Private key written to {}\nPublic key written to {}", key.display(), public.display());
+    if !ui.quiet() {
+        let _ = writeln!(
+            io::stdout(),
+            "Private key written to {}\nPublic key written to {}",
+            key.display(),
+            public.display()
+        );
+    }
     Ok(ExitStatus::Pass)
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use serde::Serialize;
 
+use super::ui::Ui;
 use crate::certificate::Certificate;
 use crate::cli::{ListArgs, PathsFormat};
 use crate::exit::{ExitStatus, Failure};
@@ -32,21 +33,21 @@ struct Row {
     certificate: String,
 }
 
-pub fn run(args: ListArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: ListArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let since = args.since.map(|d| d.strftime("%Y%m%d").to_string()).unwrap_or_default();
     if args.archive.starts_with("s3://") {
-        return remote(args, &since);
+        return remote(args, &since, ui);
     }
     let mut entries = local_entries(Path::new(&args.archive))?;
     entries.retain(|e| e.day >= since);
     entries.sort_by(|a, b| (&a.day, &a.at).cmp(&(&b.day, &b.at)));
     let fetched: Vec<Result<Vec<u8>, String>> =
         entries.iter().map(|e| std::fs::read(&e.at).map_err(|err| fsutil::io_reason(&err))).collect();
-    print(args, entries.into_iter().zip(fetched))
+    print(args, entries.into_iter().zip(fetched), ui)
 }
 
 /// Lists every page of the prefix, then fetches the certificates from `since` on.
-fn remote(args: ListArgs, since: &str) -> Result<ExitStatus, Failure> {
+fn remote(args: ListArgs, since: &str, ui: &Ui) -> Result<ExitStatus, Failure> {
     let location: Location = args.archive.parse().map_err(|e: String| Failure::input(anyhow!(e)))?;
     let store = Store::connect(args.endpoint_url.as_deref()).map_err(|e| Failure::external(anyhow!("{e}")))?;
     let prefix = if location.prefix.is_empty() { String::new() } else { format!("{}/", location.prefix) };
@@ -62,7 +63,7 @@ fn remote(args: ListArgs, since: &str) -> Result<ExitStatus, Failure> {
     entries.sort_by(|a, b| (&a.day, &a.at).cmp(&(&b.day, &b.at)));
     let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
     let fetched = store.get_many(&location.bucket, &keys).into_iter().map(|r| r.map_err(|e| e.to_string()));
-    print(args, entries.into_iter().zip(fetched))
+    print(args, entries.into_iter().zip(fetched), ui)
 }
 
 /// `YYYYMMDD/NAME.cert.json` (relative to the archive) -> `YYYYMMDD`.
@@ -91,9 +92,12 @@ fn local_entries(dir: &Path) -> Result<Vec<Entry>, Failure> {
     Ok(entries)
 }
 
-fn print(args: ListArgs, found: impl Iterator<Item = (Entry, Result<Vec<u8>, String>)>) -> Result<ExitStatus, Failure> {
+fn print(
+    args: ListArgs,
+    found: impl Iterator<Item = (Entry, Result<Vec<u8>, String>)>,
+    ui: &Ui,
+) -> Result<ExitStatus, Failure> {
     let mut rows = vec![];
-    let mut err = io::stderr().lock();
     for (entry, bytes) in found {
         let cert = bytes.and_then(|b| serde_json::from_slice::<Certificate>(&b).map_err(|e| e.to_string()));
         match cert {
@@ -107,14 +111,17 @@ fn print(args: ListArgs, found: impl Iterator<Item = (Entry, Result<Vec<u8>, Str
             }),
             Ok(_) => {}
             Err(why) => {
-                let _ = writeln!(err, "warning: {}: skipped, not a readable perfcert certificate: {why}", entry.at);
+                ui.warn(&format!("{}: skipped, not a readable perfcert certificate: {why}", entry.at));
             }
         }
     }
     let mut out = io::stdout().lock();
     let written = match args.format {
         PathsFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows).expect("rows serialise")),
-        PathsFormat::Text if rows.is_empty() => writeln!(err, "no certificates in {}", args.archive),
+        PathsFormat::Text if rows.is_empty() => {
+            ui.note(&format!("no certificates in {}", args.archive));
+            Ok(())
+        }
         PathsFormat::Text => table(&mut out, &rows),
     };
     super::ignore_broken_pipe(written).map_err(|e| Failure::external(anyhow!("stdout: {e}")))?;

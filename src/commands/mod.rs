@@ -1,44 +1,39 @@
 //! Subcommands: one file each. They wire the pure core to files, the clock and the terminal,
 //! and map outcomes to an [`ExitStatus`].
 
+mod badge;
 mod certify;
 mod compare;
+mod completions;
 mod init;
 mod keygen;
 mod list;
+mod man;
 mod password;
 mod progress;
+mod ui;
 mod upload;
 mod verify;
 
-use std::io::{self, IsTerminal};
+use std::io;
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, Command};
 use crate::exit::{ExitStatus, Failure};
+use ui::Ui;
 
 pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
-    let color = use_color(cli.color);
+    let ui = Ui::new(&cli);
     match cli.command {
-        Command::Compare(args) => compare::run(args, color),
-        Command::Certify(args) => certify::run(args),
-        Command::Verify(args) => verify::run(args),
-        Command::Keygen(args) => keygen::run(args),
-        Command::Upload(args) => upload::run(args),
-        Command::List(args) => list::run(args),
-        Command::Init(args) => init::run(args),
-    }
-}
-
-/// Whether stdout gets ANSI colour: `always`/`never` as asked; `auto` only on a terminal and
-/// only when `NO_COLOR` is unset or empty (<https://no-color.org>).
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            !no_color && io::stdout().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
+        Command::Compare(args) => compare::run(args, &ui),
+        Command::Certify(args) => certify::run(args, &ui),
+        Command::Verify(args) => verify::run(args, &ui),
+        Command::Keygen(args) => keygen::run(args, &ui),
+        Command::Upload(args) => upload::run(args, &ui),
+        Command::List(args) => list::run(args, &ui),
+        Command::Init(args) => init::run(args, &ui),
+        Command::Badge(args) => badge::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
+use super::ui::Ui;
 use crate::cli::{RetentionMode, UploadArgs, UploadCmdArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
@@ -61,7 +62,7 @@ pub fn push_pair(
 
 /// `perfcert upload CERT.cert.json --to s3://...`: for a certificate archived before, or whose
 /// upload failed during certify.
-pub fn run(args: UploadCmdArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: UploadCmdArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let options = options(&args.s3)?;
     let cert_path = &args.certificate;
     let bundle_path = super::verify::sibling_bundle(cert_path)?;
@@ -76,7 +77,9 @@ pub fn run(args: UploadCmdArgs) -> Result<ExitStatus, Failure> {
     let endpoint = args.s3.endpoint_url.as_deref();
     let done = push_pair(&args.to, &options, endpoint, &day, (cert_path, &cert), (&bundle_path, &bundle))
         .map_err(|e| Failure::external(anyhow!("{e}")))?;
-    print_uploaded(&done);
+    if !ui.quiet() {
+        print_uploaded(&done);
+    }
     Ok(ExitStatus::Pass)
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use super::compare::{Loaded, load_and_compare};
+use super::ui::Ui;
 use crate::certificate::Certificate;
 use crate::cli::{InputArgs, VerifyArgs};
 use crate::exit::{ExitStatus, Failure};
@@ -19,7 +20,7 @@ use crate::s3;
 use crate::signing::keyless::{self, IdentityRule};
 use crate::signing::{self, Statement, VerifyError};
 
-pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let (cert_bytes, bundle_bytes, bundle_name) = fetch(&args)?;
     let bundle = String::from_utf8(bundle_bytes)
         .map_err(|_| Failure::input(anyhow!("{bundle_name}: not UTF-8; expected a Sigstore bundle")))?;
@@ -65,9 +66,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
             return Err(not_authentic(name, format!("sha256 {sha} is not a subject of this certificate")));
         }
     }
-    let recomputed = if args.recompute { Some(recompute(&args, &cert)?) } else { None };
+    let recomputed = if args.recompute { Some(recompute(&args, &cert, ui)?) } else { None };
 
-    let mut out = io::stdout().lock();
     let subjects: Vec<String> = statement
         .subject
         .iter()
@@ -76,24 +76,42 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus, Failure> {
             format!("{} ({})", s.name, digests.join(", "))
         })
         .collect();
-    let _ = writeln!(out, "certificate  {cert_name}");
-    let _ = writeln!(out, "bundle       {bundle_name}");
-    let _ = writeln!(out, "signature    OK: {signed_by}");
-    let _ = writeln!(
-        out,
-        "content      OK: the certificate file is exactly the signed predicate ({})",
-        statement.predicate_type
-    );
-    let _ = writeln!(out, "subjects     {}", subjects.join("; "));
-    if let Some(line) = recomputed {
-        let _ = writeln!(out, "recomputed   OK: {line}");
-    }
     let approvers = if cert.approvers.is_empty() { "none".to_string() } else { cert.approvers.join(", ") };
-    let _ = writeln!(
-        out,
-        "verdict      {} ({} {}, certified {}, approvers: {approvers})",
-        cert.status, cert.service, cert.version, cert.date
-    );
+    let mut checks = vec![
+        ("certificate", cert_name.clone()),
+        ("bundle", bundle_name.clone()),
+        ("signature", format!("OK: {signed_by}")),
+        ("content", format!("OK: the certificate file is exactly the signed predicate ({})", statement.predicate_type)),
+        ("subjects", subjects.join("; ")),
+    ];
+    if let Some(line) = recomputed {
+        checks.push(("recomputed", format!("OK: {line}")));
+    }
+    checks.push((
+        "verdict",
+        format!("{} ({} {}, certified {}, approvers: {approvers})", cert.status, cert.service, cert.version, cert.date),
+    ));
+    if !ui.quiet() {
+        let mut out = io::stdout().lock();
+        for (name, text) in &checks {
+            let _ = writeln!(out, "{name:<12} {text}");
+        }
+    }
+    if let Some(gh) = &ui.github {
+        let mut summary = format!("### perfcert verify: authentic, {} ({} {})\n\n", cert.status, cert.service, cert.version);
+        summary.push_str("| Check | Result |\n|---|---|\n");
+        for (name, text) in &checks {
+            summary.push_str(&format!("| {name} | {} |\n", text.replace('|', "\\|")));
+        }
+        gh.summary(ui, &(summary + "\n"));
+        let outputs = [
+            ("status", cert.status.clone()),
+            ("service", cert.service.clone()),
+            ("version", cert.version.clone()),
+            ("certificate", cert_name),
+        ];
+        gh.outputs(ui, &outputs);
+    }
     Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
 }
 
@@ -211,7 +229,7 @@ fn has_sha256(statement: &Statement, sha: &str) -> bool {
 }
 
 /// Checks the given inputs against the recorded digests, recomputes, and compares outcomes.
-fn recompute(args: &VerifyArgs, cert: &Certificate) -> Result<String, Failure> {
+fn recompute(args: &VerifyArgs, cert: &Certificate, ui: &Ui) -> Result<String, Failure> {
     let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
     let check = |role: &str, given: &[PathBuf], recorded: &[crate::certificate::FileDigest]| {
         if given.len() != recorded.len() {
@@ -242,7 +260,7 @@ fn recompute(args: &VerifyArgs, cert: &Certificate) -> Result<String, Failure> {
         thresholds: args.thresholds.clone(),
         as_of: Some(as_of),
     };
-    let Loaded { current, comparison, .. } = load_and_compare(&inputs)?;
+    let Loaded { current, comparison, .. } = load_and_compare(&inputs, ui)?;
     let again = crate::certificate::build(
         crate::certificate::Identity {
             service: cert.service.clone(),

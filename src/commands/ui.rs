@@ -1,0 +1,124 @@
+//! What a command may say and where: colour, `--quiet` / `--verbose`, and on a GitHub Actions
+//! runner the step summary, step outputs and annotations.
+
+use std::fs::OpenOptions;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::github;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+pub struct Ui {
+    pub color: bool,
+    pub verbosity: Verbosity,
+    /// Set on a GitHub Actions runner unless `--no-github`.
+    pub github: Option<GitHub>,
+}
+
+impl Ui {
+    pub fn new(cli: &Cli) -> Ui {
+        let verbosity = match (cli.quiet, cli.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        };
+        Ui { color: use_color(cli.color), verbosity, github: GitHub::detect(cli.no_github) }
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    /// A line for people on stderr (not with `--quiet`).
+    pub fn note(&self, text: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+        }
+    }
+
+    /// `warning: TEXT` on stderr (not with `--quiet`).
+    pub fn warn(&self, text: &str) {
+        self.note(&format!("warning: {text}"));
+    }
+
+    /// A detail only `--verbose` shows, on stderr.
+    pub fn detail(&self, text: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+        }
+    }
+}
+
+/// Whether stdout gets ANSI colour: `always`/`never` as asked; `auto` only on a terminal and
+/// only when `NO_COLOR` is unset or empty (<https://no-color.org>).
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            !no_color && io::stdout().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// The GitHub Actions runner's files, found through its environment variables.
+pub struct GitHub {
+    summary: Option<PathBuf>,
+    output: Option<PathBuf>,
+}
+
+impl GitHub {
+    /// `GITHUB_ACTIONS=true`, unless turned off with `--no-github` / `PERFCERT_NO_GITHUB`.
+    fn detect(disabled: bool) -> Option<GitHub> {
+        if disabled || std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+            return None;
+        }
+        let path = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        Some(GitHub { summary: path("GITHUB_STEP_SUMMARY"), output: path("GITHUB_OUTPUT") })
+    }
+
+    /// Prints workflow-command annotations. They go to stderr, which the runner reads as it
+    /// reads stdout, so that stdout keeps only what was asked for (a JSON report, say).
+    pub fn annotate(&self, lines: &[String]) {
+        let mut err = io::stderr().lock();
+        for line in lines {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+
+    /// Appends Markdown to the job's summary page.
+    pub fn summary(&self, ui: &Ui, markdown: &str) {
+        if let Some(path) = &self.summary {
+            self.append(ui, path, "GITHUB_STEP_SUMMARY", markdown);
+        }
+    }
+
+    /// Sets step outputs (`steps.ID.outputs.NAME`).
+    pub fn outputs(&self, ui: &Ui, outputs: &[(&str, String)]) {
+        if let Some(path) = &self.output {
+            let text: String = outputs.iter().map(|(name, value)| github::output(name, value)).collect();
+            self.append(ui, path, "GITHUB_OUTPUT", &text);
+        }
+    }
+
+    /// Appends to a runner file. Failing to is a warning: the exit code still carries the verdict.
+    fn append(&self, ui: &Ui, path: &PathBuf, variable: &str, text: &str) {
+        let written = OpenOptions::new().append(true).create(true).open(path).and_then(|mut f| f.write_all(text.as_bytes()));
+        match written {
+            Ok(()) => ui.detail(&format!("appended to {variable} ({})", path.display())),
+            Err(e) => {
+                let message = format!("{variable} {}: cannot append: {}", path.display(), crate::fsutil::io_reason(&e));
+                ui.warn(&message);
+                self.annotate(&[github::annotation(github::Level::Warning, "perfcert", &message)]);
+            }
+        }
+    }
+}
