@@ -41,6 +41,11 @@ impl Badge {
         let message_w = (message_text + 2.0 * PAD).round();
         let width = label_w + message_w;
         let (fill, _) = self.color();
+        // Ids unique to this badge: two badges inlined in one page must not share a clip path.
+        let id = match self.verdict {
+            Verdict::Pass => "perfcert-pass".to_string(),
+            Verdict::Fail => format!("perfcert-fail-{}", width as u32),
+        };
         let title = xml_escape(&format!("{}: {}", self.label, self.message));
         let label = xml_escape(&self.label);
         let message = xml_escape(&self.message);
@@ -58,14 +63,14 @@ impl Badge {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"20\" role=\"img\" \
              aria-label=\"{title}\">\
              <title>{title}</title>\
-             <linearGradient id=\"shine\" x2=\"0\" y2=\"100%\">\
+             <linearGradient id=\"{id}-shine\" x2=\"0\" y2=\"100%\">\
              <stop offset=\"0\" stop-color=\"#bbb\" stop-opacity=\".1\"/><stop offset=\"1\" stop-opacity=\".1\"/>\
              </linearGradient>\
-             <clipPath id=\"round\"><rect width=\"{width}\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>\
-             <g clip-path=\"url(#round)\">\
+             <clipPath id=\"{id}-round\"><rect width=\"{width}\" height=\"20\" rx=\"3\" fill=\"#fff\"/></clipPath>\
+             <g clip-path=\"url(#{id}-round)\">\
              <rect width=\"{label_w}\" height=\"20\" fill=\"#555\"/>\
              <rect x=\"{label_w}\" width=\"{message_w}\" height=\"20\" fill=\"{fill}\"/>\
-             <rect width=\"{width}\" height=\"20\" fill=\"url(#shine)\"/>\
+             <rect width=\"{width}\" height=\"20\" fill=\"url(#{id}-shine)\"/>\
              </g>\
              <g fill=\"#fff\" text-anchor=\"middle\" font-family=\"Verdana,Geneva,DejaVu Sans,sans-serif\" \
              font-size=\"110\" text-rendering=\"geometricPrecision\">{}{}</g>\

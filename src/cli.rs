@@ -50,7 +50,7 @@ pub enum Command {
     Compare(CompareArgs),
     /// Compare, then write a signed performance certificate to the archive (PASS or FAIL).
     #[command(after_help = CERTIFY_HELP)]
-    Certify(CertifyArgs),
+    Certify(Box<CertifyArgs>),
     /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),

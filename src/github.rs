@@ -86,9 +86,6 @@ mod tests {
     fn outputs() {
         assert_eq!(output("status", "PASS"), "status=PASS\n");
         assert_eq!(output("m", "a\nb"), "m<<PERFCERT_EOF_0\na\nb\nPERFCERT_EOF_0\n");
-        assert_eq!(
-            output("m", "PERFCERT_EOF_0\nx"),
-            "m<<PERFCERT_EOF_1\nPERFCERT_EOF_0\nx\nPERFCERT_EOF_1\n"
-        );
+        assert_eq!(output("m", "PERFCERT_EOF_0\nx"), "m<<PERFCERT_EOF_1\nPERFCERT_EOF_0\nx\nPERFCERT_EOF_1\n");
     }
 }

@@ -103,8 +103,14 @@ fn a_failing_compare_writes_summary_outputs_and_error_annotations() {
     );
 
     let summary = runner.summary().expect("step summary written");
-    assert!(summary.starts_with("<!-- perfcert:report -->\n### ❌ perfcert FAIL: 4 of 6 gated metrics failed"), "{summary}");
-    assert!(summary.contains("| `latency_p95_write` | 410 ms | 486 ms | +18.54% | +10% | <= 600 ms | ❌ FAIL |"), "{summary}");
+    assert!(
+        summary.starts_with("<!-- perfcert:report -->\n### ❌ perfcert FAIL: 4 of 6 gated metrics failed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| `latency_p95_write` | 410 ms | 486 ms | +18.54% | +10% | <= 600 ms | ❌ FAIL |"),
+        "{summary}"
+    );
 
     let outputs = runner.outputs();
     let expected: BTreeMap<String, String> = [
@@ -154,7 +160,10 @@ fn existing_summary_and_outputs_are_appended_to_not_replaced() {
     let out = runner.compare("current.json", "perf_thresholds.yml", &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary = runner.summary().unwrap();
-    assert!(summary.starts_with("# Build\n\nearlier step\n<!-- perfcert:report -->\n### ✅ perfcert PASS"), "{summary}");
+    assert!(
+        summary.starts_with("# Build\n\nearlier step\n<!-- perfcert:report -->\n### ✅ perfcert PASS"),
+        "{summary}"
+    );
     let outputs = runner.outputs();
     assert_eq!((outputs["earlier"].as_str(), outputs["status"].as_str()), ("1", "PASS"));
     assert!(annotations(&out).is_empty(), "a clean PASS annotates nothing: {}", stderr(&out));
@@ -213,7 +222,10 @@ fn certify_and_verify_on_a_runner_name_the_certificate() {
     assert!(outputs["bundle"].ends_with("/ingest-api-v1.4.2.sigstore.json") && bundle.is_file(), "{outputs:?}");
     let summary = runner.summary().unwrap();
     assert!(
-        summary.contains(&format!("**Certified** ingest-api v1.4.2 PASS, signed cosign-key: `{}`", outputs["certificate"])),
+        summary.contains(&format!(
+            "**Certified** ingest-api v1.4.2 PASS, signed cosign-key: `{}`",
+            outputs["certificate"]
+        )),
         "{summary}"
     );
 

@@ -15,10 +15,11 @@ use crate::fsutil;
 pub fn run(args: BadgeArgs) -> Result<ExitStatus, Failure> {
     let name = args.input.display().to_string();
     let text = fsutil::read_text(&args.input).map_err(Failure::input)?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| Failure::input(anyhow!("{name}: not JSON: {e}")))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| Failure::input(anyhow!("{name}: not JSON: {e}")))?;
     let badge = badge_of(&value).map_err(|what| {
-        Failure::input(anyhow!("{name}: {what}; expected a perfcert JSON report (compare --format json) or certificate"))
+        Failure::input(anyhow!(
+            "{name}: {what}; expected a perfcert JSON report (compare --format json) or certificate"
+        ))
     })?;
     let bytes = match args.format {
         BadgeFormat::Svg => badge.svg(),

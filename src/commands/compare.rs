@@ -176,7 +176,8 @@ pub fn load_and_compare(inputs: &InputArgs, ui: &Ui) -> Result<Loaded, Failure> 
         policy.metrics.len(),
         policy.waivers.len()
     ));
-    let baseline = load_results(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
+    let baseline =
+        load_results(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
     let current = load_results(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
     let comparison = compare(&baseline, &current, &policy, today);
     Ok(Loaded { baseline, current, comparison })
@@ -238,8 +239,9 @@ fn write_file(report: &Report, format: Format, path: &Path, ui: &Ui) -> Result<(
 /// Writes a report or badge, replacing it atomically. Its directory must exist: a typo in it
 /// is an error, not a new directory.
 fn write_bytes(path: &Path, bytes: &[u8], what: &str, ui: &Ui) -> Result<(), Failure> {
-    fsutil::write_atomic(path, bytes)
-        .map_err(|e| Failure::input(anyhow!("{}: cannot write the {what}: {}", path.display(), fsutil::io_reason(&e))))?;
+    fsutil::write_atomic(path, bytes).map_err(|e| {
+        Failure::input(anyhow!("{}: cannot write the {what}: {}", path.display(), fsutil::io_reason(&e)))
+    })?;
     ui.detail(&format!("wrote {} ({what})", path.display()));
     Ok(())
 }

@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
     let ui = Ui::new(&cli);
     match cli.command {
         Command::Compare(args) => compare::run(args, &ui),
-        Command::Certify(args) => certify::run(args, &ui),
+        Command::Certify(args) => certify::run(*args, &ui),
         Command::Verify(args) => verify::run(args, &ui),
         Command::Keygen(args) => keygen::run(args, &ui),
         Command::Upload(args) => upload::run(args, &ui),

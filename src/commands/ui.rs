@@ -111,7 +111,8 @@ impl GitHub {
 
     /// Appends to a runner file. Failing to is a warning: the exit code still carries the verdict.
     fn append(&self, ui: &Ui, path: &PathBuf, variable: &str, text: &str) {
-        let written = OpenOptions::new().append(true).create(true).open(path).and_then(|mut f| f.write_all(text.as_bytes()));
+        let written =
+            OpenOptions::new().append(true).create(true).open(path).and_then(|mut f| f.write_all(text.as_bytes()));
         match written {
             Ok(()) => ui.detail(&format!("appended to {variable} ({})", path.display())),
             Err(e) => {

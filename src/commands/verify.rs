@@ -98,7 +98,8 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         }
     }
     if let Some(gh) = &ui.github {
-        let mut summary = format!("### perfcert verify: authentic, {} ({} {})\n\n", cert.status, cert.service, cert.version);
+        let mut summary =
+            format!("### perfcert verify: authentic, {} ({} {})\n\n", cert.status, cert.service, cert.version);
         summary.push_str("| Check | Result |\n|---|---|\n");
         for (name, text) in &checks {
             summary.push_str(&format!("| {name} | {} |\n", text.replace('|', "\\|")));
