@@ -3,7 +3,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, ColorChoice};
 use crate::github;
@@ -110,7 +110,7 @@ impl GitHub {
     }
 
     /// Appends to a runner file. Failing to is a warning: the exit code still carries the verdict.
-    fn append(&self, ui: &Ui, path: &PathBuf, variable: &str, text: &str) {
+    fn append(&self, ui: &Ui, path: &Path, variable: &str, text: &str) {
         let written =
             OpenOptions::new().append(true).create(true).open(path).and_then(|mut f| f.write_all(text.as_bytes()));
         match written {
