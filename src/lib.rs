@@ -3,7 +3,8 @@
 //! - [`model`]: one run's results; [`input`]: readers that produce it from files.
 //! - [`policy`]: `perf_thresholds.yml`, parsed and validated.
 //! - [`compare`]: (baseline, current, policy) -> per-metric rows and a verdict; pure.
-//! - [`report`]: one renderer per output format.
+//! - [`report`]: one renderer per output format; [`badge`]: the SVG / shields.io badge;
+//!   [`github`]: GitHub Actions' annotation and output syntax.
 //! - [`cli`], [`commands`], [`exit`], [`fsutil`]: flags, subcommands, the exit-code contract and
 //!   file edges; the only parts that touch files, the clock or the terminal.
 //!
