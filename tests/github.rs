@@ -253,3 +253,29 @@ fn a_value_with_a_line_break_uses_the_delimiter_form() {
     assert_eq!(outputs["report-json"], "a\nstatus=FAIL");
     assert!(Path::new(&runner.path("a\nstatus=FAIL")).is_file());
 }
+
+#[test]
+fn a_failed_upload_still_reports_the_archived_certificate() {
+    let runner = Runner::new();
+    assert_eq!(runner.run(&["keygen"], &[]).status.code(), Some(0));
+    // Nothing listens on port 9 of the loopback: the upload fails at once, with one attempt.
+    let aws = [
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test-secret"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    ];
+    let (b, c) = (fixture("baseline.json"), fixture("current.json"));
+    let t = root().join("perf_thresholds.yml").display().to_string();
+    let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &t];
+    let out = runner.run(&[&args[..], &["--upload", "s3://perf-certs/ingest"]].concat(), &aws);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("perfcert upload "), "{}", stderr(&out));
+    let outputs = runner.outputs();
+    assert_eq!(outputs["status"], "PASS");
+    assert!(runner.path(&outputs["certificate"]).is_file(), "{outputs:?}");
+    assert!(!outputs.contains_key("certificate-url"), "{outputs:?}");
+    let summary = runner.summary().unwrap();
+    assert!(summary.contains("; **the upload to S3 failed** (see the step's log)"), "{summary}");
+}

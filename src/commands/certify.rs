@@ -166,19 +166,22 @@ pub fn run(args: CertifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         let _ = std::fs::remove_file(&cert_path);
         return Err(e);
     }
+    let mut upload_failure = None;
     let mut uploaded = vec![];
     if let (Some(location), Some(options)) = (&args.upload, &put_options) {
         let day = now.strftime("%Y%m%d").to_string();
         let (cert, bundle) = ((cert_path.as_path(), cert_json.as_bytes()), (bundle_path.as_path(), bundle.as_bytes()));
-        uploaded =
-            upload::push_pair(location, options, args.s3.endpoint_url.as_deref(), &day, cert, bundle).map_err(|e| {
-                Failure::external(anyhow!(
+        match upload::push_pair(location, options, args.s3.endpoint_url.as_deref(), &day, cert, bundle) {
+            Ok(done) => uploaded = done,
+            Err(e) => {
+                upload_failure = Some(Failure::external(anyhow!(
                     "{e}\nThe certificate is archived locally as {}; upload it once S3 is reachable:\n  \
                      perfcert upload {} --to {location}",
                     cert_path.display(),
                     cert_path.display()
-                ))
-            })?;
+                )))
+            }
+        }
     }
     if !(ui.quiet() && args.format == PathsFormat::Text) {
         print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, &uploaded, args.format);
@@ -206,8 +209,15 @@ pub fn run(args: CertifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         outputs.push(("bundle-url", bundle_object.url.clone()));
         tail.push_str(&format!(", uploaded to `{}`", cert_object.url));
     }
+    if upload_failure.is_some() {
+        tail.push_str("; **the upload to S3 failed** (see the step's log)");
+    }
     tail.push('\n');
+    // Reported even when the upload failed: the certificate exists, and the runner should say where.
     publish(ui, &report, &written, outputs, &tail);
+    if let Some(failure) = upload_failure {
+        return Err(failure);
+    }
     Ok(match comparison.verdict {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,
