@@ -6,6 +6,7 @@
 //! whatever sans-serif font the viewer falls back to.
 
 use crate::compare::Verdict;
+use crate::report::xml_escape;
 
 /// What a badge says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,21 +107,6 @@ fn text_width(text: &str) -> f64 {
             _ => 8.0,
         })
         .sum()
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

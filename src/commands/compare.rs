@@ -108,13 +108,12 @@ pub fn write_extras(report: &Report, extra: &ExtraOutputs, ui: &Ui) -> Result<Wr
         write_file(report, *format, path, ui)?;
         written.note(*format, path);
     }
-    if let Some(svg_path) = &extra.badge {
+    if let Some((svg_path, json_path)) = extra.badge_paths() {
         let s = report.comparison.summary();
         let badge = Badge::new(report.comparison.verdict, s.failed, s.gated);
-        let json_path = svg_path.with_extension("json");
-        write_bytes(svg_path, badge.svg().as_bytes(), "badge", ui)?;
+        write_bytes(&svg_path, badge.svg().as_bytes(), "badge", ui)?;
         write_bytes(&json_path, badge.shields_json().as_bytes(), "badge", ui)?;
-        written.badge = Some((svg_path.clone(), json_path));
+        written.badge = Some((svg_path, json_path));
     }
     Ok(written)
 }

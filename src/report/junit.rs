@@ -4,28 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::{Renderer, Report, value_text};
+use super::{Renderer, Report, value_text, xml_escape as xml};
 use crate::compare::Status;
 
 pub struct Junit;
-
-/// Escapes text for XML attributes and content.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 impl Renderer for Junit {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
