@@ -5,7 +5,7 @@
 //! auditable: every metric's comparison as the JSON report writes it, the waivers applied, the
 //! sha256 of every input file, the `as_of` day waivers were judged on, and the perfcert version.
 //! It is the `predicate` of the signed in-toto statement. Pure: built from a finished
-//! comparison and digests the caller computed.
+//! comparison and digests the caller computed; it knows nothing of reports or archives.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -125,7 +125,7 @@ pub fn build(identity: Identity, comparison: &Comparison, current: &RunResults, 
         perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
         as_of: comparison.as_of.to_string(),
         inputs,
-        comparison: crate::report::json::metrics_value(comparison),
+        comparison: crate::record::rows_value(comparison),
         waivers,
         warnings: comparison.warnings.clone(),
     }
@@ -147,15 +147,6 @@ impl Certificate {
         }
     }
 
-    /// The archive file stem, `SERVICE-VERSION`, with characters that are unsafe in file and
-    /// object names replaced.
-    pub fn stem(&self) -> String {
-        let clean = |s: &str| -> String {
-            s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
-        };
-        format!("{}-{}", clean(&self.service), clean(&self.version))
-    }
-
     /// The fields a recomputation must reproduce exactly, with their names.
     pub fn outcome(&self) -> [(&'static str, serde_json::Value); 5] {
         [
@@ -165,37 +156,5 @@ impl Certificate {
             ("comparison", self.comparison.clone()),
             ("waivers", serde_json::json!(self.waivers)),
         ]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stems_are_safe_file_names() {
-        let c = Certificate {
-            schema: SCHEMA,
-            service: "ingest api".into(),
-            version: "v1.4.2/rc1".into(),
-            commit: None,
-            date: String::new(),
-            status: "PASS".into(),
-            metrics: IndexMap::new(),
-            cost_per_1000_req: None,
-            approvers: vec![],
-            signature: Method::Key,
-            perfcert_version: String::new(),
-            as_of: String::new(),
-            inputs: Inputs {
-                baseline: vec![],
-                current: vec![],
-                thresholds: FileDigest { file: String::new(), sha256: String::new() },
-            },
-            comparison: serde_json::Value::Null,
-            waivers: vec![],
-            warnings: vec![],
-        };
-        assert_eq!(c.stem(), "ingest_api-v1.4.2_rc1");
     }
 }

@@ -1,19 +1,27 @@
-//! Command-line definitions (clap) and nothing else: flags, defaults, help text.
+//! Command-line definitions (clap) and nothing else: flags, defaults, help text. Stage one of
+//! argument parsing; [`crate::options`] turns these into the typed options commands read.
+//! The core's enums get their command-line names here, so the core does not depend on clap.
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
+use crate::exit::ExitStatus;
 use crate::input::Format as InputFormat;
 use crate::report::Format;
+use crate::store::{Location, S3Location};
+
+/// Where certify archives certificates, and list looks, unless told otherwise.
+pub const DEFAULT_ARCHIVE: &str = "perf/certificates";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "perfcert",
     version,
     about = "Gate a release on performance: compare a baseline and a current load-test run against perf_thresholds.yml.",
-    after_help = MAIN_HELP
+    after_help = main_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,7 +61,7 @@ pub enum Command {
     Certify(Box<CertifyArgs>),
     /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.
     #[command(after_help = VERIFY_HELP)]
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Make a cosign-compatible key pair: PREFIX.key (encrypted) and PREFIX.pub.
     #[command(after_help = KEYGEN_HELP)]
     Keygen(KeygenArgs),
@@ -77,19 +85,21 @@ pub enum Command {
     Man(ManArgs),
 }
 
-const MAIN_HELP: &str = "\
+const EXAMPLES: &str = "\
 Examples:
   perfcert init                                         # a starter perf_thresholds.yml
   perfcert compare --baseline main.json --current pr.json
   perfcert certify --keyless --upload s3://perf-certs/ingest --baseline main.json --current pr.json
-  perfcert verify CERT.cert.json --key cosign.pub
+  perfcert verify CERT.cert.json --key cosign.pub";
 
-Exit codes:
-  0  PASS: every gated metric is within its limits (or waived)
-  1  FAIL: a regression or an SLO breach
-  2  usage or input error: bad flag, missing or invalid file (no verdict)
-  3  signing, storage or network failure
-  4  verification failed";
+/// The examples, then the whole exit-code contract, from [`ExitStatus::CONTRACT`].
+fn main_help() -> String {
+    let mut help = format!("{EXAMPLES}\n\nExit codes:");
+    for (status, meaning) in ExitStatus::CONTRACT {
+        help.push_str(&format!("\n  {}  {meaning}", status.code()));
+    }
+    help
+}
 
 const CERTIFY_HELP: &str = "\
 Examples:
@@ -98,10 +108,11 @@ Examples:
   perfcert certify --keyless ...       # in CI: GitHub Actions needs `permissions: id-token: write`
 
 Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over existing ones.
+A service and version is certified once per archive (--force: SERVICE-VERSION.2, ...).
 
 Exit codes:
   0  PASS, certified   1  FAIL, certified (an auditable record)   2  usage or input error
-  3  signing, storage or network failure (e.g. the certificate already exists, Fulcio unreachable)";
+  3  signing, storage or network failure, or the name is already certified in the archive";
 
 const VERIFY_HELP: &str = "\
 Examples:
@@ -111,6 +122,7 @@ Examples:
   perfcert verify CERT.cert.json \\
       --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
+  perfcert verify --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 --key cosign.pub
 
 Exit codes:
   0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
@@ -130,7 +142,9 @@ Examples:
   perfcert list                                         # ./perf/certificates
   perfcert list s3://perf-certs/ingest --service ingest-api --since 2026-11-01 --format json
 
-The listing reads what each certificate says; it does not verify signatures (use verify).";
+The listing reads what each certificate says; it does not verify signatures (use verify).
+Certificates without their bundle, and names claimed by a certify that never finished, are
+reported as warnings.";
 
 const KEYGEN_HELP: &str = "\
 Examples:
@@ -279,9 +293,9 @@ pub struct CertifyArgs {
     #[command(flatten)]
     pub signing: SigningArgs,
 
-    /// Where certificates are archived, under YYYYMMDD/.
-    #[arg(long, value_name = "DIR", default_value = "perf/certificates")]
-    pub archive_dir: PathBuf,
+    /// The local archive certificates are written to (YYYYMMDD/ and claims/ in it).
+    #[arg(long = "archive", visible_alias = "archive-dir", value_name = "DIR", default_value = DEFAULT_ARCHIVE, value_parser = parse_archive)]
+    pub archive: Location,
 
     /// If the certificate exists, write this one under a new name instead of failing.
     #[arg(long)]
@@ -289,7 +303,7 @@ pub struct CertifyArgs {
 
     /// Also upload both files to S3, under PREFIX/YYYYMMDD/ (create-only: never overwrites).
     #[arg(long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_location)]
-    pub upload: Option<crate::s3::Location>,
+    pub upload: Option<S3Location>,
 
     #[command(flatten)]
     pub s3: UploadArgs,
@@ -379,9 +393,23 @@ pub enum PathsFormat {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The certificate, SERVICE-VERSION.cert.json: a file, or s3://BUCKET/KEY.
+    /// The certificate, SERVICE-VERSION.cert.json: a file, or s3://BUCKET/KEY (or find it with
+    /// --archive, --service and --version).
     #[arg(value_name = "CERTIFICATE")]
-    pub certificate: PathBuf,
+    pub certificate: Option<PathBuf>,
+
+    /// Find the certificate in this archive (a directory or s3://BUCKET[/PREFIX]) by --service and
+    /// --version: the newest of that name.
+    #[arg(long, value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Option<Location>,
+
+    /// The certificate must be of this service (exit 4 if not); with --archive, finds it.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// The certificate must be of this version (exit 4 if not); with --archive, finds it.
+    #[arg(long = "version", value_name = "VERSION")]
+    pub service_version: Option<String>,
 
     /// Its Sigstore bundle, a file or s3://BUCKET/KEY (default: SERVICE-VERSION.sigstore.json beside it).
     #[arg(long, value_name = "FILE")]
@@ -468,7 +496,7 @@ pub struct UploadCmdArgs {
 
     /// Destination.
     #[arg(long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_location)]
-    pub to: crate::s3::Location,
+    pub to: S3Location,
 
     #[command(flatten)]
     pub s3: UploadArgs,
@@ -476,9 +504,13 @@ pub struct UploadCmdArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX].
-    #[arg(value_name = "ARCHIVE", default_value = "perf/certificates")]
-    pub archive: String,
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX] (default: perf/certificates).
+    #[arg(value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Option<Location>,
+
+    /// The archive, as the other commands take it (same as ARCHIVE).
+    #[arg(long = "archive", value_name = "ARCHIVE", value_parser = parse_archive, conflicts_with = "archive")]
+    pub archive_flag: Option<Location>,
 
     /// Only this service's certificates.
     #[arg(long, value_name = "NAME")]
@@ -578,8 +610,32 @@ fn parse_subject_digest(value: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), digest.to_ascii_lowercase()))
 }
 
-fn parse_location(value: &str) -> Result<crate::s3::Location, String> {
+fn parse_location(value: &str) -> Result<S3Location, String> {
     value.parse()
+}
+
+fn parse_archive(value: &str) -> Result<Location, String> {
+    value.parse()
+}
+
+impl ValueEnum for InputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &InputFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.help()))
+    }
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.help()))
+    }
 }
 
 fn parse_date(value: &str) -> Result<Date, String> {

@@ -1,25 +1,55 @@
-//! The exit code contract. Documented in the README and in `perfcert --help`; tested.
+//! The exit-code contract: what each process exit code means, for every command.
+//!
+//! Documented in the README and in `perfcert --help`, and tested. Codes 5 to 7 are reserved now
+//! so that the commands to come fill them in rather than invent their own: a script written
+//! against this list keeps working.
 
 use std::process::ExitCode;
 
 /// What a run ended with, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
-    /// 0: every gated metric passed (or was waived).
+    /// 0: PASS. Every gated metric is within its limits (or waived); for `verify`, authentic and
+    /// PASS; for other commands, done.
     Pass = 0,
-    /// 1: a regression or an SLO breach: at least one metric FAILED.
+    /// 1: FAIL. A regression or an SLO breach; for `verify`, authentic and FAIL.
     Fail = 1,
     /// 2: a usage or input error (bad flag, unreadable or invalid file). No verdict was reached.
     Usage = 2,
-    /// 3: signing, storage or network failure.
+    /// 3: a signing, storage or network failure (including a name already taken in the archive
+    /// and a failed write to stdout).
     External = 3,
-    /// 4: a certificate did not verify.
+    /// 4: not authentic: a certificate did not verify (the message names the check).
     VerifyFailed = 4,
+    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (reserved for noise-aware verdicts).
+    Inconclusive = 5,
+    /// 6: roll back: drift or a failed post-deploy check (reserved).
+    RollBack = 6,
+    /// 7: authentic, but not approved for promotion (reserved for governance).
+    NotApproved = 7,
+}
+
+impl ExitStatus {
+    /// Every code with its one-line meaning, in order: the text of `--help` and the man page.
+    pub const CONTRACT: [(ExitStatus, &'static str); 8] = [
+        (ExitStatus::Pass, "PASS: every gated metric is within its limits (or waived); other commands: done"),
+        (ExitStatus::Fail, "FAIL: a regression or an SLO breach (verify: authentic, and the certificate says FAIL)"),
+        (ExitStatus::Usage, "usage or input error: bad flag, missing or invalid file (no verdict)"),
+        (ExitStatus::External, "signing, storage or network failure (also: the name is taken in the archive)"),
+        (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
+        (ExitStatus::Inconclusive, "INCONCLUSIVE: not enough evidence to decide (reserved)"),
+        (ExitStatus::RollBack, "roll back: drift or a failed post-deploy check (reserved)"),
+        (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
 }
 
 impl From<ExitStatus> for ExitCode {
     fn from(status: ExitStatus) -> Self {
-        ExitCode::from(status as u8)
+        ExitCode::from(status.code())
     }
 }
 
@@ -44,5 +74,17 @@ impl Failure {
     /// A certificate that did not verify (exit 4).
     pub fn not_authentic(error: impl Into<anyhow::Error>) -> Self {
         Failure { status: ExitStatus::VerifyFailed, error: error.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_lists_every_code_once_in_order() {
+        for (i, (status, _)) in ExitStatus::CONTRACT.iter().enumerate() {
+            assert_eq!(usize::from(status.code()), i);
+        }
     }
 }

@@ -1,5 +1,7 @@
-//! File system edges: reading inputs with errors that name the path and say what was wrong,
-//! and writing outputs atomically (a reader never sees half a file).
+//! File system edges: reading inputs with errors that name the path and say what was wrong
+//! ([`at`] is the one way to name a path in an error), and writing outputs atomically (a reader,
+//! or a process killed at any instant, sees the old file or the whole new one, never half).
+//! New files honour the umask, as files made by `cp` or an editor do.
 
 use std::fs;
 use std::io::{self, Write};
@@ -31,6 +33,42 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
     })
 }
 
+/// `PATH: REASON`: an I/O error on a path, as every message says it.
+pub fn at(path: &Path, e: &io::Error) -> String {
+    format!("{}: {}", path.display(), io_reason(e))
+}
+
+/// `PATH: cannot WHAT: REASON`.
+pub fn cannot(what: &str, path: &Path, e: &io::Error) -> String {
+    format!("{}: cannot {what}: {}", path.display(), io_reason(e))
+}
+
+/// A temporary file beside `path`, created with `mode` (subject to the umask; 0666 if none
+/// is asked), named so that archive listings skip it.
+fn temp_beside(path: &Path, mode: Option<u32>) -> io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".perfcert-")
+        .permissions(fs::Permissions::from_mode(mode.unwrap_or(0o666)))
+        .tempfile_in(dir)
+}
+
+/// Test builds of the crash tests stop the process dead here when `PERFCERT_CRASH_AT` names
+/// this step's number: every write to the archive counts its steps, so a test can kill
+/// certify after each one in turn. Off unless that variable is set.
+pub fn crash_point() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static STEP: AtomicU32 = AtomicU32::new(0);
+    let Some(at) = std::env::var("PERFCERT_CRASH_AT").ok().and_then(|v| v.parse::<u32>().ok()) else { return };
+    if STEP.fetch_add(1, Ordering::SeqCst) + 1 == at {
+        std::process::abort();
+    }
+}
+
 /// A short reason for an I/O error, without the OS error number.
 pub fn io_reason(e: &io::Error) -> String {
     match e.kind() {
@@ -60,11 +98,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
         return fs::OpenOptions::new().write(true).open(path)?.write_all(bytes);
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = temp_beside(path, None)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -79,19 +113,18 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Writes `bytes` to a new file `path` atomically: complete or absent, never replacing anything
-/// (a temporary file in the same directory, linked into place only if the name is free).
+/// (a temporary file in the same directory, linked into place only if the name is free, then
+/// the directory synced). `mode` (e.g. 0600 for a private key) narrows the umask's default.
 pub fn write_new_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    if let Some(mode) = mode {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
-    }
+    let mut tmp = temp_beside(path, mode)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
+    crash_point();
     tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // The new name survives a power cut only once its directory is on disk.
+        fs::File::open(dir).and_then(|d| d.sync_all())?;
+    }
+    crash_point();
     Ok(())
 }

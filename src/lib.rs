@@ -5,8 +5,16 @@
 //! - [`compare`]: (baseline, current, policy) -> per-metric rows and a verdict; pure.
 //! - [`report`]: one renderer per output format; [`badge`]: the SVG / shields.io badge;
 //!   [`github`]: GitHub Actions' annotation and output syntax.
-//! - [`cli`], [`commands`], [`exit`], [`fsutil`]: flags, subcommands, the exit-code contract and
-//!   file edges; the only parts that touch files, the clock or the terminal.
+//! - [`record`]: a comparison's rows as the records reports and certificates share.
+//! - [`certificate`]: the certificate document; [`signing`]: sign and verify it, Sigstore-style.
+//! - [`store`]: the certificate archive (its layout, a local directory, S3).
+//! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share.
+//! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
+//!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
+//!   [`fsutil`] (file edges).
+//!
+//! The core (`model`, `input`, `policy`, `compare`, `record`, `report`, `certificate`) does not
+//! print, read the clock or know of clap; readers get file names and bytes or paths to stream.
 //!
 //! The core can be used as a library:
 //!
@@ -36,7 +44,11 @@ pub mod github;
 pub mod input;
 pub mod model;
 pub mod numfmt;
+pub mod options;
+pub mod pipeline;
 pub mod policy;
+pub mod record;
 pub mod report;
-pub mod s3;
 pub mod signing;
+pub mod store;
+pub mod ui;

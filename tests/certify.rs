@@ -108,7 +108,8 @@ fn a_certificate_is_never_overwritten() {
     let before = std::fs::read(&cert).unwrap();
     let (again, _, _) = certify(dir.path(), "current.json", &[]);
     assert_eq!(again.status.code(), Some(3), "{}", text(&again));
-    assert!(text(&again).contains("already exists and is never overwritten; pass --force"), "{}", text(&again));
+    assert!(text(&again).contains("is already certified in perf/certificates"), "{}", text(&again));
+    assert!(text(&again).contains("pass --force"), "{}", text(&again));
     assert_eq!(std::fs::read(&cert).unwrap(), before);
     let (forced, cert2, bundle2) = certify(dir.path(), "current.json", &["--force"]);
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));

@@ -255,10 +255,10 @@ fn a_value_with_a_line_break_uses_the_delimiter_form() {
 }
 
 #[test]
-fn a_failed_upload_still_reports_the_archived_certificate() {
+fn an_unreachable_s3_fails_before_anything_is_certified() {
     let runner = Runner::new();
     assert_eq!(runner.run(&["keygen"], &[]).status.code(), Some(0));
-    // Nothing listens on port 9 of the loopback: the upload fails at once, with one attempt.
+    // Nothing listens on port 9 of the loopback: the check before signing fails at once.
     let aws = [
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test-secret"),
@@ -271,11 +271,7 @@ fn a_failed_upload_still_reports_the_archived_certificate() {
     let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &t];
     let out = runner.run(&[&args[..], &["--upload", "s3://perf-certs/ingest"]].concat(), &aws);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("perfcert upload "), "{}", stderr(&out));
-    let outputs = runner.outputs();
-    assert_eq!(outputs["status"], "PASS");
-    assert!(runner.path(&outputs["certificate"]).is_file(), "{outputs:?}");
-    assert!(!outputs.contains_key("certificate-url"), "{outputs:?}");
-    let summary = runner.summary().unwrap();
-    assert!(summary.contains("; **the upload to S3 failed** (see the step's log)"), "{summary}");
+    assert!(stderr(&out).contains("s3://perf-certs (at http://127.0.0.1:9): cannot reach S3"), "{}", stderr(&out));
+    assert!(runner.outputs().is_empty(), "no verdict is reported for a run that certified nothing");
+    assert!(!runner.path("perf").exists(), "nothing archived");
 }

@@ -207,7 +207,14 @@ fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() 
         v["uploaded"],
         serde_json::json!([format!("s3://perf-certs/{bundle_key}"), format!("s3://perf-certs/{cert_key}")])
     );
-    assert_eq!(s3.keys("perf-certs"), vec![cert_key.clone(), bundle_key.clone()], "one copy of each");
+    let claim_key = "team-a/claims/ingest-api-v1.0.0.json".to_string();
+    assert_eq!(
+        s3.keys("perf-certs"),
+        vec![cert_key.clone(), bundle_key.clone(), claim_key.clone()],
+        "one copy of each"
+    );
+    let claim: serde_json::Value = serde_json::from_slice(&s3.get("perf-certs", &claim_key)).unwrap();
+    assert_eq!(claim["certificate"], format!("{day}/ingest-api-v1.0.0.cert.json"), "the claim names its certificate");
 
     for (key, local) in [(&cert_key, &v["certificate"]), (&bundle_key, &v["bundle"])] {
         let local = std::fs::read(d.join(local.as_str().unwrap())).unwrap();
@@ -256,7 +263,7 @@ fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() 
     let missing = format!("s3://perf-certs/team-a/{day}/nope.cert.json");
     let out = perfcert(d, &["verify", &missing, "--key", "cosign.pub", "--endpoint-url", &s3.direct]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains(&format!("{missing}: no such object")), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{missing}: not found")), "{}", text(&out));
     // A tampered object in S3 is caught like a tampered file.
     let mut doc = s3.get("perf-certs", &cert_key);
     let at = doc.windows(5).position(|w| w == b"\"PASS").unwrap();
@@ -271,30 +278,50 @@ fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() 
 }
 
 #[test]
-fn an_existing_object_is_never_overwritten_and_a_retry_is_idempotent() {
+fn a_taken_name_is_refused_before_signing_and_uploads_are_idempotent() {
     let (s3, dir) = setup();
     let d = dir.path();
     let day = today();
+    // Someone else's object under today's name, and a certificate of another version under an
+    // earlier day (an archive written before claims existed): both names are taken.
     let taken = format!("{day}/ingest-api-v2.0.0.cert.json");
     s3.put("perf-certs", &taken, b"someone else's certificate");
-    let (out, _) = certify(d, "v2.0.0", &["--upload", "s3://perf-certs", "--endpoint-url", &s3.direct]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let said = text(&out);
-    assert!(said.contains(&format!("s3://perf-certs/{taken}: already exists with other content")), "{said}");
-    assert!(said.contains("perfcert upload perf/certificates/"), "says how to upload later: {said}");
+    s3.put("perf-certs", "20250101/ingest-api-v2.1.0.cert.json", b"an old certificate");
+    for (version, held) in [("v2.0.0", taken.clone()), ("v2.1.0", "20250101/ingest-api-v2.1.0.cert.json".into())] {
+        let (out, _) = certify(d, version, &["--upload", "s3://perf-certs", "--endpoint-url", &s3.direct]);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        let said = text(&out);
+        assert!(said.contains(&format!("is already certified in s3://perf-certs (s3://perf-certs/{held})")), "{said}");
+        assert!(!said.contains("perfcert upload"), "a taken name is not worth retrying: {said}");
+        assert!(!d.join(format!("perf/certificates/{day}/ingest-api-{version}.cert.json")).exists(), "nothing signed");
+    }
     assert_eq!(s3.get("perf-certs", &taken), b"someone else's certificate");
-    let local = d.join(format!("perf/certificates/{day}/ingest-api-v2.0.0.cert.json"));
-    assert!(local.exists(), "the local archive is kept");
+    assert_eq!(s3.keys("perf-certs").len(), 2, "no object of these runs beside the others");
+    // --force moves on to a name free in both archives.
+    let (out, v) = certify(d, "v2.0.0", &["--upload", "s3://perf-certs", "--endpoint-url", &s3.direct, "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(v["certificate"].as_str().unwrap().ends_with("ingest-api-v2.0.0.2.cert.json"), "{v}");
+    assert!(s3.keys("perf-certs").contains(&format!("{day}/ingest-api-v2.0.0.2.cert.json")));
 
-    // Uploaded later, to another prefix; a second upload finds the same bytes and succeeds.
-    let l = local.display().to_string();
+    // A certificate archived without --upload goes up later, to another prefix; a second upload
+    // finds the same bytes and succeeds; another certificate under that name is refused.
+    let (out, v) = certify(d, "v2.2.0", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let local = d.join(v["certificate"].as_str().unwrap()).display().to_string();
     for expect in ["uploaded     s3://perf-certs/later/", "already in S3 s3://perf-certs/later/"] {
-        let out = perfcert(d, &["upload", &l, "--to", "s3://perf-certs/later", "--endpoint-url", &s3.direct]);
+        let out = perfcert(d, &["upload", &local, "--to", "s3://perf-certs/later", "--endpoint-url", &s3.direct]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert!(text(&out).contains(expect), "{}", text(&out));
     }
     let later: Vec<String> = s3.keys("perf-certs").into_iter().filter(|k| k.starts_with("later/")).collect();
-    assert_eq!(later.len(), 2, "one version of each: {later:?}");
+    assert_eq!(later.len(), 3, "one version of each, and the claim: {later:?}");
+    let claim = "later/claims/ingest-api-v2.2.0.json";
+    let foreign = String::from_utf8(s3.get("perf-certs", claim)).unwrap().replace("\"sha256\":\"", "\"sha256\":\"0");
+    s3.put("perf-certs", "again/claims/ingest-api-v2.2.0.json", foreign.as_bytes());
+    let out = perfcert(d, &["upload", &local, "--to", "s3://perf-certs/again", "--endpoint-url", &s3.direct]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("is taken in s3://perf-certs/again by another certificate"), "{}", text(&out));
+    assert_eq!(s3.keys("perf-certs").iter().filter(|k| k.starts_with("again/")).count(), 1, "nothing put beside it");
 }
 
 #[test]
@@ -313,24 +340,47 @@ fn faults_end_in_exactly_one_copy_or_exit_3() {
         assert_eq!(out.status.code(), Some(0), "{mode}: {}", text(&out));
         let seen = s3.seen();
         assert_eq!(seen["broken"], count, "{mode}: {seen}");
-        for name in ["cert.json", "sigstore.json"] {
-            let key = format!("faults/{day}/ingest-api-{version}.{name}");
+        for key in [
+            format!("faults/{day}/ingest-api-{version}.cert.json"),
+            format!("faults/{day}/ingest-api-{version}.sigstore.json"),
+            format!("faults/claims/ingest-api-{version}.json"),
+        ] {
             let copies = s3.keys("perf-certs").iter().filter(|k| **k == key).count();
             assert_eq!(copies, 1, "{mode}: exactly one stored copy of {key}");
         }
     }
     // Every attempt fails: bounded retries, then exit 3 with operation, object, status, code and message.
     s3.fault("503", -1, "PUT");
-    let (out, _) = certify(d, "v4.0.0", &["--upload", "s3://perf-certs/faults", "--endpoint-url", &s3.proxy]);
+    let flags = ["--sse", "aws:kms", "--sse-kms-key-id", "alias/my key", "--retain-days", "30"];
+    let args = [&["--upload", "s3://perf-certs/faults", "--endpoint-url", &s3.proxy][..], &flags[..]].concat();
+    let (out, _) = certify(d, "v4.0.0", &args);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    let key = format!("s3://perf-certs/faults/{day}/ingest-api-v4.0.0.sigstore.json");
+    let key = "s3://perf-certs/faults/claims/ingest-api-v4.0.0.json";
     assert!(
         text(&out).contains(&format!("PutObject {key}: HTTP 503: SlowDown: Please reduce your request rate.")),
         "{}",
         text(&out)
     );
+    // The advice repeats every S3 option: a pasted command must not upload unencrypted or unlocked.
+    let local = format!("perf/certificates/{day}/ingest-api-v4.0.0.cert.json");
+    let advice = format!(
+        "perfcert upload {local} --to s3://perf-certs/faults --endpoint-url {} --sse aws:kms \
+         --sse-kms-key-id 'alias/my key' --retain-days 30 --retention-mode GOVERNANCE",
+        s3.proxy
+    );
+    assert!(text(&out).contains(&advice), "{}", text(&out));
     assert_eq!(s3.seen()["broken"], 3, "three attempts, then it gives up");
     assert!(!s3.keys("perf-certs").iter().any(|k| k.contains("v4.0.0")));
+    // The advice, run as printed once S3 is back, finishes the job with those options.
+    s3.fault("none", 0, "PUT");
+    let mut upload = vec!["upload", &local, "--to", "s3://perf-certs/faults", "--endpoint-url", &s3.proxy];
+    upload.extend(flags);
+    upload.extend(["--retention-mode", "GOVERNANCE"]);
+    let out = perfcert(d, &upload);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let head = s3.head("perf-certs", &format!("faults/{day}/ingest-api-v4.0.0.cert.json"));
+    assert_eq!(head.ssekms_key_id(), Some("alias/my key"));
+    assert_eq!(head.object_lock_mode().map(|m| m.as_str()), Some("GOVERNANCE"));
 }
 
 #[test]
@@ -352,10 +402,24 @@ fn s3_usage_errors_and_an_unreachable_endpoint() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
+    // Checked before anything is signed: no certificate without the upload it was asked for.
     let (out, _) = certify(d, "v5", &["--upload", "s3://perf-certs", "--endpoint-url", &closed]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert!(text(&out).contains("PutObject s3://perf-certs/"), "{}", text(&out));
+    assert!(text(&out).contains(&format!("s3://perf-certs (at {closed}): cannot reach S3")), "{}", text(&out));
     assert!(text(&out).contains("Connection refused"), "{}", text(&out));
+    assert!(!d.join("perf").exists(), "nothing is signed or archived");
+
+    // No credentials anywhere in the chain: a sentence, before any work.
+    let none = [("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", ""), ("HOME", d.to_str().unwrap())];
+    let f = |n: &str| root().join("fixtures/perf004").join(n).display().to_string();
+    let (b, c) = (f("baseline.json"), f("current.json"));
+    let t = root().join("perf_thresholds.yml").display().to_string();
+    let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &t];
+    let args = [&args[..], &["--version", "v5", "--upload", "s3://perf-certs", "--endpoint-url", &closed]].concat();
+    let out = perfcert_env(d, &args, &none);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("no AWS credentials found: set AWS_PROFILE"), "{}", text(&out));
+    assert!(!d.join("perf").exists(), "nothing is signed or archived");
 }
 
 #[test]
@@ -422,7 +486,7 @@ fn uploads_carry_a_checksum_a_signature_and_the_create_only_condition() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let seen = s3.seen();
     let puts = seen["puts"].as_array().unwrap();
-    assert_eq!(puts.len(), 2, "{seen}");
+    assert_eq!(puts.len(), 3, "the claim, the bundle, the certificate: {seen}");
     for put in puts {
         let h = &put["headers"];
         assert_eq!(h["x-amz-checksum-sha256"], put["body_sha256"], "the checksum is the body's: {put}");

@@ -1,18 +1,16 @@
 //! `perfcert badge`: a result badge from a JSON report or a certificate.
 
-use std::io::{self, Write};
-
 use anyhow::anyhow;
 use serde_json::Value;
 
-use super::ignore_broken_pipe;
 use crate::badge::Badge;
 use crate::cli::{BadgeArgs, BadgeFormat};
 use crate::compare::Verdict;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::ui::Ui;
 
-pub fn run(args: BadgeArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: BadgeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let name = args.input.display().to_string();
     let text = fsutil::read_text(&args.input).map_err(Failure::input)?;
     let value: Value = serde_json::from_str(&text).map_err(|e| Failure::input(anyhow!("{name}: not JSON: {e}")))?;
@@ -27,11 +25,8 @@ pub fn run(args: BadgeArgs) -> Result<ExitStatus, Failure> {
     };
     match &args.output {
         Some(path) => fsutil::write_atomic(path, bytes.as_bytes())
-            .map_err(|e| Failure::input(anyhow!("{}: cannot write: {}", path.display(), fsutil::io_reason(&e))))?,
-        None => {
-            let written = io::stdout().lock().write_all(bytes.as_bytes());
-            ignore_broken_pipe(written).map_err(|e| Failure::input(anyhow!("cannot write to stdout: {e}")))?;
-        }
+            .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write", path, &e))))?,
+        None => ui.output(|out| out.write_all(bytes.as_bytes()))?,
     }
     Ok(ExitStatus::Pass)
 }

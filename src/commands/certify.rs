@@ -1,24 +1,25 @@
-//! `perfcert certify`: compare, build the certificate, sign it, archive both files.
+//! `perfcert certify`: compare, build the certificate, sign it, archive it (and upload it).
 //!
-//! Writes `ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json` and `.sigstore.json` atomically and
-//! never over existing files (exit 3 on a clash; `--force` picks `SERVICE-VERSION.2...`).
-//! FAIL results are certified too and exit 1.
+//! The order is what makes it safe: everything that can fail for a reason the user can fix
+//! (key, token, S3 credentials and bucket, inputs) fails before anything is written; the name
+//! is claimed before signing (the certificate's file name is a signed subject); the bundle is
+//! written before the certificate. FAIL results are certified too and exit 1.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::anyhow;
 
-use super::compare::{Labels, check_outputs, load_and_compare, publish, write_extras};
-use super::ui::Ui;
-use super::upload;
 use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
-use crate::cli::{CertifyArgs, PathsFormat, SigningArgs};
-use crate::compare::Verdict;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::options::{Certify, Print, S3Write, Signer};
+use crate::pipeline::{self, Labels};
 use crate::signing::keyless::{self, Instance, TokenSource};
 use crate::signing::{self, Subject, cosign_key};
+use crate::store::local::Dir;
+use crate::store::s3::S3Archive;
+use crate::store::{self, Archive, ClaimError, Contents, Names, Put, Shown, layout};
+use crate::ui::{Ui, password};
 use sigstore_sign::oidc::IdentityToken;
 
 /// How this run signs, prepared before any work so that a bad key or token fails first.
@@ -28,24 +29,20 @@ enum Signing {
 }
 
 impl Signing {
-    fn prepare(args: &SigningArgs) -> Result<Signing, Failure> {
-        if let Some(path) = &args.mode.key {
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))?;
-            return Ok(Signing::Key { path: path.clone(), pem });
-        }
-        let given = args.identity_token.clone().or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok());
+    fn prepare(signer: &Signer) -> Result<Signing, Failure> {
+        let (given, instance) = match signer {
+            Signer::Key(path) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+                return Ok(Signing::Key { path: path.clone(), pem });
+            }
+            Signer::Keyless { token, instance } => (token.clone(), instance.clone()),
+        };
+        let given = given.or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok());
         let source = match given {
             Some(jwt) if !jwt.trim().is_empty() => TokenSource::Given(jwt),
             _ => TokenSource::Ambient,
         };
         let token = keyless::identity_token(source).map_err(keyless_failure)?;
-        let instance = match (&args.fulcio_url, &args.rekor_url) {
-            (Some(fulcio), Some(rekor)) => {
-                Instance::Custom { fulcio: fulcio.clone(), rekor: rekor.clone(), tsa: args.tsa_url.clone() }
-            }
-            _ => Instance::PublicGood,
-        };
         Ok(Signing::Keyless { token: Box::new(token), instance })
     }
 
@@ -70,7 +67,7 @@ impl Signing {
     fn sign(self, payload: Vec<u8>) -> Result<(String, Option<String>), Failure> {
         match self {
             Signing::Key { path, pem } => {
-                let password = super::password::read(false)?;
+                let password = password::read(false)?;
                 let pkcs8 = cosign_key::decrypt(&pem, &password)
                     .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
                 drop(password);
@@ -90,56 +87,66 @@ fn keyless_failure(e: keyless::SignError) -> Failure {
     if e.is_input() { Failure::input(e) } else { Failure::external(e) }
 }
 
-pub fn run(args: CertifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let put_options = match &args.upload {
-        Some(_) => Some(upload::options(&args.s3)?),
-        None if upload::any_flag(&args.s3) => {
-            return Err(Failure::input(anyhow!(
-                "--sse, --sse-kms-key-id, --retain-days and --endpoint-url need --upload s3://BUCKET[/PREFIX]"
-            )));
-        }
-        None => None,
-    };
-    let extra_paths = args.extra.paths();
-    check_outputs(&args.inputs, extra_paths.iter().collect())?;
-    let signing = Signing::prepare(&args.signing)?;
+/// The S3 archive an upload goes to, with what it already holds; connecting and listing it is
+/// the check that credentials, region and bucket work, made before anything is signed.
+struct Remote {
+    archive: S3Archive,
+    contents: Contents,
+    write: S3Write,
+}
+
+impl Remote {
+    fn connect(write: &S3Write) -> Result<Remote, Failure> {
+        let archive = S3Archive::connect(write.location.clone(), write.endpoint.as_deref(), write.put.clone())
+            .map_err(|e| Failure::external(anyhow!("--upload {}: {e}", write.location)))?;
+        let keys = archive.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", write.location)))?;
+        let contents = Contents::of(keys.iter().map(String::as_str));
+        Ok(Remote { archive, contents, write: write.clone() })
+    }
+}
+
+pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
+    pipeline::check_outputs(&o.inputs, o.outputs.paths().iter().collect())?;
+    let signing = Signing::prepare(&o.signer)?;
     ui.detail(&format!("signing: {}", signing.describe()));
-    let loaded = load_and_compare(&args.inputs, ui)?;
+    let remote = o.upload.as_ref().map(Remote::connect).transpose()?;
+    let loaded = pipeline::load_and_compare(&o.inputs, ui)?;
     let (current, comparison) = (&loaded.current, &loaded.comparison);
     // The reports and badge are the comparison's, so they are written even if signing fails.
-    let labels = Labels::of(&args.inputs);
+    let labels = Labels::of(&o.inputs);
     let report = labels.report(&loaded);
-    let written = write_extras(&report, &args.extra, ui)?;
+    let written = pipeline::write_outputs(&report, &o.outputs, ui)?;
 
-    let service = args.service.clone().or(current.service.clone()).ok_or_else(|| {
+    let service = o.service.clone().or(current.service.clone()).ok_or_else(|| {
         Failure::input(anyhow!("no service name: pass --service NAME (or set `service` in the current results file)"))
     })?;
-    let version = args.service_version.clone().or(current.version.clone()).ok_or_else(|| {
+    let version = o.version.clone().or(current.version.clone()).ok_or_else(|| {
         Failure::input(anyhow!("no version: pass --version VERSION (or set `version` in the current results file)"))
     })?;
-    let commit = args.commit.clone().or(current.commit.clone()).or_else(git_head);
+    let commit = o.commit.clone().or(current.commit.clone()).or_else(git_head);
     let now = jiff::Timestamp::now();
     let identity = Identity {
         service,
         version,
         commit,
         date: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        approvers: args.approvers.clone(),
+        approvers: o.approvers.clone(),
         signature: signing.method(),
     };
     let inputs = Inputs {
-        baseline: digests(&args.inputs.baseline)?,
-        current: digests(&args.inputs.current)?,
-        thresholds: digests(std::slice::from_ref(&args.inputs.thresholds))?.remove(0),
+        baseline: digests(&o.inputs.baseline)?,
+        current: digests(&o.inputs.current)?,
+        thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
     };
     let cert = certificate::build(identity, comparison, current, inputs);
+    let cert_json = cert.to_json();
 
     let mut subjects = vec![];
-    for path in &args.subjects {
+    for path in &o.subjects {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        subjects.push(Subject::digest(name, "sha256", super::sha256_of(path)?));
+        subjects.push(Subject::digest(name, "sha256", sha256_of(path)?));
     }
-    for (name, hex) in &args.subject_digests {
+    for (name, hex) in &o.subject_digests {
         subjects.push(Subject::digest(name.clone(), "sha256", hex.clone()));
     }
     if subjects.is_empty()
@@ -148,44 +155,52 @@ pub fn run(args: CertifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         subjects.push(Subject::digest("commit", "gitCommit", commit.clone()));
     }
 
-    // Decide the names first: the certificate file is itself a signed subject.
-    let day_dir = args.archive_dir.join(now.strftime("%Y%m%d").to_string());
-    let (cert_path, bundle_path) = free_names(&day_dir, &cert.stem(), args.force)?;
-    let cert_json = cert.to_json();
-    let cert_name = cert_path.file_name().expect("a file name").to_string_lossy().into_owned();
-    subjects.push(Subject::sha256(cert_name, cert_json.as_bytes()));
+    // Claim the name first: the certificate's file name is itself a signed subject.
+    let local = Dir::new(o.archive.clone());
+    let names = claim(&local, remote.as_ref(), &cert, &cert_json, &now.strftime("%Y%m%d").to_string(), o.force)?;
+    ui.detail(&format!("claimed {}", local.show(&names.claim())));
+    subjects.push(Subject::sha256(names.certificate_file_name(), cert_json.as_bytes()));
 
-    let (bundle, signer) = signing.sign(signing::statement(&cert, &subjects))?;
-
-    // Only now touch the archive: a failed signing leaves nothing behind.
-    std::fs::create_dir_all(&day_dir)
-        .map_err(|e| Failure::external(anyhow!("{}: cannot create: {}", day_dir.display(), fsutil::io_reason(&e))))?;
-
-    write(&cert_path, &cert_json)?;
-    if let Err(e) = write(&bundle_path, &bundle) {
-        let _ = std::fs::remove_file(&cert_path);
-        return Err(e);
+    let (bundle, signer) = match signing.sign(signing::statement(&cert, &subjects)) {
+        Ok(signed) => signed,
+        Err(e) => {
+            // Nothing was signed: give the name back.
+            let _ = local.release_claim(&names);
+            return Err(e);
+        }
+    };
+    // The bundle first: a certificate in the archive always has its signature beside it.
+    for (relative, bytes) in [(names.bundle(), bundle.as_bytes()), (names.certificate(), cert_json.as_bytes())] {
+        match local.create(&relative, bytes) {
+            Ok(_) => ui.detail(&format!("wrote {}", local.show(&relative))),
+            Err(e) => return Err(Failure::external(anyhow!("{e}"))),
+        }
     }
+    let cert_path = PathBuf::from(local.show(&names.certificate()));
+    let bundle_path = PathBuf::from(local.show(&names.bundle()));
+
     let mut upload_failure = None;
     let mut uploaded = vec![];
-    if let (Some(location), Some(options)) = (&args.upload, &put_options) {
-        let day = now.strftime("%Y%m%d").to_string();
-        let (cert, bundle) = ((cert_path.as_path(), cert_json.as_bytes()), (bundle_path.as_path(), bundle.as_bytes()));
-        match upload::push_pair(location, options, args.s3.endpoint_url.as_deref(), &day, cert, bundle) {
+    if let Some(remote) = &remote {
+        match store::copy_certificate(
+            &remote.archive,
+            &remote.contents,
+            &names,
+            cert_json.as_bytes(),
+            bundle.as_bytes(),
+        ) {
             Ok(done) => uploaded = done,
             Err(e) => {
                 upload_failure = Some(Failure::external(anyhow!(
-                    "{e}\nThe certificate is archived locally as {}; upload it once S3 is reachable:\n  \
-                     perfcert upload {} --to {location}",
+                    "{e}\nThe certificate is archived locally as {}; upload it once S3 is reachable:\n  {}",
                     cert_path.display(),
-                    cert_path.display()
+                    upload_command(&cert_path, &remote.write)
                 )))
             }
         }
     }
-    if !(ui.quiet() && args.format == PathsFormat::Text) {
-        print_paths(&cert, signer.as_deref(), &cert_path, &bundle_path, &uploaded, args.format);
-    }
+    print_paths(ui, &cert, signer.as_deref(), (&cert_path, &bundle_path), &uploaded, o.format)?;
+
     let mut outputs = vec![
         ("certificate", cert_path.display().to_string()),
         ("bundle", bundle_path.display().to_string()),
@@ -203,58 +218,89 @@ pub fn run(args: CertifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         signer.as_deref().map(|s| format!(" by {s}")).unwrap_or_default(),
         cert_path.display()
     );
-    // push_pair uploads the bundle first.
-    if let [bundle_object, cert_object] = uploaded.as_slice() {
-        outputs.push(("certificate-url", cert_object.url.clone()));
-        outputs.push(("bundle-url", bundle_object.url.clone()));
-        tail.push_str(&format!(", uploaded to `{}`", cert_object.url));
+    // copy_certificate reports the bundle, then the certificate.
+    if let [(bundle_url, _), (cert_url, _)] = uploaded.as_slice() {
+        outputs.push(("certificate-url", cert_url.clone()));
+        outputs.push(("bundle-url", bundle_url.clone()));
+        tail.push_str(&format!(", uploaded to `{cert_url}`"));
     }
     if upload_failure.is_some() {
         tail.push_str("; **the upload to S3 failed** (see the step's log)");
     }
     tail.push('\n');
     // Reported even when the upload failed: the certificate exists, and the runner should say where.
-    publish(ui, &report, &written, outputs, &tail);
+    pipeline::publish(ui, &report, &written, outputs, &tail);
     if let Some(failure) = upload_failure {
         return Err(failure);
     }
-    Ok(match comparison.verdict {
-        Verdict::Pass => ExitStatus::Pass,
-        Verdict::Fail => ExitStatus::Fail,
+    Ok(pipeline::exit_status(comparison))
+}
+
+/// Claims `SERVICE-VERSION` (or with `force` the next free `SERVICE-VERSION.N`) in the local
+/// archive, free in the S3 one too.
+fn claim(
+    local: &Dir,
+    remote: Option<&Remote>,
+    cert: &Certificate,
+    cert_json: &str,
+    day: &str,
+    force: bool,
+) -> Result<Names, Failure> {
+    let keys = local.list().map_err(|e| Failure::external(anyhow!("{e}")))?;
+    let contents = Contents::of(keys.iter().map(String::as_str));
+    let others: Vec<&Contents> = remote.iter().map(|r| &r.contents).collect();
+    let stem = layout::stem(&cert.service, &cert.version);
+    let sha = signing::sha256_hex(cert_json.as_bytes());
+    store::claim(local, &contents, &others, &stem, day, force, |n| n.claim_content(&sha)).map_err(|e| match e {
+        ClaimError::Taken { .. } => {
+            let (archive, held) = match contents.certificate_of(&stem) {
+                Some(n) => (local.root(), local.show(&n.certificate())),
+                None if contents.taken(&stem) => (local.root(), local.show(&Names::new(day, &stem).claim())),
+                None => {
+                    let r = remote.expect("taken in one of the archives");
+                    let at = r.contents.certificate_of(&stem).map_or_else(
+                        || r.archive.show(&Names::new(day, &stem).claim()),
+                        |n| r.archive.show(&n.certificate()),
+                    );
+                    (r.archive.root(), at)
+                }
+            };
+            Failure::external(anyhow!(
+                "{} {} is already certified in {archive} ({held}); a certificate is never overwritten: \
+                 pass --force to certify this run under the next free name ({stem}.2, ...)",
+                cert.service,
+                cert.version
+            ))
+        }
+        e => Failure::external(anyhow!("{e}")),
     })
 }
 
-/// `STEM.cert.json` / `STEM.sigstore.json`, or with `force` the first `STEM.N.*` both free.
-fn free_names(dir: &Path, stem: &str, force: bool) -> Result<(PathBuf, PathBuf), Failure> {
-    let names = |s: &str| (dir.join(format!("{s}.cert.json")), dir.join(format!("{s}.sigstore.json")));
-    let (cert, bundle) = names(stem);
-    if !cert.exists() && !bundle.exists() {
-        return Ok((cert, bundle));
-    }
-    if !force {
-        return Err(Failure::external(anyhow!(
-            "{}: a certificate for this service and version already exists and is never overwritten; \
-             pass --force to write this one under a new name",
-            cert.display()
-        )));
-    }
-    (2..10_000)
-        .map(|n| names(&format!("{stem}.{n}")))
-        .find(|(c, b)| !c.exists() && !b.exists())
-        .ok_or_else(|| Failure::external(anyhow!("{}: no free name left for {stem}", dir.display())))
+/// The command that finishes a failed upload, with every S3 option that was given.
+fn upload_command(cert: &std::path::Path, write: &S3Write) -> String {
+    let mut words = vec!["perfcert".to_string(), "upload".into(), cert.display().to_string(), "--to".into()];
+    words.push(write.location.to_string());
+    words.extend(write.flags.iter().cloned());
+    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Failure> {
-    fsutil::write_new_atomic(path, text.as_bytes(), None).map_err(|e| {
-        Failure::external(match e.kind() {
-            io::ErrorKind::AlreadyExists => anyhow!("{}: appeared while certifying; not overwritten", path.display()),
-            _ => anyhow!("{}: cannot write: {}", path.display(), fsutil::io_reason(&e)),
-        })
-    })
+/// A word as a POSIX shell reads it back unchanged.
+fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 fn digests(paths: &[PathBuf]) -> Result<Vec<FileDigest>, Failure> {
-    paths.iter().map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: super::sha256_of(p)? })).collect()
+    paths.iter().map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: sha256_of(p)? })).collect()
+}
+
+/// The sha256 of a file the user named; one that cannot be read is an input error naming it.
+fn sha256_of(path: &std::path::Path) -> Result<String, Failure> {
+    signing::sha256_file(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))
 }
 
 /// The checked-out commit, if this is a git work tree and git is installed.
@@ -265,16 +311,15 @@ fn git_head() -> Option<String> {
 }
 
 fn print_paths(
+    ui: &Ui,
     cert: &Certificate,
     signer: Option<&str>,
-    cert_path: &Path,
-    bundle_path: &Path,
-    uploaded: &[upload::Uploaded],
-    format: PathsFormat,
-) {
-    let mut out = io::stdout().lock();
-    let _ = match format {
-        PathsFormat::Text => {
+    (cert_path, bundle_path): (&std::path::Path, &std::path::Path),
+    uploaded: &[(Shown, Put)],
+    format: Print,
+) -> Result<(), Failure> {
+    match format {
+        Print::Text => ui.say(|out| {
             let by = signer.map(|s| format!(" by {s}")).unwrap_or_default();
             writeln!(
                 out,
@@ -285,10 +330,13 @@ fn print_paths(
                 cert.signature_name(),
                 cert_path.display(),
                 bundle_path.display()
-            )
-            .and_then(|()| uploaded.iter().try_for_each(|u| writeln!(out, "uploaded    {}", u.url)))
-        }
-        PathsFormat::Json => {
+            )?;
+            for (url, put) in uploaded {
+                writeln!(out, "{} {url}", crate::ui::uploaded(*put))?;
+            }
+            Ok(())
+        }),
+        Print::Json => {
             let mut value = serde_json::json!({
                 "status": cert.status,
                 "certificate": cert_path.display().to_string(),
@@ -298,9 +346,22 @@ fn print_paths(
                 value["signer"] = signer.into();
             }
             if !uploaded.is_empty() {
-                value["uploaded"] = uploaded.iter().map(|u| u.url.clone()).collect::<Vec<_>>().into();
+                value["uploaded"] = uploaded.iter().map(|(url, _)| url.clone()).collect::<Vec<_>>().into();
             }
-            writeln!(out, "{value}")
+            ui.output(|out| writeln!(out, "{value}"))
         }
-    };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_commands_survive_the_shell() {
+        assert_eq!(shell_quote("s3://b/p"), "s3://b/p");
+        assert_eq!(shell_quote("alias/my key"), "'alias/my key'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

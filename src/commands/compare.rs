@@ -1,45 +1,28 @@
-//! `perfcert compare`: load the three inputs, compare, render reports, exit 0 / 1 / 2.
+//! `perfcert compare`: run the evaluation pipeline, print the report asked for, exit with the
+//! verdict (0 PASS, 1 FAIL, 2 bad input).
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-
-use anyhow::anyhow;
-
-use super::ignore_broken_pipe;
-use super::ui::Ui;
-use crate::badge::Badge;
-use crate::cli::{CompareArgs, ExtraOutputs, InputArgs};
-use crate::compare::{Verdict, compare};
-use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
-use crate::fsutil;
-use crate::github;
-use crate::input;
-use crate::model::RunResults;
-use crate::policy::{self, Policy};
-use crate::report::{Format, Report, Source, headline};
+use crate::options::Compare;
+use crate::pipeline::{self, Labels};
+use crate::report::{Format, headline};
+use crate::ui::Ui;
 
-pub fn run(args: CompareArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let extra_paths = args.extra.paths();
-    check_outputs(&args.inputs, args.output.iter().chain(&extra_paths).collect())?;
-    let loaded = load_and_compare(&args.inputs, ui)?;
-    let labels = Labels::of(&args.inputs);
+pub fn run(o: Compare, ui: &Ui) -> Result<ExitStatus, Failure> {
+    let extra_paths = o.outputs.paths();
+    pipeline::check_outputs(&o.inputs, o.output.iter().chain(&extra_paths).collect())?;
+    let loaded = pipeline::load_and_compare(&o.inputs, ui)?;
+    let labels = Labels::of(&o.inputs);
     let report = labels.report(&loaded);
 
-    let mut written = write_extras(&report, &args.extra, ui)?;
-    let table_on_stdout = args.output.is_none() && args.format == Format::Table;
-    match &args.output {
+    let mut written = pipeline::write_outputs(&report, &o.outputs, ui)?;
+    let table_on_stdout = o.output.is_none() && o.format == Format::Table;
+    match &o.output {
         Some(path) => {
-            write_file(&report, args.format, path, ui)?;
-            written.note(args.format, path);
+            pipeline::write_file(&report, o.format, path, ui)?;
+            written.note(o.format, path);
         }
-        None if ui.quiet() && args.format == Format::Table => {}
-        None => {
-            let mut stdout = io::stdout().lock();
-            let written = args.format.renderer(ui.color).render(&report, &mut stdout).and_then(|()| stdout.flush());
-            ignore_broken_pipe(written)
-                .map_err(|e| Failure::input(anyhow!("cannot write the report to stdout: {e}")))?;
-        }
+        None if ui.quiet() && o.format == Format::Table => {}
+        None => ui.output(|out| o.format.renderer(ui.color).render(&report, out))?,
     }
     if !table_on_stdout {
         // The table already shows these; other formats carry them inside the report, so repeat
@@ -49,230 +32,6 @@ pub fn run(args: CompareArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         }
         ui.note(&headline(&loaded.comparison));
     }
-    publish(ui, &report, &written, vec![], "");
-
-    Ok(match loaded.comparison.verdict {
-        Verdict::Pass => ExitStatus::Pass,
-        Verdict::Fail => ExitStatus::Fail,
-    })
-}
-
-/// How reports name the inputs.
-pub struct Labels {
-    baseline: String,
-    current: String,
-    thresholds: String,
-}
-
-impl Labels {
-    pub fn of(inputs: &InputArgs) -> Labels {
-        Labels {
-            baseline: label(&inputs.baseline),
-            current: label(&inputs.current),
-            thresholds: inputs.thresholds.display().to_string(),
-        }
-    }
-
-    pub fn report<'a>(&'a self, loaded: &'a Loaded) -> Report<'a> {
-        Report {
-            comparison: &loaded.comparison,
-            baseline: Source { file: &self.baseline, results: &loaded.baseline },
-            current: Source { file: &self.current, results: &loaded.current },
-            thresholds_file: &self.thresholds,
-        }
-    }
-}
-
-/// Report files written besides stdout, named in the GitHub step outputs.
-#[derive(Debug, Default)]
-pub struct Written {
-    report_json: Option<PathBuf>,
-    report_markdown: Option<PathBuf>,
-    badge: Option<(PathBuf, PathBuf)>,
-}
-
-impl Written {
-    fn note(&mut self, format: Format, path: &Path) {
-        match format {
-            Format::Json => self.report_json = Some(path.to_path_buf()),
-            Format::Markdown => self.report_markdown = Some(path.to_path_buf()),
-            Format::Table | Format::Junit => {}
-        }
-    }
-}
-
-/// Writes the `--report` files and the `--badge` pair.
-pub fn write_extras(report: &Report, extra: &ExtraOutputs, ui: &Ui) -> Result<Written, Failure> {
-    let mut written = Written::default();
-    for (format, path) in &extra.reports {
-        write_file(report, *format, path, ui)?;
-        written.note(*format, path);
-    }
-    if let Some((svg_path, json_path)) = extra.badge_paths() {
-        let s = report.comparison.summary();
-        let badge = Badge::new(report.comparison.verdict, s.failed, s.gated);
-        write_bytes(&svg_path, badge.svg().as_bytes(), "badge", ui)?;
-        write_bytes(&json_path, badge.shields_json().as_bytes(), "badge", ui)?;
-        written.badge = Some((svg_path, json_path));
-    }
-    Ok(written)
-}
-
-/// On a GitHub runner: annotations, the Markdown report (then `summary_tail`) in the step
-/// summary, and step outputs (these, then `more`).
-pub fn publish(ui: &Ui, report: &Report, written: &Written, more: Vec<(&str, String)>, summary_tail: &str) {
-    let Some(gh) = &ui.github else { return };
-    let c = report.comparison;
-    gh.annotate(&github::annotations(c));
-    let mut markdown = vec![];
-    Format::Markdown.renderer(false).render(report, &mut markdown).expect("writing to memory cannot fail");
-    let mut markdown = String::from_utf8(markdown).expect("reports are UTF-8");
-    markdown.push_str(summary_tail);
-    markdown.push('\n');
-    gh.summary(ui, &markdown);
-
-    let s = c.summary();
-    let status = match c.verdict {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-    };
-    let mut outputs = vec![
-        ("status", status.to_string()),
-        ("summary", headline(c)),
-        ("gated", s.gated.to_string()),
-        ("failed", s.failed.to_string()),
-        ("waived", s.waived.to_string()),
-    ];
-    let path = |p: &Path| p.display().to_string();
-    if let Some(p) = &written.report_json {
-        outputs.push(("report-json", path(p)));
-    }
-    if let Some(p) = &written.report_markdown {
-        outputs.push(("report-markdown", path(p)));
-    }
-    if let Some((svg, json)) = &written.badge {
-        outputs.push(("badge", path(svg)));
-        outputs.push(("badge-json", path(json)));
-    }
-    outputs.extend(more);
-    gh.outputs(ui, &outputs);
-}
-
-/// The inputs of a comparison, loaded, and the comparison.
-pub struct Loaded {
-    pub baseline: RunResults,
-    pub current: RunResults,
-    pub comparison: crate::compare::Comparison,
-}
-
-/// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
-pub fn load_and_compare(inputs: &InputArgs, ui: &Ui) -> Result<Loaded, Failure> {
-    let today = inputs.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
-    let policy = load_policy(&inputs.thresholds)?;
-    ui.detail(&format!(
-        "policy {}: {} metrics, {} waivers (judged as of {today})",
-        inputs.thresholds.display(),
-        policy.metrics.len(),
-        policy.waivers.len()
-    ));
-    let baseline =
-        load_results(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
-    let current = load_results(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
-    let comparison = compare(&baseline, &current, &policy, today);
-    Ok(Loaded { baseline, current, comparison })
-}
-
-fn load_policy(path: &Path) -> Result<Policy, Failure> {
-    let text = fsutil::read_text(path).map_err(|e| with_hint(e, path, "--thresholds", "perf_thresholds.yml"))?;
-    policy::parse(&path.display().to_string(), &text).map_err(Failure::input)
-}
-
-fn load_results(
-    paths: &[PathBuf],
-    format: Option<input::Format>,
-    policy: &Policy,
-    (flag, default): (&str, &str),
-    ui: &Ui,
-) -> Result<RunResults, Failure> {
-    let mut parts = vec![];
-    let show_progress = !ui.quiet() && super::progress::wanted();
-    for path in paths {
-        let started = std::time::Instant::now();
-        let total = std::fs::metadata(path).map_or(0, |m| m.len());
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let results = super::progress::with_bar(show_progress, &name, total, |counter| {
-            input::load_with_progress(path, format, &policy.classes, counter)
-        })
-        .map_err(|e| with_hint(e, path, flag, default))?;
-        ui.detail(&format!(
-            "read {} ({}): {} metrics in {:.2} s",
-            path.display(),
-            human_bytes(total),
-            results.metrics.len(),
-            started.elapsed().as_secs_f64()
-        ));
-        parts.push((path.display().to_string(), results));
-    }
-    input::merge(parts).map_err(Failure::input)
-}
-
-/// How reports name an input made of one or more files.
-fn label(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ")
-}
-
-/// A missing default file gets a hint about the flag that names another one.
-fn with_hint(mut e: LoadError, path: &Path, flag: &str, default: &str) -> Failure {
-    if e.message == "not found" && path == Path::new(default) {
-        e.message = format!("not found (the default for {flag}; pass {flag} FILE)");
-    }
-    Failure::input(e)
-}
-
-fn write_file(report: &Report, format: Format, path: &Path, ui: &Ui) -> Result<(), Failure> {
-    let mut bytes = vec![];
-    format.renderer(false).render(report, &mut bytes).expect("writing to memory cannot fail");
-    write_bytes(path, &bytes, "report", ui)
-}
-
-/// Writes a report or badge, replacing it atomically. Its directory must exist: a typo in it
-/// is an error, not a new directory.
-fn write_bytes(path: &Path, bytes: &[u8], what: &str, ui: &Ui) -> Result<(), Failure> {
-    fsutil::write_atomic(path, bytes).map_err(|e| {
-        Failure::input(anyhow!("{}: cannot write the {what}: {}", path.display(), fsutil::io_reason(&e)))
-    })?;
-    ui.detail(&format!("wrote {} ({what})", path.display()));
-    Ok(())
-}
-
-/// `812 B`, `3.4 MB`.
-fn human_bytes(n: u64) -> String {
-    match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
-        _ => format!("{:.1} MB", n as f64 / 1e6),
-    }
-}
-
-/// Refuses outputs that would replace an input or each other: nothing is lost to a typo.
-pub fn check_outputs(inputs: &InputArgs, outputs: Vec<&PathBuf>) -> Result<(), Failure> {
-    let i = inputs;
-    let inputs: Vec<&PathBuf> = i.baseline.iter().chain(&i.current).chain([&i.thresholds]).collect();
-    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    };
-    for (i, out) in outputs.iter().enumerate() {
-        if let Some(input) = inputs.iter().find(|input| same(out, input)) {
-            return Err(Failure::input(anyhow!(
-                "{}: is an input of this comparison; refusing to write a report over it",
-                input.display()
-            )));
-        }
-        let is_file_or_new = std::fs::metadata(out).map_or(true, |m| m.is_file());
-        if is_file_or_new && outputs[..i].iter().any(|earlier| same(out, earlier)) {
-            return Err(Failure::input(anyhow!("{}: named as the output of two reports", out.display())));
-        }
-    }
-    Ok(())
+    pipeline::publish(ui, &report, &written, vec![], "");
+    Ok(pipeline::exit_status(&loaded.comparison))
 }

@@ -1,18 +1,14 @@
 //! `perfcert completions SHELL`: the completion script, generated from the clap definitions.
 
-use std::io::{self, Write};
-
-use anyhow::anyhow;
 use clap::CommandFactory;
 
-use super::ignore_broken_pipe;
 use crate::cli::{Cli, CompletionsArgs};
 use crate::exit::{ExitStatus, Failure};
+use crate::ui::Ui;
 
-pub fn run(args: CompletionsArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: CompletionsArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let mut script = vec![];
     clap_complete::generate(args.shell, &mut Cli::command(), "perfcert", &mut script);
-    let written = io::stdout().lock().write_all(&script);
-    ignore_broken_pipe(written).map_err(|e| Failure::input(anyhow!("cannot write to stdout: {e}")))?;
+    ui.output(|out| out.write_all(&script))?;
     Ok(ExitStatus::Pass)
 }

@@ -1,25 +1,21 @@
 //! `perfcert man`: roff man pages generated from the clap definitions.
 
-use std::io::{self, Write};
-
 use anyhow::anyhow;
 use clap::CommandFactory;
 
-use super::ignore_broken_pipe;
 use crate::cli::{Cli, ManArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::ui::Ui;
 
-pub fn run(args: ManArgs) -> Result<ExitStatus, Failure> {
+pub fn run(args: ManArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let command = Cli::command();
     let Some(dir) = &args.output_dir else {
         let page = render(&command);
-        let written = io::stdout().lock().write_all(&page);
-        ignore_broken_pipe(written).map_err(|e| Failure::input(anyhow!("cannot write to stdout: {e}")))?;
+        ui.output(|out| out.write_all(&page))?;
         return Ok(ExitStatus::Pass);
     };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Failure::input(anyhow!("{}: cannot create: {}", dir.display(), fsutil::io_reason(&e))))?;
+    std::fs::create_dir_all(dir).map_err(|e| Failure::input(anyhow!(fsutil::cannot("create", dir, &e))))?;
     let mut pages = vec![("perfcert.1".to_string(), render(&command))];
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("perfcert-{}", sub.get_name());
@@ -29,8 +25,7 @@ pub fn run(args: ManArgs) -> Result<ExitStatus, Failure> {
     }
     for (file, page) in pages {
         let path = dir.join(file);
-        fsutil::write_atomic(&path, &page)
-            .map_err(|e| Failure::input(anyhow!("{}: cannot write: {}", path.display(), fsutil::io_reason(&e))))?;
+        fsutil::write_atomic(&path, &page).map_err(|e| Failure::input(anyhow!(fsutil::cannot("write", &path, &e))))?;
     }
     Ok(ExitStatus::Pass)
 }

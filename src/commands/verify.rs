@@ -1,59 +1,148 @@
 //! `perfcert verify`: is this certificate authentic, and what did it certify?
 //!
-//! Checks, in order, each failing with exit 4 and the check's name: the bundle's signature with
-//! the given key; the statement's type and predicate type; that the certificate file is exactly
-//! the signed predicate and is itself a signed subject; the subjects asked for; with
-//! `--recompute`, the recorded inputs' sha256 and the verdict recomputed from them.
+//! Checks, in order, each printed as it passes, the first that fails ending the run with exit 4
+//! and the check's name: the bundle's signature (with the key, or keyless: chain, log, signer);
+//! the statement's type and predicate type; that the certificate file is exactly the signed
+//! predicate and, under its own file name, a signed subject; `--service` / `--version`; the
+//! subjects asked for; with `--recompute`, the recorded inputs' sha256 and the verdict
+//! recomputed from them on the recorded day. A mistake in what the user gave is exit 2.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::anyhow;
 
-use super::compare::{Loaded, load_and_compare};
-use super::ui::Ui;
-use crate::certificate::Certificate;
-use crate::cli::{InputArgs, VerifyArgs};
+use crate::certificate::{Certificate, FileDigest};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
-use crate::s3;
-use crate::signing::keyless::{self, IdentityRule};
+use crate::options::{self, Target, Trust, Verify};
+use crate::pipeline;
+use crate::signing::keyless;
 use crate::signing::{self, Statement, VerifyError};
+use crate::store::s3::S3Archive;
+use crate::store::{self, Archive, Contents, S3Location, StoreError, layout};
+use crate::ui::Ui;
 
-pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let (cert_bytes, bundle_bytes, bundle_name) = fetch(&args)?;
-    let bundle = String::from_utf8(bundle_bytes)
-        .map_err(|_| Failure::input(anyhow!("{bundle_name}: not UTF-8; expected a Sigstore bundle")))?;
+/// The checks that passed, printed as they pass and kept for the job summary.
+struct Checks<'a> {
+    ui: &'a Ui,
+    rows: Vec<(&'static str, String)>,
+}
 
-    let not_authentic = |what: &str, why: String| Failure::not_authentic(anyhow!("not authentic: {what}: {why}"));
-    let (statement, signed_by) = match &args.signer.identity.key {
-        Some(key_path) => {
-            let key = String::from_utf8(read(key_path)?)
-                .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", key_path.display())))?;
-            let statement =
-                signing::verify_with_key(&key, &bundle).map_err(|e| not_authentic(&bundle_name, e.to_string()))?;
-            (statement, format!("the in-toto statement is signed by the key {}", key_path.display()))
+impl Checks<'_> {
+    fn pass(&mut self, name: &'static str, text: String) -> Result<(), Failure> {
+        self.ui.say(|out| writeln!(out, "{name:<12} {text}"))?;
+        self.rows.push((name, text));
+        Ok(())
+    }
+}
+
+fn not_authentic(what: &str, why: impl std::fmt::Display) -> Failure {
+    Failure::not_authentic(anyhow!("not authentic: {what}: {why}"))
+}
+
+pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
+    let fetched = fetch(&o)?;
+    let mut checks = Checks { ui, rows: vec![] };
+    checks.pass("certificate", fetched.cert_shown.clone())?;
+    checks.pass("bundle", fetched.bundle_shown.clone())?;
+    let bundle = String::from_utf8(fetched.bundle)
+        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
+    let bundle_name = fetched.bundle_shown.as_str();
+
+    let statement = match &o.trust {
+        Trust::Key(key_path) => {
+            let key = read_public_key(key_path)?;
+            let statement = signing::verify_with_key(&key, &bundle).map_err(|e| match e {
+                VerifyError::Key(why) => {
+                    Failure::input(anyhow!("{}: not a usable public key: {why}", key_path.display()))
+                }
+                e => not_authentic(bundle_name, e),
+            })?;
+            checks
+                .pass("signature", format!("OK: the in-toto statement is signed by the key {}", key_path.display()))?;
+            statement
         }
-        None => verify_keyless(&args, &bundle, &cert_bytes).map_err(|e| match e {
-            KeylessFailure::Input(f) => f,
-            KeylessFailure::Check(e) => not_authentic(&bundle_name, e.to_string()),
-        })?,
+        Trust::Keyless { rule, issuer, trusted_root } => {
+            let (root, root_name) = match trusted_root {
+                Some(path) => {
+                    let json =
+                        std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+                    let root = keyless::trusted_root(Some(&json))
+                        .map_err(|e| Failure::input(anyhow!("{}: not a Sigstore trusted root: {e}", path.display())))?;
+                    (root, path.display().to_string())
+                }
+                None => {
+                    (keyless::trusted_root(None).expect("the built-in root parses"), "the public-good root".to_string())
+                }
+            };
+            let (statement, who) =
+                keyless::verify(&root, &bundle, &fetched.cert, rule, issuer).map_err(|e| match e {
+                    VerifyError::TrustedRoot(why) => {
+                        Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}"))
+                    }
+                    e => not_authentic(bundle_name, e),
+                })?;
+            let mut line = format!("OK: its Fulcio certificate chains to {root_name}");
+            if let Some(t) = who.logged_at {
+                line.push_str(&format!(", logged in Rekor at {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+            }
+            if let Some(t) = who.timestamps.iter().find(|t| Some(**t) != who.logged_at) {
+                line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+            }
+            checks.pass("signature", line)?;
+            checks.pass("signer", format!("OK: {} (issuer {})", who.identity, who.issuer))?;
+            statement
+        }
     };
-    let cert_name = args.certificate.display().to_string();
-    let cert_value: Option<serde_json::Value> = serde_json::from_slice(&cert_bytes).ok();
-    if cert_value.as_ref() != Some(&statement.predicate) {
-        return Err(not_authentic(&cert_name, "the file differs from the certificate that was signed".into()));
-    }
-    let cert_value = statement.predicate.clone();
-    let cert_sha = signing::sha256_hex(&cert_bytes);
-    if !has_sha256(&statement, &cert_sha) {
-        return Err(not_authentic(&cert_name, format!("its sha256 {cert_sha} is not among the signed subjects")));
-    }
-    let cert: Certificate = serde_json::from_value(cert_value)
-        .map_err(|e| Failure::input(anyhow!("{cert_name}: not a perfcert certificate: {e}")))?;
 
-    for path in &args.subjects {
-        let sha = super::sha256_of(path)?;
+    let cert_shown = fetched.cert_shown.as_str();
+    let cert_value: Option<serde_json::Value> = serde_json::from_slice(&fetched.cert).ok();
+    if cert_value.as_ref() != Some(&statement.predicate) {
+        return Err(not_authentic(cert_shown, "the file differs from the certificate that was signed"));
+    }
+    let cert_sha = signing::sha256_hex(&fetched.cert);
+    let signed_as = statement
+        .subject
+        .iter()
+        .filter(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(&cert_sha)))
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>();
+    if signed_as.is_empty() {
+        return Err(not_authentic(cert_shown, format!("its sha256 {cert_sha} is not among the signed subjects")));
+    }
+    if !signed_as.contains(&fetched.file_name.as_str()) {
+        return Err(not_authentic(
+            cert_shown,
+            format!(
+                "it was signed as {}, not as {}: a certificate is valid only under the name it was signed with",
+                signed_as.join(", "),
+                fetched.file_name
+            ),
+        ));
+    }
+    checks.pass(
+        "content",
+        format!(
+            "OK: the certificate file is exactly the signed predicate ({}), signed as {}",
+            statement.predicate_type, fetched.file_name
+        ),
+    )?;
+    let cert: Certificate = serde_json::from_value(statement.predicate.clone())
+        .map_err(|e| Failure::input(anyhow!("{cert_shown}: not a perfcert certificate: {e}")))?;
+
+    for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
+        if let Some(wanted) = wanted
+            && wanted != found
+        {
+            return Err(not_authentic(cert_shown, format!("it certifies {flag} {found}, not {wanted}")));
+        }
+    }
+    if o.service.is_some() || o.version.is_some() {
+        checks.pass("identity", format!("OK: {} {}, as required", cert.service, cert.version))?;
+    }
+
+    for path in &o.subjects {
+        let sha = sha256_of(path)?;
         if !has_sha256(&statement, &sha) {
             return Err(not_authentic(
                 &path.display().to_string(),
@@ -61,13 +150,11 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             ));
         }
     }
-    for (name, sha) in &args.subject_digests {
+    for (name, sha) in &o.subject_digests {
         if !has_sha256(&statement, sha) {
             return Err(not_authentic(name, format!("sha256 {sha} is not a subject of this certificate")));
         }
     }
-    let recomputed = if args.recompute { Some(recompute(&args, &cert, ui)?) } else { None };
-
     let subjects: Vec<String> = statement
         .subject
         .iter()
@@ -76,152 +163,136 @@ pub fn run(args: VerifyArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             format!("{} ({})", s.name, digests.join(", "))
         })
         .collect();
-    let approvers = if cert.approvers.is_empty() { "none".to_string() } else { cert.approvers.join(", ") };
-    let mut checks = vec![
-        ("certificate", cert_name.clone()),
-        ("bundle", bundle_name.clone()),
-        ("signature", format!("OK: {signed_by}")),
-        ("content", format!("OK: the certificate file is exactly the signed predicate ({})", statement.predicate_type)),
-        ("subjects", subjects.join("; ")),
-    ];
-    if let Some(line) = recomputed {
-        checks.push(("recomputed", format!("OK: {line}")));
+    checks.pass("subjects", subjects.join("; "))?;
+
+    if let Some(inputs) = &o.recompute {
+        let line = recompute(inputs, &cert, ui)?;
+        checks.pass("recomputed", format!("OK: {line}"))?;
     }
-    checks.push((
+    let approvers = if cert.approvers.is_empty() { "none".to_string() } else { cert.approvers.join(", ") };
+    checks.pass(
         "verdict",
         format!("{} ({} {}, certified {}, approvers: {approvers})", cert.status, cert.service, cert.version, cert.date),
-    ));
-    if !ui.quiet() {
-        let mut out = io::stdout().lock();
-        for (name, text) in &checks {
-            let _ = writeln!(out, "{name:<12} {text}");
-        }
-    }
+    )?;
+
     if let Some(gh) = &ui.github {
         let mut summary =
             format!("### perfcert verify: authentic, {} ({} {})\n\n", cert.status, cert.service, cert.version);
         summary.push_str("| Check | Result |\n|---|---|\n");
-        for (name, text) in &checks {
-            summary.push_str(&format!("| {name} | {} |\n", text.replace('|', "\\|")));
+        for (name, text) in &checks.rows {
+            summary.push_str(&format!("| {name} | {} |\n", text.replace('|', "\\|").replace('\n', "<br>")));
         }
         gh.summary(ui, &(summary + "\n"));
         let outputs = [
             ("status", cert.status.clone()),
             ("service", cert.service.clone()),
             ("version", cert.version.clone()),
-            ("certificate", cert_name),
+            ("certificate", fetched.cert_shown.clone()),
         ];
         gh.outputs(ui, &outputs);
     }
     Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
 }
 
-/// A file the user named; one that cannot be read is an input error naming it.
-fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
-}
-
-/// The certificate's and the bundle's bytes, from files or from S3, and the bundle's name.
-fn fetch(args: &VerifyArgs) -> Result<(Vec<u8>, Vec<u8>, String), Failure> {
-    let cert = args.certificate.to_str().and_then(|s| s.strip_prefix("s3://"));
-    let bundle = args.bundle.as_ref().and_then(|p| p.to_str()).and_then(|s| s.strip_prefix("s3://"));
-    if cert.is_none() && bundle.is_none() {
-        let bundle_path = match &args.bundle {
-            Some(p) => p.clone(),
-            None => sibling_bundle(&args.certificate)?,
-        };
-        return Ok((read(&args.certificate)?, read(&bundle_path)?, bundle_path.display().to_string()));
+/// A public key file; a private key given by mistake is a usage error that says so.
+fn read_public_key(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+    let key = String::from_utf8(bytes)
+        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", path.display())))?;
+    if key.contains("PRIVATE KEY-----") {
+        let public = path.with_extension("pub");
+        return Err(Failure::input(anyhow!(
+            "{}: this is the private key; verify with the public key (e.g. {})",
+            path.display(),
+            public.display()
+        )));
     }
-    let store = s3::Store::connect(args.endpoint_url.as_deref()).map_err(|e| Failure::external(anyhow!("{e}")))?;
-    let get = |rest: &str| -> Result<Vec<u8>, Failure> {
-        let (bucket, key) = rest
-            .split_once('/')
-            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-            .ok_or_else(|| Failure::input(anyhow!("s3://{rest}: expected s3://BUCKET/KEY")))?;
-        store.get(bucket, key).map_err(|e| match e {
-            s3::S3Error::NotFound { .. } => Failure::input(anyhow!("{e}")),
-            e => Failure::external(anyhow!("{e}")),
-        })
-    };
-    let cert_bytes = match cert {
-        Some(rest) => get(rest)?,
-        None => read(&args.certificate)?,
-    };
-    let (bundle_bytes, bundle_name) = match (&args.bundle, bundle, cert) {
-        (_, Some(rest), _) => (get(rest)?, format!("s3://{rest}")),
-        (Some(path), None, _) => (read(path)?, path.display().to_string()),
-        (None, None, Some(rest)) => {
-            let stem = rest.strip_suffix(".cert.json").ok_or_else(|| {
-                Failure::input(anyhow!(
-                    "s3://{rest}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle"
-                ))
-            })?;
-            let sibling = format!("{stem}.sigstore.json");
-            (get(&sibling)?, format!("s3://{sibling}"))
-        }
-        (None, None, None) => unreachable!("handled above"),
-    };
-    Ok((cert_bytes, bundle_bytes, bundle_name))
+    Ok(key)
 }
 
-enum KeylessFailure {
-    /// A flag or file the user gave is unusable (exit 2).
-    Input(Failure),
-    /// A check failed (exit 4).
-    Check(VerifyError),
+/// The certificate and its bundle, wherever they are.
+struct Fetched {
+    cert: Vec<u8>,
+    cert_shown: String,
+    /// The certificate's own file name, which must be what was signed.
+    file_name: String,
+    bundle: Vec<u8>,
+    bundle_shown: String,
 }
 
-/// Keyless verification: the statement, and the signer said in words.
-fn verify_keyless(args: &VerifyArgs, bundle: &str, cert_bytes: &[u8]) -> Result<(Statement, String), KeylessFailure> {
-    let signer = &args.signer;
-    let rule = match (&signer.identity.certificate_identity, &signer.identity.certificate_identity_regexp) {
-        (Some(id), _) => IdentityRule::Exact(id.clone()),
-        (None, Some(re)) => IdentityRule::Regex(regex::Regex::new(re).map_err(|e| {
-            KeylessFailure::Input(Failure::input(anyhow!(
-                "--certificate-identity-regexp: not a regular expression: {e}"
-            )))
-        })?),
-        (None, None) => unreachable!("clap requires a key or an identity"),
-    };
-    let issuer = signer.certificate_oidc_issuer.as_deref().expect("clap requires the issuer with an identity");
-    let (root, root_name) = match &signer.trusted_root {
-        Some(path) => {
-            let json = std::fs::read_to_string(path).map_err(|e| {
-                KeylessFailure::Input(Failure::input(anyhow!("{}: {}", path.display(), fsutil::io_reason(&e))))
-            })?;
-            let root = keyless::trusted_root(Some(&json)).map_err(|e| {
-                KeylessFailure::Input(Failure::input(anyhow!("{}: not a Sigstore trusted root: {e}", path.display())))
-            })?;
-            (root, path.display().to_string())
+fn fetch(o: &Verify) -> Result<Fetched, Failure> {
+    let endpoint = o.endpoint.as_deref();
+    let (cert, cert_shown, file_name, beside) = match &o.certificate {
+        options::Certificate::At(target) => {
+            let (bytes, shown) = read(target, endpoint)?;
+            let file_name = match target {
+                Target::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                Target::S3 { key, .. } => key.rsplit('/').next().unwrap_or_default().to_string(),
+            };
+            let beside = match (&o.bundle, layout::bundle_beside(&file_name)) {
+                (Some(_), _) => None,
+                (None, Some(name)) => Some(match target {
+                    Target::File(p) => Target::File(p.with_file_name(name)),
+                    Target::S3 { bucket, key } => Target::S3 {
+                        bucket: bucket.clone(),
+                        key: format!("{}{name}", &key[..key.len() - file_name.len()]),
+                    },
+                }),
+                (None, None) => {
+                    return Err(Failure::input(anyhow!(
+                        "{target}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle"
+                    )));
+                }
+            };
+            (bytes, shown, file_name, beside)
         }
-        None => (keyless::trusted_root(None).expect("the built-in root parses"), "the public-good root".to_string()),
-    };
-    let (statement, who) = keyless::verify(&root, bundle, cert_bytes, &rule, issuer).map_err(|e| match e {
-        VerifyError::TrustedRoot(why) => {
-            KeylessFailure::Input(Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}")))
+        options::Certificate::InArchive(location) => {
+            let (service, version) =
+                (o.service.as_deref().unwrap_or_default(), o.version.as_deref().unwrap_or_default());
+            let archive = store::open(location, endpoint).map_err(store_failure)?;
+            let keys = archive.list().map_err(store_failure)?;
+            let contents = Contents::of(keys.iter().map(String::as_str));
+            let stem = layout::stem(service, version);
+            let names = contents
+                .newest_of(&stem)
+                .ok_or_else(|| Failure::input(anyhow!("{}: no certificate of {service} {version}", archive.root())))?;
+            let cert = archive.read(&names.certificate()).map_err(store_failure)?;
+            let shown = archive.show(&names.certificate());
+            if o.bundle.is_none() {
+                let bundle = archive.read(&names.bundle()).map_err(store_failure)?;
+                let bundle_shown = archive.show(&names.bundle());
+                let file_name = names.certificate_file_name();
+                return Ok(Fetched { cert, cert_shown: shown, file_name, bundle, bundle_shown });
+            }
+            (cert, shown, names.certificate_file_name(), None)
         }
-        e => KeylessFailure::Check(e),
-    })?;
-    let mut line = format!("its Fulcio certificate chains to {root_name}");
-    if let Some(t) = who.logged_at {
-        line.push_str(&format!(", logged in Rekor at {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+    };
+    let bundle_target = o.bundle.clone().or(beside).expect("a bundle is given or found beside the certificate");
+    let (bundle, bundle_shown) = read(&bundle_target, endpoint)?;
+    Ok(Fetched { cert, cert_shown, file_name, bundle, bundle_shown })
+}
+
+/// A file or an S3 object's bytes, and how to name it.
+fn read(target: &Target, endpoint: Option<&str>) -> Result<(Vec<u8>, String), Failure> {
+    match target {
+        Target::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+            Ok((bytes, path.display().to_string()))
+        }
+        Target::S3 { bucket, key } => {
+            let location = S3Location { bucket: bucket.clone(), prefix: String::new() };
+            let archive = S3Archive::connect(location, endpoint, Default::default())
+                .map_err(|e| Failure::external(anyhow!("{target}: {e}")))?;
+            Ok((archive.read(key).map_err(store_failure)?, target.to_string()))
+        }
     }
-    if let Some(t) = who.timestamps.iter().find(|t| Some(**t) != who.logged_at) {
-        line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
-    }
-    line.push_str(&format!("\nsigner       OK: {} (issuer {})", who.identity, who.issuer));
-    Ok((statement, line))
 }
 
-/// `X.cert.json` -> `X.sigstore.json`.
-pub(super) fn sibling_bundle(cert: &Path) -> Result<PathBuf, Failure> {
-    let name = cert.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    match name.strip_suffix(".cert.json") {
-        Some(stem) => Ok(cert.with_file_name(format!("{stem}.sigstore.json"))),
-        None => Err(Failure::input(anyhow!(
-            "{}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle FILE",
-            cert.display()
-        ))),
+/// A missing certificate or bundle is the user's to fix (exit 2); a store that fails is exit 3.
+fn store_failure(e: StoreError) -> Failure {
+    match e {
+        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
+        e => Failure::external(anyhow!("{e}")),
     }
 }
 
@@ -229,15 +300,20 @@ fn has_sha256(statement: &Statement, sha: &str) -> bool {
     statement.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(sha)))
 }
 
-/// Checks the given inputs against the recorded digests, recomputes, and compares outcomes.
-fn recompute(args: &VerifyArgs, cert: &Certificate, ui: &Ui) -> Result<String, Failure> {
+fn sha256_of(path: &Path) -> Result<String, Failure> {
+    signing::sha256_file(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))
+}
+
+/// Checks the given inputs against the recorded digests, recomputes on the recorded day, and
+/// compares the outcomes.
+fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<String, Failure> {
     let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
-    let check = |role: &str, given: &[PathBuf], recorded: &[crate::certificate::FileDigest]| {
+    let check = |role: &str, given: &[std::path::PathBuf], recorded: &[FileDigest]| {
         if given.len() != recorded.len() {
             return Err(fail(format!("{} {role} file(s) given, {} recorded", given.len(), recorded.len())));
         }
         for (path, rec) in given.iter().zip(recorded) {
-            let sha = super::sha256_of(path)?;
+            let sha = sha256_of(path)?;
             if sha != rec.sha256 {
                 return Err(fail(format!(
                     "{role} {}: sha256 {sha} differs from the recorded {} ({})",
@@ -249,19 +325,12 @@ fn recompute(args: &VerifyArgs, cert: &Certificate, ui: &Ui) -> Result<String, F
         }
         Ok(())
     };
-    check("baseline", &args.baseline, &cert.inputs.baseline)?;
-    check("current", &args.current, &cert.inputs.current)?;
-    check("thresholds", std::slice::from_ref(&args.thresholds), std::slice::from_ref(&cert.inputs.thresholds))?;
+    check("baseline", &inputs.baseline, &cert.inputs.baseline)?;
+    check("current", &inputs.current, &cert.inputs.current)?;
+    check("thresholds", std::slice::from_ref(&inputs.thresholds), std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
-    let inputs = InputArgs {
-        baseline: args.baseline.clone(),
-        current: args.current.clone(),
-        baseline_format: args.baseline_format,
-        current_format: args.current_format,
-        thresholds: args.thresholds.clone(),
-        as_of: Some(as_of),
-    };
-    let Loaded { current, comparison, .. } = load_and_compare(&inputs, ui)?;
+    let inputs = options::Inputs { as_of: Some(as_of), ..inputs.clone() };
+    let loaded = pipeline::load_and_compare(&inputs, ui)?;
     let again = crate::certificate::build(
         crate::certificate::Identity {
             service: cert.service.clone(),
@@ -271,8 +340,8 @@ fn recompute(args: &VerifyArgs, cert: &Certificate, ui: &Ui) -> Result<String, F
             approvers: cert.approvers.clone(),
             signature: cert.signature,
         },
-        &comparison,
-        &current,
+        &loaded.comparison,
+        &loaded.current,
         cert.inputs.clone(),
     );
     for ((name, recorded), (_, now)) in cert.outcome().iter().zip(again.outcome()) {

@@ -22,25 +22,54 @@ use crate::fsutil;
 use crate::model::RunResults;
 
 /// The input formats, as named by `--baseline-format` / `--current-format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// perfcert's own JSON (docs/formats.md).
     Native,
-    /// k6 `--summary-export` JSON.
     K6Summary,
-    /// k6 `handleSummary` data, `JSON.stringify(data)`.
     K6HandleSummary,
-    /// k6 raw output, `--out json=FILE` (NDJSON), plain or gzip.
     K6Json,
-    /// k6 raw output, `--out csv=FILE`, plain or gzip.
     K6Csv,
-    /// Locust `--json-file` output.
     LocustJson,
-    /// Locust `--csv=PREFIX` statistics, the file `PREFIX_stats.csv`.
     LocustCsv,
 }
 
 impl Format {
+    pub const ALL: [Format; 7] = [
+        Format::Native,
+        Format::K6Summary,
+        Format::K6HandleSummary,
+        Format::K6Json,
+        Format::K6Csv,
+        Format::LocustJson,
+        Format::LocustCsv,
+    ];
+
+    /// The name flags take: `k6-json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Native => "native",
+            Format::K6Summary => "k6-summary",
+            Format::K6HandleSummary => "k6-handle-summary",
+            Format::K6Json => "k6-json",
+            Format::K6Csv => "k6-csv",
+            Format::LocustJson => "locust-json",
+            Format::LocustCsv => "locust-csv",
+        }
+    }
+
+    /// What the name means, for help.
+    pub fn help(self) -> &'static str {
+        match self {
+            Format::Native => "perfcert's own JSON (docs/formats.md)",
+            Format::K6Summary => "k6 `--summary-export` JSON",
+            Format::K6HandleSummary => "k6 `handleSummary` data, `JSON.stringify(data)`",
+            Format::K6Json => "k6 raw output, `--out json=FILE` (NDJSON), plain or gzip",
+            Format::K6Csv => "k6 raw output, `--out csv=FILE`, plain or gzip",
+            Format::LocustJson => "Locust `--json-file` output",
+            Format::LocustCsv => "Locust `--csv=PREFIX` statistics, the file `PREFIX_stats.csv`",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Format::Native => "perfcert JSON",

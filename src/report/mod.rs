@@ -19,19 +19,37 @@ pub use markdown::Markdown;
 pub use table::Table;
 
 /// The output formats, as named on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// Aligned columns for people (colour on a terminal).
     Table,
-    /// Stable machine-readable JSON (schemas/report.schema.json).
     Json,
-    /// GitHub-flavoured Markdown, for a PR comment or $GITHUB_STEP_SUMMARY.
     Markdown,
-    /// JUnit XML, one test case per metric.
     Junit,
 }
 
 impl Format {
+    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Markdown, Format::Junit];
+
+    /// The name flags take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Junit => "junit",
+        }
+    }
+
+    /// What it is, for help.
+    pub fn help(self) -> &'static str {
+        match self {
+            Format::Table => "Aligned columns for people (colour on a terminal)",
+            Format::Json => "Stable machine-readable JSON (schemas/report.schema.json)",
+            Format::Markdown => "GitHub-flavoured Markdown, for a PR comment or $GITHUB_STEP_SUMMARY",
+            Format::Junit => "JUnit XML, one test case per metric",
+        }
+    }
+
     pub fn renderer(self, color: bool) -> Box<dyn Renderer> {
         match self {
             Format::Table => Box::new(Table { color }),

@@ -1,4 +1,4 @@
-//! The certificate archive in Amazon S3 (or an S3-compatible store), through aws-sdk-s3.
+//! An archive in Amazon S3 (or an S3-compatible store), through aws-sdk-s3.
 //!
 //! Like `signing::keyless`, this module talks to the network, on a single-threaded runtime it
 //! owns. Writes are create-only (`If-None-Match: *`): an object is never replaced. A create
@@ -21,18 +21,22 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockMode, ServerSideEncryption}
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use aws_sdk_s3::config::ProvideCredentials;
+
+use super::{Archive, Put, StoreError};
+
 /// The object metadata key holding the object's sha256 (hex): `x-amz-meta-sha256`.
 pub const SHA256_METADATA: &str = "sha256";
 
 /// `s3://BUCKET[/PREFIX]`: where an archive lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
+pub struct S3Location {
     pub bucket: String,
     /// Without leading or trailing `/`; empty for the bucket's root.
     pub prefix: String,
 }
 
-impl Location {
+impl S3Location {
     /// The key of `relative` (e.g. `20261122/x.cert.json`) under the prefix.
     pub fn key(&self, relative: &str) -> String {
         if self.prefix.is_empty() { relative.to_string() } else { format!("{}/{relative}", self.prefix) }
@@ -43,7 +47,7 @@ impl Location {
     }
 }
 
-impl fmt::Display for Location {
+impl fmt::Display for S3Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.prefix.as_str() {
             "" => write!(f, "s3://{}", self.bucket),
@@ -52,7 +56,7 @@ impl fmt::Display for Location {
     }
 }
 
-impl FromStr for Location {
+impl FromStr for S3Location {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, String> {
@@ -68,7 +72,7 @@ impl FromStr for Location {
         if prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..") && !prefix.is_empty() {
             return Err(format!("the prefix in `{value}` has an empty, `.` or `..` segment"));
         }
-        Ok(Location { bucket: bucket.to_string(), prefix: prefix.to_string() })
+        Ok(S3Location { bucket: bucket.to_string(), prefix: prefix.to_string() })
     }
 }
 
@@ -98,14 +102,6 @@ pub struct Retention {
 pub struct PutOptions {
     pub encryption: Option<Encryption>,
     pub retention: Option<Retention>,
-}
-
-/// What a create-only put did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Put {
-    Created,
-    /// The key already held exactly these bytes (e.g. a retry after a lost response).
-    AlreadyThere,
 }
 
 /// A failed S3 operation, said in one line: operation, object, HTTP status, code and message.
@@ -183,7 +179,12 @@ fn causes(err: &dyn std::error::Error) -> String {
 pub struct Store {
     runtime: tokio::runtime::Runtime,
     client: Client,
+    /// A custom endpoint, for messages.
+    endpoint: Option<String>,
 }
+
+const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and \
+    AWS_SECRET_ACCESS_KEY), or run where a role is available (EC2, ECS, or a CI web identity)";
 
 impl Store {
     /// Credentials and region from the standard AWS chain (environment, profiles, SSO, container
@@ -222,7 +223,24 @@ impl Store {
         if custom_endpoint {
             config = config.force_path_style(true);
         }
-        Ok(Store { runtime, client: Client::from_conf(config.build()) })
+        // Resolve credentials now, so that a machine without any says so in a sentence before
+        // anything is signed, not in the SDK's error chain after.
+        let provider = sdk.credentials_provider().ok_or_else(|| S3Error::Setup(NO_CREDENTIALS.to_string()))?;
+        runtime.block_on(provider.provide_credentials()).map_err(|e| {
+            let why = causes(&e);
+            // CredentialsNotLoaded: no provider in the chain had any (its Display says so).
+            if why.contains("no credentials found in chain") || why.contains("provider was not enabled") {
+                S3Error::Setup(NO_CREDENTIALS.to_string())
+            } else {
+                S3Error::Setup(format!("the AWS credentials could not be loaded: {why}"))
+            }
+        })?;
+        let endpoint = endpoint.map(str::to_string).or_else(|| {
+            ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|v| !v.is_empty()))
+        });
+        Ok(Store { runtime, client: Client::from_conf(config.build()), endpoint })
     }
 
     /// Creates `bucket/key` with `bytes`, never replacing an object (see the module docs).
@@ -304,10 +322,50 @@ impl Store {
             let mut keys = vec![];
             let mut pages = self.client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| S3Error::from_sdk("ListObjectsV2", url.clone(), e))?;
+                let page = page.map_err(|e| self.plain(bucket, S3Error::from_sdk("ListObjectsV2", url.clone(), e)))?;
                 keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
             }
             Ok(keys)
+        })
+    }
+
+    /// The usual first-contact failures in a sentence: no bucket, no access, refused
+    /// credentials, no connection. Others are kept as the SDK said them.
+    fn plain(&self, bucket: &str, e: S3Error) -> S3Error {
+        let S3Error::Failed { status, detail, .. } = &e else { return e };
+        let at = match &self.endpoint {
+            Some(url) => format!("s3://{bucket} (at {url})"),
+            None => format!("s3://{bucket}"),
+        };
+        let says = |code: &str| detail.contains(code);
+        let sentence = if says("NoSuchBucket") || *status == Some(404) {
+            format!("{at}: no such bucket")
+        } else if says("InvalidAccessKeyId") || says("SignatureDoesNotMatch") || says("ExpiredToken") {
+            format!("{at}: the AWS credentials were refused ({}); check AWS_PROFILE or the access key", detail)
+        } else if says("AccessDenied") || *status == Some(403) {
+            format!(
+                "{at}: access denied; the credentials need s3:ListBucket on the prefix (see the README's IAM policy)"
+            )
+        } else if status.is_none() {
+            format!("{at}: cannot reach S3: {detail}")
+        } else {
+            return e;
+        };
+        S3Error::Setup(sentence)
+    }
+
+    /// Deletes an object (only a claim this run made and could not use).
+    pub fn delete(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+        let url = format!("s3://{bucket}/{key}");
+        self.runtime.block_on(async {
+            self.client
+                .delete_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| S3Error::from_sdk("DeleteObject", url, e))
         })
     }
 
@@ -347,6 +405,70 @@ async fn fetch(client: Client, bucket: String, key: String) -> Result<Vec<u8>, S
     Ok(body.to_vec())
 }
 
+/// An archive under an S3 prefix.
+pub struct S3Archive {
+    store: Store,
+    location: S3Location,
+    options: PutOptions,
+}
+
+impl S3Archive {
+    /// Connects (region and credentials resolved, see [`Store::connect`]); `options` apply to
+    /// every object this archive creates.
+    pub fn connect(location: S3Location, endpoint: Option<&str>, options: PutOptions) -> Result<S3Archive, S3Error> {
+        Ok(S3Archive { store: Store::connect(endpoint)?, location, options })
+    }
+
+    pub fn location(&self) -> &S3Location {
+        &self.location
+    }
+
+    fn map(&self, e: S3Error) -> StoreError {
+        match e {
+            S3Error::NotFound { url } => StoreError::NotFound { at: url },
+            S3Error::Conflict { url } => StoreError::Taken { at: url },
+            e => StoreError::S3(e),
+        }
+    }
+}
+
+impl Archive for S3Archive {
+    fn root(&self) -> String {
+        self.location.to_string()
+    }
+
+    fn show(&self, relative: &str) -> String {
+        self.location.url(&self.location.key(relative))
+    }
+
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        let l = &self.location;
+        let prefix = if l.prefix.is_empty() { String::new() } else { format!("{}/", l.prefix) };
+        let keys = self.store.list(&l.bucket, &prefix).map_err(|e| self.map(e))?;
+        Ok(keys.into_iter().filter_map(|k| k.strip_prefix(&prefix).map(str::to_string)).collect())
+    }
+
+    fn read(&self, relative: &str) -> Result<Vec<u8>, StoreError> {
+        self.store.get(&self.location.bucket, &self.location.key(relative)).map_err(|e| self.map(e))
+    }
+
+    fn read_many(&self, relative: &[String]) -> Vec<Result<Vec<u8>, StoreError>> {
+        let keys: Vec<String> = relative.iter().map(|r| self.location.key(r)).collect();
+        self.store.get_many(&self.location.bucket, &keys).into_iter().map(|r| r.map_err(|e| self.map(e))).collect()
+    }
+
+    fn create(&self, relative: &str, bytes: &[u8]) -> Result<Put, StoreError> {
+        let key = self.location.key(relative);
+        self.store
+            .put_new(&self.location.bucket, &key, bytes, "application/json", &self.options)
+            .map_err(|e| self.map(e))
+    }
+
+    fn release_claim(&self, names: &super::Names) -> Result<(), StoreError> {
+        self.store.delete(&self.location.bucket, &self.location.key(&names.claim())).map_err(|e| self.map(e))
+    }
+}
+
 fn max_attempts() -> u32 {
     std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.parse().ok()).filter(|n| (1..=10).contains(n)).unwrap_or(3)
 }
@@ -357,11 +479,11 @@ mod tests {
 
     #[test]
     fn locations_parse_and_say_what_is_wrong() {
-        let l: Location = "s3://perf-certs/team/a/".parse().unwrap();
-        assert_eq!(l, Location { bucket: "perf-certs".into(), prefix: "team/a".into() });
+        let l: S3Location = "s3://perf-certs/team/a/".parse().unwrap();
+        assert_eq!(l, S3Location { bucket: "perf-certs".into(), prefix: "team/a".into() });
         assert_eq!(l.key("20261122/x.cert.json"), "team/a/20261122/x.cert.json");
         assert_eq!(l.to_string(), "s3://perf-certs/team/a");
-        let root: Location = "s3://perf-certs".parse().unwrap();
+        let root: S3Location = "s3://perf-certs".parse().unwrap();
         assert_eq!(root.key("d/x"), "d/x");
         for (bad, says) in [
             ("perf-certs/a", "expected s3://BUCKET"),
@@ -371,7 +493,7 @@ mod tests {
             ("s3://perf-certs/a//b", "empty, `.` or `..` segment"),
             ("s3://perf-certs/../b", "empty, `.` or `..` segment"),
         ] {
-            let err = bad.parse::<Location>().unwrap_err();
+            let err = bad.parse::<S3Location>().unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
     }

@@ -1,12 +1,20 @@
-//! What a command may say and where: colour, `--quiet` / `--verbose`, and on a GitHub Actions
-//! runner the step summary, step outputs and annotations.
+//! What a command may say and where: stdout (what was asked for, buffered, written once),
+//! stderr (notes, warnings, details), colour, `--quiet` / `--verbose`, and on a GitHub Actions
+//! runner the step summary, step outputs and annotations. Commands never print directly.
+//!
+//! A closed stdout (`perfcert compare | head -1`) is not an error; any other failed write to
+//! stdout is exit 3 (storage), decided here once.
+
+pub mod password;
+pub mod progress;
 
 use std::fs::OpenOptions;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, ColorChoice};
+use crate::exit::Failure;
 use crate::github;
+use crate::options::{Color, Global};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -23,17 +31,37 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(cli: &Cli) -> Ui {
-        let verbosity = match (cli.quiet, cli.verbose) {
+    pub fn new(global: &Global) -> Ui {
+        let verbosity = match (global.quiet, global.verbose) {
             (true, _) => Verbosity::Quiet,
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
         };
-        Ui { color: use_color(cli.color), verbosity, github: GitHub::detect(cli.no_github) }
+        Ui { color: use_color(global.color), verbosity, github: GitHub::detect(global.no_github) }
     }
 
     pub fn quiet(&self) -> bool {
         self.verbosity == Verbosity::Quiet
+    }
+
+    /// Writes what the user asked for (a report, a JSON result) to stdout, through one buffer
+    /// flushed at the end: a multi-megabyte report is a handful of system calls.
+    pub fn output(&self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Failure> {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+        let written = write(&mut out).and_then(|()| out.flush());
+        match written {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => {
+                Err(Failure::external(anyhow::anyhow!("cannot write to stdout: {}", crate::fsutil::io_reason(&e))))
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Like [`Ui::output`], for what people read (paths written, a listing): not with `--quiet`.
+    pub fn say(&self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Failure> {
+        if self.quiet() { Ok(()) } else { self.output(write) }
     }
 
     /// A line for people on stderr (not with `--quiet`).
@@ -56,13 +84,21 @@ impl Ui {
     }
 }
 
+/// How a listing of uploads says what each put did, aligned with `certificate ` / `bundle      `.
+pub fn uploaded(put: crate::store::Put) -> &'static str {
+    match put {
+        crate::store::Put::Created => "uploaded    ",
+        crate::store::Put::AlreadyThere => "already in S3",
+    }
+}
+
 /// Whether stdout gets ANSI colour: `always`/`never` as asked; `auto` only on a terminal and
 /// only when `NO_COLOR` is unset or empty (<https://no-color.org>).
-fn use_color(choice: ColorChoice) -> bool {
+fn use_color(choice: Color) -> bool {
     match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             !no_color && io::stdout().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }

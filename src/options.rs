@@ -1,0 +1,415 @@
+//! Arguments, stage two: the raw flags of [`crate::cli`] become typed, validated options, once.
+//!
+//! Commands read only these types, never clap's structs: combinations clap cannot express are
+//! checked here (an S3 flag without a destination, a regular expression that does not compile),
+//! so a command never meets an impossible case. Nothing here touches files or the network.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use jiff::civil::Date;
+
+use crate::cli;
+use crate::exit::Failure;
+use crate::input;
+use crate::report;
+use crate::signing::keyless::{IdentityRule, Instance};
+use crate::store::{Encryption, Location, PutOptions, Retention, S3Location};
+
+/// Flags every command takes.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub color: Color,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub no_github: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<&cli::Cli> for Global {
+    fn from(c: &cli::Cli) -> Global {
+        let color = match c.color {
+            cli::ColorChoice::Auto => Color::Auto,
+            cli::ColorChoice::Always => Color::Always,
+            cli::ColorChoice::Never => Color::Never,
+        };
+        Global { color, quiet: c.quiet, verbose: c.verbose, no_github: c.no_github }
+    }
+}
+
+/// What a comparison reads: both runs and the policy.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub baseline: Vec<PathBuf>,
+    pub current: Vec<PathBuf>,
+    pub baseline_format: Option<input::Format>,
+    pub current_format: Option<input::Format>,
+    pub thresholds: PathBuf,
+    /// Judge waivers on this day instead of today (UTC).
+    pub as_of: Option<Date>,
+}
+
+impl From<cli::InputArgs> for Inputs {
+    fn from(a: cli::InputArgs) -> Inputs {
+        Inputs {
+            baseline: a.baseline,
+            current: a.current,
+            baseline_format: a.baseline_format,
+            current_format: a.current_format,
+            thresholds: a.thresholds,
+            as_of: a.as_of,
+        }
+    }
+}
+
+/// Files a comparison also writes besides its main output.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub reports: Vec<(report::Format, PathBuf)>,
+    /// The badge's SVG; its shields.io JSON goes beside it.
+    pub badge: Option<PathBuf>,
+}
+
+impl Outputs {
+    /// Every path these write (a badge is two files).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self.reports.iter().map(|(_, p)| p.clone()).collect();
+        if let Some((svg, json)) = self.badge_paths() {
+            paths.extend([svg, json]);
+        }
+        paths
+    }
+
+    /// `--badge`'s SVG and, beside it, its shields.io JSON twin.
+    pub fn badge_paths(&self) -> Option<(PathBuf, PathBuf)> {
+        self.badge.as_ref().map(|svg| (svg.clone(), svg.with_extension("json")))
+    }
+}
+
+impl From<cli::ExtraOutputs> for Outputs {
+    fn from(a: cli::ExtraOutputs) -> Outputs {
+        Outputs { reports: a.reports, badge: a.badge }
+    }
+}
+
+/// What certify and list print: text for people, or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Print {
+    Text,
+    Json,
+}
+
+impl From<cli::PathsFormat> for Print {
+    fn from(f: cli::PathsFormat) -> Print {
+        match f {
+            cli::PathsFormat::Text => Print::Text,
+            cli::PathsFormat::Json => Print::Json,
+        }
+    }
+}
+
+/// `perfcert compare`.
+#[derive(Debug)]
+pub struct Compare {
+    pub inputs: Inputs,
+    pub format: report::Format,
+    pub output: Option<PathBuf>,
+    pub outputs: Outputs,
+}
+
+impl From<cli::CompareArgs> for Compare {
+    fn from(a: cli::CompareArgs) -> Compare {
+        Compare { inputs: a.inputs.into(), format: a.format, output: a.output, outputs: a.extra.into() }
+    }
+}
+
+/// How certify signs.
+#[derive(Debug, Clone)]
+pub enum Signer {
+    /// A cosign private key file.
+    Key(PathBuf),
+    /// Keyless: a token given (else the CI's own), and the Sigstore instance.
+    Keyless { token: Option<String>, instance: Instance },
+}
+
+/// Writing to S3: where, and how every object is written.
+#[derive(Debug, Clone)]
+pub struct S3Write {
+    pub location: S3Location,
+    pub endpoint: Option<String>,
+    pub put: PutOptions,
+    /// The S3 flags as given, to repeat in advice (`perfcert upload ... FLAGS`): a pasted
+    /// recovery command must upload with the encryption and retention that were asked for.
+    pub flags: Vec<String>,
+}
+
+impl S3Write {
+    fn from_args(location: S3Location, a: &cli::UploadArgs) -> Result<S3Write, Failure> {
+        let encryption = match (a.sse.as_deref(), &a.sse_kms_key_id) {
+            (None, None) => None,
+            (Some("AES256"), None) => Some(Encryption::Aes256),
+            (Some("aws:kms"), key_id) => Some(Encryption::Kms { key_id: key_id.clone() }),
+            (_, Some(_)) => return Err(Failure::input(anyhow!("--sse-kms-key-id needs --sse aws:kms"))),
+            (Some(other), None) => return Err(Failure::input(anyhow!("--sse {other}: expected aws:kms or AES256"))),
+        };
+        let compliance = a.retention_mode == cli::RetentionMode::Compliance;
+        let retention = a.retain_days.map(|days| Retention {
+            compliance,
+            until: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * i64::from(days)),
+        });
+        let mut flags = vec![];
+        let mut flag = |name: &str, value: &str| flags.extend([name.to_string(), value.to_string()]);
+        if let Some(url) = &a.endpoint_url {
+            flag("--endpoint-url", url);
+        }
+        if let Some(sse) = &a.sse {
+            flag("--sse", sse);
+        }
+        if let Some(key) = &a.sse_kms_key_id {
+            flag("--sse-kms-key-id", key);
+        }
+        if let Some(days) = a.retain_days {
+            flag("--retain-days", &days.to_string());
+            flag("--retention-mode", if compliance { "COMPLIANCE" } else { "GOVERNANCE" });
+        }
+        Ok(S3Write { location, endpoint: a.endpoint_url.clone(), put: PutOptions { encryption, retention }, flags })
+    }
+
+    /// Whether any S3 write flag was given (they need a destination).
+    fn any_flag(a: &cli::UploadArgs) -> bool {
+        a.sse.is_some() || a.sse_kms_key_id.is_some() || a.retain_days.is_some() || a.endpoint_url.is_some()
+    }
+}
+
+/// `perfcert certify`.
+#[derive(Debug)]
+pub struct Certify {
+    pub inputs: Inputs,
+    pub outputs: Outputs,
+    pub service: Option<String>,
+    pub version: Option<String>,
+    pub commit: Option<String>,
+    pub approvers: Vec<String>,
+    pub subjects: Vec<PathBuf>,
+    pub subject_digests: Vec<(String, String)>,
+    pub signer: Signer,
+    /// The local archive, always written.
+    pub archive: PathBuf,
+    pub force: bool,
+    pub upload: Option<S3Write>,
+    pub format: Print,
+}
+
+impl TryFrom<cli::CertifyArgs> for Certify {
+    type Error = Failure;
+
+    fn try_from(a: cli::CertifyArgs) -> Result<Certify, Failure> {
+        let upload = match a.upload {
+            Some(location) => Some(S3Write::from_args(location, &a.s3)?),
+            None if S3Write::any_flag(&a.s3) => {
+                return Err(Failure::input(anyhow!(
+                    "--sse, --sse-kms-key-id, --retain-days and --endpoint-url need --upload s3://BUCKET[/PREFIX]"
+                )));
+            }
+            None => None,
+        };
+        let archive = match a.archive {
+            Location::Dir(dir) => dir,
+            Location::S3(l) => {
+                return Err(Failure::input(anyhow!(
+                    "--archive {l}: certify writes a local archive first; pass --upload {l} to copy it to S3"
+                )));
+            }
+        };
+        let s = a.signing;
+        let signer = match s.mode.key {
+            Some(path) => Signer::Key(path),
+            None => Signer::Keyless {
+                token: s.identity_token,
+                instance: match (s.fulcio_url, s.rekor_url) {
+                    (Some(fulcio), Some(rekor)) => Instance::Custom { fulcio, rekor, tsa: s.tsa_url },
+                    _ => Instance::PublicGood,
+                },
+            },
+        };
+        Ok(Certify {
+            inputs: a.inputs.into(),
+            outputs: a.extra.into(),
+            service: a.service,
+            version: a.service_version,
+            commit: a.commit,
+            approvers: a.approvers,
+            subjects: a.subjects,
+            subject_digests: a.subject_digests,
+            signer,
+            archive,
+            force: a.force,
+            upload,
+            format: a.format.into(),
+        })
+    }
+}
+
+/// Who a certificate must have been signed by.
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// A cosign public key file.
+    Key(PathBuf),
+    /// A keyless identity, its OIDC issuer, and the trusted root (default: public-good).
+    Keyless { rule: IdentityRule, issuer: String, trusted_root: Option<PathBuf> },
+}
+
+/// A file, or an object in S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl Target {
+    fn parse(value: PathBuf, flag: &str) -> Result<Target, Failure> {
+        let Some(rest) = value.to_str().and_then(|s| s.strip_prefix("s3://")) else { return Ok(Target::File(value)) };
+        let (bucket, key) = rest
+            .split_once('/')
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            .ok_or_else(|| Failure::input(anyhow!("{flag} s3://{rest}: expected s3://BUCKET/KEY")))?;
+        Ok(Target::S3 { bucket: bucket.to_string(), key: key.to_string() })
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::File(p) => write!(f, "{}", p.display()),
+            Target::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
+}
+
+/// Which certificate verify checks: one named directly, or found in an archive by name.
+#[derive(Debug, Clone)]
+pub enum Certificate {
+    At(Target),
+    /// The newest certificate of `--service` and `--version` in the archive.
+    InArchive(Location),
+}
+
+/// `perfcert verify`.
+#[derive(Debug)]
+pub struct Verify {
+    pub certificate: Certificate,
+    pub bundle: Option<Target>,
+    pub endpoint: Option<String>,
+    pub trust: Trust,
+    /// The certificate must be of this service and version (exit 4 if not).
+    pub service: Option<String>,
+    pub version: Option<String>,
+    pub subjects: Vec<PathBuf>,
+    pub subject_digests: Vec<(String, String)>,
+    /// `--recompute`: the inputs to compare again.
+    pub recompute: Option<Inputs>,
+}
+
+impl TryFrom<cli::VerifyArgs> for Verify {
+    type Error = Failure;
+
+    fn try_from(a: cli::VerifyArgs) -> Result<Verify, Failure> {
+        let certificate = match (a.certificate, a.archive) {
+            (Some(path), None) => Certificate::At(Target::parse(path, "CERTIFICATE")?),
+            (None, Some(archive)) if a.service.is_some() && a.service_version.is_some() => {
+                Certificate::InArchive(archive)
+            }
+            (Some(_), Some(_)) => {
+                return Err(Failure::input(anyhow!(
+                    "give the certificate either as a path (CERTIFICATE) or by name (--archive with --service and \
+                     --version), not both"
+                )));
+            }
+            (None, _) => {
+                return Err(Failure::input(anyhow!(
+                    "which certificate? Pass its path (perfcert verify CERT.cert.json ...) or \
+                     --archive DIR|s3://BUCKET[/PREFIX] --service NAME --version VERSION"
+                )));
+            }
+        };
+        let id = a.signer.identity;
+        let trust = match (id.key, id.certificate_identity, id.certificate_identity_regexp) {
+            (Some(key), _, _) => Trust::Key(key),
+            (None, exact, regexp) => {
+                let rule = match (exact, regexp) {
+                    (Some(id), _) => IdentityRule::Exact(id),
+                    (None, Some(re)) => IdentityRule::Regex(regex::Regex::new(&re).map_err(|e| {
+                        Failure::input(anyhow!("--certificate-identity-regexp: not a regular expression: {e}"))
+                    })?),
+                    (None, None) => {
+                        return Err(Failure::input(anyhow!(
+                            "who signed it? Pass --key cosign.pub, or --certificate-identity[-regexp] with \
+                             --certificate-oidc-issuer"
+                        )));
+                    }
+                };
+                let issuer = a.signer.certificate_oidc_issuer.ok_or_else(|| {
+                    Failure::input(anyhow!("--certificate-oidc-issuer is required with a keyless identity"))
+                })?;
+                Trust::Keyless { rule, issuer, trusted_root: a.signer.trusted_root }
+            }
+        };
+        let recompute = a.recompute.then_some(Inputs {
+            baseline: a.baseline,
+            current: a.current,
+            baseline_format: a.baseline_format,
+            current_format: a.current_format,
+            thresholds: a.thresholds,
+            as_of: None,
+        });
+        Ok(Verify {
+            certificate,
+            bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
+            endpoint: a.endpoint_url,
+            trust,
+            service: a.service,
+            version: a.service_version,
+            subjects: a.subjects,
+            subject_digests: a.subject_digests,
+            recompute,
+        })
+    }
+}
+
+/// `perfcert list`.
+#[derive(Debug)]
+pub struct List {
+    pub archive: Location,
+    pub service: Option<String>,
+    pub since: Option<Date>,
+    pub format: Print,
+    pub endpoint: Option<String>,
+}
+
+impl From<cli::ListArgs> for List {
+    fn from(a: cli::ListArgs) -> List {
+        let archive = a.archive_flag.or(a.archive).unwrap_or_else(|| Location::Dir(cli::DEFAULT_ARCHIVE.into()));
+        List { archive, service: a.service, since: a.since, format: a.format.into(), endpoint: a.endpoint_url }
+    }
+}
+
+/// `perfcert upload`.
+#[derive(Debug)]
+pub struct Upload {
+    pub certificate: PathBuf,
+    pub to: S3Write,
+}
+
+impl TryFrom<cli::UploadCmdArgs> for Upload {
+    type Error = Failure;
+
+    fn try_from(a: cli::UploadCmdArgs) -> Result<Upload, Failure> {
+        Ok(Upload { to: S3Write::from_args(a.to, &a.s3)?, certificate: a.certificate })
+    }
+}

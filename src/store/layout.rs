@@ -1,0 +1,290 @@
+//! The archive layout: the one place that knows how things are named in an archive, a local
+//! directory or an S3 prefix alike. Pure: names in, names out.
+//!
+//! ```text
+//! ARCHIVE/
+//!   YYYYMMDD/STEM.cert.json                   a certificate (STEM = SERVICE-VERSION, or SERVICE-VERSION.N)
+//!   YYYYMMDD/STEM.sigstore.json               its Sigstore bundle (written first)
+//!   YYYYMMDD/STEM.approval.ROLE.K.sigstore.json   signed approvals of it (governance)
+//!   claims/STEM.json                          the name is taken: "certified once per archive"
+//!   index/dt=YYYY-MM-DD/STEM.json             one index line per certificate (history, Athena/DuckDB)
+//!   daily/YYYYMMDD/STEM.verify.json           post-deploy verification records (drift)
+//!   tickets/STEM.TICKET.json                  change-ticket markers (governance)
+//! ```
+//!
+//! `DAY` is the UTC day the certificate was made. Archives written before claims existed
+//! (certificates and bundles only) stay readable: a name is taken when its claim exists *or* a
+//! certificate or bundle of that stem exists under any day.
+
+/// Where claims live, relative to the archive.
+pub const CLAIMS: &str = "claims";
+/// Where index lines will live (history and reports).
+pub const INDEX: &str = "index";
+/// Where post-deploy verification records will live (drift and bake).
+pub const DAILY: &str = "daily";
+/// Where ticket markers will live (governance).
+pub const TICKETS: &str = "tickets";
+
+const CERT: &str = ".cert.json";
+const BUNDLE: &str = ".sigstore.json";
+
+/// One certificate's names in the archive, relative to its root, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    /// `YYYYMMDD`.
+    pub day: String,
+    /// `SERVICE-VERSION` or `SERVICE-VERSION.N`.
+    pub stem: String,
+}
+
+impl Names {
+    pub fn new(day: impl Into<String>, stem: impl Into<String>) -> Names {
+        Names { day: day.into(), stem: stem.into() }
+    }
+
+    /// `YYYYMMDD/STEM.cert.json`.
+    pub fn certificate(&self) -> String {
+        format!("{}/{}{CERT}", self.day, self.stem)
+    }
+
+    /// `YYYYMMDD/STEM.sigstore.json`.
+    pub fn bundle(&self) -> String {
+        format!("{}/{}{BUNDLE}", self.day, self.stem)
+    }
+
+    /// `claims/STEM.json`.
+    pub fn claim(&self) -> String {
+        format!("{CLAIMS}/{}.json", self.stem)
+    }
+
+    /// The certificate's file name, `STEM.cert.json`: it is signed as a subject.
+    pub fn certificate_file_name(&self) -> String {
+        format!("{}{CERT}", self.stem)
+    }
+
+    /// `YYYYMMDD/STEM.approval.ROLE.K.sigstore.json` (K counts from 1).
+    pub fn approval(&self, role: &str, k: u32) -> String {
+        format!("{}/{}.approval.{}.{k}{BUNDLE}", self.day, self.stem, clean(role))
+    }
+
+    /// `index/dt=YYYY-MM-DD/STEM.json`.
+    pub fn index_line(&self) -> String {
+        let d = &self.day;
+        let dashed = if d.len() == 8 { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.clone() };
+        format!("{INDEX}/dt={dashed}/{}.json", self.stem)
+    }
+
+    /// `daily/YYYYMMDD/STEM.verify.json` for a check made on `check_day`.
+    pub fn daily_record(&self, check_day: &str) -> String {
+        format!("{DAILY}/{check_day}/{}.verify.json", self.stem)
+    }
+
+    /// `tickets/STEM.TICKET.json`.
+    pub fn ticket(&self, ticket: &str) -> String {
+        format!("{TICKETS}/{}.{}.json", self.stem, clean(ticket))
+    }
+
+    /// The claim's content: which certificate took the name. Deterministic, so that uploading
+    /// the same certificate again finds the same claim.
+    pub fn claim_content(&self, certificate_sha256: &str) -> String {
+        format!("{{\"certificate\":\"{}\",\"sha256\":\"{certificate_sha256}\"}}\n", self.certificate())
+    }
+}
+
+/// `SERVICE-VERSION`, with characters unsafe in file and object names replaced by `_`.
+pub fn stem(service: &str, version: &str) -> String {
+    format!("{}-{}", clean(service), clean(version))
+}
+
+/// The stem of the `n`th certificate of a name: `STEM` for the first, `STEM.N` after.
+pub fn nth(stem: &str, n: u32) -> String {
+    if n <= 1 { stem.to_string() } else { format!("{stem}.{n}") }
+}
+
+fn clean(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+}
+
+/// What an archive path (relative, `/`-separated) is, by the layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Certificate(Names),
+    Bundle(Names),
+    Claim {
+        stem: String,
+    },
+    /// Anything else: approvals, index lines, records, temporary files; not listed.
+    Other,
+}
+
+/// Classifies a relative path.
+pub fn classify(relative: &str) -> Kind {
+    let Some((dir, name)) = relative.split_once('/') else { return Kind::Other };
+    if name.contains('/') {
+        return Kind::Other;
+    }
+    if dir == CLAIMS {
+        return match name.strip_suffix(".json") {
+            Some(stem) if !stem.is_empty() && !stem.starts_with('.') => Kind::Claim { stem: stem.to_string() },
+            _ => Kind::Other,
+        };
+    }
+    if !is_day(dir) || name.starts_with('.') {
+        return Kind::Other;
+    }
+    if let Some(stem) = name.strip_suffix(CERT) {
+        return Kind::Certificate(Names::new(dir, stem));
+    }
+    match name.strip_suffix(BUNDLE) {
+        // Approvals are bundles too, of a certificate: not the certificate's own.
+        Some(stem) if !stem.contains(".approval.") => Kind::Bundle(Names::new(dir, stem)),
+        _ => Kind::Other,
+    }
+}
+
+/// `YYYYMMDD`.
+pub fn is_day(s: &str) -> bool {
+    s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A certificate's file name `STEM.cert.json` -> `STEM.sigstore.json`, its bundle's.
+pub fn bundle_beside(certificate_file_name: &str) -> Option<String> {
+    certificate_file_name.strip_suffix(CERT).map(|stem| format!("{stem}{BUNDLE}"))
+}
+
+/// What the archive holds, by stem: which stems are taken and which certificates have bundles.
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub certificates: Vec<Names>,
+    pub bundles: Vec<Names>,
+    pub claims: Vec<String>,
+}
+
+impl Contents {
+    pub fn of<'a>(relative_paths: impl IntoIterator<Item = &'a str>) -> Contents {
+        let mut c = Contents::default();
+        for path in relative_paths {
+            match classify(path) {
+                Kind::Certificate(n) => c.certificates.push(n),
+                Kind::Bundle(n) => c.bundles.push(n),
+                Kind::Claim { stem } => c.claims.push(stem),
+                Kind::Other => {}
+            }
+        }
+        c
+    }
+
+    /// Whether a stem is taken: claimed, or a certificate or bundle of it exists (any day).
+    pub fn taken(&self, stem: &str) -> bool {
+        self.claims.iter().any(|s| s == stem)
+            || self.certificates.iter().any(|n| n.stem == stem)
+            || self.bundles.iter().any(|n| n.stem == stem)
+    }
+
+    /// Whether `relative` is one of the certificates, bundles or claims listed.
+    pub fn holds(&self, relative: &str) -> bool {
+        match classify(relative) {
+            Kind::Certificate(n) => self.certificates.contains(&n),
+            Kind::Bundle(n) => self.bundles.contains(&n),
+            Kind::Claim { stem } => self.claims.contains(&stem),
+            Kind::Other => false,
+        }
+    }
+
+    /// A certificate or bundle of this stem under another day than `names`' own.
+    pub fn other_day(&self, names: &Names) -> Option<&Names> {
+        self.certificates.iter().chain(&self.bundles).find(|n| n.stem == names.stem && n.day != names.day)
+    }
+
+    /// The certificate of a stem, under any day.
+    pub fn certificate_of(&self, stem: &str) -> Option<&Names> {
+        self.certificates.iter().find(|n| n.stem == stem)
+    }
+
+    /// The newest certificate of a name: `STEM.N` with the highest N, else `STEM`.
+    pub fn newest_of(&self, stem: &str) -> Option<&Names> {
+        let n_of = |n: &Names| -> Option<u32> {
+            if n.stem == stem {
+                return Some(1);
+            }
+            n.stem.strip_prefix(stem)?.strip_prefix('.')?.parse().ok().filter(|&k| k >= 2)
+        };
+        self.certificates.iter().filter_map(|n| Some((n_of(n)?, n))).max_by_key(|(k, _)| *k).map(|(_, n)| n)
+    }
+
+    /// Whether this certificate has its bundle beside it.
+    pub fn has_bundle(&self, cert: &Names) -> bool {
+        self.bundles.contains(cert)
+    }
+
+    /// Claims with no certificate: a certify that took the name and did not finish (it was
+    /// killed, or is still signing).
+    pub fn unfinished_claims(&self) -> Vec<&str> {
+        self.claims.iter().filter(|s| !self.certificates.iter().any(|n| &n.stem == *s)).map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_layout() {
+        let n = Names::new("20261122", stem("ingest api", "v1.4.2/rc1"));
+        assert_eq!(n.stem, "ingest_api-v1.4.2_rc1");
+        assert_eq!(n.certificate(), "20261122/ingest_api-v1.4.2_rc1.cert.json");
+        assert_eq!(n.bundle(), "20261122/ingest_api-v1.4.2_rc1.sigstore.json");
+        assert_eq!(n.claim(), "claims/ingest_api-v1.4.2_rc1.json");
+        assert_eq!(n.approval("qa lead", 1), "20261122/ingest_api-v1.4.2_rc1.approval.qa_lead.1.sigstore.json");
+        assert_eq!(n.index_line(), "index/dt=2026-11-22/ingest_api-v1.4.2_rc1.json");
+        assert_eq!(n.daily_record("20261201"), "daily/20261201/ingest_api-v1.4.2_rc1.verify.json");
+        assert_eq!(nth("a-v1", 1), "a-v1");
+        assert_eq!(nth("a-v1", 3), "a-v1.3");
+    }
+
+    #[test]
+    fn every_name_classifies_back() {
+        let n = Names::new("20261122", "api-v1.2");
+        assert_eq!(classify(&n.certificate()), Kind::Certificate(n.clone()));
+        assert_eq!(classify(&n.bundle()), Kind::Bundle(n.clone()));
+        assert_eq!(classify(&n.claim()), Kind::Claim { stem: "api-v1.2".into() });
+        for other in [
+            n.approval("qa", 1),
+            n.index_line(),
+            n.daily_record("20261123"),
+            n.ticket("CAB-1"),
+            "2026112/a.cert.json".into(),
+            "x/20261122/a.cert.json".into(),
+            "a.cert.json".into(),
+            "20261122/.tmpAbC12".into(),
+            "claims/.tmpX".into(),
+        ] {
+            assert_eq!(classify(&other), Kind::Other, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_stem_is_taken_by_a_claim_or_by_files_of_any_day() {
+        let c = Contents::of([
+            "20261101/old-v1.cert.json",
+            "20261101/old-v1.sigstore.json",
+            "20261102/half-v1.sigstore.json",
+            "claims/new-v1.json",
+            "claims/new-v1.2.json",
+            "20261103/new-v1.cert.json",
+            "20261103/new-v1.sigstore.json",
+        ]);
+        for stem in ["old-v1", "half-v1", "new-v1", "new-v1.2"] {
+            assert!(c.taken(stem), "{stem}");
+        }
+        assert!(!c.taken("new-v1.3"));
+        assert!(c.has_bundle(&Names::new("20261101", "old-v1")));
+        assert_eq!(c.unfinished_claims(), ["new-v1.2"]);
+        assert_eq!(c.newest_of("new-v1"), Some(&Names::new("20261103", "new-v1")));
+        assert_eq!(c.other_day(&Names::new("20261104", "old-v1")), Some(&Names::new("20261101", "old-v1")));
+        assert_eq!(c.other_day(&Names::new("20261101", "old-v1")), None);
+        let more = Contents::of(["20261101/a-v1.cert.json", "20261102/a-v1.10.cert.json", "20261102/a-v1.9.cert.json"]);
+        assert_eq!(more.newest_of("a-v1").map(|n| n.stem.as_str()), Some("a-v1.10"));
+        assert_eq!(more.newest_of("a-v"), None);
+    }
+}

@@ -1,0 +1,203 @@
+//! The certificate archive: the only code that knows where things live in it and how they are
+//! written. A local directory ([`local::Dir`]) and an S3 prefix ([`s3::S3Archive`]) sit behind
+//! one [`Archive`] interface; [`layout`] names everything; [`Location`] is how a user names an
+//! archive (a directory or `s3://BUCKET[/PREFIX]`), parsed once at the command line.
+//!
+//! Writes are create-only and complete-or-absent: nothing in an archive is ever overwritten,
+//! and a reader never sees half a file. A certificate is claimed before it is signed
+//! (`claims/STEM.json`, created exclusively), so a service and version is certified once per
+//! archive, and concurrent certifies of one name each get their own `STEM.N`. Its bundle is
+//! written before the certificate, so a certificate in the archive always has its signature.
+
+pub mod layout;
+pub mod local;
+pub mod s3;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+pub use layout::{Contents, Names};
+pub use s3::{Encryption, PutOptions, Retention, S3Location};
+
+/// Where an archive is: a local directory or an S3 bucket and prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Dir(PathBuf),
+    S3(S3Location),
+}
+
+impl FromStr for Location {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        if value.starts_with("s3://") {
+            return value.parse().map(Location::S3);
+        }
+        if value.contains("://") {
+            return Err(format!("`{value}`: expected a directory or s3://BUCKET[/PREFIX]"));
+        }
+        if value.is_empty() {
+            return Err("expected a directory or s3://BUCKET[/PREFIX], found an empty value".into());
+        }
+        Ok(Location::Dir(PathBuf::from(value)))
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Dir(p) => write!(f, "{}", p.display()),
+            Location::S3(l) => write!(f, "{l}"),
+        }
+    }
+}
+
+/// One stored object or file, named for people: a path or an `s3://` URL.
+pub type Shown = String;
+
+/// What a create-only write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    /// The name already held exactly these bytes (e.g. a retried upload).
+    AlreadyThere,
+}
+
+/// A failed archive operation, said in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{at}: not found")]
+    NotFound { at: Shown },
+    /// The name is taken by other content (or by something that is not a file).
+    #[error("{at}: already exists; it is never overwritten")]
+    Taken { at: Shown },
+    #[error("{at}: {reason}")]
+    Io { at: Shown, reason: String },
+    #[error(transparent)]
+    S3(#[from] s3::S3Error),
+}
+
+/// A certificate archive. Names are relative to its root, `/`-separated, as [`layout`] makes
+/// them.
+pub trait Archive {
+    /// The archive's root, for messages: a directory or `s3://BUCKET/PREFIX`.
+    fn root(&self) -> String;
+
+    /// A name as people see it: a path or an `s3://` URL.
+    fn show(&self, relative: &str) -> Shown;
+
+    /// Every name in the archive (unordered). A directory that does not exist is empty.
+    fn list(&self) -> Result<Vec<String>, StoreError>;
+
+    /// The bytes stored under `relative`.
+    fn read(&self, relative: &str) -> Result<Vec<u8>, StoreError>;
+
+    /// Several at once, in the order asked (S3 fetches them concurrently).
+    fn read_many(&self, relative: &[String]) -> Vec<Result<Vec<u8>, StoreError>> {
+        relative.iter().map(|r| self.read(r)).collect()
+    }
+
+    /// Creates `relative` with `bytes`, complete or not at all, never replacing anything:
+    /// [`Put::AlreadyThere`] when it holds these very bytes, [`StoreError::Taken`] otherwise.
+    fn create(&self, relative: &str, bytes: &[u8]) -> Result<Put, StoreError>;
+
+    /// Removes a claim this run made and could not use (signing failed). Nothing else is ever
+    /// removed.
+    fn release_claim(&self, names: &Names) -> Result<(), StoreError>;
+}
+
+/// Claims the first free name for `stem` in every archive given (the local one first): `STEM`,
+/// or with `force` the first `STEM.N` that is free in all of them. `day` is today's `YYYYMMDD`.
+///
+/// `contents` are the archives' listings; the claims themselves are what makes this safe
+/// against concurrent certifies (created exclusively). On S3 nothing is written here: the
+/// listing is the check, and the claim object is created at upload, before the files.
+pub fn claim(
+    local: &dyn Archive,
+    local_contents: &Contents,
+    others: &[&Contents],
+    stem: &str,
+    day: &str,
+    force: bool,
+    claim_content: impl Fn(&Names) -> String,
+) -> Result<Names, ClaimError> {
+    for n in 1..=10_000 {
+        let names = Names::new(day, layout::nth(stem, n));
+        let taken = local_contents.taken(&names.stem) || others.iter().any(|c| c.taken(&names.stem));
+        if !taken {
+            match local.create(&names.claim(), claim_content(&names).as_bytes()) {
+                Ok(_) => return Ok(names),
+                Err(StoreError::Taken { .. }) => {}
+                Err(e) => return Err(ClaimError::Store(e)),
+            }
+        }
+        if !force {
+            return Err(ClaimError::Taken { stem: names.stem });
+        }
+    }
+    Err(ClaimError::Exhausted { stem: stem.to_string() })
+}
+
+/// Copies a signed certificate into `archive` (S3, from the local archive) under the same
+/// names: its claim, then its bundle, then the certificate. Every name is checked free (or
+/// holding these very bytes) before the first write, so a name taken by another certificate
+/// leaves no object of this run beside it. Repeating a finished copy changes nothing.
+pub fn copy_certificate(
+    archive: &dyn Archive,
+    contents: &Contents,
+    names: &Names,
+    certificate: &[u8],
+    bundle: &[u8],
+) -> Result<Vec<(Shown, Put)>, StoreError> {
+    let claim = names.claim_content(&crate::signing::sha256_hex(certificate));
+    let files = [(names.claim(), claim.as_bytes()), (names.bundle(), bundle), (names.certificate(), certificate)];
+    if let Some(other) = contents.other_day(names) {
+        return Err(StoreError::Taken { at: archive.show(&other.certificate()) });
+    }
+    for (relative, bytes) in &files {
+        if contents.holds(relative) && archive.read(relative)? != *bytes {
+            return Err(StoreError::Taken { at: archive.show(relative) });
+        }
+    }
+    let mut done = vec![];
+    for (relative, bytes) in files {
+        let put = archive.create(&relative, bytes)?;
+        if relative != names.claim() {
+            done.push((archive.show(&relative), put));
+        }
+    }
+    Ok(done)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("{stem} is already certified in this archive")]
+    Taken { stem: String },
+    #[error("no free name left for {stem}")]
+    Exhausted { stem: String },
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// Opens the archive at `location`: a directory as is; S3 through the standard AWS chain
+/// (`endpoint` or `AWS_ENDPOINT_URL` for an S3-compatible store).
+pub fn open(location: &Location, endpoint: Option<&str>) -> Result<Box<dyn Archive>, StoreError> {
+    Ok(match location {
+        Location::Dir(dir) => Box::new(local::Dir::new(dir.clone())),
+        Location::S3(l) => Box::new(s3::S3Archive::connect(l.clone(), endpoint, PutOptions::default())?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_a_directory_or_s3() {
+        assert_eq!("perf/certificates".parse(), Ok(Location::Dir("perf/certificates".into())));
+        assert!(matches!("s3://perf-certs/team".parse::<Location>(), Ok(Location::S3(_))));
+        assert!("s3://Bad_Bucket".parse::<Location>().unwrap_err().contains("not a bucket name"));
+        assert!("gs://bucket".parse::<Location>().unwrap_err().contains("expected a directory or s3://"));
+    }
+}
