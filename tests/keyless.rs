@@ -175,6 +175,25 @@ fn keyless_certify_then_verify_offline_and_independently() {
     assert!(said.contains("logged in Rekor at "), "{said}");
     assert!(said.contains("verdict      PASS"), "{said}");
 
+    // On a GitHub runner: the signer is its own row of the job summary's table, which stays a
+    // table (no line break inside a row).
+    let summary = d.join("summary.md");
+    let c = cert.display().to_string();
+    let args =
+        ["verify", &c, "--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &trusted];
+    let summary_env = summary.display().to_string();
+    let out = perfcert(
+        d,
+        &args,
+        &[("GITHUB_ACTIONS", "true"), ("PERFCERT_NO_GITHUB", "0"), ("GITHUB_STEP_SUMMARY", &summary_env)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let table = std::fs::read_to_string(&summary).unwrap();
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(rows.iter().all(|r| r.ends_with('|')), "a row was broken: {table}");
+    assert!(rows.contains(&format!("| signer | OK: {SAN} (issuer {ISSUER}) |").as_str()), "{table}");
+    assert!(rows.iter().any(|r| r.starts_with("| signature | OK: its Fulcio certificate chains to ")), "{table}");
+
     let re = verify(
         d,
         &cert,

@@ -127,8 +127,10 @@ pub fn claim(
         let taken = local_contents.taken(&names.stem) || others.iter().any(|c| c.taken(&names.stem));
         if !taken {
             match local.create(&names.claim(), claim_content(&names).as_bytes()) {
-                Ok(_) => return Ok(names),
-                Err(StoreError::Taken { .. }) => {}
+                Ok(Put::Created) => return Ok(names),
+                // Exclusive: another run's identical claim (same certificate, same second) is
+                // still another run's.
+                Ok(Put::AlreadyThere) | Err(StoreError::Taken { .. }) => {}
                 Err(e) => return Err(ClaimError::Store(e)),
             }
         }
