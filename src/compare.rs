@@ -13,6 +13,8 @@
 //! - In the policy but missing from current: FAIL. Missing from baseline: relative checks are
 //!   skipped (NO_BASELINE), SLO limits still apply. Not in the policy: UNTRACKED, never gating.
 //! - An active waiver turns FAIL into WAIVED; an expired one is ignored with a warning.
+//! - Nothing non-finite passes: a value, a baseline, a change or a limit that is NaN or
+//!   infinite (an overflow, say) fails its check with a reason, and is never shown as a number.
 
 use jiff::civil::Date;
 
@@ -188,7 +190,7 @@ pub fn compare(baseline: &RunResults, current: &RunResults, policy: &Policy, tod
             baseline: b,
             current: c,
             delta: relative_delta(b, c),
-            change: b.zip(c).map(|(b, c)| c - b),
+            change: finite(b.zip(c).map(|(b, c)| c - b)),
             policy: None,
             checks: vec![],
             status: Status::Untracked,
@@ -220,7 +222,7 @@ fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waiv
         baseline: b,
         current: c,
         delta: relative_delta(b, c),
-        change: b.zip(c).map(|(b, c)| c - b),
+        change: finite(b.zip(c).map(|(b, c)| c - b)),
         policy: Some(m.clone()),
         checks: vec![],
         status: Status::Pass,
@@ -237,6 +239,15 @@ fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waiv
         row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason });
         return finish(row, waivers, today);
     };
+    if !c.is_finite() {
+        let reason = "the current value is not a finite number: nothing unverified passes".to_string();
+        row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason });
+        (row.current, row.delta, row.change) = (None, None, None);
+        return finish(row, waivers, today);
+    }
+    if b.is_some_and(|b| !b.is_finite()) {
+        (row.baseline, row.delta, row.change) = (None, None, None);
+    }
 
     for (kind, tolerance) in [(CheckKind::MaxIncrease, m.max_increase), (CheckKind::MaxDecrease, m.max_decrease)] {
         let Some(tolerance) = tolerance else { continue };
@@ -290,6 +301,20 @@ fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
 
 fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: Option<&str>) -> Check {
     let increase = kind == CheckKind::MaxIncrease;
+    let change = match tolerance {
+        Tolerance::Relative(_) if b != 0.0 => (c - b) / b,
+        _ => c - b,
+    };
+    if !b.is_finite() || !change.is_finite() {
+        // An overflow (a subnormal baseline, a huge current) or a non-finite baseline: the change
+        // cannot be judged, so it cannot pass.
+        let reason = if b.is_finite() {
+            format!("the change from {} to {} is too large to compute", with_unit(b, unit), with_unit(c, unit))
+        } else {
+            "the baseline is not a finite number: the change cannot be judged".to_string()
+        };
+        return Check { kind, outcome: Outcome::Fail, reason };
+    }
     let (outcome, reason) = match tolerance {
         Tolerance::Relative(limit) if b == 0.0 => {
             if c == 0.0 {
@@ -337,13 +362,19 @@ fn verdict_sentence(failed: bool, value: String, fail_op: &str, pass_op: &str, l
 }
 
 /// `x` is strictly beyond `bound`, ignoring differences within 1e-9 of the magnitudes compared.
+/// Anything non-finite is beyond every bound: a NaN never passes a check.
 pub fn beyond(x: f64, bound: f64) -> bool {
-    x - bound > 1e-9 * x.abs().max(bound.abs())
+    !x.is_finite() || !bound.is_finite() || x - bound > 1e-9 * x.abs().max(bound.abs())
 }
 
 fn relative_delta(b: Option<f64>, c: Option<f64>) -> Option<f64> {
     let (b, c) = (b?, c?);
-    if b == 0.0 { (c == 0.0).then_some(0.0) } else { Some((c - b) / b) }
+    if b == 0.0 { (c == 0.0).then_some(0.0) } else { finite(Some((c - b) / b)) }
+}
+
+/// Only finite numbers are shown: an overflow is no number at all.
+fn finite(x: Option<f64>) -> Option<f64> {
+    x.filter(|x| x.is_finite())
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@ pub fn num(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         return format!("{v:.0}");
     }
-    // Round to 6 significant digits, then print the shortest form of that rounded value.
+    // Round to 6 significant digits, then print the shortest form of that rounded value;
+    // scientific notation for the very small and the very large (a subnormal would otherwise
+    // print as 324 digits).
     let rounded: f64 = format!("{v:.5e}").parse().unwrap_or(v);
-    let text = format!("{rounded}");
-    if text.contains('e') { format!("{rounded:e}") } else { text }
+    if rounded.abs() < 1e-12 || rounded.abs() >= 1e15 { format!("{rounded:e}") } else { format!("{rounded}") }
 }
 
 /// A number with an explicit sign: `+0.07`, `-600`, `+0`.
@@ -23,6 +24,15 @@ pub fn signed(v: f64) -> String {
 /// A fraction as a signed percentage: `0.125` -> `+12.5%`, `-0.0472` -> `-4.72%`.
 pub fn pct(fraction: f64) -> String {
     let p = fraction * 100.0;
+    let sign = if fraction < 0.0 { "-" } else { "+" };
+    if p.abs() >= 1e15 || !p.is_finite() {
+        // Shift the exponent rather than multiply: 4.5e307 as a fraction is +4.5e309%.
+        let text = format!("{:.2e}", fraction.abs());
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let exponent: i32 = exponent.parse().unwrap_or(0) + 2;
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        return format!("{sign}{mantissa}e{exponent}%");
+    }
     let magnitude = if p.abs() >= 1.0 || p == 0.0 {
         let r = (p.abs() * 100.0).round() / 100.0;
         num(r)
@@ -30,7 +40,6 @@ pub fn pct(fraction: f64) -> String {
         let r: f64 = format!("{:.2e}", p.abs()).parse().unwrap_or(p.abs());
         num(r)
     };
-    let sign = if p < 0.0 { "-" } else { "+" };
     format!("{sign}{magnitude}%")
 }
 
@@ -67,6 +76,8 @@ mod tests {
         assert_eq!(num(1234567.891), "1234570");
         assert_eq!(num(-3.5), "-3.5");
         assert_eq!(num(1e-9), "0.000000001");
+        assert_eq!(num(5e-324), "5e-324");
+        assert_eq!(num(1.7976931348623157e308), "1.79769e308");
     }
 
     #[test]
@@ -76,6 +87,8 @@ mod tests {
         assert_eq!(pct(-0.0472), "-4.72%");
         assert_eq!(pct(0.0), "+0%");
         assert_eq!(pct(0.0000123), "+0.00123%");
+        assert_eq!(pct(4.49e307), "+4.49e309%");
+        assert_eq!(pct(-1e20), "-1e22%");
         assert_eq!(with_unit(432.0, Some("ms")), "432 ms");
         assert_eq!(with_unit(0.22, Some("%")), "0.22%");
         assert_eq!(diff_with_unit(0.07, Some("%")), "+0.07 pp");

@@ -87,9 +87,15 @@ struct RawClasses {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMetric {
+    // A limit key that is present must hold a limit: `max_increase:` left empty, `~` or `null`
+    // is an error, never "no limit" (serde would read null as a missing Option).
+    #[serde(default, deserialize_with = "present")]
     max_increase: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
     max_decrease: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
     max: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
     min: Option<Spanned<Limit>>,
     unit: Option<String>,
     description: Option<String>,
@@ -101,7 +107,13 @@ struct RawWaiver {
     metric: Spanned<String>,
     reason: Spanned<String>,
     approved_by: Option<String>,
-    expires: Spanned<String>,
+    /// Optional only so that `expires: ~` gets our message; a missing key is still an error.
+    expires: Spanned<Option<String>>,
+}
+
+/// Called only for keys that are present: their value must be a limit, not null.
+fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<Option<Spanned<Limit>>, D::Error> {
+    Spanned::<Limit>::deserialize(deserializer).map(Some)
 }
 
 /// A limit as written: a number, or a string that should be a percentage.
@@ -130,6 +142,12 @@ impl<'de> Deserialize<'de> for Limit {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Limit, E> {
                 Ok(Limit::Text(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Limit, E> {
+                Err(E::custom("no value: expected a number or a percentage such as 10% (remove the key for no limit)"))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Limit, E> {
+                self.visit_unit()
             }
         }
         deserializer.deserialize_any(LimitVisitor)
@@ -355,11 +373,17 @@ impl Validator<'_> {
         if w.reason.value.trim().is_empty() {
             return Err(self.error(&w.reason, path("reason"), "a waiver needs a reason"));
         }
-        let expires: Date = w.expires.value.trim().parse().map_err(|_| {
+        let text = w.expires.value.as_deref().unwrap_or_default().trim();
+        let shaped = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        let expires: Date = text.parse().ok().filter(|_| shaped).ok_or_else(|| {
             self.error(
                 &w.expires,
                 path("expires"),
-                format!("expected a date YYYY-MM-DD, found \"{}\"", w.expires.value),
+                match &w.expires.value {
+                    Some(v) => format!("expected a date YYYY-MM-DD, found \"{v}\""),
+                    None => "expected a date YYYY-MM-DD, found no value".to_string(),
+                },
             )
         })?;
         Ok(Waiver { metric: w.metric.value, reason: w.reason.value, approved_by: w.approved_by, expires })
@@ -468,6 +492,28 @@ waivers:
             ("metrics:\n  a: { max: 1e999 }\n", "p.yml:2:13: metrics.a.max: expected a finite number, found `1e999`"),
             ("metrics:\n  a: { max: 1 }\n---\nmetrics: {}\n", "p.yml:4:1: expected one YAML document"),
             ("metrics:\n  a: null\n", "p.yml:2:6: metrics.a: expected a mapping"),
+            // A limit key with no value is an error, never "no limit".
+            (
+                "metrics:\n  a: { max: 1, max_increase: }\n",
+                "p.yml:2:28: metrics.a.max_increase: no value: expected a number or a percentage such as 10% (remove the key for no limit)",
+            ),
+            ("metrics:\n  a: { max: 1, max_increase: ~ }\n", "p.yml:2:30: metrics.a.max_increase: no value: expected"),
+            ("metrics:\n  a:\n    max: 1\n    max_decrease: null\n", "p.yml:4:19: metrics.a.max_decrease: no value"),
+            ("metrics:\n  a:\n    max:\n    min: 1\n", "p.yml:3:8: metrics.a.max: no value"),
+            ("metrics:\n  a: { max: !!null '' }\n", "p.yml:2:20: metrics.a.max: no value"),
+            // Waivers expire on a day written YYYY-MM-DD, nothing looser.
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: a, reason: x, expires: 20261231 }\n",
+                "p.yml:4:38: waivers[0].expires: expected a date YYYY-MM-DD, found \"20261231\"",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: a, reason: x, expires: 2026-12-31T23:00:00Z }\n",
+                "p.yml:4:38: waivers[0].expires: expected a date YYYY-MM-DD, found \"2026-12-31T23:00:00Z\"",
+            ),
+            (
+                "metrics:\n  a: { max: 1 }\nwaivers:\n  - { metric: a, reason: x, expires: ~ }\n",
+                "p.yml:4:38: waivers[0].expires: expected a date YYYY-MM-DD, found no value",
+            ),
             (
                 "metrics: &x\n  a: { max: 1 }\nwaivers: *x\n",
                 "p.yml:3:10: waivers: expected a list (defined at line 2, column 3)",

@@ -94,3 +94,95 @@ proptest! {
         }
     }
 }
+
+/// Finite values at the edges of f64: zeros of both signs, subnormals, the largest, and
+/// ordinary magnitudes, so that deltas and changes overflow, underflow and divide by tiny.
+fn extreme() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        Just(-0.0),
+        Just(f64::MIN_POSITIVE),
+        Just(5e-324),
+        Just(1e-310),
+        Just(1e308),
+        Just(f64::MAX),
+        value(),
+        (0.0f64..1.0).prop_map(|x| x * 1e-300),
+    ]
+}
+
+/// Every limit kind a policy can hold.
+fn limit() -> impl Strategy<Value = String> {
+    prop_oneof![
+        percent().prop_map(|p| format!("max_increase: {p}%")),
+        percent().prop_map(|p| format!("max_decrease: {p}%")),
+        value().prop_map(|a| format!("max_increase: {a}")),
+        value().prop_map(|a| format!("max_decrease: {a}")),
+        value().prop_map(|a| format!("max: {a}")),
+        value().prop_map(|a| format!("min: {a}")),
+    ]
+}
+
+proptest! {
+    /// A PASS only when every check held on finite numbers: no overflow to infinity and no NaN
+    /// passes, and no report shows a non-finite number.
+    #[test]
+    fn extreme_finite_values_never_pass_through_an_overflow(b in extreme(), c in extreme(), l in limit()) {
+        let result = check(&l, b, c);
+        let row = &result.rows[0];
+        for shown in [row.baseline, row.current, row.delta, row.change].into_iter().flatten() {
+            prop_assert!(shown.is_finite(), "{l}: {b} -> {c} shows {shown}");
+        }
+        if result.verdict == Verdict::Pass {
+            let change = c - b;
+            prop_assert!(change.is_finite(), "{l}: {b} -> {c} passed with an infinite change");
+            if l.contains('%') && b != 0.0 {
+                prop_assert!(((c - b) / b).is_finite(), "{l}: {b} -> {c} passed with an infinite delta");
+            }
+        }
+        let json = report_json(&result);
+        prop_assert!(!json.contains("inf") && !json.contains("NaN"), "{json}");
+    }
+
+    /// Non-finite values (a reader's overflow, say) fail every gated metric, whatever the limit.
+    #[test]
+    fn non_finite_values_always_fail(v in prop_oneof![Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(f64::NAN)], other in value(), l in limit(), current in any::<bool>()) {
+        let (b, c) = if current { (other, v) } else { (v, other) };
+        let result = check(&l, b, c);
+        let relative_or_change = l.starts_with("max_increase") || l.starts_with("max_decrease");
+        if current || relative_or_change {
+            prop_assert_eq!(result.verdict, Verdict::Fail, "{} with {} -> {}", l, b, c);
+        }
+        let row = &result.rows[0];
+        for shown in [row.baseline, row.current, row.delta, row.change].into_iter().flatten() {
+            prop_assert!(shown.is_finite());
+        }
+    }
+}
+
+fn report_json(result: &Comparison) -> String {
+    use perfcert::report::{Format, Report, Source};
+    let empty = RunResults::default();
+    let report = Report {
+        comparison: result,
+        baseline: Source { file: "b.json", results: &empty },
+        current: Source { file: "c.json", results: &empty },
+        thresholds_file: "p.yml",
+    };
+    let mut out = vec![];
+    Format::Json.renderer(false).render(&report, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn an_overflowing_relative_delta_fails_with_a_reason() {
+    // A subnormal baseline and a large current: (c - b) / b is +inf, which used to compare
+    // `inf > inf` as false and pass.
+    let result = check("max_increase: 10%", 5e-324, 1e10);
+    assert_eq!(result.verdict, Verdict::Fail);
+    assert_eq!(result.rows[0].delta, None);
+    assert_eq!(result.rows[0].reasons, ["the change from 5e-324 to 10000000000 is too large to compute"]);
+    let nan = check("max_increase: 10%", 1.0, f64::NAN);
+    assert_eq!(nan.verdict, Verdict::Fail);
+    assert_eq!(nan.rows[0].reasons, ["the current value is not a finite number: nothing unverified passes"]);
+}
