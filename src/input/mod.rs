@@ -1,9 +1,11 @@
 //! Readers that turn results files into [`RunResults`], and the choice between them.
 //!
 //! One module per format. [`detect`] picks the format from a file's content (never from its
-//! name alone); [`parse`] runs the reader. Readers are pure: they get a file name (for messages)
-//! and its text, and never touch the file system. [`merge`] combines several inputs for one run
-//! (e.g. k6 latency plus CPU and cost from a native file).
+//! name alone); [`load`] opens the file and runs the reader. The small formats' readers are pure
+//! ([`parse`]: a file name for messages, and the text); the raw k6 readers stream the file
+//! themselves (plain or gzip), in bounded memory, reporting progress through a counter. No
+//! reader prints. [`merge`] combines several inputs for one run (e.g. k6 latency plus CPU and
+//! cost from a native file).
 
 pub mod k6_csv;
 pub mod k6_raw;
