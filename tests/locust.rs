@@ -43,7 +43,12 @@ fn json_statistics_equal_locusts_own() {
         let got = |m: &str| r.metrics[&format!("{m}{suffix}")];
         assert!(close(got("latency_avg"), avg), "{run} avg{suffix}: {} vs {avg}", got("latency_avg"));
         assert!(close(got("error_rate"), fail_pct), "{run} error_rate{suffix}");
-        assert!(close(got("throughput"), rpm), "{run} throughput{suffix}: {} vs {rpm}", got("throughput"));
+        // Locust's Requests/s counts from the test's start, which the JSON does not record: over
+        // these 25 s runs the start-up cannot be left out, so throughput is unavailable, not
+        // the first-request estimate (`rpm`, up to 0.8% above Locust's own figure).
+        let _ = rpm;
+        assert!(!r.metrics.contains_key(&format!("throughput{suffix}")), "{run} throughput{suffix}");
+        assert!(r.unavailable["throughput"].contains("does not record"), "{:?}", r.unavailable);
     }
 }
 
@@ -83,7 +88,8 @@ fn csv_rows_give_their_own_numbers() {
 fn json_and_csv_reach_the_same_verdict_on_what_both_provide() {
     let policy = perfcert::policy::parse(
         "p.yml",
-        "metrics:\n  latency_p95_write: { max_increase: 5% }\n  error_rate: { max_increase: 0.2 }\n  throughput: { max_decrease: 5% }\n",
+        // (Not throughput: the CSV has Locust's own figure, the JSON of a 25 s run none.)
+        "metrics:\n  latency_p95_write: { max_increase: 5% }\n  error_rate: { max_increase: 0.2 }\n",
     )
     .unwrap();
     let today = jiff::civil::date(2026, 6, 1);

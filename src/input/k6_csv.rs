@@ -87,6 +87,9 @@ impl Columns {
     fn new(header: &[u8], classes: &Classes) -> Result<Columns, String> {
         let header = std::str::from_utf8(header).map_err(|_| "the header is not UTF-8".to_string())?;
         let names: Vec<&str> = header.trim_end_matches(['\n', '\r']).split(',').collect();
+        if let Some(dup) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| n) {
+            return Err(format!("the header names the column `{dup}` twice; expected each column once"));
+        }
         let find = |n: &str| names.iter().position(|&c| c == n);
         let need = |n: &str| {
             find(n).ok_or_else(|| format!("expected k6 CSV output (--out csv) with a `{n}` column in its header"))

@@ -118,17 +118,28 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
         sel.as_deref().and_then(|s| s.split_once(':')).map(|(k, v)| (k.as_bytes(), v.as_bytes()))
     }
     let (read_sel, write_sel) = (selector(&classes.read), selector(&classes.write));
+    // A key given twice (in `data` or in `tags`) makes the fast path decline: serde then
+    // refuses the line with the key's name, so both paths agree.
+    let mut seen_tags: [&[u8]; 32] = [&[]; 32];
+    let mut tag_count = 0;
+    let mut seen_tags_object = false;
     loop {
         let key = s.string()?;
         s.lit(b":")?;
         match key {
-            b"time" => time = Some(std::str::from_utf8(s.string()?).ok()?),
-            b"value" => value = Some(s.number()?),
-            b"tags" => {
+            b"time" if time.is_none() => time = Some(std::str::from_utf8(s.string()?).ok()?),
+            b"value" if value.is_none() => value = Some(s.number()?),
+            b"tags" if !seen_tags_object => {
+                seen_tags_object = true;
                 s.lit(b"{")?;
                 if !s.eat(b'}') {
                     loop {
                         let k = s.string()?;
+                        if tag_count == seen_tags.len() || seen_tags[..tag_count].contains(&k) {
+                            return None;
+                        }
+                        seen_tags[tag_count] = k;
+                        tag_count += 1;
                         s.lit(b":")?;
                         let v = s.string()?;
                         // Only the strings kept are checked for UTF-8.
@@ -349,7 +360,9 @@ impl<'de> Visitor<'de> for PointSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Point<'de>, A::Error> {
         let mut data = None;
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key::<Str<'de>>()?.map(|k| k.0) {
+            seen.check::<A::Error>(&key, "")?;
             if key == "data" {
                 data = Some(map.next_value_seed(DataSeed { classes: self.classes })?);
             } else {
@@ -380,7 +393,9 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
         let mut time = None;
         let mut value = None;
         let mut tags = Tags::default();
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key::<Str<'de>>()?.map(|k| k.0) {
+            seen.check::<A::Error>(&key, "data.")?;
             match key.as_ref() {
                 "time" => time = Some(map.next_value::<Str<'de>>()?.0),
                 "value" => value = Some(map.next_value::<f64>()?),
@@ -398,6 +413,21 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
             read_tag: tags.read,
             write_tag: tags.write,
         })
+    }
+}
+
+/// The keys of one JSON object so far, to refuse one given twice (serde_json would keep the
+/// last, and the fast path the first).
+#[derive(Default)]
+struct Seen(Vec<String>);
+
+impl Seen {
+    fn check<E: de::Error>(&mut self, key: &str, path: &str) -> Result<(), E> {
+        if self.0.iter().any(|k| k == key) {
+            return Err(E::custom(format!("duplicate key `{path}{key}`; each key may appear once")));
+        }
+        self.0.push(key.to_owned());
+        Ok(())
     }
 }
 
@@ -429,7 +459,9 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
         let mut tags = Tags::default();
         let read_sel = self.classes.read.as_deref().and_then(|s| s.split_once(':'));
         let write_sel = self.classes.write.as_deref().and_then(|s| s.split_once(':'));
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key::<Str<'de>>()?.map(|k| k.0) {
+            seen.check::<A::Error>(&key, "data.tags.")?;
             let value = map.next_value::<Str<'de>>()?.0;
             match key.as_ref() {
                 "method" => tags.method = Some(value.clone()),

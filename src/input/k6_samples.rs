@@ -34,6 +34,12 @@ pub const MAX_ENDPOINTS: usize = 256;
 /// How many samples a reader thread adds before it tells the others.
 const FLUSH_EVERY: usize = 1 << 16;
 
+/// The note every reader gives when it drops per-endpoint rows past [`MAX_ENDPOINTS`]:
+/// `key` says what makes an endpoint, `hint` how to group them.
+pub fn too_many_endpoints(key: &str, hint: &str) -> String {
+    format!("more than {MAX_ENDPOINTS} endpoints ({key}): per-endpoint metrics left out; {hint}")
+}
+
 /// Settings of a raw-file read; the defaults are what users get, tests lower them.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -123,12 +129,42 @@ pub fn endpoint_path(name: &str) -> &str {
     }
 }
 
+/// A sum of non-negative values whose mean never overflows: the plain sum (exact as before
+/// while it is finite) and the sum scaled by 2^-128, which stays finite for any 2^64 values up
+/// to `f64::MAX` and is used only when the plain sum has overflowed to infinity.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SafeSum {
+    sum: f64,
+    scaled: f64,
+}
+
+impl SafeSum {
+    const SCALE: f64 = 1.0 / 340_282_366_920_938_463_463_374_607_431_768_211_456.0; // 2^-128
+
+    pub fn add(&mut self, v: f64) {
+        self.sum += v;
+        self.scaled += v * Self::SCALE;
+    }
+
+    pub fn merge(&mut self, other: SafeSum) {
+        self.sum += other.sum;
+        self.scaled += other.scaled;
+    }
+
+    /// The mean of `n` values, clamped to their range (rounding in the scaled sum could
+    /// otherwise step just past it).
+    pub fn mean(&self, n: u64, min: f64, max: f64) -> f64 {
+        let m = if self.sum.is_finite() { self.sum / n as f64 } else { self.scaled / n as f64 / Self::SCALE };
+        m.clamp(min, max)
+    }
+}
+
 /// Samples of one group (overall, a class, an endpoint).
 struct Group {
     exact: Vec<f64>,
     sketch: Option<LogHistogram>,
     count: u64,
-    sum: f64,
+    sum: SafeSum,
     min: f64,
     max: f64,
     failed: u64,
@@ -142,7 +178,7 @@ impl Default for Group {
             exact: Vec::new(),
             sketch: None,
             count: 0,
-            sum: 0.0,
+            sum: SafeSum::default(),
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             failed: 0,
@@ -158,7 +194,7 @@ impl Group {
         match kind {
             Kind::Duration => {
                 self.count += 1;
-                self.sum += value;
+                self.sum.add(value);
                 self.min = self.min.min(value);
                 self.max = self.max.max(value);
                 match &mut self.sketch {
@@ -214,7 +250,7 @@ impl Group {
             }
         }
         self.count += other.count;
-        self.sum += other.sum;
+        self.sum.merge(other.sum);
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         self.failed += other.failed;
@@ -441,10 +477,7 @@ impl<'c> Acc<'c> {
             ));
         }
         if self.too_many_endpoints {
-            out.notes.push(format!(
-                "more than {MAX_ENDPOINTS} endpoints (method + name tag): per-endpoint metrics left out; \
-                 give k6 requests a `name` tag to group URLs"
-            ));
+            out.notes.push(too_many_endpoints("method + name tag", "give k6 requests a `name` tag to group URLs"));
         }
         put(&mut out, "", &mut self.overall, seconds);
         if !self.read.is_empty() {
@@ -490,7 +523,7 @@ fn put(out: &mut RunResults, suffix: &str, g: &mut Group, seconds: Option<f64>) 
     let name = |m: &str| format!("{m}{suffix}");
     if g.count > 0 {
         g.exact.sort_unstable_by(f64::total_cmp);
-        out.metrics.insert(name("latency_avg"), g.sum / g.count as f64);
+        out.metrics.insert(name("latency_avg"), g.sum.mean(g.count, g.min, g.max));
         out.metrics.insert(name("latency_min"), g.min);
         out.metrics.insert(name("latency_p50"), g.percentile(0.50));
         out.metrics.insert(name("latency_p90"), g.percentile(0.90));

@@ -12,6 +12,9 @@
 //!   Summaries hold only the submetrics a k6 threshold referenced, so what is absent is reported
 //!   as unavailable, never guessed.
 
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::Classes;
@@ -33,6 +36,9 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
         .ok_or_else(|| LoadError::new(file, "k6 summary without a `metrics` object").key("metrics"))?;
     let mut out = RunResults::default();
     let mut selectors_seen: Vec<&str> = vec![];
+    // Which summary key gave each metric: two keys must not give one metric (say the class
+    // selector's submetric and a spelling of it that names the same thing).
+    let mut origin: std::collections::HashMap<String, String> = std::collections::HashMap::new();
 
     for (key, body) in metrics {
         let (base, selector) = split_key(key);
@@ -50,7 +56,7 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
                 }
                 match classes.class_of_selector(sel) {
                     Some(class) => format!("_{class}"),
-                    None => format!("{{{}}}", sel.replace(':', "=")),
+                    None => format!("{{{}}}", selector_name(sel)),
                 }
             }
         };
@@ -67,12 +73,26 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
                 }),
             }
         };
+        let mut put = |metric: String, v: f64| -> Result<(), LoadError> {
+            // (One key may give a metric twice: `med` and `p(50)` are both the median.)
+            if let Some(first) = origin.insert(metric.clone(), key.clone())
+                && first != *key
+            {
+                return Err(LoadError::new(
+                    file,
+                    format!("`metrics.{first}` and `metrics.{key}` both give the metric `{metric}`; expected one"),
+                )
+                .key(format!("metrics.{key}")));
+            }
+            out.metrics.insert(metric, v);
+            Ok(())
+        };
         match target {
             "http_req_duration" => {
                 for stat in stats.keys() {
                     let Some(metric) = trend_metric(stat) else { continue };
                     if let Some(v) = number(stat)? {
-                        out.metrics.insert(name(&metric), v);
+                        put(name(&metric), v)?;
                     }
                 }
             }
@@ -82,15 +102,15 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
                     Flavor::HandleSummary => "rate",
                 };
                 if let Some(ratio) = number(ratio_key)? {
-                    out.metrics.insert(name("error_rate"), ratio * 100.0);
+                    put(name("error_rate"), ratio * 100.0)?;
                 }
             }
             _ => {
                 if let Some(rate) = number("rate")? {
-                    out.metrics.insert(name("throughput"), rate * 60.0);
+                    put(name("throughput"), rate * 60.0)?;
                 }
                 if let Some(count) = number("count")? {
-                    out.metrics.insert(name("requests"), count);
+                    put(name("requests"), count)?;
                 }
             }
         }
@@ -128,6 +148,90 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
     );
     out.unavailable.insert("cost_per_1000_req".into(), out.unavailable["cpu_utilization"].clone());
     Ok(out)
+}
+
+/// A k6 submetric selector as a perfcert metric suffix: each comma-separated `tag:value` pair
+/// becomes `tag=value`. Only the first `:` of a pair separates (as in k6's own parser), so a
+/// value keeps its colons: `group:::browse::search` -> `group=::browse::search`,
+/// `url:http://h/a,method:GET` -> `url=http://h/a,method=GET`.
+pub fn selector_name(selector: &str) -> String {
+    selector
+        .split(',')
+        .map(|pair| match pair.split_once(':') {
+            Some((tag, value)) => format!("{tag}={value}"),
+            None => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Parses a summary document like `serde_json::from_str`, except that a key given twice in one
+/// object is an error naming it (serde_json's `Value` silently keeps the last one, so a metric
+/// written twice would be read as whichever came last).
+pub fn parse_strict(text: &str) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Strict { path: String::new() }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// A JSON value at `path` (`metrics.http_reqs`), with duplicate keys refused.
+struct Strict {
+    path: String,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = vec![];
+        while let Some(v) = seq.next_element_seed(Strict { path: format!("{}[{}]", self.path, out.len()) })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!("duplicate key `{path}`; each key may appear once")));
+            }
+            let value = map.next_value_seed(Strict { path })?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// `http_req_duration{kind:write}` -> (`http_req_duration`, Some(`kind:write`)).

@@ -13,15 +13,25 @@
 //! - Locust has no tags: reads and writes are told apart by HTTP method (GET/HEAD/OPTIONS
 //!   read, POST/PUT/PATCH/DELETE write); the policy's `classes` selectors (k6 tags) do not apply.
 //!   Endpoints are `METHOD Name`: `latency_p95{endpoint=POST /orders}`.
-//! - Throughput is requests per minute over the run: for JSON from the earliest `start_time`
-//!   to the latest `last_request_timestamp`, which is Locust's own denominator.
+//! - Throughput is Locust's own `Requests/s` x 60: requests over the time from the test's start
+//!   (the `Aggregated` entry's `start_time`) to the last request, one denominator for every row.
+//!   The stats CSV holds that figure. The JSON holds only each endpoint's first request time,
+//!   not the test's start: it gives throughput from the first request when the requests span
+//!   at least [`MIN_JSON_SPAN_S`], where the start-up left out is under 1%, and otherwise
+//!   reports it unavailable with the reason.
+//! - Counts are summed with checked arithmetic, histogram keys must be written as Locust writes
+//!   them, a key, bucket, endpoint or row given twice is an error, and at most
+//!   [`MAX_ENDPOINTS`] endpoints get rows of their own (the k6 readers' cap and note).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 
 use indexmap::IndexMap;
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::k6_samples::Class;
+use super::k6_samples::{Class, MAX_ENDPOINTS, SafeSum, too_many_endpoints};
 use crate::error::LoadError;
 use crate::model::RunResults;
 
@@ -30,6 +40,20 @@ const PERCENTILES: [(&str, f64); 4] = [("p50", 0.50), ("p90", 0.90), ("p95", 0.9
 
 /// The start of the stats CSV header; used to recognise the format.
 pub const CSV_HEADER_START: &str = "Type,Name,Request Count,Failure Count,";
+
+/// The shortest span of requests (seconds) over which the JSON gives a throughput. Locust's
+/// `Requests/s` divides by the time from the test's start (the `Aggregated` entry's
+/// `start_time`, which the JSON does not hold) to the last request; the JSON only knows the
+/// first request's time. The start-up between the two (21-76 ms on the runs in
+/// fixtures/locust/throughput) is assumed under 1 s, so over 100 s it shifts the figure by
+/// at most 1%; over a shorter span the figure cannot be known.
+pub const MIN_JSON_SPAN_S: f64 = 100.0;
+
+/// The hint of the note given when endpoint rows are dropped.
+const GROUP_HINT: &str = "give Locust requests a `name=` to group URLs";
+
+/// What a zero-request run is told, whichever Locust file it came as.
+const NO_REQUESTS: &str = "did the test make any requests?";
 
 /// One endpoint of Locust's JSON output (`StatsEntry.serialize()`).
 #[derive(Deserialize)]
@@ -45,10 +69,55 @@ struct Entry {
     total_response_time: f64,
     max_response_time: f64,
     min_response_time: Option<f64>,
-    response_times: IndexMap<String, u64>,
+    response_times: Buckets,
 }
 
-/// A merged group of endpoints.
+/// A `response_times` histogram: bucket (whole ms) to count, sorted by bucket. Locust writes
+/// the keys as `str(int)` (older versions `str(float)` from 100 ms up: `"110.0"`), so anything
+/// else (`"-0"`, `"007"`, `"1e2"`, `"4.5"`) is refused rather than read as a number that sorts
+/// wrongly, and so is a bucket given twice (`"100"` and `"100.0"` included).
+struct Buckets(Vec<(u64, u64)>);
+
+impl<'de> Deserialize<'de> for Buckets {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Buckets;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of response times (whole ms) to counts")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Buckets, A::Error> {
+                let mut out: Vec<(u64, u64)> = vec![];
+                let mut seen = HashSet::new();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    // Locust before 2.40 or so writes buckets from 100 ms up as floats: "110.0".
+                    let int = key.strip_suffix(".0").unwrap_or(&key);
+                    let canonical = int == "0"
+                        || (int.as_bytes().first().is_some_and(|b| (b'1'..=b'9').contains(b))
+                            && int.bytes().all(|b| b.is_ascii_digit()));
+                    let ms = canonical.then(|| int.parse::<u64>().ok()).flatten().ok_or_else(|| {
+                        de::Error::custom(format!(
+                            "expected a response time in whole ms written as Locust writes it \
+                             (e.g. \"44\" or \"110.0\"), found {key:?}"
+                        ))
+                    })?;
+                    if !seen.insert(ms) {
+                        return Err(de::Error::custom(format!(
+                            "duplicate bucket {key:?}; each bucket may appear once"
+                        )));
+                    }
+                    out.push((ms, map.next_value()?));
+                }
+                out.sort_unstable();
+                Ok(Buckets(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A merged group of endpoints. Counts are summed with checked arithmetic: a sum that does
+/// not fit is an input error, never a wrapped number.
 #[derive(Default)]
 struct Group {
     /// Bucket (ms) to count.
@@ -56,24 +125,30 @@ struct Group {
     requests: u64,
     none: u64,
     failures: u64,
-    total_ms: f64,
+    total_ms: SafeSum,
     min: Option<f64>,
     max: Option<f64>,
 }
 
 impl Group {
-    fn add(&mut self, e: &Entry, buckets: &[(f64, u64)]) {
-        for &(ms, count) in buckets {
-            *self.histogram.entry(ms.to_bits()).or_default() += count;
+    /// Adds an entry; on overflow, the key whose sum is too large.
+    fn add(&mut self, e: &Entry) -> Result<(), &'static str> {
+        fn sum(a: &mut u64, b: u64, key: &'static str) -> Result<(), &'static str> {
+            *a = a.checked_add(b).ok_or(key)?;
+            Ok(())
         }
-        self.requests += e.num_requests;
-        self.none += e.num_none_requests;
-        self.failures += e.num_failures;
-        self.total_ms += e.total_response_time;
+        for &(ms, count) in &e.response_times.0 {
+            sum(self.histogram.entry(ms).or_default(), count, "response_times")?;
+        }
+        sum(&mut self.requests, e.num_requests, "num_requests")?;
+        sum(&mut self.none, e.num_none_requests, "num_none_requests")?;
+        sum(&mut self.failures, e.num_failures, "num_failures")?;
+        self.total_ms.add(e.total_response_time);
         if let Some(min) = e.min_response_time {
             self.min = Some(self.min.map_or(min, |m| m.min(min)));
             self.max = Some(self.max.map_or(e.max_response_time, |m| m.max(e.max_response_time)));
         }
+        Ok(())
     }
 
     fn put(&self, out: &mut RunResults, suffix: &str, seconds: Option<f64>) {
@@ -82,10 +157,8 @@ impl Group {
         if let (Some(min), Some(max)) = (self.min, self.max)
             && timed > 0
         {
-            // Bits of non-negative floats sort like the floats.
-            let descending: Vec<(f64, u64)> =
-                self.histogram.iter().rev().map(|(&b, &c)| (f64::from_bits(b), c)).collect();
-            out.metrics.insert(name("latency_avg"), self.total_ms / timed as f64);
+            let descending: Vec<(f64, u64)> = self.histogram.iter().rev().map(|(&b, &c)| (b as f64, c)).collect();
+            out.metrics.insert(name("latency_avg"), self.total_ms.mean(timed, min, max));
             out.metrics.insert(name("latency_min"), min);
             for (p, fraction) in PERCENTILES {
                 out.metrics.insert(name(&format!("latency_{p}")), percentile(&descending, timed, fraction));
@@ -117,33 +190,27 @@ pub fn percentile(descending: &[(f64, u64)], n: u64, fraction: f64) -> f64 {
     0.0
 }
 
-/// Parses Locust's `--json-file` output.
-pub fn parse_json(file: &str, text: &str) -> Result<RunResults, LoadError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let entries: Vec<Entry> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let key = e.path().to_string();
-        let e = e.into_inner();
-        LoadError::new(file, format!("not Locust JSON output: {}", super::native::strip_position(&e.to_string())))
-            .at(e.line() as u64, e.column() as u64)
-            .key(key)
-    })?;
-    if entries.is_empty() {
-        return Err(LoadError::new(file, "Locust JSON output with no endpoints; did the test make any requests?"));
-    }
-    let (mut overall, mut read, mut write) = (Group::default(), Group::default(), Group::default());
-    let mut endpoints: Vec<(String, Group)> = vec![];
-    let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (i, e) in entries.iter().enumerate() {
-        let key = |k: &str| format!("[{i}].{k}");
-        let bad = |k: &str, msg: String| LoadError::new(file, msg).key(key(k));
-        let mut buckets = Vec::with_capacity(e.response_times.len());
-        for (ms, &count) in &e.response_times {
-            let v: f64 =
-                ms.parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0).ok_or_else(|| {
-                    bad("response_times", format!("expected response times in ms as keys, found {ms:?}"))
-                })?;
-            buckets.push((v, count));
-        }
+/// Everything kept from the JSON entries read so far: the groups, at most [`MAX_ENDPOINTS`]
+/// endpoint rows, and the time span. Entries are added one by one as they are parsed, so memory
+/// does not grow with the number of endpoints.
+#[derive(Default)]
+struct JsonAcc {
+    overall: Group,
+    read: Group,
+    write: Group,
+    endpoints: IndexMap<String, Group>,
+    names: HashSet<String>,
+    too_many_endpoints: bool,
+    entries: usize,
+    start: Option<f64>,
+    end: Option<f64>,
+}
+
+impl JsonAcc {
+    fn add(&mut self, file: &str, e: Entry) -> Result<(), LoadError> {
+        let i = self.entries;
+        self.entries += 1;
+        let bad = |k: &str, msg: String| LoadError::new(file, msg).key(format!("[{i}].{k}"));
         for (k, v) in [
             ("start_time", Some(e.start_time)),
             ("last_request_timestamp", e.last_request_timestamp),
@@ -166,25 +233,114 @@ pub fn parse_json(file: &str, text: &str) -> Result<RunResults, LoadError> {
                 ),
             ));
         }
-        start = start.min(e.start_time);
-        if let Some(last) = e.last_request_timestamp {
-            end = end.max(last);
-        }
-        overall.add(e, &buckets);
         let method = e.method.as_deref().unwrap_or("");
+        let name = endpoint(method, &e.name);
+        if !self.names.insert(name.clone()) {
+            return Err(bad("name", format!("the endpoint `{name}` is listed twice; expected one entry per endpoint")));
+        }
+        let overflow = |k: &str| {
+            bad(
+                k,
+                format!("the sum of `{k}` over the entries does not fit in 64 bits; expected the counts of a real run"),
+            )
+        };
+        self.start = Some(self.start.map_or(e.start_time, |s| s.min(e.start_time)));
+        if let Some(last) = e.last_request_timestamp {
+            self.end = Some(self.end.map_or(last, |x| x.max(last)));
+        }
+        self.overall.add(&e).map_err(overflow)?;
         match Class::of_method(method) {
-            Some(Class::Read) => read.add(e, &buckets),
-            Some(Class::Write) => write.add(e, &buckets),
+            Some(Class::Read) => self.read.add(&e).map_err(overflow)?,
+            Some(Class::Write) => self.write.add(&e).map_err(overflow)?,
             None => {}
         }
-        let mut g = Group::default();
-        g.add(e, &buckets);
-        endpoints.push((endpoint(method, &e.name), g));
+        if !self.too_many_endpoints {
+            if self.endpoints.len() == MAX_ENDPOINTS {
+                self.too_many_endpoints = true;
+                self.endpoints = IndexMap::new();
+            } else {
+                let mut g = Group::default();
+                g.add(&e).map_err(overflow)?;
+                self.endpoints.insert(name, g);
+            }
+        }
+        Ok(())
     }
-    let seconds = (end > start).then_some(end - start);
+}
+
+/// Reads the top-level array one entry at a time into a [`JsonAcc`]. A reader error found
+/// while adding an entry is kept aside (serde's error type cannot carry it) and stops the parse.
+struct EntriesSeed<'a> {
+    file: &'a str,
+    acc: &'a RefCell<JsonAcc>,
+    failed: &'a RefCell<Option<LoadError>>,
+}
+
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntriesSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of Locust stats entries")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<Entry>()? {
+            if let Err(e) = self.acc.borrow_mut().add(self.file, entry) {
+                *self.failed.borrow_mut() = Some(e);
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses Locust's `--json-file` output.
+pub fn parse_json(file: &str, text: &str) -> Result<RunResults, LoadError> {
+    let acc = RefCell::new(JsonAcc::default());
+    let failed = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut track = serde_path_to_error::Track::new();
+    let parsed = EntriesSeed { file, acc: &acc, failed: &failed }
+        .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+        .map_err(|e| {
+            let key = track.path().to_string();
+            LoadError::new(file, format!("not Locust JSON output: {}", super::native::strip_position(&e.to_string())))
+                .at(e.line() as u64, e.column() as u64)
+                .key(key)
+        })
+        .and_then(|()| {
+            de.end().map_err(|e| {
+                LoadError::new(
+                    file,
+                    format!("not Locust JSON output: {}", super::native::strip_position(&e.to_string())),
+                )
+                .at(e.line() as u64, e.column() as u64)
+            })
+        });
+    if let Some(e) = failed.into_inner() {
+        return Err(e);
+    }
+    parsed?;
+    let acc = acc.into_inner();
+    if acc.overall.requests == 0 {
+        return Err(LoadError::new(
+            file,
+            format!("Locust JSON output with no requests ({} endpoints); {NO_REQUESTS}", acc.entries),
+        ));
+    }
+    let span = match (acc.start, acc.end) {
+        (Some(a), Some(b)) if b > a => Some(b - a),
+        _ => None,
+    };
+    let seconds = span.filter(|&s| s >= MIN_JSON_SPAN_S);
     let mut out = RunResults::default();
-    overall.put(&mut out, "", seconds);
-    for (class, g) in [("read", &read), ("write", &write)] {
+    acc.overall.put(&mut out, "", seconds);
+    for (class, g) in [("read", &acc.read), ("write", &acc.write)] {
         if g.requests > 0 {
             g.put(&mut out, &format!("_{class}"), seconds);
         } else {
@@ -194,12 +350,24 @@ pub fn parse_json(file: &str, text: &str) -> Result<RunResults, LoadError> {
             );
         }
     }
-    endpoints.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, g) in &endpoints {
+    let mut endpoints: Vec<(&String, &Group)> = acc.endpoints.iter().collect();
+    endpoints.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, g) in endpoints {
         g.put(&mut out, &format!("{{endpoint={name}}}"), seconds);
     }
+    if acc.too_many_endpoints {
+        out.notes.push(too_many_endpoints("method + name", GROUP_HINT));
+    }
     if seconds.is_none() {
-        out.unavailable.insert("throughput".into(), "the Locust output records no time span of requests".into());
+        let why = match span {
+            None => "the Locust JSON output records no time span of requests".to_string(),
+            Some(s) => format!(
+                "Locust's Requests/s counts from the test's start, which its JSON output does not record; \
+                 the requests span {s:.3} s, too short to leave the start-up out (at least {MIN_JSON_SPAN_S:.0} s needed); \
+                 use the Requests/s of PREFIX_stats.csv or a longer run"
+            ),
+        };
+        out.unavailable.insert("throughput".into(), why);
     }
     Ok(out)
 }
@@ -232,6 +400,13 @@ pub fn parse_csv(file: &str, text: &str) -> Result<RunResults, LoadError> {
     };
     let (c_type, c_name, c_reqs, c_fails) =
         (need("Type")?, need("Name")?, need("Request Count")?, need("Failure Count")?);
+    if let Some(dup) = header.iter().enumerate().find(|(i, h)| header[..*i].contains(h)).map(|(_, h)| h) {
+        return Err(LoadError::new(
+            file,
+            format!("the header names the column `{dup}` twice; expected each column once"),
+        )
+        .at(1, 1));
+    }
     let c_rps = need("Requests/s")?;
     let latency_cols: Vec<(&'static str, Option<usize>)> = vec![
         ("latency_avg", col("Average Response Time")),
@@ -243,7 +418,9 @@ pub fn parse_csv(file: &str, text: &str) -> Result<RunResults, LoadError> {
         ("latency_max", col("Max Response Time")),
     ];
     let mut rows = vec![];
-    let mut aggregated = None;
+    let mut aggregated: Option<(CsvRow, usize)> = None;
+    // Line of each endpoint's row: a row given twice is refused, not "the last one wins".
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut fields = vec![];
     for (i, line) in lines {
         if line.trim().is_empty() {
@@ -297,15 +474,31 @@ pub fn parse_csv(file: &str, text: &str) -> Result<RunResults, LoadError> {
             requests_per_s: number(c_rps)?.unwrap_or(0.0),
             latency,
         };
+        let line_no = i + 1;
         if row.name == "Aggregated" && row.method.is_empty() {
-            aggregated = Some(row);
+            if let Some((_, first)) = &aggregated {
+                return Err(at(format!("a second `Aggregated` row (the first is on line {first}); expected one")));
+            }
+            aggregated = Some((row, line_no));
         } else {
+            let name = endpoint(&row.method, &row.name);
+            if let Some(first) = seen.insert(name.clone(), line_no) {
+                return Err(at(format!(
+                    "a second row for `{name}` (the first is on line {first}); expected one row per endpoint"
+                )));
+            }
             rows.push(row);
         }
     }
-    let aggregated = aggregated.ok_or_else(|| {
+    let (aggregated, _) = aggregated.ok_or_else(|| {
         LoadError::new(file, "no `Aggregated` row; expected the whole PREFIX_stats.csv that Locust writes")
     })?;
+    if aggregated.requests == 0 {
+        return Err(LoadError::new(
+            file,
+            format!("Locust stats CSV with no requests (the `Aggregated` row counts 0); {NO_REQUESTS}"),
+        ));
+    }
     let mut out = RunResults::default();
     put_row(&mut out, "", &aggregated);
     for class in [Class::Read, Class::Write] {
@@ -320,11 +513,22 @@ pub fn parse_csv(file: &str, text: &str) -> Result<RunResults, LoadError> {
             }
             [one] => put_row(&mut out, suffix, one),
             many => {
+                let total = |what: &str, count: fn(&CsvRow) -> u64| {
+                    many.iter().try_fold(0u64, |sum, r| sum.checked_add(count(r))).ok_or_else(|| {
+                        LoadError::new(
+                            file,
+                            format!(
+                                "the `{what}` of the {} rows does not fit in 64 bits; expected the counts of a real run",
+                                &suffix[1..]
+                            ),
+                        )
+                    })
+                };
                 let merged = CsvRow {
                     method: String::new(),
                     name: String::new(),
-                    requests: many.iter().map(|r| r.requests).sum(),
-                    failures: many.iter().map(|r| r.failures).sum(),
+                    requests: total("Request Count", |r| r.requests)?,
+                    failures: total("Failure Count", |r| r.failures)?,
                     requests_per_s: many.iter().map(|r| r.requests_per_s).sum(),
                     latency: IndexMap::new(),
                 };
@@ -352,13 +556,27 @@ pub fn parse_csv(file: &str, text: &str) -> Result<RunResults, LoadError> {
             }
         }
     }
-    rows.sort_by_key(|r| endpoint(&r.method, &r.name));
-    for row in &rows {
-        put_row(&mut out, &format!("{{endpoint={}}}", endpoint(&row.method, &row.name)), row);
+    if rows.len() > MAX_ENDPOINTS {
+        out.notes.push(too_many_endpoints("method + name", GROUP_HINT));
+    } else {
+        rows.sort_by_key(|r| endpoint(&r.method, &r.name));
+        for row in &rows {
+            put_row(&mut out, &format!("{{endpoint={}}}", endpoint(&row.method, &row.name)), row);
+        }
+    }
+    if !out.metrics.contains_key("throughput") {
+        // Locust writes 0 when it cannot tell (no request yet, or all at one instant).
+        out.unavailable.insert(
+            "throughput".into(),
+            "the stats CSV's `Aggregated` row has no Requests/s (Locust writes 0 when the run has no time span)".into(),
+        );
     }
     Ok(out)
 }
 
+/// A row's metrics. Throughput is the row's `Requests/s`, Locust's own figure: the row's
+/// requests over the time from the test's start to its last request (one denominator for
+/// every row, so rows add up).
 fn put_row(out: &mut RunResults, suffix: &str, row: &CsvRow) {
     for (metric, v) in &row.latency {
         out.metrics.insert(format!("{metric}{suffix}"), *v);

@@ -137,7 +137,7 @@ pub fn load_with_progress(
         Some(f) => f,
         None => detect_file(path, &file)?,
     };
-    match format {
+    let results = match format {
         Format::K6Json => {
             fsutil::check_readable_file(path)?;
             k6_raw::read(path, classes, &k6_samples::Options::default(), progress)
@@ -150,7 +150,23 @@ pub fn load_with_progress(
             let text = fsutil::read_text(path)?;
             parse(&file, &text, Some(format), classes)
         }
+    }?;
+    checked(&file, results)
+}
+
+/// The one gate every reader's results pass: no metric value that is not finite (an overflowed
+/// sum, an average of infinities) or otherwise unusable ([`crate::model::value_problem`])
+/// leaves the input layer. Readers compute their values safely; this makes sure of it.
+fn checked(file: &str, results: RunResults) -> Result<RunResults, LoadError> {
+    for (name, &value) in &results.metrics {
+        if let Some(problem) = crate::model::value_problem(name, value) {
+            return Err(LoadError::new(
+                file,
+                format!("the results computed from this file are unusable: metric `{name}`: {problem}"),
+            ));
+        }
     }
+    Ok(results)
 }
 
 /// Looks at the first 64 KiB (inflated if the file is gzip) to decide the format.
@@ -186,12 +202,72 @@ fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
     detect(file, &text)
 }
 
-/// A k6 raw line: `{"type":"Metric",...}` or `{"metric":...,"type":"Point",...}` on one line.
+/// A k6 raw line: `{"type":"Metric",...}` or `{"metric":...,"type":"Point",...}`. Decided from
+/// the top-level keys of the first line that the head holds, without needing the whole line: a
+/// first line longer than the head (a `Metric` line with thousands of submetrics, say) is
+/// recognised all the same, and then streamed like any raw file.
 fn is_k6_ndjson(head: &[u8]) -> bool {
-    let first = head.split(|&b| b == b'\n').map(|l| l.trim_ascii()).find(|l| !l.is_empty());
-    let Some(line) = first else { return false };
-    let Ok(serde_json::Value::Object(obj)) = serde_json::from_slice::<serde_json::Value>(line) else { return false };
-    matches!(obj.get("type").and_then(|t| t.as_str()), Some("Metric" | "Point")) && obj.contains_key("data")
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    let line = &head[start..];
+    let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+    top_level_type(line).is_some_and(|t| t == b"Metric" || t == b"Point")
+}
+
+/// The value of the top-level `"type"` key of a JSON object that `text` starts (possibly cut
+/// short), if it is a plain string and comes before the cut.
+fn top_level_type(text: &[u8]) -> Option<&[u8]> {
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while text.get(*i).is_some_and(u8::is_ascii_whitespace) {
+            *i += 1;
+        }
+    };
+    // A string starting at `i` (a quote); its raw contents, and `i` after the closing quote.
+    let string = |i: &mut usize| -> Option<&[u8]> {
+        (text.get(*i) == Some(&b'"')).then_some(())?;
+        let from = *i + 1;
+        let mut j = from;
+        loop {
+            match text.get(j)? {
+                b'\\' => j += 2,
+                b'"' => break,
+                _ => j += 1,
+            }
+        }
+        *i = j + 1;
+        Some(&text[from..j])
+    };
+    ws(&mut i);
+    (text.get(i) == Some(&b'{')).then_some(())?;
+    i += 1;
+    loop {
+        ws(&mut i);
+        let key = string(&mut i)?;
+        ws(&mut i);
+        (text.get(i) == Some(&b':')).then_some(())?;
+        i += 1;
+        ws(&mut i);
+        if key == b"type" {
+            return string(&mut i);
+        }
+        // Skip the value: a string, or anything up to the `,` that ends it at this depth.
+        let mut depth = 0usize;
+        loop {
+            match *text.get(i)? {
+                b'"' => {
+                    string(&mut i)?;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => return None,
+                b'}' | b']' => depth -= 1,
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        i += 1;
+    }
 }
 
 /// Decides a file's format from its content.
@@ -254,6 +330,10 @@ fn detect_csv(file: &str, text: &str) -> Result<Format, LoadError> {
 
 /// Reads one file's text in the given format (or the detected one).
 pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
+    checked(file, parse_unchecked(file, text, format, classes)?)
+}
+
+fn parse_unchecked(file: &str, text: &str, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
     let format = match format {
         Some(f) => f,
         None => detect(file, text)?,
@@ -265,9 +345,12 @@ pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) 
         Format::LocustJson => locust::parse_json(file, text),
         Format::LocustCsv => locust::parse_csv(file, text),
         Format::K6Summary | Format::K6HandleSummary => {
-            let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-                LoadError::new(file, format!("not valid {}: {e}", format.describe()))
-                    .at(e.line() as u64, e.column() as u64)
+            let doc = k6_summary::parse_strict(text).map_err(|e| {
+                LoadError::new(
+                    file,
+                    format!("not valid {}: {}", format.describe(), native::strip_position(&e.to_string())),
+                )
+                .at(e.line() as u64, e.column() as u64)
             })?;
             let flavor = if format == Format::K6Summary {
                 k6_summary::Flavor::SummaryExport
