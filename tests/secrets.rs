@@ -309,3 +309,69 @@ fn s3_echoing_the_session_token_does_not_print_it() {
         assert_eq!(out.status.code(), Some(3), "{said}");
     }
 }
+
+/// The loopback Fulcio/Rekor/TSA stand-in of tests/keyless.rs (npm `@sigstore/mock` handlers,
+/// installed by scripts/test.sh), until dropped.
+struct Mock {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Mock {
+    fn start() -> Mock {
+        let tools = std::env::var_os("PERFCERT_TEST_TOOLS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/test-tools"));
+        assert!(
+            tools.join("node_modules/@sigstore/mock").exists(),
+            "the Sigstore test tools are missing: run the suite with scripts/test.sh, which installs them"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new("node")
+            .arg(root().join("tests/interop/mock-sigstore-server.js"))
+            .arg(dir.path().join("trusted_root.json"))
+            .arg("120")
+            .env("NODE_PATH", tools.join("node_modules"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("mock server: {line:?}")).to_string();
+        Mock { child, url, _dir: dir }
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn rekor_and_the_tsa_failing_say_which_and_print_no_token() {
+    // A working Fulcio, then an echoing Rekor; then a working Rekor and an echoing TSA.
+    let mock = Mock::start();
+    let dir = tempfile::tempdir().unwrap();
+    let token = jwt();
+    let env = [("SIGSTORE_ID_TOKEN", token.as_str())];
+    let rekor = Echo::start(Answer::Echo(500), 8);
+    let out = certify_keyless(dir.path(), &mock.url, &rekor.url, &[], &env);
+    assert!(!rekor.requests().is_empty(), "Rekor was asked");
+    assert_hidden(&out, &token, "identity token");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("keyless signing failed") && said.contains("Rekor") && said.contains("500"), "{said}");
+    assert_eq!(out.status.code(), Some(3), "{said}");
+
+    let tsa = Echo::start(Answer::Echo(400), 8);
+    let out = certify_keyless(dir.path(), &mock.url, &mock.url, &["--tsa-url", &tsa.url], &env);
+    assert!(!tsa.requests().is_empty(), "the TSA was asked");
+    assert_hidden(&out, &token, "identity token");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("keyless signing failed") && said.contains("TSA") && said.contains("400"), "{said}");
+    assert_eq!(out.status.code(), Some(3), "{said}");
+}
