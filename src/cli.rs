@@ -256,7 +256,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub thresholds: PathBuf,
 
-    /// Evaluate waiver expiry as of this date (YYYY-MM-DD) instead of today (UTC).
+    /// Evaluate waiver expiry as of this date (YYYY-MM-DD) instead of today (UTC); certify
+    /// accepts only today.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
 }

@@ -8,6 +8,7 @@
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
 //! - [`certificate`]: the certificate document; [`signing`]: sign and verify it, Sigstore-style.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
+//! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share.
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
@@ -48,6 +49,7 @@ pub mod options;
 pub mod pipeline;
 pub mod policy;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod signing;
 pub mod store;

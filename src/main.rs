@@ -11,7 +11,10 @@ fn main() -> ExitCode {
     match perfcert::commands::run(cli) {
         Ok(status) => status.into(),
         Err(failure) => {
-            let _ = writeln!(std::io::stderr(), "error: {:#}", failure.error);
+            // Remote errors were redacted where they became text; this is the net for any
+            // message that was not.
+            let message = perfcert::redact::text(format_args!("{:#}", failure.error));
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             failure.status.into()
         }
     }

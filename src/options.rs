@@ -238,8 +238,10 @@ impl TryFrom<cli::CertifyArgs> for Certify {
                 },
             },
         };
+        let mut inputs: Inputs = a.inputs.into();
+        inputs.as_of = Some(certify_day(inputs.as_of, today_utc())?);
         Ok(Certify {
-            inputs: a.inputs.into(),
+            inputs,
             outputs: a.extra.into(),
             service: a.service,
             version: a.service_version,
@@ -253,6 +255,26 @@ impl TryFrom<cli::CertifyArgs> for Certify {
             upload,
             format: a.format.into(),
         })
+    }
+}
+
+/// Today in UTC: the day certify decides on.
+fn today_utc() -> Date {
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// The day certify judges waivers on: always `today`. certify signs a decision about the
+/// release in front of it, so an `--as-of` in the past would sign today's FAIL as a PASS
+/// through a waiver that expired long ago (and one in the future would honour a waiver early).
+/// compare and `verify --recompute` keep `--as-of` to re-run a recorded decision.
+pub fn certify_day(as_of: Option<Date>, today: Date) -> Result<Date, Failure> {
+    match as_of {
+        None => Ok(today),
+        Some(day) if day == today => Ok(today),
+        Some(day) => Err(Failure::input(anyhow!(
+            "--as-of {day}: certify decides today's release, so it judges waivers as of today ({today}, UTC) \
+             and signs that day; --as-of is for compare and verify --recompute, which re-run a recorded decision"
+        ))),
     }
 }
 
@@ -411,5 +433,25 @@ impl TryFrom<cli::UploadCmdArgs> for Upload {
 
     fn try_from(a: cli::UploadCmdArgs) -> Result<Upload, Failure> {
         Ok(Upload { to: S3Write::from_args(a.to, &a.s3)?, certificate: a.certificate })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn certify_judges_only_today() {
+        let today = date(2026, 11, 30);
+        assert_eq!(certify_day(None, today).unwrap(), today);
+        assert_eq!(certify_day(Some(today), today).unwrap(), today);
+        for other in [date(1900, 1, 1), date(2026, 11, 29), date(2026, 12, 1)] {
+            let err = certify_day(Some(other), today).unwrap_err();
+            assert_eq!(err.status, crate::exit::ExitStatus::Usage);
+            let said = err.error.to_string();
+            assert!(said.starts_with(&format!("--as-of {other}: certify decides today's release")), "{said}");
+            assert!(said.contains("(2026-11-30, UTC)"), "{said}");
+        }
     }
 }

@@ -43,7 +43,7 @@ fn keygen(dir: &Path) {
 fn certify(dir: &Path, current: &str, extra: &[&str]) -> (Output, PathBuf, PathBuf) {
     let (b, c, p) = (fixture("baseline.json"), fixture(current), policy());
     let mut args = vec!["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p];
-    args.extend(["--as-of", "2026-06-01", "--format", "json"]);
+    args.extend(["--format", "json"]);
     args.extend(extra);
     let out = perfcert(dir, &args);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();

@@ -112,7 +112,7 @@ fn certify(dir: &Path, url: &str, env: &[(&str, &str)], extra: &[&str]) -> (Outp
     let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), root().join("perf_thresholds.yml"));
     let p = p.display().to_string();
     let mut args = vec!["certify", "--keyless", "--fulcio-url", url, "--rekor-url", url];
-    args.extend(["--baseline", &b, "--current", &c, "--thresholds", &p, "--as-of", "2026-06-01"]);
+    args.extend(["--baseline", &b, "--current", &c, "--thresholds", &p]);
     args.extend(["--approver", "qa-lead", "--format", "json"]);
     args.extend(extra);
     let out = perfcert(dir, &args, env);

@@ -159,7 +159,7 @@ fn certify(dir: &Path, version: &str, extra: &[&str]) -> (Output, serde_json::Va
     let f = |n: &str| root().join("fixtures/perf004").join(n).display().to_string();
     let (b, c, p) = (f("baseline.json"), f("current.json"), root().join("perf_thresholds.yml").display().to_string());
     let mut args = vec!["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p];
-    args.extend(["--as-of", "2026-06-01", "--version", version, "--format", "json"]);
+    args.extend(["--version", version, "--format", "json"]);
     args.extend(extra);
     let out = perfcert(dir, &args);
     let v = serde_json::from_slice(&out.stdout).unwrap_or_default();

@@ -33,6 +33,9 @@ impl Signing {
         let (given, instance) = match signer {
             Signer::Key(path) => {
                 let pem = std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+                // The format and its scrypt cost, before the password and before any work: a
+                // hostile key file is refused at once, not after minutes or gigabytes.
+                cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
                 return Ok(Signing::Key { path: path.clone(), pem });
             }
             Signer::Keyless { token, instance } => (token.clone(), instance.clone()),

@@ -21,9 +21,14 @@ const LABELS: [&str; 2] = [LABEL, "ENCRYPTED COSIGN PRIVATE KEY"];
 
 /// scrypt cost written: cosign's own default.
 const LOG_N: u8 = 15;
-/// The most expensive scrypt accepted from a key file (N = 2^20, 1 GiB with r = 8): a hostile
-/// file must not make perfcert allocate without bound.
-const MAX_LOG_N: u8 = 20;
+/// The most memory a key file's scrypt may take: 128·r·N bytes. cosign and sigstore-go write
+/// N = 32768, r = 8 (32 MiB); older Sigstore clients N = 65536 (64 MiB). A hostile file must
+/// not make perfcert allocate gigabytes (N = 2^20, r = 32 is 4 GiB).
+pub const MAX_SCRYPT_MEMORY: u64 = 128 << 20;
+/// The most work a key file's scrypt may take, as bytes mixed: 128·r·N·p (the time grows with
+/// it: p runs the memory-hard step p times). 8 times cosign's own: about two seconds on a
+/// busy core, where cosign's takes 0.3.
+pub const MAX_SCRYPT_WORK: u64 = 256 << 20;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum KeyError {
@@ -33,6 +38,16 @@ pub enum KeyError {
     Label(String),
     #[error("malformed encrypted key: {0}")]
     Malformed(String),
+    #[error(
+        "scrypt parameters N={n} r={r} p={p} would take {} of memory and {} of work; perfcert accepts at \
+         most {} of memory and {} of work (cosign writes N=32768 r=8 p=1: 32 MiB), so it refuses this key \
+         before deriving it",
+        size(*memory),
+        size(*work),
+        size(MAX_SCRYPT_MEMORY),
+        size(MAX_SCRYPT_WORK)
+    )]
+    TooCostly { n: u64, r: u32, p: u32, memory: u128, work: u128 },
     #[error("wrong password, or the key file is damaged")]
     Password,
 }
@@ -106,8 +121,31 @@ pub fn encrypt(pkcs8_der: &[u8], password: &[u8], random: &Randomness) -> String
     pem_encode(LABEL, serde_json::to_string(&envelope).expect("serialises").as_bytes())
 }
 
+/// Checks that a key file is cosign's format with parameters perfcert accepts, without the
+/// password and without deriving the key: the check a hostile file meets before any work.
+pub fn check(pem: &str) -> Result<(), KeyError> {
+    open(pem).map(|_| ())
+}
+
 /// Decrypts cosign's PEM format to the PKCS#8 DER private key.
 pub fn decrypt(pem: &str, password: &[u8]) -> Result<Vec<u8>, KeyError> {
+    let envelope = open(pem)?;
+    let Params { n, r, p } = envelope.kdf.params;
+    let b64 = |what: &str, s: &str| STANDARD.decode(s).map_err(|e| KeyError::Malformed(format!("{what}: {e}")));
+    let salt = b64("salt", &envelope.kdf.salt)?;
+    let nonce = b64("nonce", &envelope.cipher.nonce)?;
+    let ciphertext = b64("ciphertext", &envelope.ciphertext)?;
+    if nonce.len() != 24 {
+        return Err(KeyError::Malformed(format!("nonce of {} bytes; expected 24", nonce.len())));
+    }
+    let key = derive(password, &salt, n.trailing_zeros() as u8, r, p)?;
+    XSalsa20Poly1305::new(&key)
+        .decrypt(Nonce::from_slice(&nonce), ciphertext.as_slice())
+        .map_err(|_| KeyError::Password)
+}
+
+/// The envelope of a key file, its algorithms and scrypt parameters checked.
+fn open(pem: &str) -> Result<Envelope, KeyError> {
     let (label, body) = pem_decode(pem).ok_or(KeyError::NotPem)?;
     if !LABELS.contains(&label.as_str()) {
         return Err(KeyError::Label(label));
@@ -120,20 +158,31 @@ pub fn decrypt(pem: &str, password: &[u8]) -> Result<Vec<u8>, KeyError> {
         return Err(KeyError::Malformed(format!("cipher `{}`; expected nacl/secretbox", envelope.cipher.name)));
     }
     let Params { n, r, p } = envelope.kdf.params;
-    if !n.is_power_of_two() || n < 2 || n.trailing_zeros() > MAX_LOG_N as u32 || r == 0 || r > 32 || p == 0 || p > 16 {
-        return Err(KeyError::Malformed(format!("scrypt parameters N={n} r={r} p={p} are out of range")));
+    if !n.is_power_of_two() || n < 2 || r == 0 || p == 0 {
+        return Err(KeyError::Malformed(format!(
+            "scrypt parameters N={n} r={r} p={p}: expected N a power of two of at least 2, r and p at least 1"
+        )));
     }
-    let b64 = |what: &str, s: &str| STANDARD.decode(s).map_err(|e| KeyError::Malformed(format!("{what}: {e}")));
-    let salt = b64("salt", &envelope.kdf.salt)?;
-    let nonce = b64("nonce", &envelope.cipher.nonce)?;
-    let ciphertext = b64("ciphertext", &envelope.ciphertext)?;
-    if nonce.len() != 24 {
-        return Err(KeyError::Malformed(format!("nonce of {} bytes; expected 24", nonce.len())));
+    // In u128, saturating: 128·r·N fits (at most 2^103), times p may not.
+    let memory = 128 * u128::from(r) * u128::from(n);
+    let work = memory.saturating_mul(u128::from(p));
+    if memory > u128::from(MAX_SCRYPT_MEMORY) || work > u128::from(MAX_SCRYPT_WORK) {
+        return Err(KeyError::TooCostly { n, r, p, memory, work });
     }
-    let key = derive(password, &salt, n.trailing_zeros() as u8, r, p)?;
-    XSalsa20Poly1305::new(&key)
-        .decrypt(Nonce::from_slice(&nonce), ciphertext.as_slice())
-        .map_err(|_| KeyError::Password)
+    Ok(envelope)
+}
+
+/// A byte count as people read it: `32 MiB`, `4 GiB`, `1.5 TiB`.
+fn size(bytes: impl Into<u128>) -> String {
+    let bytes = bytes.into();
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 { format!("{value} {}", units[unit]) } else { format!("{value:.1} {}", units[unit]) }
 }
 
 /// A PEM block with 64-character lines and `\n` line ends.
@@ -188,7 +237,37 @@ mod tests {
             LABEL,
             br#"{"kdf":{"name":"scrypt","params":{"N":1073741824,"r":8,"p":1},"salt":""},"cipher":{"name":"nacl/secretbox","nonce":""},"ciphertext":""}"#,
         );
-        assert!(matches!(decrypt(&greedy, b""), Err(KeyError::Malformed(m)) if m.contains("out of range")));
+        assert!(matches!(decrypt(&greedy, b""), Err(KeyError::TooCostly { .. })));
+    }
+
+    fn key_with(n: u64, r: u32, p: u32) -> String {
+        let json = format!(
+            r#"{{"kdf":{{"name":"scrypt","params":{{"N":{n},"r":{r},"p":{p}}},"salt":"AAAA"}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAA"}},"ciphertext":"AAAA"}}"#
+        );
+        pem_encode(LABEL, json.as_bytes())
+    }
+
+    #[test]
+    fn scrypt_cost_is_bounded_by_memory_and_work() {
+        // What cosign, sigstore-go and older Sigstore clients write is accepted.
+        for (n, r, p) in [(32768, 8, 1), (65536, 8, 1), (1 << 17, 8, 1), (1 << 16, 8, 4)] {
+            assert_eq!(check(&key_with(n, r, p)), Ok(()), "N={n} r={r} p={p}");
+        }
+        for (n, r, p) in
+            [(1 << 20, 32, 16), (1 << 18, 8, 1), (1 << 15, 8, 9), (1 << 15, 512, 1), (1 << 62, 1 << 31, 1 << 31)]
+        {
+            let err = check(&key_with(n, r, p)).unwrap_err();
+            assert!(matches!(err, KeyError::TooCostly { .. }), "N={n} r={r} p={p}: {err}");
+        }
+        let said = check(&key_with(1 << 20, 32, 16)).unwrap_err().to_string();
+        assert!(
+            said.starts_with("scrypt parameters N=1048576 r=32 p=16 would take 4 GiB of memory and 64 GiB of work"),
+            "{said}"
+        );
+        assert!(said.contains("at most 128 MiB of memory and 256 MiB of work"), "{said}");
+        for (n, r, p) in [(3, 8, 1), (0, 8, 1), (1, 8, 1), (32768, 0, 1), (32768, 8, 0)] {
+            assert!(matches!(check(&key_with(n, r, p)), Err(KeyError::Malformed(_))), "N={n} r={r} p={p}");
+        }
     }
 }
 

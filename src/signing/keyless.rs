@@ -16,6 +16,7 @@ use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::{VerificationPolicy, Verifier};
 
 use super::{Statement, VerifyError, parse_statement};
+use crate::redact::{self, Redacted};
 
 /// The services a keyless signature is made with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +36,8 @@ pub enum TokenSource {
     Ambient,
 }
 
-/// Why keyless signing did not happen. No message ever contains the token.
+/// Why keyless signing did not happen. No message ever contains the token: what a service or
+/// the token endpoint said is kept only as [`Redacted`] text.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error(
@@ -49,15 +51,15 @@ pub enum SignError {
     )]
     GitHubPermission,
     #[error("the identity token is not a usable JWT: {0}")]
-    BadToken(String),
+    BadToken(Redacted),
     #[error("the identity token expired at {0}; get a fresh one")]
     Expired(Timestamp),
     #[error("the identity token's audience is not `sigstore`")]
     Audience,
     #[error("cannot get the CI's identity token: {0}")]
-    Ambient(String),
+    Ambient(Redacted),
     #[error("keyless signing failed: {0}")]
-    Service(String),
+    Service(Redacted),
 }
 
 impl SignError {
@@ -85,21 +87,30 @@ fn runtime() -> Result<tokio::runtime::Runtime, SignError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| SignError::Service(format!("cannot start the network runtime: {e}")))
+        .map_err(|e| SignError::Service(redact::text(format_args!("cannot start the network runtime: {e}"))))
 }
 
 /// The identity token, checked enough to fail early with a clear message (Fulcio checks it for real).
 pub fn identity_token(source: TokenSource) -> Result<IdentityToken, SignError> {
     let token = match source {
         TokenSource::Given(jwt) => {
-            IdentityToken::from_jwt(jwt.trim()).map_err(|e| SignError::BadToken(e.to_string()))?
+            // Remembered before anything can fail: every later remote error is cleaned of it.
+            redact::remember(&jwt);
+            IdentityToken::from_jwt(jwt.trim()).map_err(|e| SignError::BadToken(redact::error(&e)))?
         }
         TokenSource::Ambient if github_without_token() => return Err(SignError::GitHubPermission),
-        TokenSource::Ambient => runtime()?
-            .block_on(IdentityToken::detect_ambient())
-            .map_err(|e| SignError::Ambient(e.to_string()))?
-            .ok_or(SignError::NoToken)?,
+        TokenSource::Ambient => {
+            // ambient-id directly rather than through sigstore-oidc, which keeps only the top
+            // line of its error ("GitHub Actions detection error") and so loses the HTTP status.
+            let found = runtime()?
+                .block_on(ambient_id::Detector::new().detect("sigstore"))
+                .map_err(|e| SignError::Ambient(redact::error(&e)))?
+                .ok_or(SignError::NoToken)?;
+            redact::remember(found.reveal());
+            IdentityToken::from_jwt(found.reveal()).map_err(|e| SignError::BadToken(redact::error(&e)))?
+        }
     };
+    redact::remember(token.expose_secret());
     if token.is_expired() {
         return Err(SignError::Expired(token.expiration()));
     }
@@ -119,7 +130,7 @@ fn github_without_token() -> bool {
 pub fn sign(token: IdentityToken, instance: &Instance, payload: &[u8]) -> Result<Signed, SignError> {
     let context = match instance {
         Instance::PublicGood => SigningContext::from_embedded(SigstoreInstance::PublicGood)
-            .map_err(|e| SignError::Service(e.to_string()))?,
+            .map_err(|e| SignError::Service(redact::error(&e)))?,
         Instance::Custom { fulcio, rekor, tsa } => {
             let mut services = SigningServices::new(fulcio, rekor).with_rekor(rekor, RekorApiVersion::V1);
             if let Some(tsa) = tsa {
@@ -130,13 +141,13 @@ pub fn sign(token: IdentityToken, instance: &Instance, payload: &[u8]) -> Result
     };
     let signer = context.signer(token);
     let bundle =
-        runtime()?.block_on(signer.sign_raw_statement(payload)).map_err(|e| SignError::Service(e.to_string()))?;
+        runtime()?.block_on(signer.sign_raw_statement(payload)).map_err(|e| SignError::Service(redact::error(&e)))?;
     let identity = bundle
         .signing_certificate()
         .and_then(|der| sigstore_sign::crypto::parse_certificate_info(der).ok())
         .and_then(|info| info.identity)
         .map(|san| san.to_string());
-    let mut json = bundle.to_json_pretty().map_err(|e| SignError::Service(e.to_string()))?;
+    let mut json = bundle.to_json_pretty().map_err(|e| SignError::Service(redact::error(&e)))?;
     json.push('\n');
     Ok(Signed { bundle: json, identity })
 }

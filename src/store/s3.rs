@@ -24,6 +24,7 @@ use base64::engine::general_purpose::STANDARD;
 use aws_sdk_s3::config::ProvideCredentials;
 
 use super::{Archive, Put, StoreError};
+use crate::redact::{self, Redacted};
 
 /// The object metadata key holding the object's sha256 (hex): `x-amz-meta-sha256`.
 pub const SHA256_METADATA: &str = "sha256";
@@ -105,10 +106,12 @@ pub struct PutOptions {
 }
 
 /// A failed S3 operation, said in one line: operation, object, HTTP status, code and message.
+/// What the server or the SDK said is kept only as [`Redacted`] text: an endpoint or proxy
+/// that echoes the request would otherwise show the session token and the signature.
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
     #[error("{op} {url}: {detail}")]
-    Failed { op: &'static str, url: String, status: Option<u16>, detail: String },
+    Failed { op: &'static str, url: String, status: Option<u16>, detail: Redacted },
     #[error("{url}: already exists with other content; it is never overwritten")]
     Conflict { url: String },
     #[error("{url}: no such object")]
@@ -138,6 +141,7 @@ impl S3Error {
             SdkError::TimeoutError(_) => "timed out".to_string(),
             other => causes(other),
         };
+        let detail = redact::text(detail);
         S3Error::Failed { op, url, status, detail }
     }
 
@@ -226,8 +230,8 @@ impl Store {
         // Resolve credentials now, so that a machine without any says so in a sentence before
         // anything is signed, not in the SDK's error chain after.
         let provider = sdk.credentials_provider().ok_or_else(|| S3Error::Setup(NO_CREDENTIALS.to_string()))?;
-        runtime.block_on(provider.provide_credentials()).map_err(|e| {
-            let why = causes(&e);
+        let credentials = runtime.block_on(provider.provide_credentials()).map_err(|e| {
+            let why = redact::text(causes(&e));
             // CredentialsNotLoaded: no provider in the chain had any (its Display says so).
             if why.contains("no credentials found in chain") || why.contains("provider was not enabled") {
                 S3Error::Setup(NO_CREDENTIALS.to_string())
@@ -235,6 +239,11 @@ impl Store {
                 S3Error::Setup(format!("the AWS credentials could not be loaded: {why}"))
             }
         })?;
+        // Whatever the chain resolved (a profile, SSO, a web identity): never shown.
+        redact::remember(credentials.secret_access_key());
+        if let Some(token) = credentials.session_token() {
+            redact::remember(token);
+        }
         let endpoint = endpoint.map(str::to_string).or_else(|| {
             ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
                 .iter()
@@ -400,7 +409,7 @@ async fn fetch(client: Client, bucket: String, key: String) -> Result<Vec<u8>, S
         op: "GetObject",
         url,
         status: None,
-        detail: format!("reading the body: {}", causes(&e)),
+        detail: redact::text(format_args!("reading the body: {}", causes(&e))),
     })?;
     Ok(body.to_vec())
 }
