@@ -687,12 +687,20 @@ fn json_duplicate(text: &str, scope: DupScope) -> Option<String> {
     Some(format!("duplicate key `{}` (line {})", key.rsplit_once(" at line ").map_or(key, |(k, _)| k), e.line()))
 }
 
+/// Whether the k6 raw reader reads this line (as opposed to skipping it unparsed).
+fn read_by_perfcert(line: &str) -> bool {
+    let point = line.contains("\"type\":\"Point\"") || line.contains("\"type\": \"Point\"");
+    point && ["http_req_duration", "http_req_failed", "http_reqs"].iter().any(|m| line.contains(&format!("\"{m}\"")))
+}
+
 /// A duplicate the reader of `format` should have refused, if `text` has one.
 fn duplicate_in(format: Format, text: &str) -> Option<String> {
     match format {
         Format::Native | Format::LocustJson => json_duplicate(text, DupScope::Everywhere),
         Format::K6Summary | Format::K6HandleSummary => json_duplicate(text, DupScope::MetricsOnly),
-        Format::K6Json => text.lines().enumerate().find_map(|(i, line)| {
+        // Only the lines perfcert reads (Points of http_req_duration, http_req_failed and
+        // http_reqs) count: other lines are skipped unparsed, for speed, and cannot change a verdict.
+        Format::K6Json => text.lines().enumerate().filter(|(_, line)| read_by_perfcert(line)).find_map(|(i, line)| {
             json_duplicate(line, DupScope::Everywhere)
                 .map(|d| format!("{} on line {}", d.split(" (line").next().unwrap_or(&d), i + 1))
         }),

@@ -119,7 +119,7 @@ fn every_reader_refuses_duplicates() {
     // Locust JSON: a bucket twice (serde_json keeps the last), an endpoint twice.
     let text = format!("[{}]", locust_entry("GET", "/a", 2, 0, 20.0, r#"{"10": 1, "10": 1}"#));
     let e = err("l.json", &text, None);
-    assert!(e.contains("[0].response_times: not Locust JSON output: duplicate bucket \"10\""), "{e}");
+    assert!(e.contains("duplicate key `[0].response_times.10`; each key may appear once"), "{e}");
     let a = locust_entry("GET", "/a", 1, 0, 10.0, r#"{"10": 1}"#);
     let e = err("l.json", &format!("[{a}, {a}]"), None);
     assert!(e.contains("[1].name: the endpoint `GET /a` is listed twice"), "{e}");

@@ -301,6 +301,8 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
 
 /// Parses Locust's `--json-file` output.
 pub fn parse_json(file: &str, text: &str) -> Result<RunResults, LoadError> {
+    // Fields perfcert does not read (num_reqs_per_sec, ...) are skipped below: check them too.
+    super::strict_json::refuse_duplicate_keys(file, text)?;
     let acc = RefCell::new(JsonAcc::default());
     let failed = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);

@@ -15,6 +15,7 @@ pub mod lines;
 pub mod locust;
 pub mod native;
 pub mod sketch;
+pub mod strict_json;
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -171,7 +172,7 @@ fn checked(file: &str, results: RunResults) -> Result<RunResults, LoadError> {
 
 /// Looks at the first 64 KiB (inflated if the file is gzip) to decide the format.
 fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
-    use std::io::Read;
+    use std::io::{BufRead, Read};
     fsutil::check_readable_file(path)?;
     let io_err = |e: std::io::Error| LoadError::new(file, fsutil::io_reason(&e));
     let mut head = Vec::with_capacity(64 << 10);
@@ -187,6 +188,27 @@ fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
     }
     if is_k6_ndjson(&head) {
         return Ok(Format::K6Json);
+    }
+    // A first line longer than the head (a Metric line with many submetrics, say) hides its
+    // own shape: decide by the next line, streamed past the first without keeping it.
+    if head.len() == 64 << 10 && memchr::memchr(b'\n', &head).is_none() {
+        let open = || -> std::io::Result<Box<dyn std::io::BufRead>> {
+            let f = std::fs::File::open(path)?;
+            Ok(if gzip {
+                Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(f)))
+            } else {
+                Box::new(std::io::BufReader::new(f))
+            })
+        };
+        let mut reader = open().map_err(io_err)?;
+        let mut next = Vec::with_capacity(64 << 10);
+        let skipped = reader.skip_until(b'\n').map_err(io_err)?;
+        if skipped > 0 {
+            reader.take(64 << 10).read_until(b'\n', &mut next).map_err(io_err)?;
+            if is_k6_ndjson(&next) {
+                return Ok(Format::K6Json);
+            }
+        }
     }
     if head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head).starts_with(k6_csv::HEADER_START) {
         return Ok(Format::K6Csv);
