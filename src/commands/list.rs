@@ -130,26 +130,13 @@ fn print(
 
 fn table(out: &mut impl Write, rows: &[Row]) -> io::Result<()> {
     let header = ["DATE", "SERVICE", "VERSION", "STATUS", "SIGNER", "CERTIFICATE"];
-    let cells: Vec<[&str; 6]> =
-        rows.iter().map(|r| [r.date.as_str(), &r.service, &r.version, &r.status, r.signer, &r.certificate]).collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&cells) {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            [r.date.as_str(), &r.service, &r.version, &r.status, r.signer, &r.certificate].map(String::from).to_vec()
+        })
+        .collect();
+    write!(out, "{}", crate::report::columns(&header, &cells))
 }
 
 #[cfg(test)]
