@@ -3,15 +3,14 @@
 //! the inputs and their defaults as GitHub resolves `${{ inputs.NAME }}`, and perfcert (built by
 //! cargo) on PATH as with `install: false`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{PASSWORD, root, text, workdir, workdir_with_keys};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn action() -> Value {
     let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
@@ -49,7 +48,7 @@ fn run(dir: &Path, inputs: &[(&str, &str)]) -> (Output, BTreeMap<String, String>
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", dir.join("output.txt"))
         .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"))
-        .env("COSIGN_PASSWORD", "pw")
+        .env("COSIGN_PASSWORD", PASSWORD)
         .env("NO_COLOR", "1")
         .env_remove("PERFCERT_NO_GITHUB");
     for (var, expression) in step["env"].as_object().unwrap() {
@@ -68,10 +67,6 @@ fn run(dir: &Path, inputs: &[(&str, &str)]) -> (Output, BTreeMap<String, String>
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect();
     (out, outputs)
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// The fixtures, copied into `dir` under names with a space, as a user's paths may have.
@@ -97,7 +92,7 @@ fn every_action_output_is_a_perfcert_step_output_of_the_same_name() {
 
 #[test]
 fn compare_fails_the_step_on_regression_unless_told_not_to() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let files = inputs(dir.path());
     let with: Vec<(&str, &str)> = files.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
@@ -124,14 +119,7 @@ fn compare_fails_the_step_on_regression_unless_told_not_to() {
 
 #[test]
 fn certify_signs_with_a_key_and_takes_one_approver_per_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let keygen = Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .args(["keygen"])
-        .current_dir(dir.path())
-        .env("COSIGN_PASSWORD", "pw")
-        .output()
-        .unwrap();
-    assert!(keygen.status.success());
+    let dir = workdir_with_keys();
     let mut files = inputs(dir.path());
     files[1].1 = {
         std::fs::copy(root().join("fixtures/perf004/current.json"), dir.path().join("current pass.json")).unwrap();
@@ -161,7 +149,7 @@ fn certify_signs_with_a_key_and_takes_one_approver_per_line() {
 
 #[test]
 fn an_unknown_command_is_refused_before_running_anything() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let (out, outputs) = run(dir.path(), &[("command", "verify --key x; touch pwned")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -1,25 +1,16 @@
 //! End-to-end behaviour of the binary that the data-driven cases in `tests/cmd` cannot express:
 //! files written by `--output` / `--report`, `init`, a closed stdout, colour on a real terminal.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{command, fixture, policy, root, workdir};
 
+/// The binary with colour left to it: `NO_COLOR` unset, as the colour tests need.
 fn perfcert(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .env("PERFCERT_NO_GITHUB", "1")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run perfcert")
-}
-
-fn fixture(name: &str) -> String {
-    root().join("fixtures/perf004").join(name).display().to_string()
+    command(dir).args(args).env_remove("NO_COLOR").output().expect("run perfcert")
 }
 
 fn compare_args<'a>(baseline: &'a str, current: &'a str, thresholds: &'a str) -> Vec<&'a str> {
@@ -28,9 +19,8 @@ fn compare_args<'a>(baseline: &'a str, current: &'a str, thresholds: &'a str) ->
 
 #[test]
 fn reports_from_one_run_agree_with_each_other() {
-    let dir = tempfile::tempdir().unwrap();
-    let (b, c, t) = (fixture("baseline.json"), fixture("current-regressed.json"), root().join("perf_thresholds.yml"));
-    let t = t.display().to_string();
+    let dir = workdir();
+    let (b, c, t) = (fixture("baseline.json"), fixture("current-regressed.json"), policy());
     let mut args = compare_args(&b, &c, &t);
     args.extend([
         "--format",
@@ -66,9 +56,9 @@ fn reports_from_one_run_agree_with_each_other() {
 
 #[test]
 fn report_to_a_missing_directory_is_an_input_error_that_names_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let (b, c) = (fixture("baseline.json"), fixture("current.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let t = policy();
     let mut args = compare_args(&b, &c, &t);
     args.extend(["--report", "json=no/such/dir/r.json"]);
     let out = perfcert(dir.path(), &args);
@@ -81,7 +71,7 @@ fn report_to_a_missing_directory_is_an_input_error_that_names_it() {
 
 #[test]
 fn defaults_work_in_a_results_folder() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     std::fs::copy(fixture("baseline.json"), dir.path().join("baseline.json")).unwrap();
     std::fs::copy(fixture("current.json"), dir.path().join("current.json")).unwrap();
     let init = perfcert(dir.path(), &["init"]);
@@ -94,7 +84,7 @@ fn defaults_work_in_a_results_folder() {
 
 #[test]
 fn init_writes_the_documented_policy_once() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let out = perfcert(dir.path(), &["init"]);
     assert_eq!(out.status.code(), Some(0));
     let written = std::fs::read_to_string(dir.path().join("perf_thresholds.yml")).unwrap();
@@ -122,17 +112,11 @@ fn init_writes_the_documented_policy_once() {
 #[test]
 fn a_closed_stdout_does_not_change_the_verdict() {
     let (b, c) = (fixture("baseline.json"), fixture("current-regressed.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let t = policy();
     for format in ["table", "json"] {
         let mut args = compare_args(&b, &c, &t);
         args.extend(["--format", format]);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_perfcert"))
-            .env("PERFCERT_NO_GITHUB", "1")
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = command(&root()).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         drop(child.stdout.take()); // the reader goes away, like `| head -0`
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -144,7 +128,7 @@ fn a_closed_stdout_does_not_change_the_verdict() {
 #[test]
 fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
     let (b, c) = (fixture("baseline.json"), fixture("current-regressed.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let t = policy();
     let args = compare_args(&b, &c, &t);
     let has_ansi = |out: &Output| out.stdout.contains(&0x1b);
 
@@ -153,7 +137,7 @@ fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
     always.extend(["--color", "always"]);
     assert!(has_ansi(&perfcert(&root(), &always)));
     let mut to_file = always.clone();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let file = dir.path().join("r.txt").display().to_string();
     to_file.extend(["--output", &file]);
     perfcert(&root(), &to_file);
@@ -178,9 +162,9 @@ fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
 
 #[test]
 fn a_report_to_a_device_is_written_not_replaced() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let (b, c) = (fixture("baseline.json"), fixture("current.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let t = policy();
     let mut args = compare_args(&b, &c, &t);
     args.extend(["--output", "/dev/null", "--report", "json=/dev/null"]);
     let out = perfcert(dir.path(), &args);
@@ -219,12 +203,7 @@ fn progress_bar_only_on_a_terminal() {
     let policy = root().join("fixtures/k6/perf_thresholds.yml").display().to_string();
     let args = ["compare", "--baseline", &summary, "--current", &raw, "--thresholds", &policy];
     // Draw from the start rather than after a second, so that a small fixture shows it.
-    let piped = Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .env("PERFCERT_NO_GITHUB", "1")
-        .args(args)
-        .env("PERFCERT_PROGRESS_DELAY_MS", "0")
-        .output()
-        .unwrap();
+    let piped = command(&root()).args(args).env("PERFCERT_PROGRESS_DELAY_MS", "0").output().unwrap();
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("reading"), "no bar in a log");
 
     let command = std::iter::once(env!("CARGO_BIN_EXE_perfcert")).chain(args).collect::<Vec<_>>().join(" ");

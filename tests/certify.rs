@@ -2,42 +2,12 @@
 //! independent verifiers: npm `@sigstore/verify` and Python `cryptography` (installed pinned
 //! by scripts/test.sh under target/test-tools).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const PASSWORD: &str = "correct horse battery staple";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> String {
-    root().join("fixtures/perf004").join(name).display().to_string()
-}
-
-fn policy() -> String {
-    root().join("perf_thresholds.yml").display().to_string()
-}
-
-fn perfcert(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .env("PERFCERT_NO_GITHUB", "1")
-        .args(args)
-        .current_dir(dir)
-        .env("COSIGN_PASSWORD", PASSWORD)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn keygen(dir: &Path) {
-    let out = perfcert(dir, &["keygen"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-}
+use common::{PASSWORD, command, fixture, perfcert, policy, root, text, workdir, workdir_with_keys};
 
 /// Certifies fixtures/perf004 CURRENT against the baseline; returns the output and the paths.
 fn certify(dir: &Path, current: &str, extra: &[&str]) -> (Output, PathBuf, PathBuf) {
@@ -61,8 +31,7 @@ fn verify(dir: &Path, cert: &Path, extra: &[&str]) -> Output {
 
 #[test]
 fn certify_then_verify_pass_and_fail_with_the_documented_exit_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    keygen(dir.path());
+    let dir = workdir_with_keys();
     let (out, cert, bundle) = certify(dir.path(), "current.json", &["--approver", "qa-lead", "--approver", "sre-lead"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(cert.ends_with("ingest-api-v1.4.2.cert.json") && bundle.ends_with("ingest-api-v1.4.2.sigstore.json"));
@@ -101,8 +70,7 @@ fn certify_then_verify_pass_and_fail_with_the_documented_exit_codes() {
 
 #[test]
 fn a_certificate_is_never_overwritten() {
-    let dir = tempfile::tempdir().unwrap();
-    keygen(dir.path());
+    let dir = workdir_with_keys();
     let (first, cert, _) = certify(dir.path(), "current.json", &[]);
     assert_eq!(first.status.code(), Some(0));
     let before = std::fs::read(&cert).unwrap();
@@ -123,9 +91,8 @@ fn a_certificate_is_never_overwritten() {
 
 #[test]
 fn tampering_is_caught_and_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir_with_keys();
     let d = dir.path();
-    keygen(d);
     let artifact = d.join("app.tar.gz");
     std::fs::write(&artifact, b"release bits").unwrap();
     let (out, cert, bundle) = certify(d, "current.json", &["--subject", "app.tar.gz"]);
@@ -179,17 +146,10 @@ fn tampering_is_caught_and_named() {
 
 #[test]
 fn passwords_come_from_the_environment_and_are_never_shown() {
-    let dir = tempfile::tempdir().unwrap();
-    keygen(dir.path());
+    let dir = workdir_with_keys();
     let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
     let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p];
-    let wrong = Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .env("PERFCERT_NO_GITHUB", "1")
-        .args(args)
-        .current_dir(dir.path())
-        .env("COSIGN_PASSWORD", "not-the-password")
-        .output()
-        .unwrap();
+    let wrong = command(dir.path()).args(args).env("COSIGN_PASSWORD", "not-the-password").output().unwrap();
     assert_eq!(wrong.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&wrong.stderr),
@@ -205,30 +165,22 @@ fn passwords_come_from_the_environment_and_are_never_shown() {
             .is_none()),
         "nothing archived without a signature"
     );
-    let none = Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .env("PERFCERT_NO_GITHUB", "1")
-        .args(args)
-        .current_dir(dir.path())
-        .env_remove("COSIGN_PASSWORD")
-        .output()
-        .unwrap();
+    let none = command(dir.path()).args(args).env_remove("COSIGN_PASSWORD").output().unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("set COSIGN_PASSWORD"));
 }
 
 #[test]
 fn a_key_cosign_wrote_signs() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let d = dir.path();
     std::fs::copy(root().join("fixtures/keys/cosign-generated-empty-password.key"), d.join("cosign.key")).unwrap();
     let pem = std::fs::read_to_string(d.join("cosign.key")).unwrap();
     let pkcs8 = perfcert::signing::cosign_key::decrypt(&pem, b"").unwrap();
     std::fs::write(d.join("cosign.pub"), perfcert::signing::public_pem(&pkcs8).unwrap()).unwrap();
     let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
-    let out = Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .env("PERFCERT_NO_GITHUB", "1")
+    let out = command(d)
         .args(["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p, "-f", "json"])
-        .current_dir(d)
         .env("COSIGN_PASSWORD", "")
         .output()
         .unwrap();
@@ -237,22 +189,11 @@ fn a_key_cosign_wrote_signs() {
     assert_eq!(verify(d, &d.join(v["certificate"].as_str().unwrap()), &[]).status.code(), Some(0));
 }
 
-fn tools() -> PathBuf {
-    let dir =
-        std::env::var_os("PERFCERT_TEST_TOOLS").map(PathBuf::from).unwrap_or_else(|| root().join("target/test-tools"));
-    assert!(
-        dir.join("node_modules/@sigstore/verify").exists() && dir.join("venv/bin/python").exists(),
-        "the independent verifiers are missing: run the suite with scripts/test.sh, which installs them"
-    );
-    dir
-}
-
 #[test]
 fn independent_verifiers_accept_perfcert_bundles_and_reject_tampered_ones() {
-    let tools = tools();
-    let dir = tempfile::tempdir().unwrap();
+    let tools = common::tools(&["node_modules/@sigstore/verify", "venv/bin/python"]);
+    let dir = workdir_with_keys();
     let d = dir.path();
-    keygen(d);
     std::fs::write(d.join("app.tar.gz"), b"release bits").unwrap();
     let (out, cert, bundle) = certify(d, "current.json", &["--subject", "app.tar.gz"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -1,17 +1,13 @@
 //! On a GitHub Actions runner: the binary run with the runner's variables pointed at temp files;
 //! the step summary, step outputs and annotation lines checked as the runner would read them.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> String {
-    root().join("fixtures/perf004").join(name).display().to_string()
-}
+use common::{command, fixture, policy, root, workdir};
 
 /// A fake runner: its summary and output files live in a temp dir, as on a real runner.
 struct Runner {
@@ -20,7 +16,7 @@ struct Runner {
 
 impl Runner {
     fn new() -> Runner {
-        Runner { dir: tempfile::tempdir().unwrap() }
+        Runner { dir: workdir() }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -28,16 +24,15 @@ impl Runner {
     }
 
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
+        command(self.dir.path())
+            .args(args)
+            .env_remove("PERFCERT_NO_GITHUB")
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_STEP_SUMMARY", self.path("step_summary.md"))
             .env("GITHUB_OUTPUT", self.path("output.txt"))
-            .env("NO_COLOR", "1")
-            .env("COSIGN_PASSWORD", "pw")
-            .env_remove("PERFCERT_NO_GITHUB");
-        cmd.envs(env.iter().copied()).output().unwrap()
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
     }
 
     fn compare(&self, current: &str, thresholds: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
@@ -205,8 +200,7 @@ fn certify_and_verify_on_a_runner_name_the_certificate() {
     let runner = Runner::new();
     let keygen = runner.run(&["keygen"], &[]);
     assert_eq!(keygen.status.code(), Some(0), "{}", stderr(&keygen));
-    let (b, c) = (fixture("baseline.json"), fixture("current.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let (b, c, t) = (fixture("baseline.json"), fixture("current.json"), policy());
     let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &t];
     let out = runner.run(&[&args[..], &["--badge", "perf.svg", "--quiet"]].concat(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -266,8 +260,7 @@ fn an_unreachable_s3_fails_before_anything_is_certified() {
         ("AWS_MAX_ATTEMPTS", "1"),
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
     ];
-    let (b, c) = (fixture("baseline.json"), fixture("current.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let (b, c, t) = (fixture("baseline.json"), fixture("current.json"), policy());
     let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &t];
     let out = runner.run(&[&args[..], &["--upload", "s3://perf-certs/ingest"]].concat(), &aws);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

@@ -2,19 +2,21 @@
 //! percentiles equal k6's own summary to 1e-9, plain and gzip and any split across threads read
 //! the same, and a comparison from raw output reaches the same verdict as from summaries.
 
+mod common;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use perfcert::compare::compare;
 use std::sync::atomic::AtomicU64;
 
+use common::{root, workdir};
+use perfcert::compare::compare;
 use perfcert::input::k6_samples::Options;
 use perfcert::input::{self, Classes, k6_raw};
 use perfcert::model::RunResults;
 use serde_json::Value;
 
 fn full(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/k6/full").join(name)
+    root().join("fixtures/k6/full").join(name)
 }
 
 fn by_kind() -> Classes {
@@ -93,7 +95,7 @@ fn by_method_classes_reads_and_writes_without_tags() {
 
 #[test]
 fn plain_gzip_and_every_split_read_the_same() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let path = plain("baseline", dir.path());
     let gz = input::load(&full("k6-baseline-raw.ndjson.gz"), None, &by_kind()).unwrap();
     let detected = input::load(&path, None, &by_kind()).unwrap();
@@ -124,7 +126,7 @@ fn read_split(path: &Path, threads: usize) -> Result<RunResults, perfcert::error
 
 #[test]
 fn past_the_exact_budget_percentiles_are_within_the_sketch_bound() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let path = plain("current", dir.path());
     let exact = read_split(&path, 2).unwrap();
     assert!(exact.notes.is_empty(), "{:?}", exact.notes);
@@ -171,7 +173,7 @@ fn too_many_endpoints_drop_the_endpoint_rows_with_a_note() {
     assert!(over.notes[0].contains("per-endpoint metrics left out"), "{:?}", over.notes);
     assert_eq!(over.metrics["latency_max"], (max + 1) as f64, "the overall group keeps every sample");
     // The same when the endpoints are split between threads that each stay under the limit.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let path = dir.path().join("many.ndjson");
     std::fs::write(&path, text(max + 1)).unwrap();
     for threads in [2, 4] {
@@ -183,7 +185,7 @@ fn too_many_endpoints_drop_the_endpoint_rows_with_a_note() {
 
 #[test]
 fn a_broken_line_is_located() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let path = plain("current", dir.path());
     let mut text = std::fs::read_to_string(&path).unwrap();
     let at = text.match_indices('\n').nth(40_000).unwrap().0;
@@ -197,8 +199,7 @@ fn a_broken_line_is_located() {
 
 #[test]
 fn raw_output_reaches_the_same_verdict_as_summaries() {
-    let policy_text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/k6/perf_thresholds.yml")).unwrap();
+    let policy_text = std::fs::read_to_string(root().join("fixtures/k6/perf_thresholds.yml")).unwrap();
     let mut policy = perfcert::policy::parse("p.yml", &policy_text).unwrap();
     policy.metrics.retain(|m| !matches!(m.name.as_str(), "cpu_utilization" | "cost_per_1000_req"));
     let load = |name: &str| input::load(&full(name), None, &policy.classes).unwrap();
@@ -210,7 +211,7 @@ fn raw_output_reaches_the_same_verdict_as_summaries() {
     let from_csv_and_handle_summary =
         compare(&load("k6-baseline-handlesummary.json"), &load("k6-current-raw.csv.gz"), &policy, today);
     // The same runs in perfcert's native form: the summaries' metrics written as native JSON.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let native = |name: &str| {
         let metrics: serde_json::Map<String, Value> =
             load(name).metrics.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
@@ -236,7 +237,7 @@ fn raw_output_reaches_the_same_verdict_as_summaries() {
 
 #[test]
 fn csv_output_agrees_with_json_output_to_its_six_decimals() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     for run in ["baseline", "current"] {
         let json = input::load(&full(&format!("k6-{run}-raw.ndjson.gz")), None, &by_kind()).unwrap();
         let csv = input::load(&full(&format!("k6-{run}-raw.csv.gz")), None, &by_kind()).unwrap();

@@ -1,6 +1,9 @@
 //! The k6 summary readers against the real k6 1.1.0 outputs in fixtures/k6: every number is
 //! k6's own, converted only in unit, and both summary flavours of one run read the same.
 
+mod common;
+
+use common::root;
 use perfcert::input::{self, Classes, Format};
 use perfcert::model::RunResults;
 use serde_json::Value;
@@ -10,7 +13,7 @@ fn classes() -> Classes {
 }
 
 fn read(name: &str) -> (RunResults, Value) {
-    let path = format!("{}/fixtures/k6/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = root().join("fixtures/k6").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     (input::parse(name, &text, None, &classes()).unwrap(), serde_json::from_str(&text).unwrap())
 }
@@ -20,7 +23,7 @@ fn detection_tells_the_two_flavours_apart() {
     for run in ["baseline", "current"] {
         for (file, expected) in [("summary-export", Format::K6Summary), ("handlesummary", Format::K6HandleSummary)] {
             let name = format!("k6-{run}-{file}.json");
-            let text = std::fs::read_to_string(format!("{}/fixtures/k6/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let text = std::fs::read_to_string(root().join("fixtures/k6").join(&name)).unwrap();
             assert_eq!(input::detect(&name, &text).unwrap(), expected, "{name}");
         }
     }

@@ -6,6 +6,8 @@
 //!
 //! The tools are installed pinned by scripts/test.sh under target/test-tools.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -13,24 +15,16 @@ use std::process::{Child, Command, Output, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::{command, fixture, policy, root, text, workdir};
 use perfcert::signing::VerifyError;
 use perfcert::signing::keyless::{self, IdentityRule};
 
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 const SAN: &str = "https://github.com/acme/shop/.github/workflows/perf.yml@refs/heads/main";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
+/// The Sigstore stand-in and the independent verifiers, installed by scripts/test.sh.
 fn tools() -> PathBuf {
-    let dir =
-        std::env::var_os("PERFCERT_TEST_TOOLS").map(PathBuf::from).unwrap_or_else(|| root().join("target/test-tools"));
-    assert!(
-        dir.join("node_modules/@sigstore/mock").exists() && dir.join("venv/bin/python").exists(),
-        "the Sigstore test tools are missing: run the suite with scripts/test.sh, which installs them"
-    );
-    dir
+    common::tools(&["node_modules/@sigstore/mock", "venv/bin/python"])
 }
 
 /// An unsigned JWT with these claims over GitHub-like defaults (the stand-in does not check signatures).
@@ -54,7 +48,7 @@ struct Mock {
 
 impl Mock {
     fn start() -> Mock {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = workdir();
         let trusted_root = dir.path().join("trusted_root.json");
         let mut child = Command::new("node")
             .arg(root().join("tests/interop/mock-sigstore-server.js"))
@@ -81,36 +75,14 @@ impl Drop for Mock {
     }
 }
 
-/// The binary, with no ambient CI identity leaking in from the machine running the tests.
+/// The binary with these extra variables.
 fn perfcert(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("PERFCERT_NO_GITHUB", "1");
-    for var in [
-        "SIGSTORE_ID_TOKEN",
-        "GITHUB_ACTIONS",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "GITLAB_CI",
-        "BUILDKITE",
-        "CIRCLECI",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied()).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn fixture(name: &str) -> String {
-    root().join("fixtures/perf004").join(name).display().to_string()
+    command(dir).args(args).envs(env.iter().copied()).output().unwrap()
 }
 
 /// `certify --keyless` against the stand-in; returns the output and the two paths.
 fn certify(dir: &Path, url: &str, env: &[(&str, &str)], extra: &[&str]) -> (Output, PathBuf, PathBuf) {
-    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), root().join("perf_thresholds.yml"));
-    let p = p.display().to_string();
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
     let mut args = vec!["certify", "--keyless", "--fulcio-url", url, "--rekor-url", url];
     args.extend(["--baseline", &b, "--current", &c, "--thresholds", &p]);
     args.extend(["--approver", "qa-lead", "--format", "json"]);
@@ -146,7 +118,7 @@ fn independent(root_json: &Path, artifact: &Path, bundle: &Path, san: &str, issu
 #[test]
 fn keyless_certify_then_verify_offline_and_independently() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let d = dir.path();
     std::fs::write(d.join("app.tar.gz"), b"release bits").unwrap();
     let token = jwt(serde_json::json!({}));
@@ -221,7 +193,7 @@ fn keyless_certify_then_verify_offline_and_independently() {
 #[test]
 fn keyless_tampering_wrong_signer_and_wrong_root_are_refused_by_everyone() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let d = dir.path();
     let token = jwt(serde_json::json!({}));
     let (out, cert, bundle) = certify(d, &mock.url, &[("SIGSTORE_ID_TOKEN", &token)], &[]);
@@ -337,7 +309,7 @@ fn github_token_endpoint(token: String) -> (String, std::thread::JoinHandle<Stri
 #[test]
 fn github_actions_token_is_fetched_with_audience_sigstore() {
     let mock = Mock::start();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let d = dir.path();
     let token = jwt(serde_json::json!({}));
     let (url, seen) = github_token_endpoint(token.clone());
@@ -364,7 +336,7 @@ fn github_actions_token_is_fetched_with_audience_sigstore() {
 
 #[test]
 fn token_problems_are_input_errors_and_service_failures_exit_3_without_leaking_the_token() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let d = dir.path();
     // Nothing listens on this port: bound, then closed.
     let closed = {

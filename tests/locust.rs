@@ -2,13 +2,16 @@
 //! statistics from the JSON histograms equal what Locust computes itself; the stats CSV gives
 //! its rows' own numbers and refuses to merge percentiles it cannot merge.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::PathBuf;
+
+use common::root;
 use perfcert::input::{self, Classes};
 use perfcert::model::RunResults;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/locust").join(name)
+    root().join("fixtures/locust").join(name)
 }
 
 fn load(name: &str) -> RunResults {

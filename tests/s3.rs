@@ -3,6 +3,8 @@
 //! (tests/interop/s3_server.py). perfcert talks to it through the real aws-sdk-s3 client; the
 //! tests inspect what landed with the SDK directly.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -10,21 +12,13 @@ use std::process::{Child, Command, Output, Stdio};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use common::{command, fixture, policy, root, text, workdir_with_keys};
 
 const SECRET: &str = "test-secret-key-that-must-never-be-printed";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
+/// The S3 test server (moto), installed by scripts/test.sh.
 fn tools() -> PathBuf {
-    let dir =
-        std::env::var_os("PERFCERT_TEST_TOOLS").map(PathBuf::from).unwrap_or_else(|| root().join("target/test-tools"));
-    assert!(
-        dir.join("venv/bin/moto_server").exists(),
-        "the S3 test server is missing: run the suite with scripts/test.sh, which installs it"
-    );
-    dir
+    common::tools(&["venv/bin/moto_server"])
 }
 
 /// moto on a free loopback port and the fault proxy in front of it, until dropped.
@@ -128,8 +122,8 @@ fn perfcert(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn perfcert_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("COSIGN_PASSWORD", "pw").env("PERFCERT_NO_GITHUB", "1");
+    let mut cmd = command(dir);
+    cmd.args(args);
     for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS"] {
         cmd.env_remove(var);
     }
@@ -145,19 +139,9 @@ fn perfcert_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     out
 }
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn keygen(dir: &Path) {
-    let out = perfcert(dir, &["keygen"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-}
-
 /// certify --key with fixtures/perf004 and these extra flags; the JSON it printed.
 fn certify(dir: &Path, version: &str, extra: &[&str]) -> (Output, serde_json::Value) {
-    let f = |n: &str| root().join("fixtures/perf004").join(n).display().to_string();
-    let (b, c, p) = (f("baseline.json"), f("current.json"), root().join("perf_thresholds.yml").display().to_string());
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
     let mut args = vec!["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p];
     args.extend(["--version", version, "--format", "json"]);
     args.extend(extra);
@@ -170,9 +154,7 @@ fn certify(dir: &Path, version: &str, extra: &[&str]) -> (Output, serde_json::Va
 fn setup() -> (Server, tempfile::TempDir) {
     let s3 = Server::start();
     s3.bucket("perf-certs");
-    let dir = tempfile::tempdir().unwrap();
-    keygen(dir.path());
-    (s3, dir)
+    (s3, workdir_with_keys())
 }
 
 fn today() -> String {
@@ -385,9 +367,8 @@ fn faults_end_in_exactly_one_copy_or_exit_3() {
 
 #[test]
 fn s3_usage_errors_and_an_unreachable_endpoint() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir_with_keys();
     let d = dir.path();
-    keygen(d);
     let (out, _) = certify(d, "v5", &["--sse", "AES256"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("need --upload"), "{}", text(&out));

@@ -2,11 +2,11 @@
 //! fixture validates against `results.schema.json` (and the invalid ones do not), and every
 //! JSON report snapshot validates against `report.schema.json`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::root;
 
 fn load(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap();

@@ -1,38 +1,19 @@
 //! The badge (parsed as XML), --quiet / --verbose, shell completions and man pages, through
 //! the binary.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> String {
-    root().join("fixtures/perf004").join(name).display().to_string()
-}
-
-fn perfcert(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfcert"))
-        .args(args)
-        .current_dir(dir)
-        .env("PERFCERT_NO_GITHUB", "1")
-        .env("NO_COLOR", "1")
-        .env("COSIGN_PASSWORD", "pw")
-        .output()
-        .unwrap()
-}
+use common::{fixture, keygen, perfcert, policy, text, workdir};
 
 fn compare(dir: &Path, current: &str, extra: &[&str]) -> Output {
     let (b, c) = (fixture("baseline.json"), fixture(current));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    let t = policy();
     let mut args = vec!["compare", "--baseline", &b, "--current", &c, "--thresholds", &t, "--as-of", "2026-06-01"];
     args.extend(extra);
     perfcert(dir, &args)
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// What a viewer of the badge sees: size, colours, texts; and that it references nothing outside.
@@ -83,7 +64,7 @@ fn look_at(svg: &str) -> Seen {
 
 #[test]
 fn badges_say_pass_in_green_and_fail_with_counts_in_red() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let pass = compare(dir.path(), "current.json", &["--badge", "pass.svg"]);
     assert_eq!(pass.status.code(), Some(0), "{}", text(&pass));
     let fail = compare(dir.path(), "current-regressed.json", &["--badge", "fail.svg"]);
@@ -112,7 +93,7 @@ fn badges_say_pass_in_green_and_fail_with_counts_in_red() {
 
 #[test]
 fn badge_command_draws_the_same_badge_from_a_report_or_a_certificate() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let run = compare(dir.path(), "current-regressed.json", &["--report", "json=r.json", "--badge", "direct.svg"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let from_report = perfcert(dir.path(), &["badge", "r.json"]);
@@ -122,9 +103,8 @@ fn badge_command_draws_the_same_badge_from_a_report_or_a_certificate() {
         std::fs::read_to_string(dir.path().join("direct.svg")).unwrap()
     );
 
-    assert_eq!(perfcert(dir.path(), &["keygen"]).status.code(), Some(0));
-    let (b, c) = (fixture("baseline.json"), fixture("current-regressed.json"));
-    let t = root().join("perf_thresholds.yml").display().to_string();
+    keygen(dir.path());
+    let (b, c, t) = (fixture("baseline.json"), fixture("current-regressed.json"), policy());
     let args = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &t, "-f", "json"];
     let certify = perfcert(dir.path(), &args);
     assert_eq!(certify.status.code(), Some(1), "{}", text(&certify));
@@ -140,7 +120,7 @@ fn badge_command_draws_the_same_badge_from_a_report_or_a_certificate() {
 
 #[test]
 fn badge_input_errors_name_the_file_and_what_was_expected() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     std::fs::write(dir.path().join("x.json"), "{\"status\": \"MAYBE\"}").unwrap();
     std::fs::write(dir.path().join("y.json"), "[1,").unwrap();
     std::fs::write(dir.path().join("z.json"), "{\"status\": \"PASS\"}").unwrap();
@@ -171,7 +151,7 @@ fn badge_input_errors_name_the_file_and_what_was_expected() {
 
 #[test]
 fn quiet_prints_only_what_was_asked_for_and_verbose_says_more() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let quiet = compare(dir.path(), "current-regressed.json", &["--quiet"]);
     assert_eq!(quiet.status.code(), Some(1));
     assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "{}", text(&quiet));
@@ -208,7 +188,7 @@ fn quiet_prints_only_what_was_asked_for_and_verbose_says_more() {
 
 #[test]
 fn completion_scripts_cover_every_command_and_bash_parses_its_own() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let commands = ["compare", "certify", "verify", "keygen", "upload", "list", "init", "badge", "completions", "man"];
     for (shell, marker) in [
         ("bash", "complete -F _perfcert"),
@@ -243,7 +223,7 @@ fn completion_scripts_cover_every_command_and_bash_parses_its_own() {
 
 #[test]
 fn man_pages_for_perfcert_and_each_command() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let page = perfcert(dir.path(), &["man"]);
     assert_eq!(page.status.code(), Some(0));
     let page = String::from_utf8(page.stdout).unwrap();

@@ -92,35 +92,12 @@ pub fn run(o: List, ui: &Ui) -> Result<ExitStatus, Failure> {
 
 fn table(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
     let header = ["DATE", "SERVICE", "VERSION", "STATUS", "SIGNER", "CERTIFICATE"];
-    let cells: Vec<[&str; 6]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
-                r.date.as_str(),
-                &r.service,
-                &r.version,
-                &r.status,
-                if r.bundle { r.signer } else { "NO BUNDLE" },
-                &r.certificate,
-            ]
+            let signer = if r.bundle { r.signer } else { "NO BUNDLE" };
+            [r.date.as_str(), &r.service, &r.version, &r.status, signer, &r.certificate].map(String::from).to_vec()
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&cells) {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    write!(out, "{}", crate::report::columns(&header, &cells))
 }

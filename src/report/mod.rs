@@ -1,6 +1,7 @@
 //! Renderers: one file per output format, each behind [`Renderer`], writing to a writer it is
 //! given. They format a finished [`Comparison`]; they decide nothing.
 
+mod columns;
 pub mod json;
 mod junit;
 mod markdown;
@@ -13,6 +14,7 @@ use crate::model::RunResults;
 use crate::numfmt::{diff_with_unit, pct, with_unit};
 use crate::policy::Tolerance;
 
+pub use columns::columns;
 pub use json::Json;
 pub use junit::Junit;
 pub use markdown::Markdown;

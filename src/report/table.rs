@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use super::columns::Grid;
 use super::{Renderer, Report, delta_text, headline, limit_text, noteworthy, slo_text, source_label, value_text};
 use crate::compare::{Status, Verdict};
 
@@ -39,10 +40,9 @@ impl Renderer for Table {
         let header = ["METRIC", "BASELINE", "CURRENT", "DELTA", "LIMIT", "SLO", "STATUS"];
         // Untracked metrics can be many (a k6 summary has ~30); they get one line, not a row each.
         let (rows, untracked): (Vec<_>, Vec<_>) = c.rows.iter().partition(|r| r.status != Status::Untracked);
-        let cells: Vec<[String; 7]> = rows
-            .iter()
-            .map(|r| {
-                [
+        let records: Vec<Vec<String>> = std::iter::once(header.map(String::from).to_vec())
+            .chain(rows.iter().map(|r| {
+                vec![
                     r.name.clone(),
                     value_text(r.baseline, r),
                     value_text(r.current, r),
@@ -51,44 +51,18 @@ impl Renderer for Table {
                     slo_text(r),
                     r.status.as_str().to_string(),
                 ]
-            })
+            }))
             .collect();
-        let mut widths = header.map(|h| h.chars().count());
-        for row in &cells {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        // Numbers right-aligned, words left-aligned; the last column is not padded.
-        let right = [false, true, true, true, false, false, false];
-        let line = |cells: &[String], status: Option<Status>| {
-            let mut text = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                if i > 0 {
-                    text.push_str("  ");
-                }
-                let pad = widths[i] - cell.chars().count();
-                if i == cells.len() - 1 {
-                    let styled = match status {
-                        Some(s) => self.paint(status_style(s), cell),
-                        None => cell.clone(),
-                    };
-                    text.push_str(&styled);
-                } else if right[i] {
-                    text.push_str(&" ".repeat(pad));
-                    text.push_str(cell);
-                } else {
-                    text.push_str(cell);
-                    text.push_str(&" ".repeat(pad));
-                }
-            }
-            text
+        let status_styles: Vec<_> =
+            rows.iter().enumerate().map(|(i, r)| ((i + 1, header.len() - 1), status_style(r.status))).collect();
+        // Numbers right-aligned, words left-aligned.
+        let grid = Grid {
+            records: &records,
+            right: &[false, true, true, true],
+            header: self.color.then(|| Style::new().bold()),
+            cells: if self.color { &status_styles } else { &[] },
         };
-        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-        writeln!(out, "{}", self.paint(Style::new().bold(), &line(&header, None)))?;
-        for (row, cells) in rows.iter().zip(&cells) {
-            writeln!(out, "{}", line(cells, Some(row.status)))?;
-        }
+        write!(out, "{}", grid.render())?;
         if !untracked.is_empty() {
             let names: Vec<&str> = untracked.iter().map(|r| r.name.as_str()).collect();
             let text = format!("untracked (not in the policy, not gating): {}", names.join(", "));
@@ -98,14 +72,19 @@ impl Renderer for Table {
         let notes: Vec<_> = c.rows.iter().filter(|r| noteworthy(r)).collect();
         if !notes.is_empty() {
             writeln!(out)?;
-            let name_width = notes.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
-            let status_width = notes.iter().map(|r| r.status.as_str().len()).max().unwrap_or(0);
-            for row in notes {
-                let status = self.paint(status_style(row.status), row.status.as_str());
-                let pad = " ".repeat(name_width - row.name.chars().count());
-                let status_pad = " ".repeat(status_width - row.status.as_str().len());
-                writeln!(out, "{}{pad}  {status}{status_pad}  {}", row.name, row.reasons.join("; "))?;
-            }
+            let records: Vec<Vec<String>> = notes
+                .iter()
+                .map(|r| vec![r.name.clone(), r.status.as_str().to_string(), r.reasons.join("; ")])
+                .collect();
+            let status_styles: Vec<_> =
+                notes.iter().enumerate().map(|(i, r)| ((i, 1), status_style(r.status))).collect();
+            let grid = Grid {
+                records: &records,
+                right: &[],
+                header: None,
+                cells: if self.color { &status_styles } else { &[] },
+            };
+            write!(out, "{}", grid.render())?;
         }
         if !c.warnings.is_empty() {
             writeln!(out)?;
