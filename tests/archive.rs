@@ -2,27 +2,19 @@
 //! certified once per archive (any day, legacy layouts too), concurrent certifies, taken names,
 //! what list says, verify by name, and file modes under a umask.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{PASSWORD, perfcert, root, text, workdir_with_keys};
 
+/// The binary, isolated as the suite runs it, and never crashing on purpose.
 fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
-    cmd.current_dir(dir).env("PERFCERT_NO_GITHUB", "1").env("NO_COLOR", "1").env("COSIGN_PASSWORD", "pw");
+    let mut cmd = common::command(dir);
     cmd.env_remove("PERFCERT_CRASH_AT");
     cmd
-}
-
-fn perfcert(dir: &Path, args: &[&str]) -> Output {
-    command(dir).args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 fn certify_args(version: &str) -> Vec<String> {
@@ -54,10 +46,7 @@ fn certify(dir: &Path, version: &str, extra: &[&str]) -> Output {
 }
 
 fn setup() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = perfcert(dir.path(), &["keygen"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    dir
+    workdir_with_keys()
 }
 
 /// Every file below `dir`, relative, sorted.
@@ -333,7 +322,7 @@ fn files_honour_the_umask() {
             .arg(script)
             .current_dir(d)
             .env("PERFCERT_NO_GITHUB", "1")
-            .env("COSIGN_PASSWORD", "pw")
+            .env("COSIGN_PASSWORD", PASSWORD)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
