@@ -382,7 +382,8 @@ fn install_fails_when_the_attestation_does_not_verify() {
 #[test]
 fn install_builds_from_source_when_there_is_no_release_to_check() {
     // No release for the commit; a release without SHA256SUMS; a local action (`uses: ./`).
-    let cases: [(&str, fn(&Fake), &str); 3] = [
+    type Setup = fn(&Fake);
+    let cases: [(&str, Setup, &str); 3] = [
         ("no-tag", |f| std::fs::write(f.path("tags"), "").unwrap(), "no release of acme/perfcert for commit"),
         (
             "no-sums",
