@@ -33,6 +33,11 @@
 //! # Ok::<(), perfcert::error::LoadError>(())
 //! ```
 
+// Supported platforms: Linux and macOS. The file edges use Unix APIs (positioned reads, file
+// modes); say so at build time rather than with errors about missing `std::os::unix` items.
+#[cfg(not(unix))]
+compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
+
 pub mod badge;
 pub mod certificate;
 pub mod cli;

@@ -159,3 +159,244 @@ fn an_unknown_command_is_refused_before_running_anything() {
     );
     assert!(outputs.is_empty() && !dir.path().join("pwned").exists());
 }
+
+// The "Install perfcert" step (scripts/action-install.sh), with stand-ins on PATH for what a
+// GitHub-hosted runner has and this machine cannot reach: `gh`, serving releases from a folder
+// and logging every call, and `cargo`, logging the fallback build.
+
+const REPO: &str = "acme/perfcert";
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const TAG: &str = "v9.9.9";
+const ASSET: &str = "perfcert-v9.9.9-x86_64-unknown-linux-gnu.tar.gz";
+
+const STAND_IN_GH: &str = r#"#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$FAKE/gh.log"
+if [ "$1 $2" = "attestation verify" ]; then
+  if [ "$3" = --help ]; then echo "      --source-digest string   Enforce that the source commit matches"; exit 0; fi
+  [ "$(cat "$FAKE/attestation")" = verifies ]; exit
+fi
+if [ "$1" = api ]; then
+  case "$2" in
+    "repos/acme/perfcert/commits/v9.9.9") echo 0123456789abcdef0123456789abcdef01234567; exit 0 ;;
+    "repos/acme/perfcert/tags") cat "$FAKE/tags"; exit 0 ;;
+  esac
+fi
+if [ "$1 $2" = "release download" ]; then
+  release="$FAKE/releases/$3"; shift 3; dir=; patterns=()
+  while [ $# -gt 0 ]; do
+    case "$1" in --dir) dir=$2 ;; --pattern) patterns+=("$2") ;; esac; shift 2
+  done
+  [ -d "$release" ] || { echo "release not found" >&2; exit 1; }
+  for p in "${patterns[@]}"; do if [ -f "$release/$p" ]; then cp "$release/$p" "$dir/"; fi; done
+  exit 0
+fi
+echo "stand-in gh: unexpected call: $*" >&2; exit 2
+"#;
+
+const STAND_IN_CARGO: &str = r#"#!/usr/bin/env bash
+printf '%s\n' "$* (in $PWD)" >> "$FAKE/cargo.log"
+while [ $# -gt 0 ]; do if [ "$1" = --root ]; then root=$2; fi; shift; done
+mkdir -p "$root/bin"
+printf '#!/bin/sh\necho "perfcert built from source"\n' > "$root/bin/perfcert"
+chmod +x "$root/bin/perfcert"
+"#;
+
+/// A folder of stand-ins: `bin/` (gh, cargo), `releases/TAG/` (assets), `tags` (the tags on
+/// COMMIT, one per line), `attestation` (`verifies` or not).
+struct Fake {
+    dir: tempfile::TempDir,
+}
+
+impl Fake {
+    fn new() -> Fake {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for (name, script) in [("gh", STAND_IN_GH), ("cargo", STAND_IN_CARGO)] {
+            let path = bin.join(name);
+            std::fs::write(&path, script).unwrap();
+            chmod_x(&path);
+        }
+        std::fs::write(dir.path().join("tags"), format!("{TAG}\n")).unwrap();
+        std::fs::write(dir.path().join("attestation"), "verifies").unwrap();
+        let fake = Fake { dir };
+        fake.release(|sums| sums);
+        fake
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes release TAG: the tarball (a stand-in perfcert) and the SHA256SUMS `edit` makes of
+    /// the right one.
+    fn release(&self, edit: impl Fn(String) -> String) {
+        let stage = self.path("stage");
+        let top = stage.join(ASSET.trim_end_matches(".tar.gz"));
+        std::fs::create_dir_all(&top).unwrap();
+        std::fs::write(top.join("perfcert"), "#!/bin/sh\necho \"perfcert 9.9.9 from the release\"\n").unwrap();
+        chmod_x(&top.join("perfcert"));
+        let release = self.path("releases").join(TAG);
+        std::fs::create_dir_all(&release).unwrap();
+        let tar = Command::new("tar")
+            .arg("-czf")
+            .arg(release.join(ASSET))
+            .arg("-C")
+            .arg(&stage)
+            .arg(top.file_name().unwrap())
+            .status()
+            .unwrap();
+        assert!(tar.success());
+        let bytes = std::fs::read(release.join(ASSET)).unwrap();
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let sums = format!("{}  perfcert-v9.9.9-aarch64-apple-darwin.tar.gz\n{hex}  {ASSET}\n", "0".repeat(64));
+        std::fs::write(release.join("SHA256SUMS"), edit(sums)).unwrap();
+    }
+
+    fn log(&self, tool: &str) -> String {
+        std::fs::read_to_string(self.path(&format!("{tool}.log"))).unwrap_or_default()
+    }
+}
+
+fn chmod_x(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Runs the action's install step as the runner does, for an action `uses: REPO@ref` (an empty
+/// `repository`: `uses: ./`); returns its output and the perfcert it installed, if any.
+fn install(fake: &Fake, repository: &str, action_ref: &str) -> (Output, Option<PathBuf>) {
+    let action = action();
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let step = steps.iter().find(|s| s["id"] == "install").expect("a step with id: install");
+    assert_eq!(step["if"], "inputs.install == 'true'");
+    let script = fake.path("install-step.sh");
+    std::fs::write(&script, step["run"].as_str().unwrap()).unwrap();
+    let runner_temp = fake.path("runner-temp");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let path = format!("{}:{}", fake.path("bin").display(), std::env::var("PATH").unwrap_or_default());
+
+    let mut cmd = Command::new("bash");
+    cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script)
+        .current_dir(fake.dir.path())
+        .env("PATH", path)
+        .env("FAKE", fake.dir.path())
+        .env("RUNNER_TEMP", &runner_temp)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64");
+    for (var, expression) in step["env"].as_object().unwrap() {
+        let value = match expression.as_str().unwrap() {
+            "${{ github.action_path }}" => root().display().to_string(),
+            "${{ github.action_ref }}" => action_ref.to_string(),
+            "${{ github.action_repository }}" => repository.to_string(),
+            "${{ github.token }}" => "stand-in-token".to_string(),
+            other => panic!("{var}: unexpected expression {other}"),
+        };
+        cmd.env(var, value);
+    }
+    let out = cmd.output().unwrap();
+    let bin = runner_temp.join("perfcert/bin/perfcert");
+    (out, bin.is_file().then_some(bin))
+}
+
+fn version(bin: &Path) -> String {
+    String::from_utf8(Command::new(bin).output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn install_takes_the_release_binary_of_the_pinned_commit_once_checksum_and_attestation_match() {
+    for pinned in [COMMIT, TAG] {
+        let fake = Fake::new();
+        let (out, bin) = install(&fake, REPO, pinned);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(version(&bin.expect("installed")), "perfcert 9.9.9 from the release\n");
+        let verify = fake.log("gh").lines().find(|l| l.starts_with("attestation verify /")).map(str::to_string);
+        let verify = verify.expect("gh attestation verify ran on the asset");
+        assert!(
+            verify.ends_with(&format!(
+                "{ASSET} --repo {REPO} --signer-workflow {REPO}/.github/workflows/release.yml \
+                 --source-digest {COMMIT} --deny-self-hosted-runners"
+            )),
+            "pinned {pinned}: the attestation must name the pinned commit: {verify}"
+        );
+        assert_eq!(fake.log("cargo"), "", "nothing built");
+    }
+}
+
+#[test]
+fn install_fails_on_a_checksum_mismatch_and_installs_nothing() {
+    let fake = Fake::new();
+    // One hex digit changed in the asset's line.
+    fake.release(|sums| {
+        let (others, line) = sums.trim_end().rsplit_once('\n').unwrap();
+        let flipped = if line.starts_with('0') { "1" } else { "0" };
+        format!("{others}\n{flipped}{}\n", &line[1..])
+    });
+    let (out, bin) = install(&fake, REPO, COMMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(&format!("::error title=perfcert::{ASSET}: its sha256 is ")), "{}", text(&out));
+    assert!(bin.is_none());
+    assert_eq!(fake.log("cargo"), "", "a mismatch is not papered over by a source build");
+    assert!(!fake.log("gh").contains("attestation verify /"), "checked before the attestation");
+
+    // A SHA256SUMS that does not list the asset is a mismatch too.
+    fake.release(|sums| sums.lines().next().unwrap().to_string() + "\n");
+    let (out, bin) = install(&fake, REPO, COMMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("SHA256SUMS has no line for it"), "{}", text(&out));
+    assert!(bin.is_none() && fake.log("cargo").is_empty());
+}
+
+#[test]
+fn install_fails_when_the_attestation_does_not_verify() {
+    let fake = Fake::new();
+    std::fs::write(fake.path("attestation"), "does not verify").unwrap();
+    let (out, bin) = install(&fake, REPO, COMMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "::error title=perfcert::{ASSET}: no build-provenance attestation from {REPO}'s \
+             .github/workflows/release.yml at commit {COMMIT} verifies it"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(bin.is_none());
+    assert_eq!(fake.log("cargo"), "");
+}
+
+#[test]
+fn install_builds_from_source_when_there_is_no_release_to_check() {
+    // No release for the commit; a release without SHA256SUMS; a local action (`uses: ./`).
+    type Setup = fn(&Fake);
+    let cases: [(&str, Setup, &str); 3] = [
+        ("no-tag", |f| std::fs::write(f.path("tags"), "").unwrap(), "no release of acme/perfcert for commit"),
+        (
+            "no-sums",
+            |f| std::fs::remove_file(f.path("releases").join(TAG).join("SHA256SUMS")).unwrap(),
+            "release v9.9.9 of acme/perfcert has no SHA256SUMS",
+        ),
+        ("local", |_| {}, "a local action (uses: ./) has no release"),
+    ];
+    for (case, setup, why) in cases {
+        let fake = Fake::new();
+        setup(&fake);
+        let repository = if case == "local" { "" } else { REPO };
+        let (out, bin) = install(&fake, repository, if case == "local" { "" } else { COMMIT });
+        assert_eq!(out.status.code(), Some(0), "{case}: {}", text(&out));
+        assert!(text(&out).contains(&format!("::notice title=perfcert::{why}")), "{case}: says why: {}", text(&out));
+        assert_eq!(version(&bin.expect("installed")), "perfcert built from source\n", "{case}");
+        let runner_temp = fake.path("runner-temp");
+        assert_eq!(
+            fake.log("cargo"),
+            format!(
+                "install --locked --quiet --path . --root {}/perfcert (in {})\n",
+                runner_temp.display(),
+                root().display()
+            ),
+            "{case}"
+        );
+    }
+}
