@@ -224,6 +224,14 @@ impl JsonAcc {
                 return Err(bad(k, format!("expected a number >= 0, found {v}")));
             }
         }
+        if let Some(min) = e.min_response_time
+            && min > e.max_response_time
+        {
+            return Err(bad(
+                "min_response_time",
+                format!("{min} is greater than max_response_time {}; expected min <= max", e.max_response_time),
+            ));
+        }
         if e.num_failures > e.num_requests || e.num_none_requests > e.num_requests {
             return Err(bad(
                 "num_failures",
