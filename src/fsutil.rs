@@ -57,9 +57,10 @@ fn temp_beside(path: &Path, mode: Option<u32>) -> io::Result<tempfile::NamedTemp
         .tempfile_in(dir)
 }
 
-/// Test builds of the crash tests stop the process dead here when `PERFCERT_CRASH_AT` names
-/// this step's number: every write to the archive counts its steps, so a test can kill
-/// certify after each one in turn. Off unless that variable is set.
+/// For the crash tests (tests/archive.rs): stops the process dead (abort, as a SIGKILL would:
+/// no cleanup runs) at the Nth file-system step of writing new files, N from the variable
+/// `PERFCERT_CRASH_AT`, so a test can kill certify after each step in turn. Does nothing unless
+/// that variable is set.
 pub fn crash_point() {
     use std::sync::atomic::{AtomicU32, Ordering};
     static STEP: AtomicU32 = AtomicU32::new(0);
