@@ -204,22 +204,6 @@ pub struct CompareArgs {
     pub extra: ExtraOutputs,
 }
 
-impl ExtraOutputs {
-    /// Every path these write (a badge is two files).
-    pub fn paths(&self) -> Vec<PathBuf> {
-        let mut paths: Vec<PathBuf> = self.reports.iter().map(|(_, p)| p.clone()).collect();
-        if let Some((svg, json)) = self.badge_paths() {
-            paths.extend([svg, json]);
-        }
-        paths
-    }
-
-    /// `--badge`'s SVG and, beside it, its shields.io JSON twin.
-    pub fn badge_paths(&self) -> Option<(PathBuf, PathBuf)> {
-        self.badge.as_ref().map(|svg| (svg.clone(), svg.with_extension("json")))
-    }
-}
-
 /// Files a comparison can also write, from the same run.
 #[derive(Debug, Args)]
 pub struct ExtraOutputs {

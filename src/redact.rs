@@ -92,6 +92,11 @@ pub fn text(remote: impl fmt::Display) -> Redacted {
 
 /// An error and its sources, innermost last (`a: b: c`), with its secrets removed.
 pub fn error(err: &dyn std::error::Error) -> Redacted {
+    text(chain(err))
+}
+
+/// An error and its sources, innermost last (`a: b: c`), as they say it (not yet redacted).
+pub fn chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(e) = source {
@@ -102,7 +107,7 @@ pub fn error(err: &dyn std::error::Error) -> Redacted {
         }
         source = e.source();
     }
-    text(out)
+    out
 }
 
 /// `text` without these `secrets` and without anything shaped like a credential.

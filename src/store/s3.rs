@@ -139,7 +139,7 @@ impl S3Error {
                 if s.is_empty() { "service error".to_string() } else { s }
             }
             SdkError::TimeoutError(_) => "timed out".to_string(),
-            other => causes(other),
+            other => redact::chain(other),
         };
         let detail = redact::text(detail);
         S3Error::Failed { op, url, status, detail }
@@ -162,21 +162,6 @@ impl<E> HttpStatus for SdkError<E, aws_sdk_s3::config::http::HttpResponse> {
     fn http_status(&self) -> Option<u16> {
         self.raw_response().map(|r| r.status().as_u16())
     }
-}
-
-/// An error and its sources, innermost last: `dispatch failure: io error: ... Connection refused`.
-fn causes(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        let s = e.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        source = e.source();
-    }
-    out
 }
 
 /// A connected client and the runtime it runs on.
@@ -231,7 +216,7 @@ impl Store {
         // anything is signed, not in the SDK's error chain after.
         let provider = sdk.credentials_provider().ok_or_else(|| S3Error::Setup(NO_CREDENTIALS.to_string()))?;
         let credentials = runtime.block_on(provider.provide_credentials()).map_err(|e| {
-            let why = redact::text(causes(&e));
+            let why = redact::text(redact::chain(&e));
             // CredentialsNotLoaded: no provider in the chain had any (its Display says so).
             if why.contains("no credentials found in chain") || why.contains("provider was not enabled") {
                 S3Error::Setup(NO_CREDENTIALS.to_string())
@@ -409,7 +394,7 @@ async fn fetch(client: Client, bucket: String, key: String) -> Result<Vec<u8>, S
         op: "GetObject",
         url,
         status: None,
-        detail: redact::text(format_args!("reading the body: {}", causes(&e))),
+        detail: redact::text(format_args!("reading the body: {}", redact::chain(&e))),
     })?;
     Ok(body.to_vec())
 }
