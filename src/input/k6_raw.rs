@@ -119,9 +119,10 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
     }
     let (read_sel, write_sel) = (selector(&classes.read), selector(&classes.write));
     // A key given twice (in `data` or in `tags`) makes the fast path decline: serde then
-    // refuses the line with the key's name, so both paths agree.
-    let mut seen_tags: [&[u8]; 32] = [&[]; 32];
-    let mut tag_count = 0;
+    // refuses the line with the key's name, so both paths agree. k6 writes tags sorted by key,
+    // so the fast path takes only strictly increasing keys (one comparison per tag: a repeated
+    // key cannot pass) and leaves any other order to serde.
+    let mut previous_tag: Option<&[u8]> = None;
     let mut seen_tags_object = false;
     loop {
         let key = s.string()?;
@@ -135,11 +136,10 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
                 if !s.eat(b'}') {
                     loop {
                         let k = s.string()?;
-                        if tag_count == seen_tags.len() || seen_tags[..tag_count].contains(&k) {
+                        if previous_tag.is_some_and(|p| k <= p) {
                             return None;
                         }
-                        seen_tags[tag_count] = k;
-                        tag_count += 1;
+                        previous_tag = Some(k);
                         s.lit(b":")?;
                         let v = s.string()?;
                         // Only the strings kept are checked for UTF-8.
