@@ -94,7 +94,7 @@ pub fn geometric_mean(values: &[f64]) -> f64 {
     if let [only] = values {
         return *only;
     }
-    if values.iter().any(|&v| v == 0.0) {
+    if values.contains(&0.0) {
         return 0.0;
     }
     (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
