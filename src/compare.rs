@@ -367,10 +367,11 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
     for (kind, tolerance) in [(CheckKind::MaxIncrease, m.max_increase), (CheckKind::MaxDecrease, m.max_decrease)] {
         let Some(tolerance) = tolerance else { continue };
         let mean = mean_for(Some(tolerance));
+        // The mean itself, even when not finite: tolerance_check fails what it cannot judge.
         let (b, c) = if mean == shown {
-            (row.baseline, c)
+            (b, c)
         } else {
-            (baseline.mean(&m.name, mean).filter(|b| b.is_finite()), current.mean(&m.name, mean).unwrap_or(c))
+            (baseline.mean(&m.name, mean), current.mean(&m.name, mean).unwrap_or(c))
         };
         let check = match b {
             None => {
