@@ -35,6 +35,10 @@ pub enum Method {
 pub struct FileDigest {
     pub file: String,
     pub sha256: String,
+    /// Which run (1-based, in the order given) the file is a part of, when its side has several
+    /// runs; absent with one run (and in certificates made before runs existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

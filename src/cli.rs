@@ -219,20 +219,22 @@ pub struct ExtraOutputs {
 /// What a comparison reads: the runs and the policy.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Baseline results: perfcert JSON, or k6 output (format detected from the content).
-    /// Repeat to merge files: later ones add metrics (e.g. CPU and cost); a clash is an error.
-    #[arg(long, value_name = "FILE", default_value = "baseline.json")]
+    /// One baseline run: perfcert JSON, or k6 / Locust output (format detected from the content).
+    /// Repeat for several runs. The files of one run are joined with + (k6.json+usage.json):
+    /// k6 raw shards merge exactly; other parts add metrics, a clash is an error.
+    /// FORMAT:FILE forces one part's format (k6-json:gen-a.out).
+    #[arg(long, value_name = "RUN", default_value = "baseline.json")]
     pub baseline: Vec<PathBuf>,
 
-    /// Current results, as for --baseline.
-    #[arg(long, value_name = "FILE", default_value = "current.json")]
+    /// One current run, as for --baseline.
+    #[arg(long, value_name = "RUN", default_value = "current.json")]
     pub current: Vec<PathBuf>,
 
-    /// Read every --baseline file in this format instead of detecting it.
+    /// Read every --baseline part without a FORMAT: prefix in this format instead of detecting it.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub baseline_format: Option<InputFormat>,
 
-    /// Read every --current file in this format instead of detecting it.
+    /// Read every --current part without a FORMAT: prefix in this format instead of detecting it.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub current_format: Option<InputFormat>,
 
@@ -419,12 +421,12 @@ pub struct VerifyArgs {
     #[arg(long, requires_all = ["baseline", "current"])]
     pub recompute: bool,
 
-    /// With --recompute: the baseline file(s), as given to certify.
-    #[arg(long, value_name = "FILE", requires = "recompute")]
+    /// With --recompute: the baseline runs, as given to certify (one per run, parts joined with +).
+    #[arg(long, value_name = "RUN", requires = "recompute")]
     pub baseline: Vec<PathBuf>,
 
-    /// With --recompute: the current file(s), as given to certify.
-    #[arg(long, value_name = "FILE", requires = "recompute")]
+    /// With --recompute: the current runs, as given to certify.
+    #[arg(long, value_name = "RUN", requires = "recompute")]
     pub current: Vec<PathBuf>,
 
     /// With --recompute: the policy file.

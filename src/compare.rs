@@ -15,10 +15,14 @@
 //! - An active waiver turns FAIL into WAIVED; an expired one is ignored with a warning.
 //! - Nothing non-finite passes: a value, a baseline, a change or a limit that is NaN or
 //!   infinite (an overflow, say) fails its check with a reason, and is never shown as a number.
+//! - Several runs per side ([`compare_runs`]): a relative limit compares the geometric means of
+//!   the runs' values (the mean on the log scale, where a relative change is a difference); an
+//!   absolute limit and the SLO limits use arithmetic means. A gated metric must be in every
+//!   current run. The row keeps every run's values. One run per side is the rules above exactly.
 
 use jiff::civil::Date;
 
-use crate::model::{RunResults, default_unit};
+use crate::model::{RunResults, arithmetic_mean, default_unit, geometric_mean};
 use crate::numfmt::{diff_with_unit, pct, with_unit};
 use crate::policy::{MetricPolicy, Policy, Tolerance, Waiver};
 
@@ -131,6 +135,42 @@ pub struct Row {
     pub reasons: Vec<String>,
     /// The waiver that turned a FAIL into WAIVED.
     pub waiver: Option<Waiver>,
+    /// With several runs on a side: every run's value and which mean `baseline` and `current`
+    /// are. `None` with one run per side.
+    pub runs: Option<RunValues>,
+}
+
+/// Which mean of the runs' values a row shows and its tolerance compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mean {
+    /// For relative limits (and untracked metrics, shown as relative changes).
+    Geometric,
+    /// For absolute limits and SLOs.
+    Arithmetic,
+}
+
+impl Mean {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mean::Geometric => "geometric",
+            Mean::Arithmetic => "arithmetic",
+        }
+    }
+
+    fn of(self, values: &[f64]) -> f64 {
+        match self {
+            Mean::Geometric => geometric_mean(values),
+            Mean::Arithmetic => arithmetic_mean(values),
+        }
+    }
+}
+
+/// Every run's value of one metric (`None` where a run lacks it), and the mean shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunValues {
+    pub baseline: Vec<Option<f64>>,
+    pub current: Vec<Option<f64>>,
+    pub mean: Mean,
 }
 
 /// The whole comparison.
@@ -175,15 +215,64 @@ impl Comparison {
 
 /// Compares `current` against `baseline` under `policy`, with waivers evaluated as of `today`.
 pub fn compare(baseline: &RunResults, current: &RunResults, policy: &Policy, today: Date) -> Comparison {
+    compare_runs(std::slice::from_ref(baseline), std::slice::from_ref(current), policy, today)
+}
+
+/// One side's runs, as the rows need them.
+struct Runs<'a> {
+    runs: &'a [RunResults],
+}
+
+impl Runs<'_> {
+    fn values(&self, name: &str) -> Vec<Option<f64>> {
+        self.runs.iter().map(|r| r.metrics.get(name).copied()).collect()
+    }
+
+    /// The mean over the runs, if every run has the metric.
+    fn mean(&self, name: &str, mean: Mean) -> Option<f64> {
+        let values: Option<Vec<f64>> = self.values(name).into_iter().collect();
+        values.filter(|v| !v.is_empty()).map(|v| mean.of(&v))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.runs.iter().any(|r| r.metrics.contains_key(name))
+    }
+
+    /// `run 2 of 3` for the first run without the metric, when some run has it.
+    fn first_missing(&self, name: &str) -> Option<String> {
+        let i = self.runs.iter().position(|r| !r.metrics.contains_key(name))?;
+        (self.has(name) && self.runs.len() > 1).then(|| format!("run {} of {}", i + 1, self.runs.len()))
+    }
+
+    fn unavailable(&self, name: &str) -> Option<&String> {
+        self.runs.iter().find_map(|r| r.unavailable.get(name))
+    }
+
+    fn several(&self) -> bool {
+        self.runs.len() > 1
+    }
+}
+
+/// Compares sides of one or more runs each (see the module rules); with one run per side this
+/// is [`compare`].
+pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Policy, today: Date) -> Comparison {
+    let (b_runs, c_runs) = (Runs { runs: baseline }, Runs { runs: current });
+    let several = b_runs.several() || c_runs.several();
     let mut rows: Vec<Row> =
-        policy.metrics.iter().map(|m| gated_row(m, baseline, current, &policy.waivers, today)).collect();
+        policy.metrics.iter().map(|m| gated_row(m, &b_runs, &c_runs, &policy.waivers, today)).collect();
 
     let tracked = |name: &str| policy.metrics.iter().any(|m| m.name == name);
-    let mut untracked: Vec<&String> = current.metrics.keys().filter(|n| !tracked(n)).collect();
-    untracked.extend(baseline.metrics.keys().filter(|n| !tracked(n) && !current.metrics.contains_key(*n)));
+    let mut untracked: Vec<&String> = vec![];
+    for r in current.iter().chain(baseline) {
+        for name in r.metrics.keys() {
+            if !tracked(name) && !untracked.contains(&name) {
+                untracked.push(name);
+            }
+        }
+    }
     for name in untracked {
-        let b = baseline.metrics.get(name).copied();
-        let c = current.metrics.get(name).copied();
+        let b = b_runs.mean(name, Mean::Geometric);
+        let c = c_runs.mean(name, Mean::Geometric);
         rows.push(Row {
             name: name.clone(),
             unit: default_unit(name).map(String::from),
@@ -196,11 +285,17 @@ pub fn compare(baseline: &RunResults, current: &RunResults, policy: &Policy, tod
             status: Status::Untracked,
             reasons: vec!["not in the policy; not gating".into()],
             waiver: None,
+            runs: several.then(|| RunValues {
+                baseline: b_runs.values(name),
+                current: c_runs.values(name),
+                mean: Mean::Geometric,
+            }),
         });
     }
 
     // What the readers noted about the inputs (estimated percentiles, left-out rows) first.
-    let mut warnings: Vec<String> = baseline.notes.iter().chain(&current.notes).cloned().collect();
+    let mut warnings: Vec<String> =
+        baseline.iter().flat_map(|r| &r.notes).chain(current.iter().flat_map(|r| &r.notes)).cloned().collect();
     for w in policy.waivers.iter().filter(|w| !w.is_active(today)) {
         warnings.push(format!(
             "waiver for {} expired on {} and is ignored ({}); renew it or remove it",
@@ -212,10 +307,17 @@ pub fn compare(baseline: &RunResults, current: &RunResults, policy: &Policy, tod
     Comparison { verdict, rows, warnings, as_of: today }
 }
 
-fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waivers: &[Waiver], today: Date) -> Row {
+fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waiver], today: Date) -> Row {
     let unit = m.unit.clone().or_else(|| default_unit(&m.name).map(String::from));
-    let b = baseline.metrics.get(&m.name).copied();
-    let c = current.metrics.get(&m.name).copied();
+    let mean_for = |t: Option<Tolerance>| match t {
+        Some(Tolerance::Absolute(_)) => Mean::Arithmetic,
+        _ => Mean::Geometric,
+    };
+    let relative = [m.max_increase, m.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_))));
+    let shown = if relative { Mean::Geometric } else { Mean::Arithmetic };
+    let several = baseline.several() || current.several();
+    let b = baseline.mean(&m.name, shown);
+    let c = current.mean(&m.name, shown);
     let mut row = Row {
         name: m.name.clone(),
         unit,
@@ -228,13 +330,21 @@ fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waiv
         status: Status::Pass,
         reasons: vec![],
         waiver: None,
+        runs: several.then(|| RunValues {
+            baseline: baseline.values(&m.name),
+            current: current.values(&m.name),
+            mean: shown,
+        }),
     };
     let unit = row.unit.as_deref();
 
     let Some(c) = c else {
-        let reason = match current.unavailable.get(&m.name) {
-            Some(why) => format!("not available from the current results: {why}"),
-            None => "missing from the current results: nothing unverified passes".into(),
+        let reason = match (current.first_missing(&m.name), current.unavailable(&m.name)) {
+            (Some(run), _) => {
+                format!("missing from current {run}: every run must measure it; nothing unverified passes")
+            }
+            (None, Some(why)) => format!("not available from the current results: {why}"),
+            (None, None) => "missing from the current results: nothing unverified passes".into(),
         };
         row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason });
         return finish(row, waivers, today);
@@ -249,26 +359,47 @@ fn gated_row(m: &MetricPolicy, baseline: &RunResults, current: &RunResults, waiv
         (row.baseline, row.delta, row.change) = (None, None, None);
     }
 
+    // With several runs, each check compares its own mean (see the module rules).
+    let (b_runs, c_runs) = (baseline.runs.len(), current.runs.len());
+    let means_note = |mean: Mean| {
+        if several { format!(" ({} means of {b_runs} and {c_runs} runs)", mean.as_str()) } else { String::new() }
+    };
     for (kind, tolerance) in [(CheckKind::MaxIncrease, m.max_increase), (CheckKind::MaxDecrease, m.max_decrease)] {
         let Some(tolerance) = tolerance else { continue };
+        let mean = mean_for(Some(tolerance));
+        // The mean itself, even when not finite: tolerance_check fails what it cannot judge.
+        let (b, c) = if mean == shown {
+            (b, c)
+        } else {
+            (baseline.mean(&m.name, mean), current.mean(&m.name, mean).unwrap_or(c))
+        };
         let check = match b {
-            None => Check {
-                kind,
-                outcome: Outcome::Skipped,
-                reason: format!("no baseline: {} check skipped", kind.as_str()),
-            },
-            Some(b) => tolerance_check(kind, tolerance, b, c, unit),
+            None => {
+                let why = match baseline.first_missing(&m.name) {
+                    Some(run) => format!("missing from baseline {run}"),
+                    None => "no baseline".into(),
+                };
+                Check { kind, outcome: Outcome::Skipped, reason: format!("{why}: {} check skipped", kind.as_str()) }
+            }
+            Some(b) => {
+                let mut check = tolerance_check(kind, tolerance, b, c, unit);
+                check.reason.push_str(&means_note(mean));
+                check
+            }
         };
         row.checks.push(check);
     }
+    // SLOs judge the arithmetic mean of the current runs.
+    let c = if several && shown != Mean::Arithmetic { current.mean(&m.name, Mean::Arithmetic).unwrap_or(c) } else { c };
+    let slo_note = if several { format!(" (arithmetic mean of {c_runs} runs)") } else { String::new() };
     if let Some(max) = m.max {
         let (outcome, op) = if beyond(c, max) { (Outcome::Fail, ">") } else { (Outcome::Pass, "<=") };
-        let reason = format!("{} {op} SLO {}", with_unit(c, unit), with_unit(max, unit));
+        let reason = format!("{} {op} SLO {}{slo_note}", with_unit(c, unit), with_unit(max, unit));
         row.checks.push(Check { kind: CheckKind::Max, outcome, reason });
     }
     if let Some(min) = m.min {
         let (outcome, op) = if beyond(min, c) { (Outcome::Fail, "<") } else { (Outcome::Pass, ">=") };
-        let reason = format!("{} {op} SLO min {}", with_unit(c, unit), with_unit(min, unit));
+        let reason = format!("{} {op} SLO min {}{slo_note}", with_unit(c, unit), with_unit(min, unit));
         row.checks.push(Check { kind: CheckKind::Min, outcome, reason });
     }
     finish(row, waivers, today)

@@ -1,6 +1,8 @@
-//! The in-memory model of one load-test run: identification plus named metric values.
+//! The in-memory model of load-test runs: one run's identification plus named metric values
+//! ([`RunResults`]), and a side of a comparison as several runs with the files each came from
+//! ([`Side`]).
 //!
-//! Every reader (`input::*`) produces a [`RunResults`]; the comparison only ever sees this.
+//! Every reader (`input::*`) produces a [`RunResults`]; the comparison only ever sees these.
 //! It owns metric naming conventions (default units) and value sanity rules, not parsing.
 
 use indexmap::IndexMap;
@@ -32,6 +34,70 @@ impl RunResults {
         let parts: Vec<String> = [(!name.is_empty()).then(|| name.join(" ")), commit].into_iter().flatten().collect();
         (!parts.is_empty()).then(|| parts.join(", "))
     }
+}
+
+/// One run of a side, with the files (parts) it was read from, as given.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Run {
+    pub files: Vec<String>,
+    pub results: RunResults,
+}
+
+/// One side of a comparison (baseline or current): one or more runs of the same code.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Side {
+    pub runs: Vec<Run>,
+}
+
+impl Side {
+    /// Each run's results, in order.
+    pub fn results(&self) -> Vec<RunResults> {
+        self.runs.iter().map(|r| r.results.clone()).collect()
+    }
+
+    /// The side as one set of results: identification from the first run that has it, each
+    /// metric's arithmetic mean over the runs (metrics that some run lacks are left out when
+    /// there are several runs), every run's notes. One run: that run.
+    pub fn summary(&self) -> RunResults {
+        if let [only] = self.runs.as_slice() {
+            return only.results.clone();
+        }
+        let mut out = RunResults::default();
+        for run in &self.runs {
+            let r = &run.results;
+            out.service = out.service.or(r.service.clone());
+            out.version = out.version.or(r.version.clone());
+            out.commit = out.commit.or(r.commit.clone());
+            out.date = out.date.or(r.date.clone());
+            out.notes.extend(r.notes.iter().cloned());
+        }
+        if let Some(first) = self.runs.first() {
+            for name in first.results.metrics.keys() {
+                let values: Option<Vec<f64>> = self.runs.iter().map(|r| r.results.metrics.get(name).copied()).collect();
+                if let Some(values) = values {
+                    out.metrics.insert(name.clone(), arithmetic_mean(&values));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The arithmetic mean of the runs' values.
+pub fn arithmetic_mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// The geometric mean of the runs' values: the mean on the log scale, where relative changes
+/// are differences. 0 if any value is 0.
+pub fn geometric_mean(values: &[f64]) -> f64 {
+    if let [only] = values {
+        return *only;
+    }
+    if values.contains(&0.0) {
+        return 0.0;
+    }
+    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
 }
 
 /// The unit a metric is reported in when the policy does not say, from perfcert's naming

@@ -4,14 +4,14 @@
 //! checked here (an S3 flag without a destination, a regular expression that does not compile),
 //! so a command never meets an impossible case. Nothing here touches files or the network.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use jiff::civil::Date;
 
 use crate::cli;
 use crate::exit::Failure;
-use crate::input;
+use crate::input::{self, spec::RunSpec};
 use crate::report;
 use crate::signing::keyless::{IdentityRule, Instance};
 use crate::store::{Encryption, Location, PutOptions, Retention, S3Location};
@@ -43,11 +43,12 @@ impl From<&cli::Cli> for Global {
     }
 }
 
-/// What a comparison reads: both runs and the policy.
+/// What a comparison reads: both sides' runs and the policy.
 #[derive(Debug, Clone)]
 pub struct Inputs {
-    pub baseline: Vec<PathBuf>,
-    pub current: Vec<PathBuf>,
+    /// One entry per `--baseline`: a run, its parts joined with `+` ([`input::spec`]).
+    pub baseline: Vec<RunSpec>,
+    pub current: Vec<RunSpec>,
     pub baseline_format: Option<input::Format>,
     pub current_format: Option<input::Format>,
     pub thresholds: PathBuf,
@@ -55,11 +56,16 @@ pub struct Inputs {
     pub as_of: Option<Date>,
 }
 
+/// Each argument is one run; a path that exists as a file is taken whole.
+fn runs(args: &[PathBuf]) -> Vec<RunSpec> {
+    args.iter().map(|a| input::spec::parse(a, &|p: &Path| p.is_file())).collect()
+}
+
 impl From<cli::InputArgs> for Inputs {
     fn from(a: cli::InputArgs) -> Inputs {
         Inputs {
-            baseline: a.baseline,
-            current: a.current,
+            baseline: runs(&a.baseline),
+            current: runs(&a.current),
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,
@@ -383,8 +389,8 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             }
         };
         let recompute = a.recompute.then_some(Inputs {
-            baseline: a.baseline,
-            current: a.current,
+            baseline: runs(&a.baseline),
+            current: runs(&a.current),
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,

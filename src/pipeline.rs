@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use crate::badge::Badge;
-use crate::compare::{Comparison, Verdict, compare};
+use crate::compare::{Comparison, Verdict, compare_runs};
 use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
 use crate::github;
 use crate::input;
-use crate::model::RunResults;
+use crate::input::spec::RunSpec;
+use crate::model::{Run, RunResults, Side};
 use crate::options::{Inputs, Outputs};
 use crate::policy::{self, Policy};
 use crate::report::{Format, Report, Source, headline};
@@ -48,8 +49,8 @@ impl Labels {
     pub fn report<'a>(&'a self, loaded: &'a Loaded) -> Report<'a> {
         Report {
             comparison: &loaded.comparison,
-            baseline: Source { file: &self.baseline, results: &loaded.baseline },
-            current: Source { file: &self.current, results: &loaded.current },
+            baseline: Source { file: &self.baseline, results: &loaded.baseline, runs: loaded.baseline_runs.runs.len() },
+            current: Source { file: &self.current, results: &loaded.current, runs: loaded.current_runs.runs.len() },
             thresholds_file: &self.thresholds,
         }
     }
@@ -128,8 +129,11 @@ pub fn publish(ui: &Ui, report: &Report, written: &Written, more: Vec<(&str, Str
 
 /// The inputs of a comparison, loaded, and the comparison.
 pub struct Loaded {
+    /// Each side as one set of results ([`Side::summary`]): the run itself when there is one.
     pub baseline: RunResults,
     pub current: RunResults,
+    pub baseline_runs: Side,
+    pub current_runs: Side,
     pub comparison: Comparison,
 }
 
@@ -143,11 +147,161 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         policy.metrics.len(),
         policy.waivers.len()
     ));
-    let baseline =
-        load_results(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
-    let current = load_results(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
-    let comparison = compare(&baseline, &current, &policy, today);
-    Ok(Loaded { baseline, current, comparison })
+    let baseline_runs =
+        load_side(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
+    let current_runs = load_side(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
+    let comparison = compare_runs(&baseline_runs.results(), &current_runs.results(), &policy, today);
+    Ok(Loaded {
+        baseline: baseline_runs.summary(),
+        current: current_runs.summary(),
+        baseline_runs,
+        current_runs,
+        comparison,
+    })
+}
+
+/// Loads every run of one side, and refuses runs that share no metric: that is the files of
+/// one run given as separate runs (the usage before runs were joined with `+`).
+fn load_side(
+    specs: &[RunSpec],
+    format: Option<input::Format>,
+    policy: &Policy,
+    (flag, default): (&str, &str),
+    ui: &Ui,
+) -> Result<Side, Failure> {
+    let mut side = Side::default();
+    for spec in specs {
+        side.runs.extend(load_run(spec, format, policy, (flag, default), ui)?);
+    }
+    let runs = &side.runs;
+    for (i, a) in runs.iter().enumerate() {
+        for (j, b) in runs.iter().enumerate().skip(i + 1) {
+            if !a.results.metrics.keys().any(|k| b.results.metrics.contains_key(k)) {
+                return Err(Failure::input(anyhow!(
+                    "{flag}: run {} ({}) and run {} ({}) share no metric, so they are not runs of the same test; \
+                     each {flag} is one run now: join the parts of one run with + ({flag} {}+{})",
+                    i + 1,
+                    a.files.join(" + "),
+                    j + 1,
+                    b.files.join(" + "),
+                    a.files.join("+"),
+                    b.files.join("+"),
+                )));
+            }
+        }
+    }
+    Ok(side)
+}
+
+/// Loads one run from its parts: raw k6 shards of one format merge exactly into one part,
+/// then the parts merge (each metric from one part). A native file with several `runs`, given
+/// alone, is that many runs.
+fn load_run(
+    spec: &RunSpec,
+    side_format: Option<input::Format>,
+    policy: &Policy,
+    (flag, default): (&str, &str),
+    ui: &Ui,
+) -> Result<Vec<Run>, Failure> {
+    use input::Format;
+    let files: Vec<String> = spec.parts.iter().map(|p| p.path.display().to_string()).collect();
+    let mut formats = vec![];
+    for (path, format) in spec.formats(side_format) {
+        let format = match format {
+            Some(f) => f,
+            None => input::detect_path(path).map_err(|e| with_hint(e, path, flag, default))?,
+        };
+        formats.push((path, format));
+    }
+    if let [(path, format)] = formats.as_slice() {
+        let runs = timed(path, ui, |counter| input::load_runs(path, *format, &policy.classes, counter))
+            .map_err(|e| with_hint(e, path, flag, default))?;
+        let several = runs.len() > 1;
+        if several {
+            ui.detail(&format!("{}: {} runs", path.display(), runs.len()));
+        }
+        return Ok(runs.into_iter().map(|results| Run { files: files.clone(), results }).collect());
+    }
+    let mut parts = vec![];
+    let mut done = vec![false; formats.len()];
+    for i in 0..formats.len() {
+        if done[i] {
+            continue;
+        }
+        let (path, format) = formats[i];
+        let shards: Vec<usize> = match format {
+            Format::K6Json | Format::K6Csv => (i..formats.len()).filter(|&j| formats[j].1 == format).collect(),
+            _ => vec![i],
+        };
+        shards.iter().for_each(|&j| done[j] = true);
+        let results = if let [_] = shards.as_slice() {
+            timed(path, ui, |counter| input::load_with_progress(path, Some(format), &policy.classes, counter))
+                .map_err(|e| with_hint(e, path, flag, default))?
+        } else {
+            let paths: Vec<&Path> = shards.iter().map(|&j| formats[j].0).collect();
+            let label = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
+            let loaded = timed_all(&paths, &label, ui, |counter| {
+                input::load_shards(&paths, &label, format, &policy.classes, counter)
+            })
+            .map_err(Failure::input)?;
+            ui.detail(&format!("{label}: {} shards of one run, merged", paths.len()));
+            loaded
+        };
+        let label = shards.iter().map(|&j| formats[j].0.display().to_string()).collect::<Vec<_>>().join(" + ");
+        parts.push((label, results));
+    }
+    let results = input::merge(parts).map_err(Failure::input)?;
+    Ok(vec![Run { files, results }])
+}
+
+/// Runs a reader on one file with a progress bar, and says how long it took.
+fn timed<T: Metrics + Send>(
+    path: &Path,
+    ui: &Ui,
+    read: impl FnOnce(&std::sync::atomic::AtomicU64) -> Result<T, LoadError> + Send,
+) -> Result<T, LoadError> {
+    let label = path.display().to_string();
+    timed_all(&[path], &label, ui, read)
+}
+
+fn timed_all<T: Metrics + Send>(
+    paths: &[&Path],
+    label: &str,
+    ui: &Ui,
+    read: impl FnOnce(&std::sync::atomic::AtomicU64) -> Result<T, LoadError> + Send,
+) -> Result<T, LoadError> {
+    let started = std::time::Instant::now();
+    let total: u64 = paths.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
+    let name = match paths {
+        [one] => one.file_name().map_or_else(|| label.to_string(), |n| n.to_string_lossy().into_owned()),
+        _ => label.to_string(),
+    };
+    let show_progress = !ui.quiet() && progress::wanted();
+    let results = progress::with_bar(show_progress, &name, total, read)?;
+    ui.detail(&format!(
+        "read {label} ({}): {} metrics in {:.2} s",
+        human_bytes(total),
+        results.metric_count(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(results)
+}
+
+/// How many metrics a read produced, for the detail line.
+trait Metrics {
+    fn metric_count(&self) -> usize;
+}
+
+impl Metrics for RunResults {
+    fn metric_count(&self) -> usize {
+        self.metrics.len()
+    }
+}
+
+impl Metrics for Vec<RunResults> {
+    fn metric_count(&self) -> usize {
+        self.iter().map(|r| r.metrics.len()).max().unwrap_or(0)
+    }
 }
 
 fn load_policy(path: &Path) -> Result<Policy, Failure> {
@@ -155,38 +309,9 @@ fn load_policy(path: &Path) -> Result<Policy, Failure> {
     policy::parse(&path.display().to_string(), &text).map_err(Failure::input)
 }
 
-fn load_results(
-    paths: &[PathBuf],
-    format: Option<input::Format>,
-    policy: &Policy,
-    (flag, default): (&str, &str),
-    ui: &Ui,
-) -> Result<RunResults, Failure> {
-    let mut parts = vec![];
-    let show_progress = !ui.quiet() && progress::wanted();
-    for path in paths {
-        let started = std::time::Instant::now();
-        let total = std::fs::metadata(path).map_or(0, |m| m.len());
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let results = progress::with_bar(show_progress, &name, total, |counter| {
-            input::load_with_progress(path, format, &policy.classes, counter)
-        })
-        .map_err(|e| with_hint(e, path, flag, default))?;
-        ui.detail(&format!(
-            "read {} ({}): {} metrics in {:.2} s",
-            path.display(),
-            human_bytes(total),
-            results.metrics.len(),
-            started.elapsed().as_secs_f64()
-        ));
-        parts.push((path.display().to_string(), results));
-    }
-    input::merge(parts).map_err(Failure::input)
-}
-
-/// How reports name an input made of one or more files.
-fn label(paths: &[PathBuf]) -> String {
-    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ")
+/// How reports name a side: its runs, each as `a.json + b.json`, joined with `, `.
+fn label(runs: &[RunSpec]) -> String {
+    runs.iter().map(RunSpec::label).collect::<Vec<_>>().join(", ")
 }
 
 /// A missing default file gets a hint about the flag that names another one.
@@ -224,7 +349,13 @@ fn human_bytes(n: u64) -> String {
 /// Refuses outputs that would replace an input or each other: nothing is lost to a typo.
 pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Failure> {
     let i = inputs;
-    let inputs: Vec<&PathBuf> = i.baseline.iter().chain(&i.current).chain([&i.thresholds]).collect();
+    let inputs: Vec<&PathBuf> = i
+        .baseline
+        .iter()
+        .chain(&i.current)
+        .flat_map(|run| run.parts.iter().map(|p| &p.path))
+        .chain([&i.thresholds])
+        .collect();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,

@@ -21,6 +21,17 @@ pub struct Metric<'a> {
     reasons: &'a [String],
     checks: Vec<Check<'a>>,
     waiver: Option<Waiver<'a>>,
+    /// With several runs on a side: every run's value, and which mean `baseline` and
+    /// `current` are. Absent with one run per side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs: Option<Runs<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Runs<'a> {
+    mean: &'a str,
+    baseline: &'a [Option<f64>],
+    current: &'a [Option<f64>],
 }
 
 /// Limits as the policy writes them: a relative tolerance as a string such as `"10%"`,
@@ -84,6 +95,7 @@ fn metric(r: &Row) -> Metric<'_> {
             approved_by: w.approved_by.as_deref(),
             expires: w.expires.to_string(),
         }),
+        runs: r.runs.as_ref().map(|v| Runs { mean: v.mean.as_str(), baseline: &v.baseline, current: &v.current }),
     }
 }
 

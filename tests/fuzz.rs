@@ -901,8 +901,8 @@ fn check_reports(comparison: &Comparison, b: &RunResults, c: &RunResults) -> Vec
     let mut out = vec![];
     let report = Report {
         comparison,
-        baseline: Source { file: "baseline.json", results: b },
-        current: Source { file: "current.json", results: c },
+        baseline: Source { file: "baseline.json", results: b, runs: 1 },
+        current: Source { file: "current.json", results: c, runs: 1 },
         thresholds_file: "perf_thresholds.yml",
     };
     for format in report::Format::ALL {

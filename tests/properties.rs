@@ -165,8 +165,8 @@ fn report_json(result: &Comparison) -> String {
     let empty = RunResults::default();
     let report = Report {
         comparison: result,
-        baseline: Source { file: "b.json", results: &empty },
-        current: Source { file: "c.json", results: &empty },
+        baseline: Source { file: "b.json", results: &empty, runs: 1 },
+        current: Source { file: "c.json", results: &empty, runs: 1 },
         thresholds_file: "p.yml",
     };
     let mut out = vec![];

@@ -61,7 +61,7 @@ fn certificates_match_the_certificate_schema() {
     let policy = perfcert::policy::parse("waivers.yml", &policy_text).unwrap();
     let load =
         |n: &str| perfcert::input::load(&root().join("fixtures/perf004").join(n), None, &policy.classes).unwrap();
-    let digest = |f: &str| FileDigest { file: f.into(), sha256: "ab".repeat(32) };
+    let digest = |f: &str| FileDigest { file: f.into(), sha256: "ab".repeat(32), run: None };
     for current in ["current.json", "current-regressed.json"] {
         let (b, c) = (load("baseline.json"), load(current));
         let comparison = perfcert::compare::compare(&b, &c, &policy, jiff::civil::date(2026, 6, 1));

@@ -12,6 +12,7 @@ use anyhow::anyhow;
 use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::input::spec::RunSpec;
 use crate::options::{Certify, Print, S3Write, Signer};
 use crate::pipeline::{self, Labels};
 use crate::signing::keyless::{self, Instance, TokenSource};
@@ -137,8 +138,8 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         signature: signing.method(),
     };
     let inputs = Inputs {
-        baseline: digests(&o.inputs.baseline)?,
-        current: digests(&o.inputs.current)?,
+        baseline: run_digests(&o.inputs.baseline)?,
+        current: run_digests(&o.inputs.current)?,
         thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
     };
     let cert = certificate::build(identity, comparison, current, inputs);
@@ -298,7 +299,22 @@ fn shell_quote(word: &str) -> String {
 }
 
 fn digests(paths: &[PathBuf]) -> Result<Vec<FileDigest>, Failure> {
-    paths.iter().map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: sha256_of(p)? })).collect()
+    paths.iter().map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: sha256_of(p)?, run: None })).collect()
+}
+
+/// Every part file of every run of a side; each names its run (1-based, in the order given)
+/// when the side has several, so a one-run certificate reads as before runs existed.
+fn run_digests(runs: &[RunSpec]) -> Result<Vec<FileDigest>, Failure> {
+    let several = runs.len() > 1;
+    let mut out = vec![];
+    for (i, run) in runs.iter().enumerate() {
+        for part in &run.parts {
+            let mut d = digests(std::slice::from_ref(&part.path))?.remove(0);
+            d.run = several.then_some(i + 1);
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 /// The sha256 of a file the user named; one that cannot be read is an input error naming it.

@@ -304,15 +304,34 @@ fn sha256_of(path: &Path) -> Result<String, Failure> {
     signing::sha256_file(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))
 }
 
+/// Each part file of a side with its run number, as certify records them.
+fn files(runs: &[crate::input::spec::RunSpec]) -> Vec<(Option<usize>, &std::path::PathBuf)> {
+    let several = runs.len() > 1;
+    runs.iter()
+        .enumerate()
+        .flat_map(|(i, run)| run.parts.iter().map(move |p| (several.then_some(i + 1), &p.path)))
+        .collect()
+}
+
 /// Checks the given inputs against the recorded digests, recomputes on the recorded day, and
 /// compares the outcomes.
 fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<String, Failure> {
     let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
-    let check = |role: &str, given: &[std::path::PathBuf], recorded: &[FileDigest]| {
+    let check = |role: &str, given: &[(Option<usize>, &std::path::PathBuf)], recorded: &[FileDigest]| {
         if given.len() != recorded.len() {
             return Err(fail(format!("{} {role} file(s) given, {} recorded", given.len(), recorded.len())));
         }
-        for (path, rec) in given.iter().zip(recorded) {
+        for ((run, path), rec) in given.iter().zip(recorded) {
+            if *run != rec.run {
+                let show = |r: Option<usize>| r.map_or_else(|| "the only run".to_string(), |r| format!("run {r}"));
+                return Err(fail(format!(
+                    "{role} {} is part of {} as given, of {} in the certificate: give the runs as certify was \
+                     given them (one --{role} per run, parts joined with +)",
+                    path.display(),
+                    show(*run),
+                    show(rec.run)
+                )));
+            }
             let sha = sha256_of(path)?;
             if sha != rec.sha256 {
                 return Err(fail(format!(
@@ -325,9 +344,9 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<St
         }
         Ok(())
     };
-    check("baseline", &inputs.baseline, &cert.inputs.baseline)?;
-    check("current", &inputs.current, &cert.inputs.current)?;
-    check("thresholds", std::slice::from_ref(&inputs.thresholds), std::slice::from_ref(&cert.inputs.thresholds))?;
+    check("baseline", &files(&inputs.baseline), &cert.inputs.baseline)?;
+    check("current", &files(&inputs.current), &cert.inputs.current)?;
+    check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
     let inputs = options::Inputs { as_of: Some(as_of), ..inputs.clone() };
     let loaded = pipeline::load_and_compare(&inputs, ui)?;

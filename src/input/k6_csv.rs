@@ -45,6 +45,37 @@ pub fn read(path: &Path, classes: &Classes, options: &Options, progress: &Atomic
     sink.finish(&file)
 }
 
+/// Reads the shards of one distributed run as one run, as [`super::k6_raw::read_shards`] does:
+/// one accumulator for every shard (each shard with its own header).
+pub fn read_shards(
+    paths: &[&Path],
+    file: &str,
+    classes: &Classes,
+    options: &Options,
+    progress: &AtomicU64,
+) -> Result<RunResults, LoadError> {
+    let mut columns = Vec::with_capacity(paths.len());
+    for path in paths {
+        let name = path.display().to_string();
+        let header = first_line(path).map_err(|e| LoadError::new(&name, crate::fsutil::io_reason(&e)))?;
+        columns.push(Columns::new(&header, classes).map_err(|m| LoadError::new(&name, m).at(1, 1))?);
+    }
+    let shared = Shared::new(classes, options);
+    let mut all: Option<Csv> = None;
+    for (path, columns) in paths.iter().zip(&columns) {
+        let make = || Csv::new(&shared, columns);
+        let sink = lines::read(path, &make, options.threads, progress)?;
+        match &mut all {
+            Some(all) => all.absorb(sink),
+            None => all = Some(sink),
+        }
+    }
+    match all {
+        Some(all) => all.finish(file),
+        None => Err(LoadError::new(file, "no files given")),
+    }
+}
+
 /// Reads an in-memory CSV text (tests).
 pub fn parse(file: &str, text: &str, classes: &Classes) -> Result<RunResults, LoadError> {
     let header = text.lines().next().unwrap_or("");

@@ -30,6 +30,25 @@ pub fn read(path: &Path, classes: &Classes, options: &Options, progress: &Atomic
     sink.0.finish(&path.display().to_string(), SOURCE)
 }
 
+/// Reads the shards of one distributed run (one file per load generator) as one run: every
+/// shard feeds one accumulator, so percentiles are over the union of the samples, exactly as
+/// if k6 had written one file. `file` names the run in messages about the whole.
+pub fn read_shards(
+    paths: &[&Path],
+    file: &str,
+    classes: &Classes,
+    options: &Options,
+    progress: &AtomicU64,
+) -> Result<RunResults, LoadError> {
+    let shared = Shared::new(classes, options);
+    let make = || Ndjson(Acc::new(&shared));
+    let mut all = Ndjson(Acc::new(&shared));
+    for path in paths {
+        all.absorb(lines::read(path, &make, options.threads, progress)?);
+    }
+    all.0.finish(file, SOURCE)
+}
+
 /// Reads an in-memory NDJSON text (tests, and inputs already in memory).
 pub fn parse(file: &str, text: &str, classes: &Classes) -> Result<RunResults, LoadError> {
     let shared = Shared::new(classes, &Options::default());

@@ -144,7 +144,7 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
     }
     out.unavailable.insert(
         "cpu_utilization".into(),
-        "k6 measures the client only; merge CPU, memory and cost from a native JSON file (--current k6.json --current extra.json)".into(),
+        "k6 measures the client only; merge CPU, memory and cost from a native JSON file (--current k6.json+extra.json)".into(),
     );
     out.unavailable.insert("cost_per_1000_req".into(), out.unavailable["cpu_utilization"].clone());
     Ok(out)

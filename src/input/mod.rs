@@ -5,7 +5,8 @@
 //! ([`parse`]: a file name for messages, and the text); the raw k6 readers stream the file
 //! themselves (plain or gzip), in bounded memory, reporting progress through a counter. No
 //! reader prints. [`merge`] combines several inputs for one run (e.g. k6 latency plus CPU and
-//! cost from a native file).
+//! cost from a native file); [`load_shards`] reads the raw k6 files of one distributed run as
+//! one; [`spec`] is how a run's files are named on the command line.
 
 pub mod k6_csv;
 pub mod k6_raw;
@@ -15,6 +16,7 @@ pub mod lines;
 pub mod locust;
 pub mod native;
 pub mod sketch;
+pub mod spec;
 pub mod strict_json;
 
 use std::path::Path;
@@ -168,6 +170,52 @@ fn checked(file: &str, results: RunResults) -> Result<RunResults, LoadError> {
         }
     }
     Ok(results)
+}
+
+/// Reads one input file that may hold several runs (a native file with `runs: [...]`, such as
+/// a promoted baseline); every other format holds one.
+pub fn load_runs(
+    path: &Path,
+    format: Format,
+    classes: &Classes,
+    progress: &AtomicU64,
+) -> Result<Vec<RunResults>, LoadError> {
+    if format != Format::Native {
+        return Ok(vec![load_with_progress(path, Some(format), classes, progress)?]);
+    }
+    let file = path.display().to_string();
+    let text = fsutil::read_text(path)?;
+    native::parse_runs(&file, &text)?.into_iter().map(|r| checked(&file, r)).collect()
+}
+
+/// Reads the shards of one distributed run, all k6 raw output in `format` (`K6Json` or
+/// `K6Csv`), as one run: percentiles over the union of their samples, never an average of
+/// per-shard percentiles. `file` names the run (`a.gz + b.gz`).
+pub fn load_shards(
+    paths: &[&Path],
+    file: &str,
+    format: Format,
+    classes: &Classes,
+    progress: &AtomicU64,
+) -> Result<RunResults, LoadError> {
+    for path in paths {
+        fsutil::check_readable_file(path)?;
+    }
+    let options = k6_samples::Options::default();
+    let results = match format {
+        Format::K6Json => k6_raw::read_shards(paths, file, classes, &options, progress),
+        Format::K6Csv => k6_csv::read_shards(paths, file, classes, &options, progress),
+        other => Err(LoadError::new(
+            file,
+            format!("only k6 raw output (--out json or --out csv) merges as shards, not {}", other.describe()),
+        )),
+    }?;
+    checked(file, results)
+}
+
+/// The format of a file: detected from its content.
+pub fn detect_path(path: &Path) -> Result<Format, LoadError> {
+    detect_file(path, &path.display().to_string())
 }
 
 /// Looks at the first 64 KiB (inflated if the file is gzip) to decide the format.
@@ -385,7 +433,8 @@ fn parse_unchecked(file: &str, text: &str, format: Option<Format>, classes: &Cla
 }
 
 /// Combines the inputs of one run, in order: identification comes from the first file that has
-/// it; each metric must come from exactly one file.
+/// it; each metric must come from exactly one file (two summaries of one metric cannot be
+/// merged exactly; raw k6 shards are merged before, by [`load_shards`]).
 pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> {
     let mut out = RunResults::default();
     let mut origin: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
@@ -399,7 +448,11 @@ pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> 
             if let Some(first) = origin.get(&name) {
                 return Err(LoadError::new(
                     &file,
-                    format!("metric `{name}` is also in {first}; each metric must come from one file"),
+                    format!(
+                        "metric `{name}` is also in {first}; each metric must come from one file of a run \
+                         (summaries cannot be merged exactly: only k6 raw output, --out json or csv, \
+                         merges as shards)"
+                    ),
                 ));
             }
             origin.insert(name.clone(), file.clone());

@@ -1,6 +1,9 @@
-//! perfcert's native results format: `{ "service", "version", "commit", "date", "metrics": {..} }`.
+//! perfcert's native results format: `{ "service", "version", "commit", "date", "metrics": {..} }`,
+//! or several runs in one file (a promoted baseline): `{ "service", ..., "runs": [ { "date",
+//! "metrics": {..} }, ... ] }`, where each run may name its own `service`, `version`, `commit`
+//! and `date` and otherwise takes the file's.
 //!
-//! Only `metrics` is required. Metric values are numbers, finite and >= 0; duplicate keys and
+//! Either `metrics` or `runs` is required, not both. Metric values are numbers, finite and >= 0; duplicate keys and
 //! unknown top-level fields are errors (a `$schema` field is allowed for editors).
 //! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
 
@@ -18,6 +21,18 @@ use crate::model::{RunResults, value_problem};
 struct Raw {
     #[serde(rename = "$schema")]
     _schema: Option<String>,
+    service: Option<String>,
+    version: Option<String>,
+    commit: Option<String>,
+    date: Option<String>,
+    metrics: Option<Metrics>,
+    runs: Option<Vec<RawRun>>,
+}
+
+/// One run of a `runs` list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
     service: Option<String>,
     version: Option<String>,
     commit: Option<String>,
@@ -86,8 +101,25 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
-/// Parses native results. `file` names the source in error messages.
+/// Parses native results of one run. `file` names the source in error messages. A file with a
+/// `runs` list of more than one run is an error here: it is a side of its own.
 pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
+    let mut runs = parse_runs(file, text)?;
+    if runs.len() != 1 {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "holds {} runs (`runs`); pass it alone as one --baseline or --current, not joined with + to other files",
+                runs.len()
+            ),
+        )
+        .key("runs"));
+    }
+    Ok(runs.remove(0))
+}
+
+/// Parses native results of one or more runs (`metrics`, or a `runs` list).
+pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> {
     if text.trim().is_empty() {
         return Err(LoadError::new(file, "file is empty; expected a JSON object with a `metrics` key"));
     }
@@ -100,15 +132,27 @@ pub fn parse(file: &str, text: &str) -> Result<RunResults, LoadError> {
         to_error(e.into_inner(), key)
     })?;
     de.end().map_err(|e| to_error(e, String::new()))?;
-    Ok(RunResults {
-        service: raw.service,
-        version: raw.version,
-        commit: raw.commit,
-        date: raw.date,
-        metrics: raw.metrics.0,
+    let run = |r: RawRun| RunResults {
+        service: r.service.or(raw.service.clone()),
+        version: r.version.or(raw.version.clone()),
+        commit: r.commit.or(raw.commit.clone()),
+        date: r.date.or(raw.date.clone()),
+        metrics: r.metrics.0,
         unavailable: IndexMap::new(),
         notes: vec![],
-    })
+    };
+    match (raw.metrics, raw.runs) {
+        (Some(metrics), None) => {
+            Ok(vec![run(RawRun { service: None, version: None, commit: None, date: None, metrics })])
+        }
+        (None, Some(runs)) if !runs.is_empty() => Ok(runs.into_iter().map(run).collect()),
+        (None, Some(_)) => Err(LoadError::new(file, "`runs` is empty; expected at least one run").key("runs")),
+        (Some(_), Some(_)) => Err(LoadError::new(
+            file,
+            "has both `metrics` and `runs`; expected `metrics` (one run) or `runs` (several), not both",
+        )),
+        (None, None) => Err(LoadError::new(file, "missing field `metrics`; expected `metrics` (one run) or `runs`")),
+    }
 }
 
 /// serde_json appends " at line L column C" to its messages; the position is reported separately.
@@ -137,6 +181,23 @@ mod tests {
         assert_eq!(r.metrics["throughput"], 10600.0);
     }
 
+    #[test]
+    fn a_file_can_hold_several_runs_that_inherit_its_identity() {
+        let runs = parse_runs(
+            "base.json",
+            r#"{ "service": "ingest-api", "version": "v1.4.1",
+                 "runs": [ { "date": "d1", "metrics": { "latency_p95": 400 } },
+                           { "version": "v1.4.1-rc", "metrics": { "latency_p95": 410 } } ] }"#,
+        )
+        .unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].service.as_deref(), runs[0].date.as_deref()), (Some("ingest-api"), Some("d1")));
+        assert_eq!(runs[1].version.as_deref(), Some("v1.4.1-rc"));
+        assert_eq!(runs[1].metrics["latency_p95"], 410.0);
+        // A one-run list is one run.
+        assert_eq!(parse("f.json", r#"{"runs": [{"metrics": {"a": 1}}]}"#).unwrap().metrics["a"], 1.0);
+    }
+
     fn err(text: &str) -> String {
         parse("f.json", text).unwrap_err().to_string()
     }
@@ -155,6 +216,13 @@ mod tests {
         assert!(err("{\"metrics\": {\"a\": 1e999}}").contains("number out of range"));
         assert!(err("{\"metric\": {}}").contains("unknown field `metric`"));
         assert!(err("{\"service\": \"x\"}").contains("missing field `metrics`"));
+        assert!(err("{\"metrics\": {\"a\": 1}, \"runs\": []}").contains("not both"));
+        assert!(err("{\"runs\": []}").contains("`runs` is empty"));
+        assert_eq!(
+            err("{\"runs\": [{\"metrics\": {\"a\": 1}}, {\"metrics\": {\"a\": \"x\"}}]}"),
+            "f.json:1:54: runs[1].metrics.a: invalid type: string \"x\", expected a number"
+        );
+        assert!(err("{\"runs\": [{\"metrics\": {\"a\": 1}}, {\"metrics\": {\"a\": 2}}]}").contains("holds 2 runs"));
         assert!(err("{\"metrics\": {}}").contains("`metrics` is empty"));
         assert!(err("{\"metrics\": {\"error_rate\": 150}}").contains("0-100"));
         assert!(err("{\"metrics\": {\"a\": 1}} trailing").contains("trailing characters"));

@@ -56,6 +56,9 @@ struct Input<'a> {
     version: Option<&'a str>,
     commit: Option<&'a str>,
     date: Option<&'a str>,
+    /// How many runs the side has; absent for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs: Option<usize>,
 }
 
 impl<'a> From<&Source<'a>> for Input<'a> {
@@ -66,6 +69,7 @@ impl<'a> From<&Source<'a>> for Input<'a> {
             version: s.results.version.as_deref(),
             commit: s.results.commit.as_deref(),
             date: s.results.date.as_deref(),
+            runs: (s.runs > 1).then_some(s.runs),
         }
     }
 }

@@ -67,6 +67,8 @@ impl Format {
 pub struct Source<'a> {
     pub file: &'a str,
     pub results: &'a RunResults,
+    /// How many runs the side has; `results` is their summary when more than one.
+    pub runs: usize,
 }
 
 /// Everything a report shows: the comparison and where its inputs came from.
@@ -159,12 +161,17 @@ pub fn noteworthy(row: &Row) -> bool {
     matches!(row.status, Status::Fail | Status::Waived | Status::NoBaseline)
 }
 
-/// `file (service version (commit))` or just `file`.
+/// `file (service version (commit))` or just `file`; with several runs, how many and which
+/// means the values are.
 pub fn source_label(s: &Source) -> String {
-    match s.results.label() {
-        Some(label) => format!("{} ({label})", s.file),
-        None => s.file.to_string(),
+    let mut notes: Vec<String> = s.results.label().into_iter().collect();
+    if s.runs > 1 {
+        notes.push(format!(
+            "{} runs: values are geometric means for relative limits, arithmetic means for absolute limits and SLOs",
+            s.runs
+        ));
     }
+    if notes.is_empty() { s.file.to_string() } else { format!("{} ({})", s.file, notes.join("; ")) }
 }
 
 /// Escapes text for XML attributes and content.
