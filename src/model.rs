@@ -97,7 +97,10 @@ pub fn geometric_mean(values: &[f64]) -> f64 {
     if values.contains(&0.0) {
         return 0.0;
     }
-    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
+    let mean = (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp();
+    // exp(ln) rounds: keep the mean within the values (equal runs give exactly their value).
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    if lo <= hi { mean.clamp(lo, hi) } else { mean }
 }
 
 /// The unit a metric is reported in when the policy does not say, from perfcert's naming
@@ -134,4 +137,17 @@ pub fn value_problem(metric: &str, value: f64) -> Option<String> {
         return Some(format!("error_rate is a percentage of requests (0-100), found {value}"));
     }
     None
+}
+
+#[cfg(test)]
+mod mean_tests {
+    use super::*;
+
+    #[test]
+    fn equal_runs_have_exactly_their_value_as_means() {
+        assert_eq!(geometric_mean(&[205.0, 205.0, 205.0]), 205.0);
+        assert_eq!(arithmetic_mean(&[205.0, 205.0]), 205.0);
+        assert_eq!(geometric_mean(&[1.0, 4.0]), 2.0);
+        assert_eq!(geometric_mean(&[0.0, 4.0]), 0.0);
+    }
 }
