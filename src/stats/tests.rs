@@ -342,3 +342,19 @@ fn no_input_gives_a_non_finite_number() {
         }
     }
 }
+
+#[test]
+fn the_largest_single_pair_cov_in_the_docs() {
+    // docs/statistics.md: an identical pair PASSes +10% at alpha 1% up to CoV ln(1.1)/(z·√2) = 2.90%,
+    // +5% up to 1.48%, and a -5% fall up to 1.56%.
+    let pair = Data::Values { baseline: &[100.0], current: &[100.0], within_se: 0.0 };
+    for (check, largest) in [
+        (P95, 0.0953_f64 / (2.326_347_874 * 2f64.sqrt())),
+        (Check::Relative { worse: Worse::Higher, tolerance: 0.05 }, 0.0488 / (2.326_347_874 * 2f64.sqrt())),
+        (Check::Relative { worse: Worse::Lower, tolerance: 0.05 }, 0.0513 / (2.326_347_874 * 2f64.sqrt())),
+    ] {
+        let at = |cov: f64| one(check, pair, &Settings { assumed_cov: Some(cov), ..Settings::default() }).verdict;
+        assert_eq!(at(largest * 0.995), Verdict::Pass, "{check:?}");
+        assert_eq!(at(largest * 1.005), Verdict::Inconclusive, "{check:?}");
+    }
+}
