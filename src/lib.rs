@@ -8,6 +8,7 @@
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
 //! - [`certificate`]: the certificate document; [`signing`]: sign and verify it, Sigstore-style.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
+//! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share.
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
@@ -57,5 +58,6 @@ pub mod record;
 pub mod redact;
 pub mod report;
 pub mod signing;
+pub mod stats;
 pub mod store;
 pub mod ui;

@@ -23,6 +23,55 @@ pub struct Policy {
     pub waivers: Vec<Waiver>,
     /// Which k6 tag marks read and write requests in inputs that lack the HTTP method.
     pub classes: Classes,
+    /// How the verdict is reached (`decision:`); the threshold method when the block is absent.
+    pub decision: DecisionPolicy,
+}
+
+/// The `decision:` block: which method decides, and the statistical method's error rates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecisionPolicy {
+    pub method: DecisionMethod,
+    /// Per row: P(FAIL | change within tolerance) and P(PASS | change beyond it). Default 0.01.
+    pub alpha: f64,
+    /// Per comparison: P(any false FAIL), Holm over every gating row. Default 0.05.
+    pub family_alpha: f64,
+    /// Most runs per side the advice may ask for. Default 20.
+    pub max_runs: u32,
+    /// `noise: { cov }`: an assumed run-to-run CoV (SD of the log metric), recorded as assumed.
+    pub noise_cov: Option<f64>,
+}
+
+impl Default for DecisionPolicy {
+    fn default() -> Self {
+        DecisionPolicy {
+            method: DecisionMethod::Threshold,
+            alpha: 0.01,
+            family_alpha: 0.05,
+            max_runs: 20,
+            noise_cov: None,
+        }
+    }
+}
+
+impl DecisionPolicy {
+    /// The settings the statistical decision ([`crate::stats`]) takes.
+    pub fn settings(&self) -> crate::stats::Settings {
+        crate::stats::Settings {
+            alpha: self.alpha,
+            family_alpha: self.family_alpha,
+            max_runs: self.max_runs,
+            assumed_cov: self.noise_cov,
+        }
+    }
+}
+
+/// `decision.method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionMethod {
+    /// PERF-004 §6 as written: one delta against the tolerance.
+    Threshold,
+    /// PASS, FAIL or INCONCLUSIVE from the runs' spread ([`crate::stats`]).
+    Statistical,
 }
 
 /// The limits for one metric. At least one of the four limits is set.
@@ -75,6 +124,26 @@ struct RawPolicy {
     #[serde(default)]
     waivers: Vec<Spanned<RawWaiver>>,
     classes: Option<RawClasses>,
+    decision: Option<Spanned<RawDecision>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDecision {
+    method: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "present")]
+    alpha: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    family_alpha: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    max_runs: Option<Spanned<Limit>>,
+    noise: Option<Spanned<RawNoise>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoise {
+    cov: Spanned<Limit>,
 }
 
 #[derive(Deserialize)]
@@ -262,7 +331,74 @@ impl Validator<'_> {
             None => Classes::default(),
             Some(c) => Classes { read: self.selector("read", c.read)?, write: self.selector("write", c.write)? },
         };
-        Ok(Policy { metrics, waivers, classes })
+        let decision = match raw.decision {
+            None => DecisionPolicy::default(),
+            Some(d) => self.decision(d.value)?,
+        };
+        Ok(Policy { metrics, waivers, classes, decision })
+    }
+
+    fn decision(&self, raw: RawDecision) -> Result<DecisionPolicy, LoadError> {
+        let mut out = DecisionPolicy::default();
+        if let Some(m) = raw.method {
+            out.method = match m.value.as_str() {
+                "threshold" => DecisionMethod::Threshold,
+                "statistical" => DecisionMethod::Statistical,
+                other => {
+                    return Err(self.error(
+                        &m,
+                        "decision.method".into(),
+                        format!("expected threshold or statistical, found \"{other}\""),
+                    ));
+                }
+            };
+        }
+        // A number as written, or an error naming the key and what was found.
+        let number = |key: &str, raw: &Spanned<Limit>, expected: &str| -> Result<f64, LoadError> {
+            match &raw.value {
+                Limit::Number(n) => Ok(*n),
+                Limit::Text(text) => {
+                    Err(self.error(raw, format!("decision.{key}"), format!("expected {expected}, found \"{text}\"")))
+                }
+            }
+        };
+        let probability = |key: &str, raw: Option<Spanned<Limit>>, default: f64| -> Result<f64, LoadError> {
+            let Some(raw) = raw else { return Ok(default) };
+            let expected = format!("a probability above 0 and below 0.5 (such as {default})");
+            let value = number(key, &raw, &expected)?;
+            if !(value > 0.0 && value < 0.5) {
+                return Err(self.error(&raw, format!("decision.{key}"), format!("expected {expected}, found {value}")));
+            }
+            Ok(value)
+        };
+        out.alpha = probability("alpha", raw.alpha, out.alpha)?;
+        out.family_alpha = probability("family_alpha", raw.family_alpha, out.family_alpha)?;
+        if let Some(raw) = raw.max_runs {
+            let expected = "a whole number of runs from 2 to 1000";
+            let value = number("max_runs", &raw, expected)?;
+            if !(value.fract() == 0.0 && (2.0..=1000.0).contains(&value)) {
+                return Err(self.error(
+                    &raw,
+                    "decision.max_runs".into(),
+                    format!("expected {expected}, found {value}"),
+                ));
+            }
+            out.max_runs = value as u32;
+        }
+        if let Some(noise) = raw.noise {
+            let cov = noise.value.cov;
+            let expected = "the run-to-run CoV as a fraction above 0 and below 1 (such as 0.01 for 1%)";
+            let value = number("noise.cov", &cov, expected)?;
+            if !(value > 0.0 && value < 1.0) {
+                return Err(self.error(
+                    &cov,
+                    "decision.noise.cov".into(),
+                    format!("expected {expected}, found {value}"),
+                ));
+            }
+            out.noise_cov = Some(value);
+        }
+        Ok(out)
     }
 
     fn selector(&self, class: &str, raw: Option<Spanned<String>>) -> Result<Option<String>, LoadError> {

@@ -767,6 +767,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         metrics: names.iter().map(|n| f(n)).collect(),
         waivers: vec![],
         classes: Classes::default(),
+        decision: perfcert::policy::DecisionPolicy::default(),
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),

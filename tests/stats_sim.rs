@@ -1,0 +1,298 @@
+//! The accuracy benchmark of the statistical decision (issue 14, "Measured, in the repo"): a
+//! seeded simulator of run-level noise, scored with Wilson intervals.
+//!
+//! The model, per run (noise.md §6 layer S, reduced to run level):
+//! - one environment draw shared by every metric of the run: a heavy-tailed (Student t with 4
+//!   degrees of freedom, scaled to unit variance) shift of 0.8 × CoV, plus, in 5% of runs, a
+//!   noisy neighbour that slows the whole run by 3 × CoV more;
+//! - a metric-specific shift (normal, 0.52 × CoV);
+//! - the within-run sampling error of the p95 of a log-normal request body (normal, 0.3 × CoV,
+//!   as the order-statistic SE of a p95 over tens of thousands of requests), which the decision
+//!   is also given as its floor;
+//! - latency p95 moves with the environment, throughput against it (half as much), CPU at 0.7;
+//! - the error rate: 0.1% of 50,000 requests per run, in bursts of 5 (dispersion 5), the run's
+//!   rate moved 30% by the environment.
+//!
+//! Without the noisy neighbours the total SD of a log metric is the CoV; with them it is larger.
+//! Injected changes are multiples of each metric's tolerance (+10% p95 and CPU, −5% throughput,
+//! +0.2 pp errors). `ci_subset` runs in the suite with a fixed seed; `full_table` (ignored) prints
+//! the whole table: `scripts/stats-table.sh`.
+
+use perfcert::stats::{self, Check, Count, Data, Input, Settings, Verdict, Worse};
+
+/// SplitMix64: small, seedable, good enough for simulation.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self) -> f64 {
+        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
+    }
+    /// Student t with 4 df, scaled to unit variance.
+    fn t4(&mut self) -> f64 {
+        let chi2: f64 = (0..4).map(|_| self.normal().powi(2)).sum();
+        self.normal() / (chi2 / 4.0).sqrt() / 2f64.sqrt()
+    }
+    fn poisson(&mut self, lambda: f64) -> f64 {
+        if lambda > 50.0 {
+            return (lambda + lambda.sqrt() * self.normal()).round().max(0.0);
+        }
+        let (limit, mut k, mut p) = ((-lambda).exp(), 0.0, 1.0);
+        loop {
+            p *= self.uniform();
+            if p <= limit {
+                return k;
+            }
+            k += 1.0;
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Metric {
+    P95,
+    Throughput,
+    Cpu,
+    Errors,
+}
+
+const METRICS: [Metric; 5] = [Metric::P95, Metric::P95, Metric::Throughput, Metric::Cpu, Metric::Errors];
+
+impl Metric {
+    fn check(self) -> Check {
+        match self {
+            Metric::P95 | Metric::Cpu => Check::Relative { worse: Worse::Higher, tolerance: 0.10 },
+            Metric::Throughput => Check::Relative { worse: Worse::Lower, tolerance: 0.05 },
+            Metric::Errors => Check::Absolute { worse: Worse::Higher, tolerance: 0.002 },
+        }
+    }
+    fn load(self) -> f64 {
+        match self {
+            Metric::P95 | Metric::Errors => 1.0,
+            Metric::Throughput => -0.5,
+            Metric::Cpu => 0.7,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Metric::P95 => "p95",
+            Metric::Throughput => "throughput",
+            Metric::Cpu => "cpu",
+            Metric::Errors => "error_rate",
+        }
+    }
+}
+
+const REQUESTS: f64 = 50_000.0;
+const BURST: f64 = 5.0;
+
+/// One side's runs for the given metrics: values (log-normal level) or error counts.
+struct SideRuns {
+    values: Vec<Vec<f64>>,
+    counts: Vec<Vec<Count>>,
+}
+
+fn runs(rng: &mut Rng, metrics: &[Metric], n: usize, cov: f64, change: f64) -> SideRuns {
+    let mut values = vec![Vec::new(); metrics.len()];
+    let mut counts = vec![Vec::new(); metrics.len()];
+    for _ in 0..n {
+        let neighbour = if rng.uniform() < 0.05 { 3.0 * cov } else { 0.0 };
+        let env = 0.8 * cov * rng.t4() + neighbour;
+        for (i, m) in metrics.iter().enumerate() {
+            let noise = m.load() * env + 0.52 * cov * rng.normal() + 0.3 * cov * rng.normal();
+            match m {
+                Metric::Errors => {
+                    let p = 0.001 * (0.3 * env / cov).exp() + change * 0.002;
+                    let errors = BURST * rng.poisson(REQUESTS * p / BURST);
+                    counts[i].push(Count { errors: errors.min(REQUESTS), requests: REQUESTS, dispersion: BURST });
+                }
+                _ => {
+                    let shift = match m.check() {
+                        Check::Relative { worse: Worse::Higher, tolerance } => (change * tolerance).ln_1p(),
+                        Check::Relative { worse: Worse::Lower, tolerance } => (-change * tolerance).ln_1p(),
+                        _ => 0.0,
+                    };
+                    values[i].push(100.0 * (shift + noise).exp());
+                }
+            }
+        }
+    }
+    SideRuns { values, counts }
+}
+
+fn judge(metrics: &[Metric], base: &SideRuns, cur: &SideRuns, cov: f64, settings: &Settings) -> stats::Decision {
+    let inputs: Vec<Input> = metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Input {
+            check: m.check(),
+            data: match m {
+                Metric::Errors => Data::Counts { baseline: &base.counts[i], current: &cur.counts[i] },
+                _ => Data::Values { baseline: &base.values[i], current: &cur.values[i], within_se: 0.3 * cov },
+            },
+        })
+        .collect();
+    stats::decide(&inputs, settings)
+}
+
+fn append(side: &mut SideRuns, more: SideRuns) {
+    for (a, b) in side.values.iter_mut().zip(more.values) {
+        a.extend(b);
+    }
+    for (a, b) in side.counts.iter_mut().zip(more.counts) {
+        a.extend(b);
+    }
+}
+
+/// Wilson 95% interval of k successes in n.
+fn wilson(k: u64, n: u64) -> (f64, f64) {
+    let (k, n, z) = (k as f64, n as f64, 1.959_963_984_540_054);
+    let center = (k + z * z / 2.0) / (n + z * z);
+    let half = z / (n + z * z) * (k * (n - k) / n + z * z / 4.0).sqrt();
+    ((center - half).max(0.0), (center + half).min(1.0))
+}
+
+fn rate(k: u64, n: u64) -> String {
+    let (lo, hi) = wilson(k, n);
+    format!("{:5.2}% [{:.2}, {:.2}]", 100.0 * k as f64 / n as f64, 100.0 * lo, 100.0 * hi)
+}
+
+/// Counts for one single-metric cell.
+#[derive(Default, Debug)]
+struct Cell {
+    trials: u64,
+    pass: u64,
+    fail: u64,
+    inconclusive: u64,
+    /// INCONCLUSIVE with advice; how many of those the advised runs settled (correctly).
+    advised: u64,
+    settled: u64,
+    settled_wrong: u64,
+}
+
+fn single(seed: u64, metric: Metric, cov: f64, n: usize, multiple: f64, trials: u64, follow: bool) -> Cell {
+    let settings = Settings::default();
+    let mut rng = Rng(seed ^ (cov.to_bits().rotate_left(7)) ^ ((n as u64) << 40) ^ multiple.to_bits() ^ metric as u64);
+    let mut cell = Cell::default();
+    let metrics = [metric];
+    for _ in 0..trials {
+        let mut base = runs(&mut rng, &metrics, n, cov, 0.0);
+        let mut cur = runs(&mut rng, &metrics, n, cov, multiple);
+        let d = judge(&metrics, &base, &cur, cov, &settings);
+        cell.trials += 1;
+        match d.verdict {
+            Verdict::Pass => cell.pass += 1,
+            Verdict::Fail => cell.fail += 1,
+            Verdict::Inconclusive => {
+                cell.inconclusive += 1;
+                if let (true, Some(k)) = (follow, d.runs_needed) {
+                    cell.advised += 1;
+                    append(&mut base, runs(&mut rng, &metrics, k as usize, cov, 0.0));
+                    append(&mut cur, runs(&mut rng, &metrics, k as usize, cov, multiple));
+                    let again = judge(&metrics, &base, &cur, cov, &settings).verdict;
+                    if again != Verdict::Inconclusive {
+                        cell.settled += 1;
+                        let right = if multiple > 1.0 { Verdict::Fail } else { Verdict::Pass };
+                        if again != right {
+                            cell.settled_wrong += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    cell
+}
+
+/// Runs with every metric at its boundary: how many have any FAIL.
+fn boundary_runs(seed: u64, cov: f64, n: usize, trials: u64) -> (u64, u64) {
+    let settings = Settings::default();
+    let mut rng = Rng(seed ^ cov.to_bits() ^ ((n as u64) << 32) ^ 0xB0B);
+    let mut any_fail = 0;
+    for _ in 0..trials {
+        let base = runs(&mut rng, &METRICS, n, cov, 0.0);
+        let cur = runs(&mut rng, &METRICS, n, cov, 1.0);
+        if judge(&METRICS, &base, &cur, cov, &settings).verdict == Verdict::Fail {
+            any_fail += 1;
+        }
+    }
+    (any_fail, trials)
+}
+
+const SEED: u64 = 0x5eed_2026_0014;
+
+#[test]
+fn ci_subset() {
+    // Goals (issue 14): false FAIL <= 1% per metric at or below the tolerance; <= 5% per run with
+    // every metric at its boundary; false PASS <= 1% at >= 1.5x; recall >= 95% at 1.5x, CoV 1%,
+    // 5 runs per side, one row. The seed is fixed, so the margins below are exact, not luck.
+    let trials = 1500;
+    for (metric, cov, n) in
+        [(Metric::P95, 0.03, 3), (Metric::P95, 0.05, 5), (Metric::Throughput, 0.03, 5), (Metric::Errors, 0.03, 5)]
+    {
+        let c = single(SEED, metric, cov, n, 1.0, trials, false);
+        assert!(c.fail * 100 <= c.trials * 2, "false FAIL at the boundary, {metric:?} CoV {cov} n {n}: {c:?}");
+        let c = single(SEED, metric, cov, n, 0.0, trials, false);
+        assert!(c.fail * 100 <= c.trials, "false FAIL with no change, {metric:?} CoV {cov} n {n}: {c:?}");
+        let c = single(SEED, metric, cov, n, 1.5, trials, false);
+        assert!(c.pass * 100 <= c.trials, "false PASS at 1.5x, {metric:?} CoV {cov} n {n}: {c:?}");
+    }
+    let recall = single(SEED, Metric::P95, 0.01, 5, 1.5, trials, false);
+    assert!(recall.fail * 100 >= recall.trials * 95, "recall at 1.5x, CoV 1%, 5 runs: {recall:?}");
+    let (fails, runs) = boundary_runs(SEED, 0.03, 5, 600);
+    assert!(fails * 100 <= runs * 5, "per-run false FAIL with every metric at its boundary: {fails}/{runs}");
+}
+
+#[test]
+#[ignore = "the full accuracy table: scripts/stats-table.sh"]
+fn full_table() {
+    let trials: u64 = std::env::var("PERFCERT_SIM_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(2000);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "seed {SEED:#x}, {trials} trials per cell, alpha 1%, family alpha 5%, Wilson 95% intervals\n\n"
+    ));
+    out.push_str(
+        "| metric | CoV | runs/side | change | FAIL | PASS | INCONCLUSIVE | advice followed: settled (wrong) |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    for metric in [Metric::P95, Metric::Throughput, Metric::Errors] {
+        for cov in [0.01, 0.03, 0.05, 0.10] {
+            for n in [3, 5, 10] {
+                for multiple in [0.0, 0.5, 1.0, 1.5, 2.0] {
+                    let c = single(SEED, metric, cov, n, multiple, trials, true);
+                    let settled = if c.advised > 0 {
+                        format!("{} ({})", rate(c.settled, c.advised), rate(c.settled_wrong, c.advised.max(1)))
+                    } else {
+                        "-".into()
+                    };
+                    out.push_str(&format!(
+                        "| {} | {:.0}% | {n} | {multiple}x | {} | {} | {} | {settled} |\n",
+                        metric.name(),
+                        cov * 100.0,
+                        rate(c.fail, c.trials),
+                        rate(c.pass, c.trials),
+                        rate(c.inconclusive, c.trials),
+                    ));
+                }
+            }
+        }
+    }
+    out.push_str("\nPer run, all five metrics (2 x p95, throughput, CPU, error rate) at their boundary: any FAIL\n\n");
+    out.push_str("| CoV | runs/side | any FAIL |\n|---|---|---|\n");
+    for cov in [0.01, 0.03, 0.05, 0.10] {
+        for n in [3, 5, 10] {
+            let (k, t) = boundary_runs(SEED, cov, n, trials);
+            out.push_str(&format!("| {:.0}% | {n} | {} |\n", cov * 100.0, rate(k, t)));
+        }
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+}
