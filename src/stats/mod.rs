@@ -49,9 +49,12 @@
 //! even for 0, 0, 0 errors. The difference p_c − p_b gets **Newcombe's hybrid score** interval
 //! (Newcombe 1998, method 10): L = d − √((p_c − l_c)² + (u_b − p_b)²), U = d + √((u_c − p_c)² +
 //! (p_b − l_b)²). With ≥ 2 runs on a side, the between-run variance
-//! τ² = max(0, var(p_r) − mean(φ_r p_r(1 − p_r)/N_r)) is added as z²τ²/runs inside both square
+//! τ² = max(0, var(p_r) − mean(φ_r p_r(1 − p_r)/N_r)) is added as q²τ²/runs inside both square
 //! roots (per side; a side with one run borrows the other side's τ²; with one run per side and
-//! an assumed cov, τ = cov × p). SLO ceilings/floors on an error rate use the current side's
+//! an assumed cov, τ = cov × p). τ² comes from a few runs, so q is Student's t at the same
+//! one-sided level as z, with df by Welch–Satterthwaite over the sides' τ²/runs (runs − 1 of the
+//! replicated side when one side borrows; ∞, i.e. q = z, for an assumed cov or τ² = 0); that df
+//! is the row's `df`. With z alone the boundary false FAIL was 1.7% at alpha 1%. SLO ceilings/floors on an error rate use the current side's
 //! Wilson interval widened the same way. Counts rows take proportions (0.002, not 0.2 pp).
 //!
 //! # Multiplicity (noise.md §4)
@@ -71,7 +74,9 @@
 //! the estimate is on the good side (aiming for PASS) and the row's Holm α otherwise (aiming for
 //! FAIL): 80% power if the true change equals today's estimate. `None` when the estimate sits on
 //! the tolerance, when more than `max_runs` per side would be needed (the advice is then "at the
-//! tolerance boundary: waive or decide"), or when there is no spread to plan from.
+//! tolerance boundary: waive or decide"), or when there is no spread to plan from. Error-rate rows
+//! plan the same way on the per-run variance of a run's proportion, with the same ν when τ² was
+//! estimated (normal quantiles when it is assumed or zero).
 //!
 //! # Guarantees
 //! Never a panic and never a non-finite number out: inputs that are not finite, not positive on a
@@ -352,6 +357,9 @@ struct CountTest {
     margin: f64,
     worse: Worse,
     method: Method,
+    /// Degrees of freedom of the between-run part (Welch–Satterthwaite over the sides' τ²
+    /// estimates; ∞ when τ² is assumed or zero).
+    tau_df: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -387,27 +395,38 @@ impl Side {
 }
 
 impl CountTest {
+    /// The between-run part's quantile at the one-sided level of the normal quantile z: Student's
+    /// t with `tau_df` degrees of freedom, because τ² is estimated from a few runs.
+    fn between_q(&self, z: f64) -> f64 {
+        if !self.tau_df.is_finite() || z <= 0.0 {
+            return z;
+        }
+        t_upper(normal_sf(z), self.tau_df).max(z)
+    }
+
     /// (lower, upper) of the difference (or the current level) at one-sided levels z_low, z_up.
     fn bounds(&self, z_low: f64, z_up: f64) -> (f64, f64) {
         let c = &self.current;
+        let (t_low, t_up) = (self.between_q(z_low), self.between_q(z_up));
         match &self.baseline {
             None => {
                 let d = c.p();
                 let (below, _) = c.wilson(z_low);
                 let (_, above) = c.wilson(z_up);
-                let lo = d - (below * below + z_low * z_low * c.tau2 / c.runs as f64).sqrt();
-                let hi = d + (above * above + z_up * z_up * c.tau2 / c.runs as f64).sqrt();
+                let lo = d - (below * below + t_low * t_low * c.tau2 / c.runs as f64).sqrt();
+                let hi = d + (above * above + t_up * t_up * c.tau2 / c.runs as f64).sqrt();
                 (lo.max(0.0), hi.min(1.0))
             }
             Some(b) => {
                 let d = c.p() - b.p();
-                let extra = |z: f64| z * z * (c.tau2 / c.runs as f64 + b.tau2 / b.runs as f64);
+                let between = c.tau2 / c.runs as f64 + b.tau2 / b.runs as f64;
+
                 let (c_below, _) = c.wilson(z_low);
                 let (_, b_above) = b.wilson(z_low);
                 let (_, c_above) = c.wilson(z_up);
                 let (b_below, _) = b.wilson(z_up);
-                let lo = d - (c_below * c_below + b_above * b_above + extra(z_low)).sqrt();
-                let hi = d + (c_above * c_above + b_below * b_below + extra(z_up)).sqrt();
+                let lo = d - (c_below * c_below + b_above * b_above + t_low * t_low * between).sqrt();
+                let hi = d + (c_above * c_above + b_below * b_below + t_up * t_up * between).sqrt();
                 (lo, hi)
             }
         }
@@ -672,15 +691,34 @@ impl Test {
             if let Some(b) = baseline.as_mut() {
                 b.tau2 = (cov * b.p()).powi(2);
             }
-        } else if let Some(b) = baseline.as_mut() {
-            // A side with one run borrows the replicated side's between-run variance.
-            if b.runs < 2 {
-                b.tau2 = current.tau2;
-            } else if current.runs < 2 {
-                current.tau2 = b.tau2;
-            }
         }
-        Test::Counts(CountTest { current, baseline, margin, worse, method })
+        let tau_df = if !replicated {
+            // An assumed cov is a known variance.
+            f64::INFINITY
+        } else {
+            match baseline.as_mut() {
+                // A side with one run borrows the replicated side's between-run variance: one
+                // estimate with that side's runs − 1 degrees of freedom.
+                Some(b) if b.runs < 2 => {
+                    b.tau2 = current.tau2;
+                    (current.runs - 1) as f64
+                }
+                Some(b) if current.runs < 2 => {
+                    current.tau2 = b.tau2;
+                    (b.runs - 1) as f64
+                }
+                // Two independent estimates: Welch–Satterthwaite.
+                Some(b) => {
+                    let (vc, vb) = (current.tau2 / current.runs as f64, b.tau2 / b.runs as f64);
+                    let denominator = vc * vc / (current.runs - 1) as f64 + vb * vb / (b.runs - 1) as f64;
+                    if denominator > 0.0 { (vc + vb).powi(2) / denominator } else { f64::INFINITY }
+                }
+                None => (current.runs - 1) as f64,
+            }
+        };
+        let between = current.tau2 / current.runs as f64 + baseline.map_or(0.0, |b| b.tau2 / b.runs as f64);
+        let tau_df = if between > 0.0 { tau_df } else { f64::INFINITY };
+        Test::Counts(CountTest { current, baseline, margin, worse, method, tau_df })
     }
 
     fn fail_p(&self) -> f64 {
@@ -742,7 +780,7 @@ impl Test {
                     verdict,
                     estimate: Some(c.estimate()),
                     interval: Some(Interval { lower, upper, lower_alpha, upper_alpha }),
-                    df: None,
+                    df: c.tau_df.is_finite().then_some(c.tau_df),
                     method: c.method,
                     fail_p: p,
                     runs_needed: if verdict == Verdict::Inconclusive { runs_needed.ok() } else { None },
@@ -894,7 +932,15 @@ impl CountTest {
             let base = b.map_or(0.0, |b| b.run_variance() / (b.runs as f64 + k));
             (base + c.run_variance() / (c.runs as f64 + k)).sqrt()
         };
-        plan_runs(oriented.abs(), se_after, |_| None, alpha, largest, settings.max_runs)
+        // With an estimated τ², after k more runs per side both sides are replicated (as for values).
+        let df_after = |k: u32| {
+            let k = k as usize;
+            self.tau_df.is_finite().then(|| {
+                let runs = b.map_or(c.runs + k, |b| b.runs + c.runs + 2 * k);
+                runs.saturating_sub(if b.is_some() { 2 } else { 1 }).max(1) as f64
+            })
+        };
+        plan_runs(oriented.abs(), se_after, df_after, alpha, largest, settings.max_runs)
     }
 }
 

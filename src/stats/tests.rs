@@ -224,6 +224,28 @@ fn overdispersed_and_varying_error_counts_widen_the_interval() {
 }
 
 #[test]
+fn error_rate_between_run_variance_from_few_runs_uses_a_t_quantile() {
+    // τ² estimated from 3 runs has 2 degrees of freedom: its part of the interval takes
+    // t(0.99, 2) = 6.96, not z = 2.33 (which gave 1.7% false FAIL at the boundary).
+    let check = Check::Absolute { worse: Worse::Higher, tolerance: 0.002 };
+    let base = runs(&[100.0, 100.0, 100.0], 100_000.0);
+    let cur = runs(&[20.0, 100.0, 180.0], 100_000.0);
+    let row = one(check, Data::Counts { baseline: &base, current: &cur }, &Settings::default());
+    assert_eq!((row.method, row.df), (Method::Newcombe, Some(2.0)), "{row:?}");
+    let p = [0.0002, 0.001, 0.0018];
+    let within = p.iter().map(|p| p * (1.0 - p) / 100_000.0).sum::<f64>() / 3.0;
+    let tau2 = (p.iter().map(|x| (x - 0.001_f64).powi(2)).sum::<f64>() / 2.0 - within).max(0.0);
+    let i = row.interval.unwrap();
+    let t = dist::t_upper(0.01, 2.0);
+    assert!(close(t, 6.964_556_734_283_274, 1e-6), "{t}");
+    assert!(i.upper - row.estimate.unwrap() >= t * (tau2 / 3.0).sqrt(), "{row:?}");
+    // A known (assumed) spread keeps normal quantiles: no df.
+    let settings = Settings { assumed_cov: Some(0.3), ..Settings::default() };
+    let pair = one(check, Data::Counts { baseline: &base[..1], current: &cur[1..2] }, &settings);
+    assert_eq!(pair.df, None, "{pair:?}");
+}
+
+#[test]
 fn holm_steps_are_capped_at_alpha() {
     // k = 3, family 5%: levels 1.67% → capped 1%, 2.5% → 1%, 5% → 1%.
     let got = holm(&[0.02, 0.001, 0.009], 0.05, 0.01);
