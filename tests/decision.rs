@@ -113,3 +113,33 @@ fn the_threshold_method_on_the_same_runs_stays_pass_or_fail() {
     assert!(doc.get("runs_needed").is_none(), "threshold reports keep their shape");
     assert!(doc["metrics"][0].get("interval").is_none());
 }
+
+#[test]
+fn statistical_reports_match_the_report_schema() {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/report.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for current in ["pass", "fail", "inconclusive"] {
+        let (_, doc) = json(current);
+        let errors: Vec<String> =
+            validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{current}: {errors:?}");
+    }
+}
+
+#[test]
+fn an_inconclusive_report_makes_an_amber_badge() {
+    let report = std::env::temp_dir().join(format!("perfcert-decision-badge-{}.json", std::process::id()));
+    std::fs::write(&report, compare("inconclusive", "json").stdout).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_perfcert"))
+        .args(["badge", "--format", "shields"])
+        .arg(&report)
+        .env("PERFCERT_NO_GITHUB", "1")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&report);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let badge: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(badge["message"], "INCONCLUSIVE");
+    assert_eq!(badge["color"], "yellow");
+}
