@@ -1,4 +1,5 @@
-//! Result badges: a self-contained SVG ("perf | PASS" green, "perf | FAIL 2/6" red) and the
+//! Result badges: a self-contained SVG ("perf | PASS" green, "perf | FAIL 2/6" red, "perf |
+//! INCONCLUSIVE" amber) and the
 //! same badge as a shields.io endpoint JSON (<https://shields.io/badges/endpoint-badge>).
 //!
 //! The SVG needs nothing outside itself: no fonts, links or scripts. Text widths are estimated
@@ -22,6 +23,7 @@ impl Badge {
         let message = match verdict {
             Verdict::Pass => "PASS".to_string(),
             Verdict::Fail => format!("FAIL {failed}/{gated}"),
+            Verdict::Inconclusive => "INCONCLUSIVE".to_string(),
         };
         Badge { label: "perf".into(), message, verdict }
     }
@@ -31,6 +33,8 @@ impl Badge {
         match self.verdict {
             Verdict::Pass => ("#4c1", "brightgreen"),
             Verdict::Fail => ("#e05d44", "red"),
+            // Amber: not a failure, not a pass either.
+            Verdict::Inconclusive => ("#dfb317", "yellow"),
         }
     }
 
@@ -46,6 +50,7 @@ impl Badge {
         let id = match self.verdict {
             Verdict::Pass => "perfcert-pass".to_string(),
             Verdict::Fail => format!("perfcert-fail-{}", width as u32),
+            Verdict::Inconclusive => "perfcert-inconclusive".to_string(),
         };
         let title = xml_escape(&format!("{}: {}", self.label, self.message));
         let label = xml_escape(&self.label);

@@ -69,7 +69,7 @@ pub struct Certificate {
     pub commit: Option<String>,
     /// When the certificate was made, RFC 3339 UTC.
     pub date: String,
-    /// `PASS` or `FAIL`.
+    /// `PASS`, `FAIL` or (`decision.method: statistical`) `INCONCLUSIVE`.
     pub status: String,
     /// Current values of the metrics the policy gates.
     pub metrics: IndexMap<String, f64>,

@@ -24,13 +24,15 @@ use jiff::civil::Date;
 
 use crate::model::{RunResults, arithmetic_mean, default_unit, geometric_mean};
 use crate::numfmt::{diff_with_unit, pct, with_unit};
-use crate::policy::{MetricPolicy, Policy, Tolerance, Waiver};
+use crate::policy::{DecisionMethod, MetricPolicy, Policy, Tolerance, Waiver};
 
 /// The overall result: PASS only if no metric FAILS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Pass,
     Fail,
+    /// `decision.method: statistical` only: no row FAILs, but some row could not be settled.
+    Inconclusive,
 }
 
 impl Verdict {
@@ -38,6 +40,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
+            Verdict::Inconclusive => "INCONCLUSIVE",
         }
     }
 }
@@ -53,6 +56,8 @@ pub enum Status {
     NoBaseline,
     /// Present in the results but not in the policy: shown, never gating.
     Untracked,
+    /// `decision.method: statistical` only: the interval straddles a limit; more runs settle it.
+    Inconclusive,
 }
 
 impl Status {
@@ -63,6 +68,7 @@ impl Status {
             Status::Waived => "WAIVED",
             Status::NoBaseline => "NO_BASELINE",
             Status::Untracked => "UNTRACKED",
+            Status::Inconclusive => "INCONCLUSIVE",
         }
     }
 }
@@ -95,6 +101,8 @@ pub enum Outcome {
     Pass,
     Fail,
     Skipped,
+    /// `decision.method: statistical` only: neither PASS nor FAIL at the policy's alphas.
+    Inconclusive,
 }
 
 impl Outcome {
@@ -103,6 +111,7 @@ impl Outcome {
             Outcome::Pass => "PASS",
             Outcome::Fail => "FAIL",
             Outcome::Skipped => "SKIPPED",
+            Outcome::Inconclusive => "INCONCLUSIVE",
         }
     }
 }
@@ -113,6 +122,20 @@ pub struct Check {
     pub kind: CheckKind,
     pub outcome: Outcome,
     pub reason: String,
+    /// `decision.method: statistical` only: the interval and advice behind `outcome`.
+    pub stats: Option<CheckStats>,
+}
+
+/// The statistical decision of one check ([`crate::stats`]), in the check's natural units: a
+/// fraction for relative limits, a difference for absolute ones, a level for SLOs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckStats {
+    pub estimate: Option<f64>,
+    pub interval: Option<crate::stats::Interval>,
+    pub df: Option<f64>,
+    pub method: crate::stats::Method,
+    /// More runs per side that would settle an INCONCLUSIVE check.
+    pub runs_needed: Option<u32>,
 }
 
 /// One metric's row: values, the limits that applied, each check, and the resulting status.
@@ -183,6 +206,11 @@ pub struct Comparison {
     pub warnings: Vec<String>,
     /// The date waivers were evaluated against.
     pub as_of: Date,
+    /// How the verdict was reached (`decision.method`).
+    pub method: DecisionMethod,
+    /// With an INCONCLUSIVE verdict: more runs per side that would settle every inconclusive
+    /// row; `None` otherwise, or when some row cannot be planned.
+    pub runs_needed: Option<u32>,
 }
 
 /// Counts of rows by status.
@@ -194,6 +222,7 @@ pub struct Summary {
     pub waived: usize,
     pub no_baseline: usize,
     pub untracked: usize,
+    pub inconclusive: usize,
 }
 
 impl Comparison {
@@ -206,6 +235,7 @@ impl Comparison {
                 Status::Waived => s.waived += 1,
                 Status::NoBaseline => s.no_baseline += 1,
                 Status::Untracked => s.untracked += 1,
+                Status::Inconclusive => s.inconclusive += 1,
             }
         }
         s.gated = self.rows.len() - s.untracked;
@@ -303,8 +333,30 @@ pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Po
         ));
     }
 
-    let verdict = if rows.iter().any(|r| r.status == Status::Fail) { Verdict::Fail } else { Verdict::Pass };
-    Comparison { verdict, rows, warnings, as_of: today }
+    let method = policy.decision.method;
+    if method == DecisionMethod::Statistical {
+        statistical(&mut rows, &b_runs, &c_runs, policy, today);
+    }
+    let verdict = if rows.iter().any(|r| r.status == Status::Fail) {
+        Verdict::Fail
+    } else if rows.iter().any(|r| r.status == Status::Inconclusive) {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    };
+    // The advice settles every inconclusive check, so it is the largest of theirs.
+    let runs_needed = if verdict == Verdict::Inconclusive {
+        rows.iter()
+            .filter(|r| r.status == Status::Inconclusive)
+            .flat_map(|r| &r.checks)
+            .filter(|c| c.outcome == Outcome::Inconclusive)
+            .map(|c| c.stats.as_ref().and_then(|s| s.runs_needed))
+            .try_fold(0, |most, n| n.map(|n| most.max(n)))
+            .filter(|&n| n > 0)
+    } else {
+        None
+    };
+    Comparison { verdict, rows, warnings, as_of: today, method, runs_needed }
 }
 
 fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waiver], today: Date) -> Row {
@@ -346,12 +398,12 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
             (None, Some(why)) => format!("not available from the current results: {why}"),
             (None, None) => "missing from the current results: nothing unverified passes".into(),
         };
-        row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason });
+        row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason, stats: None });
         return finish(row, waivers, today);
     };
     if !c.is_finite() {
         let reason = "the current value is not a finite number: nothing unverified passes".to_string();
-        row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason });
+        row.checks.push(Check { kind: CheckKind::Present, outcome: Outcome::Fail, reason, stats: None });
         (row.current, row.delta, row.change) = (None, None, None);
         return finish(row, waivers, today);
     }
@@ -379,7 +431,12 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
                     Some(run) => format!("missing from baseline {run}"),
                     None => "no baseline".into(),
                 };
-                Check { kind, outcome: Outcome::Skipped, reason: format!("{why}: {} check skipped", kind.as_str()) }
+                Check {
+                    kind,
+                    outcome: Outcome::Skipped,
+                    reason: format!("{why}: {} check skipped", kind.as_str()),
+                    stats: None,
+                }
             }
             Some(b) => {
                 let mut check = tolerance_check(kind, tolerance, b, c, unit);
@@ -395,22 +452,175 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
     if let Some(max) = m.max {
         let (outcome, op) = if beyond(c, max) { (Outcome::Fail, ">") } else { (Outcome::Pass, "<=") };
         let reason = format!("{} {op} SLO {}{slo_note}", with_unit(c, unit), with_unit(max, unit));
-        row.checks.push(Check { kind: CheckKind::Max, outcome, reason });
+        row.checks.push(Check { kind: CheckKind::Max, outcome, reason, stats: None });
     }
     if let Some(min) = m.min {
         let (outcome, op) = if beyond(min, c) { (Outcome::Fail, "<") } else { (Outcome::Pass, ">=") };
         let reason = format!("{} {op} SLO min {}{slo_note}", with_unit(c, unit), with_unit(min, unit));
-        row.checks.push(Check { kind: CheckKind::Min, outcome, reason });
+        row.checks.push(Check { kind: CheckKind::Min, outcome, reason, stats: None });
     }
     finish(row, waivers, today)
 }
 
+/// `decision.method: statistical`: re-judges every tolerance and SLO check of the gated rows
+/// from the runs' spread ([`crate::stats`]), Holm over all of them, then sets each row's status
+/// again. A check the threshold method could not judge (a missing metric, a skipped tolerance,
+/// a value that is not finite) keeps its outcome: nothing unverified passes.
+fn statistical(rows: &mut [Row], baseline: &Runs, current: &Runs, policy: &Policy, today: Date) {
+    use crate::stats::{self, Scale, Worse};
+    struct Planned {
+        row: usize,
+        check: usize,
+        baseline: Vec<f64>,
+        current: Vec<f64>,
+        check_kind: stats::Check,
+    }
+    let mut planned: Vec<Planned> = vec![];
+    for (i, row) in rows.iter().enumerate() {
+        let Some(m) = &row.policy else { continue };
+        let all = |runs: &Runs| -> Option<Vec<f64>> {
+            let values: Option<Vec<f64>> = runs.values(&m.name).into_iter().collect();
+            values.filter(|v| !v.is_empty() && v.iter().all(|x| x.is_finite()))
+        };
+        let Some(c) = all(current) else { continue };
+        let b = all(baseline);
+        let relative = [m.max_increase, m.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_))));
+        let scale = |limit: f64| if relative && limit > 0.0 { Scale::Log } else { Scale::Linear };
+        for (j, check) in row.checks.iter().enumerate() {
+            if matches!(check.outcome, Outcome::Skipped) {
+                continue;
+            }
+            let tolerance = |t: Option<Tolerance>, worse: Worse| match t? {
+                Tolerance::Relative(tolerance) => Some(stats::Check::Relative { worse, tolerance }),
+                Tolerance::Absolute(tolerance) => Some(stats::Check::Absolute { worse, tolerance }),
+            };
+            let kind = match check.kind {
+                CheckKind::Present => None,
+                CheckKind::MaxIncrease => tolerance(m.max_increase, Worse::Higher),
+                CheckKind::MaxDecrease => tolerance(m.max_decrease, Worse::Lower),
+                CheckKind::Max => m.max.map(|limit| stats::Check::Ceiling { limit, scale: scale(limit) }),
+                CheckKind::Min => m.min.map(|limit| stats::Check::Floor { limit, scale: scale(limit) }),
+            };
+            let Some(kind) = kind else { continue };
+            let slo = matches!(kind, stats::Check::Ceiling { .. } | stats::Check::Floor { .. });
+            let b = match (&b, slo) {
+                (_, true) => vec![],
+                (Some(b), false) => b.clone(),
+                (None, false) => continue,
+            };
+            planned.push(Planned { row: i, check: j, baseline: b, current: c.clone(), check_kind: kind });
+        }
+    }
+    let inputs: Vec<stats::Input> = planned
+        .iter()
+        .map(|p| stats::Input {
+            check: p.check_kind,
+            // The within-run error is not in run results yet: the runs' spread alone.
+            data: stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: 0.0 },
+        })
+        .collect();
+    let decision = stats::decide(&inputs, &policy.decision.settings());
+    let runs_note = format!("{} and {} runs", baseline.runs.len(), current.runs.len());
+    for (p, outcome) in planned.iter().zip(decision.rows) {
+        let row = &mut rows[p.row];
+        let unit = row.unit.clone();
+        let check = &mut row.checks[p.check];
+        check.outcome = match outcome.verdict {
+            stats::Verdict::Pass => Outcome::Pass,
+            stats::Verdict::Fail => Outcome::Fail,
+            stats::Verdict::Inconclusive => Outcome::Inconclusive,
+        };
+        check.reason = stats_reason(&p.check_kind, &outcome, unit.as_deref(), &runs_note);
+        check.stats = Some(CheckStats {
+            estimate: outcome.estimate,
+            interval: outcome.interval,
+            df: outcome.df,
+            method: outcome.method,
+            runs_needed: outcome.runs_needed,
+        });
+    }
+    for row in rows.iter_mut().filter(|r| r.policy.is_some()) {
+        let taken = std::mem::replace(
+            row,
+            Row {
+                name: String::new(),
+                unit: None,
+                baseline: None,
+                current: None,
+                delta: None,
+                change: None,
+                policy: None,
+                checks: vec![],
+                status: Status::Pass,
+                reasons: vec![],
+                waiver: None,
+                runs: None,
+            },
+        );
+        *row = finish(taken, &policy.waivers, today);
+    }
+}
+
+/// The sentence of a statistically judged check: the estimate, the interval with the levels
+/// of its ends, the method, and what settles an INCONCLUSIVE one.
+fn stats_reason(check: &crate::stats::Check, o: &crate::stats::Outcome, unit: Option<&str>, runs: &str) -> String {
+    use crate::stats::{Check as C, Verdict as V, Worse};
+    let (show, limit): (Box<dyn Fn(f64) -> String>, String) = match *check {
+        C::Relative { worse, tolerance } => {
+            (Box::new(pct), pct(if worse == Worse::Higher { tolerance } else { -tolerance }))
+        }
+        C::Absolute { worse, tolerance } => (
+            Box::new(move |x| diff_with_unit(x, unit)),
+            diff_with_unit(if worse == Worse::Higher { tolerance } else { -tolerance }, unit),
+        ),
+        C::Ceiling { limit, .. } => (Box::new(move |x| with_unit(x, unit)), format!("SLO {}", with_unit(limit, unit))),
+        C::Floor { limit, .. } => {
+            (Box::new(move |x| with_unit(x, unit)), format!("SLO min {}", with_unit(limit, unit)))
+        }
+    };
+    let mut text = o.estimate.map(&show).unwrap_or_else(|| "no estimate".into());
+    if let Some(i) = o.interval {
+        let df = o.df.map(|df| format!(", df {}", crate::numfmt::num((df * 10.0).round() / 10.0))).unwrap_or_default();
+        text.push_str(&format!(
+            ", interval {} to {} (one-sided levels {} and {}; {}{df}; {runs})",
+            show(i.lower),
+            show(i.upper),
+            crate::numfmt::num(i.lower_alpha),
+            crate::numfmt::num(i.upper_alpha),
+            o.method.as_str()
+        ));
+    }
+    let verdict = match o.verdict {
+        V::Pass => format!("within {limit}"),
+        V::Fail => format!("beyond {limit}"),
+        V::Inconclusive => {
+            // The statistics' reason carries its own advice; a bare one gets the advice here.
+            let advice = match o.runs_needed {
+                _ if !o.reason.is_empty() => String::new(),
+                Some(n) => format!("{n} more runs per side would settle it"),
+                None if o.interval.is_some() => "at the tolerance boundary: waive or decide".to_string(),
+                None => String::new(),
+            };
+            let why = [o.reason.as_str(), advice.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+            format!("cannot tell against {limit}: {}", why.join("; "))
+        }
+    };
+    let plain = matches!(o.verdict, V::Pass | V::Fail) && !o.reason.is_empty();
+    if plain { format!("{text}: {verdict} ({})", o.reason) } else { format!("{text}: {verdict}") }
+}
+
 /// Sets status and reasons from the checks, applying an active waiver to a failure.
 fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
+    row.waiver = None;
     let failed: Vec<String> =
         row.checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| c.reason.clone()).collect();
+    let inconclusive: Vec<String> =
+        row.checks.iter().filter(|c| c.outcome == Outcome::Inconclusive).map(|c| c.reason.clone()).collect();
     let skipped = row.checks.iter().any(|c| c.outcome == Outcome::Skipped);
-    if !failed.is_empty() {
+    if !inconclusive.is_empty() && failed.is_empty() {
+        row.reasons = inconclusive;
+        row.status = Status::Inconclusive;
+    } else if !failed.is_empty() {
         row.reasons = failed;
         // Of several active waivers for one metric, the one that lasts longest applies.
         let waiver = waivers.iter().filter(|w| w.metric == row.name && w.is_active(today)).max_by_key(|w| w.expires);
@@ -444,7 +654,7 @@ fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: 
         } else {
             "the baseline is not a finite number: the change cannot be judged".to_string()
         };
-        return Check { kind, outcome: Outcome::Fail, reason };
+        return Check { kind, outcome: Outcome::Fail, reason, stats: None };
     }
     let (outcome, reason) = match tolerance {
         Tolerance::Relative(limit) if b == 0.0 => {
@@ -481,7 +691,7 @@ fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: 
             }
         }
     };
-    Check { kind, outcome, reason }
+    Check { kind, outcome, reason, stats: None }
 }
 
 fn verdict_sentence(failed: bool, value: String, fail_op: &str, pass_op: &str, limit: String) -> (Outcome, String) {

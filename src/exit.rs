@@ -21,7 +21,7 @@ pub enum ExitStatus {
     External = 3,
     /// 4: not authentic: a certificate did not verify (the message names the check).
     VerifyFailed = 4,
-    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (reserved for noise-aware verdicts).
+    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (`decision.method: statistical`).
     Inconclusive = 5,
     /// 6: roll back: drift or a failed post-deploy check (reserved).
     RollBack = 6,
@@ -37,7 +37,10 @@ impl ExitStatus {
         (ExitStatus::Usage, "usage or input error: bad flag, missing or invalid file (no verdict)"),
         (ExitStatus::External, "signing, storage or network failure (also: the name is taken in the archive)"),
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
-        (ExitStatus::Inconclusive, "INCONCLUSIVE: not enough evidence to decide (reserved)"),
+        (
+            ExitStatus::Inconclusive,
+            "INCONCLUSIVE: not enough evidence to PASS or FAIL (statistical decision; more runs settle it)",
+        ),
         (ExitStatus::RollBack, "roll back: drift or a failed post-deploy check (reserved)"),
         (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),
     ];

@@ -28,7 +28,7 @@ pub fn annotation(level: Level, title: &str, message: &str) -> String {
 }
 
 /// The annotations of a comparison: an error per failing metric, a warning per waived one, per
-/// metric without a baseline, and per warning of the comparison.
+/// metric without a baseline, per inconclusive one, and per warning of the comparison.
 pub fn annotations(c: &Comparison) -> Vec<String> {
     let row = |level, r: &Row| {
         let values = format!("{} -> {}", value_text(r.baseline, r), value_text(r.current, r));
@@ -39,7 +39,7 @@ pub fn annotations(c: &Comparison) -> Vec<String> {
     for r in &c.rows {
         match r.status {
             Status::Fail => lines.push(row(Level::Error, r)),
-            Status::Waived | Status::NoBaseline => lines.push(row(Level::Warning, r)),
+            Status::Waived | Status::NoBaseline | Status::Inconclusive => lines.push(row(Level::Warning, r)),
             Status::Pass | Status::Untracked => {}
         }
     }

@@ -27,6 +27,7 @@ pub fn exit_status(c: &Comparison) -> ExitStatus {
     match c.verdict {
         Verdict::Pass => ExitStatus::Pass,
         Verdict::Fail => ExitStatus::Fail,
+        Verdict::Inconclusive => ExitStatus::Inconclusive,
     }
 }
 

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::compare::{Comparison, Row};
+use crate::compare::{CheckStats, Comparison, Outcome, Row};
 use crate::policy::Tolerance;
 
 #[derive(Serialize)]
@@ -25,6 +25,56 @@ pub struct Metric<'a> {
     /// `current` are. Absent with one run per side.
     #[serde(skip_serializing_if = "Option::is_none")]
     runs: Option<Runs<'a>>,
+    /// `decision.method: statistical` only: the interval of the check that decided the row
+    /// (the first FAIL, else the first INCONCLUSIVE, else the first judged), its method and
+    /// the runs per side that would settle it. Absent under the threshold method.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    stats: Option<Stats>,
+}
+
+/// A statistically judged check ([`crate::stats`]), in its natural units: a fraction for a
+/// relative limit, a difference for an absolute one, a level for an SLO.
+#[derive(Serialize)]
+pub struct Stats {
+    estimate: Option<f64>,
+    interval: Option<Interval>,
+    df: Option<f64>,
+    method: &'static str,
+    runs_needed: Option<u32>,
+}
+
+/// Both one-sided bounds and the level each was computed at (the FAIL bound's is Holm-adjusted).
+#[derive(Serialize)]
+pub struct Interval {
+    lower: f64,
+    upper: f64,
+    lower_alpha: f64,
+    upper_alpha: f64,
+}
+
+fn stats(s: &CheckStats) -> Stats {
+    Stats {
+        estimate: s.estimate,
+        interval: s.interval.map(|i| Interval {
+            lower: i.lower,
+            upper: i.upper,
+            lower_alpha: i.lower_alpha,
+            upper_alpha: i.upper_alpha,
+        }),
+        df: s.df,
+        method: s.method.as_str(),
+        runs_needed: s.runs_needed,
+    }
+}
+
+/// The check whose statistics a row shows: the first FAIL, else INCONCLUSIVE, else any.
+fn deciding(r: &Row) -> Option<&CheckStats> {
+    let judged = || r.checks.iter().filter(|c| c.stats.is_some());
+    [Outcome::Fail, Outcome::Inconclusive]
+        .iter()
+        .find_map(|o| judged().find(|c| c.outcome == *o))
+        .or_else(|| judged().next())
+        .and_then(|c| c.stats.as_ref())
 }
 
 #[derive(Serialize)]
@@ -53,6 +103,8 @@ pub struct Check<'a> {
     limit: &'a str,
     status: &'a str,
     reason: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    stats: Option<Stats>,
 }
 
 #[derive(Serialize)]
@@ -88,7 +140,12 @@ fn metric(r: &Row) -> Metric<'_> {
         checks: r
             .checks
             .iter()
-            .map(|c| Check { limit: c.kind.as_str(), status: c.outcome.as_str(), reason: &c.reason })
+            .map(|c| Check {
+                limit: c.kind.as_str(),
+                status: c.outcome.as_str(),
+                reason: &c.reason,
+                stats: c.stats.as_ref().map(stats),
+            })
             .collect(),
         waiver: r.waiver.as_ref().map(|w| Waiver {
             reason: &w.reason,
@@ -96,6 +153,7 @@ fn metric(r: &Row) -> Metric<'_> {
             expires: w.expires.to_string(),
         }),
         runs: r.runs.as_ref().map(|v| Runs { mean: v.mean.as_str(), baseline: &v.baseline, current: &v.current }),
+        stats: deciding(r).map(stats),
     }
 }
 

@@ -37,6 +37,7 @@ fn badge_of(value: &Value) -> Result<Badge, String> {
     let verdict = match value.get("status").and_then(Value::as_str) {
         Some("PASS") => Verdict::Pass,
         Some("FAIL") => Verdict::Fail,
+        Some("INCONCLUSIVE") => Verdict::Inconclusive,
         Some(other) => return Err(format!("key `status`: expected PASS or FAIL, found `{other}`")),
         None => return Err("no `status` key".into()),
     };

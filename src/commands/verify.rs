@@ -191,7 +191,11 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         ];
         gh.outputs(ui, &outputs);
     }
-    Ok(if cert.status == "PASS" { ExitStatus::Pass } else { ExitStatus::Fail })
+    Ok(match cert.status.as_str() {
+        "PASS" => ExitStatus::Pass,
+        "INCONCLUSIVE" => ExitStatus::Inconclusive,
+        _ => ExitStatus::Fail,
+    })
 }
 
 /// A public key file; a private key given by mistake is a usage error that says so.

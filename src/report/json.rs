@@ -25,6 +25,10 @@ struct Doc<'a> {
     inputs: Inputs<'a>,
     metrics: Vec<Metric<'a>>,
     warnings: &'a [String],
+    /// `decision.method: statistical` only (absent under the threshold method): more runs per
+    /// side that would settle every inconclusive row, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runs_needed: Option<Option<u32>>,
 }
 
 #[derive(Serialize)]
@@ -35,6 +39,9 @@ struct Summary {
     waived: usize,
     no_baseline: usize,
     untracked: usize,
+    /// `decision.method: statistical` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inconclusive: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +85,7 @@ impl Renderer for Json {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let c = report.comparison;
         let s = c.summary();
+        let statistical = c.method == crate::policy::DecisionMethod::Statistical;
         let doc = Doc {
             report_version: REPORT_VERSION,
             perfcert_version: env!("CARGO_PKG_VERSION"),
@@ -89,6 +97,7 @@ impl Renderer for Json {
                 waived: s.waived,
                 no_baseline: s.no_baseline,
                 untracked: s.untracked,
+                inconclusive: statistical.then_some(s.inconclusive),
             },
             as_of: c.as_of.to_string(),
             inputs: Inputs {
@@ -98,6 +107,7 @@ impl Renderer for Json {
             },
             metrics: crate::record::rows(c),
             warnings: &c.warnings,
+            runs_needed: statistical.then_some(c.runs_needed),
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)

@@ -1,5 +1,6 @@
 //! The `junit` format: JUnit XML with one test case per metric, so CI systems list metric
-//! failures natively. FAIL is a `<failure>`; WAIVED and UNTRACKED are `<skipped>`;
+//! failures natively. FAIL is a `<failure>`; WAIVED, UNTRACKED and INCONCLUSIVE (with the advice
+//! that settles it) are `<skipped>`;
 //! NO_BASELINE passes with a note in `<system-out>`.
 
 use std::io::{self, Write};
@@ -14,7 +15,7 @@ impl Renderer for Junit {
         let c = report.comparison;
         let s = c.summary();
         let tests = c.rows.len();
-        let skipped = s.waived + s.untracked;
+        let skipped = s.waived + s.untracked + s.inconclusive;
         let name = xml(&format!("perfcert: {} vs {}", report.current.file, report.baseline.file));
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
@@ -47,6 +48,11 @@ impl Renderer for Junit {
                 Status::Waived | Status::Untracked => {
                     writeln!(out, ">")?;
                     writeln!(out, r#"      <skipped message="{}: {reasons}"/>"#, r.status.as_str())?;
+                    writeln!(out, "    </testcase>")?;
+                }
+                Status::Inconclusive => {
+                    writeln!(out, ">")?;
+                    writeln!(out, r#"      <skipped message="INCONCLUSIVE: {values}: {reasons}"/>"#)?;
                     writeln!(out, "    </testcase>")?;
                 }
                 Status::NoBaseline => {

@@ -20,6 +20,7 @@ fn icon(status: Status) -> &'static str {
         Status::Waived => "⚠️",
         Status::NoBaseline => "➖",
         Status::Untracked => "·",
+        Status::Inconclusive => "❔",
     }
 }
 
@@ -57,7 +58,11 @@ fn write_rows(out: &mut dyn Write, rows: &[&crate::compare::Row]) -> io::Result<
 impl Renderer for Markdown {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let c = report.comparison;
-        let verdict_icon = if c.verdict == Verdict::Pass { "✅" } else { "❌" };
+        let verdict_icon = match c.verdict {
+            Verdict::Pass => "✅",
+            Verdict::Fail => "❌",
+            Verdict::Inconclusive => "❔",
+        };
         writeln!(out, "{MARKER}")?;
         writeln!(out, "### {verdict_icon} perfcert {}", cell(&headline(c)))?;
         writeln!(out)?;

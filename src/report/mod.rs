@@ -106,6 +106,16 @@ pub fn headline(c: &Comparison) -> String {
         crate::compare::Verdict::Fail => {
             format!("FAIL: {} of {} gated metric{plural} failed{extras}", s.failed, s.gated)
         }
+        crate::compare::Verdict::Inconclusive => {
+            let advice = match c.runs_needed {
+                Some(n) => format!("; {n} more runs per side would settle it"),
+                None => "; the reasons say what would settle it".into(),
+            };
+            format!(
+                "INCONCLUSIVE: {} of {} gated metric{plural} could not be settled{extras}{advice}",
+                s.inconclusive, s.gated
+            )
+        }
     }
 }
 
@@ -158,7 +168,7 @@ pub fn value_text(v: Option<f64>, row: &Row) -> String {
 
 /// Rows whose reasons a reader needs to see: anything but a plain PASS or UNTRACKED.
 pub fn noteworthy(row: &Row) -> bool {
-    matches!(row.status, Status::Fail | Status::Waived | Status::NoBaseline)
+    matches!(row.status, Status::Fail | Status::Waived | Status::NoBaseline | Status::Inconclusive)
 }
 
 /// `file (service version (commit))` or just `file`; with several runs, how many and which

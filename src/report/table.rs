@@ -20,6 +20,7 @@ fn status_style(status: Status) -> Style {
         Status::Waived => AnsiColor::Yellow.on_default(),
         Status::NoBaseline => AnsiColor::Yellow.on_default(),
         Status::Untracked => Style::new().dimmed(),
+        Status::Inconclusive => AnsiColor::Yellow.on_default().bold(),
     }
 }
 
@@ -96,6 +97,7 @@ impl Renderer for Table {
         let verdict_style = match c.verdict {
             Verdict::Pass => AnsiColor::Green.on_default().bold(),
             Verdict::Fail => AnsiColor::Red.on_default().bold(),
+            Verdict::Inconclusive => AnsiColor::Yellow.on_default().bold(),
         };
         writeln!(out, "{}", self.paint(verdict_style, &headline(c)))
     }
