@@ -26,24 +26,10 @@ use crate::model::{RunResults, arithmetic_mean, default_unit, geometric_mean};
 use crate::numfmt::{diff_with_unit, pct, with_unit};
 use crate::policy::{DecisionMethod, MetricPolicy, Policy, Tolerance, Waiver};
 
-/// The overall result: PASS only if no metric FAILS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Fail,
-    /// `decision.method: statistical` only: no row FAILs, but some row could not be settled.
-    Inconclusive,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::Fail => "FAIL",
-            Verdict::Inconclusive => "INCONCLUSIVE",
-        }
-    }
-}
+/// The overall result: PASS only if no metric FAILS; INCONCLUSIVE (`decision.method:
+/// statistical` only) when none FAILS but some row could not be settled. The same three values
+/// as a statistical row's verdict, so it is one type.
+pub use crate::stats::Verdict;
 
 /// One metric's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
