@@ -238,7 +238,8 @@ fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
         return Ok(Format::K6Json);
     }
     // A first line longer than the head (a Metric line with many submetrics, say) hides its
-    // own shape: decide by the next line, streamed past the first without keeping it.
+    // own shape: decide by the first line that fits in a head, streaming past the longer ones
+    // without keeping them (at most 64 of them: a file of nothing but such lines is not k6's).
     if head.len() == 64 << 10 && memchr::memchr(b'\n', &head).is_none() {
         let open = || -> std::io::Result<Box<dyn std::io::BufRead>> {
             let f = std::fs::File::open(path)?;
@@ -250,12 +251,24 @@ fn detect_file(path: &Path, file: &str) -> Result<Format, LoadError> {
         };
         let mut reader = open().map_err(io_err)?;
         let mut next = Vec::with_capacity(64 << 10);
-        let skipped = reader.skip_until(b'\n').map_err(io_err)?;
-        if skipped > 0 {
-            reader.take(64 << 10).read_until(b'\n', &mut next).map_err(io_err)?;
-            if is_k6_ndjson(&next) {
-                return Ok(Format::K6Json);
+        reader.skip_until(b'\n').map_err(io_err)?;
+        for _ in 0..64 {
+            next.clear();
+            let read = (&mut reader).take(64 << 10).read_until(b'\n', &mut next).map_err(io_err)?;
+            if read == 0 {
+                break;
             }
+            if next.ends_with(b"\n") || read < 64 << 10 {
+                if next.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if is_k6_ndjson(&next) {
+                    return Ok(Format::K6Json);
+                }
+                break;
+            }
+            // Longer than a head too: skip the rest of it and look at the next.
+            reader.skip_until(b'\n').map_err(io_err)?;
         }
     }
     if head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head).starts_with(k6_csv::HEADER_START) {
