@@ -36,13 +36,7 @@ const MAX_TIME_BLUR: f64 = 0.01;
 
 /// Reads a k6 CSV file (gzip when it starts with the gzip magic bytes).
 pub fn read(path: &Path, classes: &Classes, options: &Options, progress: &AtomicU64) -> Result<RunResults, LoadError> {
-    let file = path.display().to_string();
-    let header = first_line(path).map_err(|e| LoadError::new(&file, crate::fsutil::io_reason(&e)))?;
-    let columns = Columns::new(&header, classes).map_err(|m| LoadError::new(&file, m).at(1, 1))?;
-    let shared = Shared::new(classes, options);
-    let make = || Csv::new(&shared, &columns);
-    let sink = lines::read(path, &make, options.threads, progress)?;
-    sink.finish(&file)
+    read_shards(&[path], &path.display().to_string(), classes, options, progress)
 }
 
 /// Reads the shards of one distributed run as one run, as [`super::k6_raw::read_shards`] does:

@@ -24,10 +24,7 @@ const SOURCE: &str = "k6 raw output";
 
 /// Reads a k6 NDJSON file (gzip when it starts with the gzip magic bytes).
 pub fn read(path: &Path, classes: &Classes, options: &Options, progress: &AtomicU64) -> Result<RunResults, LoadError> {
-    let shared = Shared::new(classes, options);
-    let make = || Ndjson(Acc::new(&shared));
-    let sink = lines::read(path, &make, options.threads, progress)?;
-    sink.0.finish(&path.display().to_string(), SOURCE)
+    read_shards(&[path], &path.display().to_string(), classes, options, progress)
 }
 
 /// Reads the shards of one distributed run (one file per load generator) as one run: every
