@@ -4,6 +4,8 @@
 //! (127.0.0.1, a free port, a bounded number of connections) that echoes, and checks that the
 //! secret appears nowhere in stdout or stderr while the error still says what failed.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -153,16 +155,9 @@ fn token_endpoint(token: String) -> Echo {
 
 /// The binary, with nothing of the machine's CI or AWS identity leaking in.
 fn perfcert(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perfcert"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("PERFCERT_NO_GITHUB", "1").env("COSIGN_PASSWORD", "");
+    let mut cmd = common::command(dir);
+    cmd.args(args).env("COSIGN_PASSWORD", "");
     for var in [
-        "SIGSTORE_ID_TOKEN",
-        "GITHUB_ACTIONS",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "GITLAB_CI",
-        "BUILDKITE",
-        "CIRCLECI",
         "AWS_PROFILE",
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_S3",
@@ -182,9 +177,7 @@ fn perfcert(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::text;
 
 /// The inputs of a certify run, from fixtures/perf004.
 fn inputs() -> Vec<String> {
