@@ -244,6 +244,22 @@ pub struct Outcome {
     pub reason: String,
 }
 
+impl Outcome {
+    /// A row decided without an interval (nothing to test, or no value could breach the limit).
+    fn without_interval(verdict: Verdict, estimate: Option<f64>, reason: &str) -> Outcome {
+        Outcome {
+            verdict,
+            estimate,
+            interval: None,
+            df: None,
+            method: Method::None,
+            fail_p: 1.0,
+            runs_needed: None,
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// The whole comparison's decision.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
@@ -738,26 +754,10 @@ impl Test {
     fn outcome(&self, settings: &Settings, p: f64, fail_alpha: f64, rejected: bool) -> Outcome {
         let alpha = settings.alpha;
         let out = match self {
-            Test::Untestable { reason, estimate } => Outcome {
-                verdict: Verdict::Inconclusive,
-                estimate: *estimate,
-                interval: None,
-                df: None,
-                method: Method::None,
-                fail_p: 1.0,
-                runs_needed: None,
-                reason: reason.clone(),
-            },
-            Test::Unbreachable { estimate, reason } => Outcome {
-                verdict: Verdict::Pass,
-                estimate: *estimate,
-                interval: None,
-                df: None,
-                method: Method::None,
-                fail_p: 1.0,
-                runs_needed: None,
-                reason: reason.clone(),
-            },
+            Test::Untestable { reason, estimate } => {
+                Outcome::without_interval(Verdict::Inconclusive, *estimate, reason)
+            }
+            Test::Unbreachable { estimate, reason } => Outcome::without_interval(Verdict::Pass, *estimate, reason),
             Test::T(t) => t.outcome(settings, p, fail_alpha, rejected),
             Test::Counts(c) => {
                 let (z_low, z_up, lower_alpha, upper_alpha) = match c.worse {
