@@ -23,6 +23,36 @@ pub struct RunResults {
     /// What a reader wants the user to know about how it read the file (e.g. percentiles
     /// estimated past the exact-sample budget). Reports show them as warnings.
     pub notes: Vec<String>,
+    /// How precisely this run measured a metric (by metric name), where the format tells:
+    /// the statistical decision's noise floor and the error rate's counts. A metric without
+    /// an entry has unknown within-run precision.
+    pub precision: IndexMap<String, Precision>,
+    /// How the run was produced (load-test tool and version, script digest, load profile,
+    /// testbed), as `key -> value`, to tell whether two runs are comparable. Empty when
+    /// unknown.
+    pub fingerprint: IndexMap<String, String>,
+}
+
+/// How precisely one run measured one metric: what the run's own samples say about the
+/// sampling error of its value. Within-run precision is a floor on the run-to-run noise, never
+/// a substitute for it (the run, not the request, is the unit of evidence).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Precision {
+    /// The within-run standard error of ln(value), i.e. about the relative standard error
+    /// (0.01 is 1%). `None` when the format does not carry the samples to estimate it.
+    pub log_se: Option<f64>,
+    /// For an error rate: the run's failed and total requests.
+    pub counts: Option<Counts>,
+}
+
+/// One run's error count behind an error rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Counts {
+    pub errors: u64,
+    pub requests: u64,
+    /// How much more the errors vary than independent requests would (the variance inflation
+    /// of the quasi-binomial, >= 1), from the run's time windows; 1 when unknown.
+    pub dispersion: f64,
 }
 
 impl RunResults {

@@ -469,7 +469,13 @@ pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> 
                 ));
             }
             origin.insert(name.clone(), file.clone());
+            if let Some(precision) = part.precision.get(&name) {
+                out.precision.insert(name.clone(), *precision);
+            }
             out.metrics.insert(name, value);
+        }
+        for (key, value) in part.fingerprint {
+            out.fingerprint.entry(key).or_insert(value);
         }
         for (name, why) in part.unavailable {
             out.unavailable.entry(name).or_insert(why);

@@ -139,7 +139,7 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
         date: r.date.or(raw.date.clone()),
         metrics: r.metrics.0,
         unavailable: IndexMap::new(),
-        notes: vec![],
+        ..RunResults::default()
     };
     match (raw.metrics, raw.runs) {
         (Some(metrics), None) => {
