@@ -48,6 +48,7 @@ pub mod error;
 pub mod exit;
 pub mod fsutil;
 pub mod github;
+pub mod history;
 pub mod input;
 pub mod model;
 pub mod numfmt;

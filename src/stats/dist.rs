@@ -174,6 +174,20 @@ pub fn t_sf(t: f64, df: f64) -> f64 {
     if t >= 0.0 { tail } else { 1.0 - tail }
 }
 
+/// Fisher's F upper tail P(F > x) with (d1, d2) degrees of freedom, both > 0.
+pub fn f_sf(x: f64, d1: f64, d2: f64) -> f64 {
+    if x.is_nan() {
+        return 0.5;
+    }
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if !x.is_finite() {
+        return 0.0;
+    }
+    beta_reg(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * x))
+}
+
 fn t_pdf(t: f64, df: f64) -> f64 {
     let log = ln_gamma((df + 1.0) / 2.0)
         - ln_gamma(df / 2.0)
@@ -280,5 +294,18 @@ mod tests {
         }
         assert!(close(t_upper(0.01, f64::INFINITY), 2.326_347_874_040_841, 1e-10));
         assert!(close(t_sf(-2.0, 5.0), 1.0 - t_sf(2.0, 5.0), 1e-14));
+    }
+
+    #[test]
+    fn fisher_f_matches_closed_forms() {
+        // F(1, d) is t(d) squared; F(2, d) has the upper tail (1 + 2x/d)^(-d/2).
+        for (t, df) in [(2.0, 5.0), (3.746_947_387_979_196, 4.0), (0.5, 30.0)] {
+            assert!(close(f_sf(t * t, 1.0, df), 2.0 * t_sf(t, df), 1e-10), "t {t} df {df}");
+        }
+        for (x, d) in [(1.0, 4.0), (3.5, 10.0), (0.2, 61.0)] {
+            assert!(close(f_sf(x, 2.0, d), (1.0 + 2.0 * x / d).powf(-d / 2.0), 1e-10), "x {x} d {d}");
+        }
+        assert_eq!(f_sf(0.0, 3.0, 7.0), 1.0);
+        assert_eq!(f_sf(f64::INFINITY, 3.0, 7.0), 0.0);
     }
 }

@@ -30,6 +30,16 @@
 //!   assumption is used only when no spread can be measured.
 //! - **one run per side without an assumption**: INCONCLUSIVE, saying why: a single pair cannot
 //!   see the run-to-run shift (noise.md §1a).
+//! - **history** (`--noise-from`, [`decide_with_history`]; rows of values with ≥ 2 current
+//!   runs): the run-to-run variance pooled from earlier certificates ([`crate::history`]), v_h
+//!   with df_h, is pooled with the runs of both sides, s² = (df_h v_h + Σ (n − 1) s²) / (df_h +
+//!   n_b + n_c − 2), SE² = s²(1/n_b + 1/n_c), df = min(df_h + n_b + n_c − 2, max(10, n_b + n_c −
+//!   2)). Two allowances for what history cannot promise: the df cap of 10
+//!   ([`HISTORY_DF_CAP`]; with heavy-tailed run noise and 2 current runs the uncapped test
+//!   gave 1.1-1.6% false FAIL at the boundary at alpha 1%, capped ≤ 0.85%, tests/history_sim.rs),
+//!   and a homogeneity check: a side whose own spread exceeds history's by a one-sided F test at
+//!   1% ([`HISTORY_HOMOGENEITY`]) means these runs are noisier than the history says, and the
+//!   row is judged without history (saying so). One current run never uses history.
 //! - **SLO ceilings and floors** use the current runs alone: SE² = s²_c/n_c, df = n_c − 1 (or the
 //!   assumed σ for one run), against ln(limit) (log scale) or the limit (linear).
 //!
@@ -85,7 +95,7 @@
 
 pub mod dist;
 
-use dist::{normal_quantile, normal_sf, t_sf, t_upper};
+use dist::{f_sf, normal_quantile, normal_sf, t_sf, t_upper};
 
 /// The settings of the `decision:` block that the arithmetic needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -164,6 +174,22 @@ pub struct Input<'a> {
     pub data: Data<'a>,
 }
 
+/// Run-to-run variance learned from history (`--noise-from`): the pooled within-certificate
+/// variance of one row's metric on the row's analysis scale, with its degrees of freedom.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pooled {
+    pub variance: f64,
+    pub df: f64,
+}
+
+/// The most degrees of freedom a row takes from history: the allowance for heavy-tailed run
+/// noise (a t quantile at 10 df at most; see the module doc and tests/history_sim.rs).
+pub const HISTORY_DF_CAP: f64 = 10.0;
+
+/// History is not pooled with a side whose own spread is larger than history's at this
+/// one-sided level (an F test): the runs are noisier than the history says.
+pub const HISTORY_HOMOGENEITY: f64 = 0.01;
+
 /// A row's (or a run's) statistical verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -193,6 +219,8 @@ pub enum Method {
     OneSample,
     /// The declared `noise: { cov }`, normal quantiles.
     Assumed,
+    /// The run-to-run variance pooled from history (`--noise-from`) and the runs of both sides.
+    History,
     /// Newcombe's hybrid score interval on dispersion-adjusted counts.
     Newcombe,
     /// Wilson's score interval on dispersion-adjusted counts (SLO rows on counts).
@@ -208,6 +236,7 @@ impl Method {
             Method::OneSideSpread => "t-one-side-spread",
             Method::OneSample => "one-sample-t",
             Method::Assumed => "assumed-cov",
+            Method::History => "pooled-history-t",
             Method::Newcombe => "newcombe",
             Method::Wilson => "wilson",
             Method::None => "none",
@@ -273,8 +302,19 @@ pub struct Decision {
 
 /// Judges every gating row of one comparison.
 pub fn decide(inputs: &[Input], settings: &Settings) -> Decision {
+    decide_with_history(inputs, &[], settings)
+}
+
+/// [`decide`], with a run-to-run variance from history for some rows (`history[i]` for
+/// `inputs[i]`; missing entries have none). Only relative and absolute rows of values with at
+/// least 2 current runs use it.
+pub fn decide_with_history(inputs: &[Input], history: &[Option<Pooled>], settings: &Settings) -> Decision {
     let settings = sanitize(settings);
-    let tests: Vec<Test> = inputs.iter().map(|input| Test::new(input, &settings)).collect();
+    let tests: Vec<Test> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| Test::new(input, history.get(i).copied().flatten(), &settings))
+        .collect();
     let p: Vec<f64> = tests.iter().map(Test::fail_p).collect();
     let fail_alpha = holm(&p, settings.family_alpha, settings.alpha);
     let rows: Vec<Outcome> = tests
@@ -360,11 +400,15 @@ struct TTest {
     method: Method,
     /// Subtract 1 after exp (a relative change) or not (an SLO level).
     change: bool,
+    /// What the reader should know about how the interval was made (history left out).
+    note: String,
 }
 
 struct Plan {
     baseline: Option<(f64, usize)>,
     current: (f64, usize),
+    /// Degrees of freedom that do not grow with more runs (history's).
+    fixed_df: f64,
 }
 
 struct CountTest {
@@ -489,6 +533,23 @@ impl CountTest {
     }
 }
 
+/// The first side (with at least 2 runs) whose spread is larger than history's at
+/// [`HISTORY_HOMOGENEITY`] by a one-sided F test, by name.
+fn noisier_than_history<'a>(h: &Pooled, sides: &[(&Vec<f64>, &'a str)]) -> Option<&'a str> {
+    sides.iter().find_map(|(ys, name)| {
+        if ys.len() < 2 {
+            return None;
+        }
+        let s2 = variance(ys);
+        let noisier = if h.variance > 0.0 {
+            f_sf(s2 / h.variance, (ys.len() - 1) as f64, h.df) < HISTORY_HOMOGENEITY
+        } else {
+            s2 > 0.0
+        };
+        noisier.then_some(*name)
+    })
+}
+
 fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
@@ -505,16 +566,23 @@ fn variance(xs: &[f64]) -> f64 {
 const ONE_PAIR: &str = "one run per side: the run-to-run spread is unknown, and one pair cannot tell a change from a noisy run; add runs (--baseline/--current once per run) or declare decision.noise.cov";
 
 impl Test {
-    fn new(input: &Input, settings: &Settings) -> Test {
+    fn new(input: &Input, history: Option<Pooled>, settings: &Settings) -> Test {
         match input.data {
             Data::Values { baseline, current, within_se } => {
-                Test::values(input.check, baseline, current, within_se, settings)
+                Test::values(input.check, baseline, current, within_se, history, settings)
             }
             Data::Counts { baseline, current } => Test::counts(input.check, baseline, current, settings),
         }
     }
 
-    fn values(check: Check, baseline: &[f64], current: &[f64], within_se: f64, settings: &Settings) -> Test {
+    fn values(
+        check: Check,
+        baseline: &[f64],
+        current: &[f64],
+        within_se: f64,
+        history: Option<Pooled>,
+        settings: &Settings,
+    ) -> Test {
         let untestable = |reason: String| Test::Untestable { reason, estimate: None };
         let w = if within_se.is_finite() && within_se > 0.0 { within_se } else { 0.0 };
         let (worse, log, slo, change_margin) = match check {
@@ -579,7 +647,34 @@ impl Test {
         };
         let floored = |ys: &[f64]| variance(ys).max(w * w);
         let (nb, nc) = (yb.len(), yc.len());
-        let (d, se2, df, method, plan) = if slo.is_some() {
+        let history = history.filter(|h| h.variance.is_finite() && h.variance >= 0.0 && h.df >= 1.0);
+        let mut note = String::new();
+        let pooled = match history {
+            Some(_) if slo.is_some() => None,
+            Some(_) if nc < 2 => {
+                note = "history not used: it needs at least 2 current runs".into();
+                None
+            }
+            Some(h) => match noisier_than_history(&h, &[(&yb, "baseline"), (&yc, "current")]) {
+                Some(side) => {
+                    note = format!(
+                        "history not used: the {side} runs vary more than the history's runs (F test at {HISTORY_HOMOGENEITY})"
+                    );
+                    None
+                }
+                None => Some(h),
+            },
+            None => None,
+        };
+        let (d, se2, df, method, plan) = if let Some(h) = pooled {
+            let own: f64 =
+                [&yb, &yc].iter().filter(|ys| ys.len() >= 2).map(|ys| variance(ys) * (ys.len() - 1) as f64).sum();
+            let own_df = (nb.saturating_sub(1) + nc - 1) as f64;
+            let s2 = ((h.df * h.variance + own) / (h.df + own_df)).max(w * w);
+            let df = (h.df + own_df).min(HISTORY_DF_CAP.max(own_df));
+            let plan = Plan { baseline: Some((s2, nb)), current: (s2, nc), fixed_df: df - own_df.min(df) };
+            (mean(&yc) - mean(&yb), s2 * (1.0 / nb as f64 + 1.0 / nc as f64), Some(df), Method::History, plan)
+        } else if slo.is_some() {
             let d = mean(&yc);
             if nc >= 2 {
                 let s2 = floored(&yc);
@@ -588,10 +683,16 @@ impl Test {
                     s2 / nc as f64,
                     Some((nc - 1) as f64),
                     Method::OneSample,
-                    Plan { baseline: None, current: (s2, nc) },
+                    Plan { baseline: None, current: (s2, nc), fixed_df: 0.0 },
                 )
             } else if let Some(sigma) = assumed(&yc) {
-                (d, sigma * sigma, None, Method::Assumed, Plan { baseline: None, current: (sigma * sigma, nc) })
+                (
+                    d,
+                    sigma * sigma,
+                    None,
+                    Method::Assumed,
+                    Plan { baseline: None, current: (sigma * sigma, nc), fixed_df: 0.0 },
+                )
             } else {
                 return Test::Untestable {
                     reason: "one current run: the run-to-run spread is unknown; add runs or declare decision.noise.cov"
@@ -605,15 +706,15 @@ impl Test {
                 let (vb, vc) = (floored(&yb) / nb as f64, floored(&yc) / nc as f64);
                 let se2 = vb + vc;
                 let df = se2 * se2 / (vb * vb / (nb - 1) as f64 + vc * vc / (nc - 1) as f64);
-                let plan = Plan { baseline: Some((floored(&yb), nb)), current: (floored(&yc), nc) };
+                let plan = Plan { baseline: Some((floored(&yb), nb)), current: (floored(&yc), nc), fixed_df: 0.0 };
                 (d, se2, Some(df), Method::Welch, plan)
             } else if nb >= 2 || nc >= 2 {
                 let (ys, n) = if nb >= 2 { (&yb, nb) } else { (&yc, nc) };
                 let s2 = floored(ys);
-                let plan = Plan { baseline: Some((s2, nb)), current: (s2, nc) };
+                let plan = Plan { baseline: Some((s2, nb)), current: (s2, nc), fixed_df: 0.0 };
                 (d, s2 * (1.0 / nb as f64 + 1.0 / nc as f64), Some((n - 1) as f64), Method::OneSideSpread, plan)
             } else if let (Some(sb), Some(sc)) = (assumed(&yb), assumed(&yc)) {
-                let plan = Plan { baseline: Some((sb * sb, 1)), current: (sc * sc, 1) };
+                let plan = Plan { baseline: Some((sb * sb, 1)), current: (sc * sc, 1), fixed_df: 0.0 };
                 (d, sb * sb + sc * sc, None, Method::Assumed, plan)
             } else {
                 return Test::Untestable { reason: ONE_PAIR.into(), estimate: Some(if log { d.exp_m1() } else { d }) };
@@ -621,14 +722,17 @@ impl Test {
         };
         let se = se2.sqrt();
         let constant = |ys: &[f64]| ys.iter().all(|y| *y == ys[0]);
-        let no_spread = w == 0.0 && method != Method::Assumed && constant(&yc) && (slo.is_some() || constant(&yb));
+        let no_spread = w == 0.0
+            && !matches!(method, Method::Assumed | Method::History)
+            && constant(&yc)
+            && (slo.is_some() || constant(&yb));
         if no_spread || !(se > 0.0 && se.is_finite() && d.is_finite()) {
             return Test::Untestable {
                 reason: "the runs do not vary and no within-run error was given: no interval can be computed".into(),
                 estimate: d.is_finite().then(|| if log { if slo.is_some() { d.exp() } else { d.exp_m1() } } else { d }),
             };
         }
-        Test::T(TTest { d, margin, se, df, worse, log, plan, method, change: slo.is_none() })
+        Test::T(TTest { d, margin, se, df, worse, log, plan, method, change: slo.is_none(), note })
     }
 
     fn counts(check: Check, baseline: &[Count], current: &[Count], settings: &Settings) -> Test {
@@ -886,7 +990,11 @@ impl TTest {
             method: self.method,
             fail_p: p,
             runs_needed: if verdict == Verdict::Inconclusive { plan.ok() } else { None },
-            reason: reason_of(verdict, plan, settings.max_runs),
+            reason: [reason_of(verdict, plan, settings.max_runs), self.note.clone()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 
@@ -908,10 +1016,11 @@ impl TTest {
         // After k more runs per side both sides are replicated: ν = n_b + n_c + 2k − 2 (n_c + k − 1).
         let df_after = |k: u32| {
             let k = k as usize;
-            Some(match plan.baseline {
+            let own = match plan.baseline {
                 Some((_, nb)) => (nb + nc + 2 * k).saturating_sub(2).max(1) as f64,
                 None => (nc + k).saturating_sub(1).max(1) as f64,
-            })
+            };
+            Some(if plan.fixed_df > 0.0 { (own + plan.fixed_df).min(HISTORY_DF_CAP.max(own)) } else { own })
         };
         plan_runs(oriented.abs(), se_after, df_after, alpha, largest, settings.max_runs)
     }

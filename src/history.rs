@@ -1,0 +1,204 @@
+//! History as the noise model (`--noise-from ARCHIVE`): the run-to-run spread of each metric,
+//! learned from earlier certificates of the same service.
+//!
+//! What it learns is the **within-certificate** variance: inside one certificate, the runs of one
+//! side are replicates of one build on one testbed, so their spread is noise and nothing else. The
+//! spread *across* releases is never used: it contains the real changes the gate is looking for.
+//! Per metric, on both analysis scales (ln value for relative limits, the value for absolute
+//! ones), the sides' sample variances are pooled: s² = Σ (n_i − 1) s_i² / Σ (n_i − 1), with
+//! df = Σ (n_i − 1) (research note noise.md §1c). A side with one run adds nothing.
+//!
+//! Which certificates: those of the same service, ordered by date, after the last change in that
+//! history: a certificate whose run fingerprint differs from the current runs' (on a key both
+//! record) ends the usable history, and everything before it is left out too. Certificates
+//! without a fingerprint are used, and the result says their comparability was not checked.
+//!
+//! Pure: certificates in (already read and parsed by the caller), variances out. The stats
+//! module decides how much to trust them (at least 2 current runs, a homogeneity test, a df cap
+//! for heavy tails: [`crate::stats::HISTORY_DF_CAP`]).
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::stats::Pooled;
+
+/// What one earlier certificate says about noise: every side's run values per metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earlier {
+    /// Where it was read, as shown to the user.
+    pub name: String,
+    pub sha256: String,
+    pub service: String,
+    pub date: String,
+    /// The current side's run fingerprint, as the certificate records it (empty if none).
+    pub fingerprint: IndexMap<String, String>,
+    /// Metric name -> the run values of each side that has at least 2 runs.
+    pub groups: IndexMap<String, Vec<Vec<f64>>>,
+}
+
+/// Reads what a certificate (schema 1 or 2) records about its runs. `Err` says why it cannot be
+/// used (it is then skipped with that reason, never guessed at).
+pub fn parse(name: &str, sha256: &str, bytes: &[u8]) -> Result<Earlier, String> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not a certificate (JSON: {e})"))?;
+    let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_string);
+    let service = text("service").ok_or("no `service`")?;
+    let date = text("date").ok_or("no `date`")?;
+    let rows = doc.get("comparison").and_then(Value::as_array).ok_or("no `comparison` rows")?;
+    let mut groups: IndexMap<String, Vec<Vec<f64>>> = IndexMap::new();
+    for row in rows {
+        let (Some(metric), Some(runs)) = (row.get("name").and_then(Value::as_str), row.get("runs")) else {
+            continue;
+        };
+        for side in ["baseline", "current"] {
+            let Some(values) = runs.get(side).and_then(Value::as_array) else { continue };
+            // A run without the metric (null) leaves the side out: its runs are not all there.
+            let values: Option<Vec<f64>> = values.iter().map(|v| v.as_f64().filter(|x| x.is_finite())).collect();
+            if let Some(values) = values.filter(|v| v.len() >= 2) {
+                groups.entry(metric.to_string()).or_default().push(values);
+            }
+        }
+    }
+    let fingerprint = doc
+        .get("fingerprint")
+        .and_then(|f| f.get("current").or(Some(f)))
+        .and_then(Value::as_object)
+        .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .unwrap_or_default();
+    Ok(Earlier { name: name.to_string(), sha256: sha256.to_string(), service, date, fingerprint, groups })
+}
+
+/// A metric's pooled variance on both analysis scales.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Spread {
+    /// Of ln(value); `None` if no side had values all above 0.
+    pub log: Option<Pooled>,
+    pub linear: Option<Pooled>,
+}
+
+/// What history says, and which certificates it came from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Noise {
+    /// The certificates used (name, sha256), oldest first.
+    pub used: Vec<(String, String)>,
+    pub metrics: IndexMap<String, Spread>,
+    /// What the user should know: certificates left out and why, unchecked comparability.
+    pub notes: Vec<String>,
+}
+
+/// Pools the sides of the service's certificates after the last fingerprint change.
+pub fn learn(mut earlier: Vec<Earlier>, service: &str, fingerprint: &IndexMap<String, String>) -> Noise {
+    let mut noise = Noise::default();
+    earlier.retain(|e| e.service == service);
+    earlier.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.name.cmp(&b.name)));
+    let differs = |e: &Earlier| -> Option<String> {
+        fingerprint.iter().find_map(|(k, v)| {
+            let theirs = e.fingerprint.get(k)?;
+            (theirs != v).then(|| format!("{k} was {theirs}, now {v}"))
+        })
+    };
+    if let Some(last) = earlier.iter().rposition(|e| differs(e).is_some()) {
+        let e = &earlier[last];
+        noise.notes.push(format!(
+            "history: {} and the {} certificate(s) before it are left out: the runs were made differently ({})",
+            e.name,
+            last,
+            differs(e).unwrap_or_default()
+        ));
+        earlier.drain(..=last);
+    }
+    let unchecked = earlier.iter().filter(|e| e.fingerprint.is_empty() || fingerprint.is_empty()).count();
+    if unchecked > 0 {
+        noise.notes.push(format!(
+            "history: {unchecked} certificate(s) without a run fingerprint on one side: comparability with the current runs is not checked"
+        ));
+    }
+    let mut sums: IndexMap<String, [(f64, f64); 2]> = IndexMap::new();
+    for e in &earlier {
+        let mut useful = false;
+        for (metric, groups) in &e.groups {
+            let sum = sums.entry(metric.clone()).or_default();
+            for values in groups {
+                let df = (values.len() - 1) as f64;
+                if values.iter().all(|v| *v > 0.0) {
+                    let logs: Vec<f64> = values.iter().map(|v| v.ln()).collect();
+                    sum[0].0 += df * variance(&logs);
+                    sum[0].1 += df;
+                }
+                sum[1].0 += df * variance(values);
+                sum[1].1 += df;
+                useful = true;
+            }
+        }
+        if useful {
+            noise.used.push((e.name.clone(), e.sha256.clone()));
+        }
+    }
+    let pooled = |(ss, df): (f64, f64)| (df >= 1.0 && ss.is_finite()).then(|| Pooled { variance: ss / df, df });
+    noise.metrics =
+        sums.into_iter().map(|(m, [log, lin])| (m, Spread { log: pooled(log), linear: pooled(lin) })).collect();
+    noise
+}
+
+fn variance(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(service: &str, date: &str, testbed: Option<&str>, p95: &[&[f64]]) -> Earlier {
+        Earlier {
+            name: format!("{service}-{date}"),
+            sha256: "00".into(),
+            service: service.into(),
+            date: date.into(),
+            fingerprint: testbed
+                .map(|t| [("testbed".to_string(), t.to_string())].into_iter().collect())
+                .unwrap_or_default(),
+            groups: [("p95".to_string(), p95.iter().map(|g| g.to_vec()).collect())].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn pools_within_side_variances_not_the_spread_across_releases() {
+        // Two releases far apart (a real change between them) with the same small noise inside.
+        let a = cert("api", "2026-01-01", None, &[&[100.0, 102.0], &[101.0, 103.0]]);
+        let b = cert("api", "2026-02-01", None, &[&[200.0, 202.0, 204.0]]);
+        let noise = learn(vec![b, a], "api", &IndexMap::new());
+        let linear = noise.metrics["p95"].linear.unwrap();
+        // (1·2 + 1·2 + 2·4) / (1 + 1 + 2) = 3: the jump from 100 to 200 is not noise.
+        assert_eq!(linear.df, 4.0);
+        assert!((linear.variance - 3.0).abs() < 1e-12, "{linear:?}");
+        assert_eq!(noise.used.iter().map(|u| u.0.as_str()).collect::<Vec<_>>(), ["api-2026-01-01", "api-2026-02-01"]);
+        assert!(noise.notes.iter().any(|n| n.contains("not checked")), "{:?}", noise.notes);
+    }
+
+    #[test]
+    fn history_before_the_last_fingerprint_change_is_left_out() {
+        let current: IndexMap<String, String> = [("testbed".to_string(), "m5".to_string())].into_iter().collect();
+        let old = cert("api", "2026-01-01", Some("m5"), &[&[1.0, 50.0]]);
+        let other = cert("api", "2026-02-01", Some("c6"), &[&[1.0, 90.0]]);
+        let recent = cert("api", "2026-03-01", Some("m5"), &[&[100.0, 101.0]]);
+        let noise =
+            learn(vec![old, other, recent, cert("web", "2026-03-02", Some("m5"), &[&[1.0, 2.0]])], "api", &current);
+        assert_eq!(noise.used.len(), 1, "{noise:?}");
+        assert_eq!(noise.used[0].0, "api-2026-03-01");
+        assert!(noise.notes[0].contains("testbed was c6, now m5"), "{:?}", noise.notes);
+        assert_eq!(noise.metrics["p95"].linear.unwrap().variance, 0.5);
+    }
+
+    #[test]
+    fn reads_runs_from_a_certificate_and_skips_incomplete_sides() {
+        let doc = r#"{"service":"api","date":"2026-11-01T00:00:00Z","comparison":[
+            {"name":"p95","runs":{"baseline":[100,104],"current":[110,null,112],"mean":"geometric"}},
+            {"name":"cpu"}]}"#;
+        let e = parse("a.cert.json", "ab", doc.as_bytes()).unwrap();
+        assert_eq!(e.groups["p95"], vec![vec![100.0, 104.0]]);
+        assert!(!e.groups.contains_key("cpu"));
+        assert!(parse("x", "ab", b"[1]").unwrap_err().contains("service"));
+        assert!(parse("x", "ab", b"{").unwrap_err().contains("JSON"));
+    }
+}
