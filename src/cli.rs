@@ -246,6 +246,12 @@ pub struct InputArgs {
     /// accepts only today.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
+
+    /// Learn each metric's run-to-run noise from earlier certificates of the same service in
+    /// this archive (a directory, or s3://BUCKET[/PREFIX] with the endpoint from
+    /// AWS_ENDPOINT_URL), so that 2-3 current runs can decide (decision: { method: statistical }).
+    #[arg(long, value_name = "ARCHIVE")]
+    pub noise_from: Option<Location>,
 }
 
 #[derive(Debug, Args)]

@@ -197,6 +197,8 @@ pub struct Comparison {
     /// With an INCONCLUSIVE verdict: more runs per side that would settle every inconclusive
     /// row; `None` otherwise, or when some row cannot be planned.
     pub runs_needed: Option<u32>,
+    /// `--noise-from`: the history the statistical decision learned the run-to-run noise from.
+    pub history: Option<crate::history::Noise>,
 }
 
 /// Counts of rows by status.
@@ -272,6 +274,18 @@ impl Runs<'_> {
 /// Compares sides of one or more runs each (see the module rules); with one run per side this
 /// is [`compare`].
 pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Policy, today: Date) -> Comparison {
+    compare_with_history(baseline, current, policy, today, None)
+}
+
+/// [`compare_runs`], with the run-to-run noise of earlier certificates (`--noise-from`) for the
+/// statistical decision. The threshold method ignores it.
+pub fn compare_with_history(
+    baseline: &[RunResults],
+    current: &[RunResults],
+    policy: &Policy,
+    today: Date,
+    history: Option<&crate::history::Noise>,
+) -> Comparison {
     let (b_runs, c_runs) = (Runs { runs: baseline }, Runs { runs: current });
     let several = b_runs.several() || c_runs.several();
     let mut rows: Vec<Row> =
@@ -320,8 +334,18 @@ pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Po
     }
 
     let method = policy.decision.method;
+    let history = history.filter(|_| method == DecisionMethod::Statistical);
     if method == DecisionMethod::Statistical {
-        statistical(&mut rows, &b_runs, &c_runs, policy, today);
+        statistical(&mut rows, &b_runs, &c_runs, policy, today, history);
+    }
+    if let Some(h) = history {
+        warnings.extend(h.notes.iter().cloned());
+        if h.used.is_empty() {
+            warnings.push(format!(
+                "history: no earlier certificate of this service in {} has runs to learn noise from (a side needs 2 or more runs)",
+                h.source
+            ));
+        }
     }
     let verdict = if rows.iter().any(|r| r.status == Status::Fail) {
         Verdict::Fail
@@ -342,7 +366,7 @@ pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Po
     } else {
         None
     };
-    Comparison { verdict, rows, warnings, as_of: today, method, runs_needed }
+    Comparison { verdict, rows, warnings, as_of: today, method, runs_needed, history: history.cloned() }
 }
 
 fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waiver], today: Date) -> Row {
@@ -452,7 +476,14 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
 /// from the runs' spread ([`crate::stats`]), Holm over all of them, then sets each row's status
 /// again. A check the threshold method could not judge (a missing metric, a skipped tolerance,
 /// a value that is not finite) keeps its outcome: nothing unverified passes.
-fn statistical(rows: &mut [Row], baseline: &Runs, current: &Runs, policy: &Policy, today: Date) {
+fn statistical(
+    rows: &mut [Row],
+    baseline: &Runs,
+    current: &Runs,
+    policy: &Policy,
+    today: Date,
+    history: Option<&crate::history::Noise>,
+) {
     use crate::stats::{self, Scale, Worse};
     struct Planned {
         row: usize,
@@ -505,7 +536,19 @@ fn statistical(rows: &mut [Row], baseline: &Runs, current: &Runs, policy: &Polic
             data: stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: 0.0 },
         })
         .collect();
-    let decision = stats::decide(&inputs, &policy.decision.settings());
+    // History's variance on the row's analysis scale: log for relative limits, linear for absolute.
+    let pooled: Vec<Option<stats::Pooled>> = planned
+        .iter()
+        .map(|p| {
+            let spread = history?.metrics.get(&rows[p.row].name)?;
+            match p.check_kind {
+                stats::Check::Relative { .. } => spread.log,
+                stats::Check::Absolute { .. } => spread.linear,
+                _ => None,
+            }
+        })
+        .collect();
+    let decision = stats::decide_with_history(&inputs, &pooled, &policy.decision.settings());
     let runs_note = format!("{} and {} runs", baseline.runs.len(), current.runs.len());
     for (p, outcome) in planned.iter().zip(decision.rows) {
         let row = &mut rows[p.row];

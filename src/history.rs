@@ -78,6 +78,8 @@ pub struct Spread {
 /// What history says, and which certificates it came from.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Noise {
+    /// The archive it was read from, as given.
+    pub source: String,
     /// The certificates used (name, sha256), oldest first.
     pub used: Vec<(String, String)>,
     pub metrics: IndexMap<String, Spread>,

@@ -54,6 +54,11 @@ pub struct Inputs {
     pub thresholds: PathBuf,
     /// Judge waivers on this day instead of today (UTC).
     pub as_of: Option<Date>,
+    /// Learn the run-to-run noise from this archive's earlier certificates ([`crate::history`]).
+    pub noise_from: Option<crate::store::Location>,
+    /// The service the runs are of when a flag names it (certify --service); else the current
+    /// results' own `service`. History is learned from this service's certificates only.
+    pub service: Option<String>,
 }
 
 /// Each argument is one run; a path that exists as a file is taken whole.
@@ -70,6 +75,8 @@ impl From<cli::InputArgs> for Inputs {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: a.as_of,
+            noise_from: a.noise_from,
+            service: None,
         }
     }
 }
@@ -246,6 +253,7 @@ impl TryFrom<cli::CertifyArgs> for Certify {
         };
         let mut inputs: Inputs = a.inputs.into();
         inputs.as_of = Some(certify_day(inputs.as_of, today_utc())?);
+        inputs.service = a.service.clone();
         Ok(Certify {
             inputs,
             outputs: a.extra.into(),
@@ -395,6 +403,8 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: None,
+            noise_from: None,
+            service: None,
         });
         Ok(Verify {
             certificate,

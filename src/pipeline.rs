@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 
 use crate::badge::Badge;
-use crate::compare::{Comparison, Verdict, compare_runs};
+use crate::compare::{Comparison, Verdict, compare_with_history};
 use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
@@ -151,7 +151,21 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
     let baseline_runs =
         load_side(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
     let current_runs = load_side(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
-    let comparison = compare_runs(&baseline_runs.results(), &current_runs.results(), &policy, today);
+    let history = match &inputs.noise_from {
+        Some(archive) => {
+            let current = current_runs.summary();
+            let service = inputs.service.clone().or(current.service.clone()).ok_or_else(|| {
+                Failure::input(anyhow!(
+                    "--noise-from learns from earlier certificates of the same service, and the current results do not name \
+                     one: give --service (certify) or a `service` in the current results"
+                ))
+            })?;
+            Some(load_history(archive, &service, &current.fingerprint, ui)?)
+        }
+        None => None,
+    };
+    let comparison =
+        compare_with_history(&baseline_runs.results(), &current_runs.results(), &policy, today, history.as_ref());
     Ok(Loaded {
         baseline: baseline_runs.summary(),
         current: current_runs.summary(),
@@ -159,6 +173,59 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         current_runs,
         comparison,
     })
+}
+
+/// Reads the earlier certificates of `service` in an archive and learns their noise
+/// ([`crate::history`]). A certificate without its signature bundle beside it, or one that
+/// cannot be read as a certificate, is left out with a warning; an archive that cannot be read
+/// is an error (exit 3).
+fn load_history(
+    archive: &crate::store::Location,
+    service: &str,
+    fingerprint: &indexmap::IndexMap<String, String>,
+    ui: &Ui,
+) -> Result<crate::history::Noise, Failure> {
+    use crate::store::{self, Contents};
+    let failure = |e: store::StoreError| Failure::external(anyhow!("--noise-from {archive}: {e}"));
+    if let store::Location::Dir(path) = archive
+        && !path.is_dir()
+    {
+        return Err(Failure::input(anyhow!(
+            "--noise-from {archive}: no such directory (expected an archive of certificates)"
+        )));
+    }
+    let opened = store::open(archive, None).map_err(failure)?;
+    let listed = opened.list().map_err(failure)?;
+    let contents = Contents::of(listed.iter().map(String::as_str));
+    let mut notes = vec![];
+    let mut names = vec![];
+    for n in contents.certificates_of_service(service) {
+        if contents.has_bundle(n) {
+            names.push(n.certificate());
+        } else {
+            notes.push(format!(
+                "history: {} has no signature bundle beside it and is left out",
+                opened.show(&n.certificate())
+            ));
+        }
+    }
+    let mut earlier = vec![];
+    for (name, bytes) in names.iter().zip(opened.read_many(&names)) {
+        let shown = opened.show(name);
+        let parsed = bytes
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::history::parse(&shown, &crate::signing::sha256_hex(&b), &b));
+        match parsed {
+            Ok(e) => earlier.push(e),
+            Err(why) => notes.push(format!("history: {shown} is left out: {why}")),
+        }
+    }
+    ui.detail(&format!("history: {} certificate(s) of {service} in {archive}", earlier.len()));
+    let mut noise = crate::history::learn(earlier, service, fingerprint);
+    noise.source = archive.to_string();
+    notes.append(&mut noise.notes);
+    noise.notes = notes;
+    Ok(noise)
 }
 
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of

@@ -166,3 +166,23 @@ pub fn rows(c: &Comparison) -> Vec<Metric<'_>> {
 pub fn rows_value(c: &Comparison) -> serde_json::Value {
     serde_json::to_value(rows(c)).expect("rows serialise")
 }
+
+/// `--noise-from`: the history a statistical decision learned its noise from, as the JSON
+/// report (`history`) and the certificate record it: the archive, every certificate used (name
+/// and sha256) and each metric's pooled variance with its degrees of freedom on both scales.
+pub fn history_value(h: &crate::history::Noise) -> serde_json::Value {
+    let pooled = |p: Option<crate::stats::Pooled>| match p {
+        Some(p) => serde_json::json!({ "variance": p.variance, "df": p.df }),
+        None => serde_json::Value::Null,
+    };
+    let metrics: serde_json::Map<String, serde_json::Value> = h
+        .metrics
+        .iter()
+        .map(|(name, s)| (name.clone(), serde_json::json!({ "log": pooled(s.log), "linear": pooled(s.linear) })))
+        .collect();
+    serde_json::json!({
+        "archive": h.source,
+        "certificates": h.used.iter().map(|(name, sha256)| serde_json::json!({ "name": name, "sha256": sha256 })).collect::<Vec<_>>(),
+        "metrics": metrics,
+    })
+}

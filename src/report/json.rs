@@ -29,6 +29,9 @@ struct Doc<'a> {
     /// side that would settle every inconclusive row, or null.
     #[serde(skip_serializing_if = "Option::is_none")]
     runs_needed: Option<Option<u32>>,
+    /// `--noise-from` only: the history the noise was learned from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +111,7 @@ impl Renderer for Json {
             metrics: crate::record::rows(c),
             warnings: &c.warnings,
             runs_needed: statistical.then_some(c.runs_needed),
+            history: c.history.as_ref().map(crate::record::history_value),
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)

@@ -212,6 +212,13 @@ impl Contents {
         self.certificates.iter().filter_map(|n| Some((n_of(n)?, n))).max_by_key(|(k, _)| *k).map(|(_, n)| n)
     }
 
+    /// The certificates whose stem is of this service (`SERVICE-...`; a service whose name
+    /// extends this one's may match too: check the certificate's own `service`).
+    pub fn certificates_of_service<'a>(&'a self, service: &str) -> impl Iterator<Item = &'a Names> + 'a {
+        let prefix = format!("{}-", clean(service));
+        self.certificates.iter().filter(move |n| n.stem.starts_with(&prefix))
+    }
+
     /// Whether this certificate has its bundle beside it.
     pub fn has_bundle(&self, cert: &Names) -> bool {
         self.bundles.contains(cert)

@@ -1,0 +1,190 @@
+//! `--noise-from ARCHIVE`: the run-to-run noise learned from earlier certificates of the same
+//! service lets a few current runs decide, records what it used, and leaves out what it must.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{perfcert, text, workdir_with_keys};
+use serde_json::{Value, json};
+
+const POLICY: &str = "decision:\n  method: statistical\nmetrics:\n  latency_p95_read:\n    max_increase: 10%\n";
+
+/// A native results file of several runs.
+fn runs(dir: &Path, name: &str, service: &str, version: &str, values: &[f64]) -> String {
+    let runs: Vec<Value> = values.iter().map(|v| json!({ "metrics": { "latency_p95_read": v } })).collect();
+    let doc = json!({ "service": service, "version": version, "runs": runs });
+    fs::write(dir.join(name), serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    name.to_string()
+}
+
+/// Certifies `version` of `service` from 3 + 3 runs around `level`, 1% apart, into archive/.
+fn certify(dir: &Path, service: &str, version: &str, level: f64) {
+    let b = runs(dir, &format!("{service}-{version}-b.json"), service, version, &[level, level * 1.01, level * 0.99]);
+    let c = runs(dir, &format!("{service}-{version}-c.json"), service, version, &[level * 1.005, level * 0.995, level]);
+    let out = perfcert(
+        dir,
+        &[
+            "certify",
+            "--baseline",
+            &b,
+            "--current",
+            &c,
+            "--thresholds",
+            "policy.yml",
+            "--key",
+            "cosign.key",
+            "--archive",
+            "archive",
+            "--service",
+            service,
+            "--version",
+            version,
+        ],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1 | 5)), "{}", text(&out));
+}
+
+/// A working directory with a policy and four certified releases of `api` (levels far apart:
+/// real changes between releases, which are not noise) and one of `web`, whose runs are wild.
+fn archive() -> tempfile::TempDir {
+    let dir = workdir_with_keys();
+    fs::write(dir.path().join("policy.yml"), POLICY).unwrap();
+    for (version, level) in [("v1", 200.0), ("v2", 260.0), ("v3", 240.0), ("v4", 300.0)] {
+        certify(dir.path(), "api", version, level);
+    }
+    let b = runs(dir.path(), "web-b.json", "web", "v1", &[100.0, 300.0, 150.0]);
+    let c = runs(dir.path(), "web-c.json", "web", "v1", &[90.0, 310.0, 200.0]);
+    let out = perfcert(
+        dir.path(),
+        &["certify", "--baseline", &b, "--current", &c, "--thresholds", "policy.yml", "--key", "cosign.key"]
+            .into_iter()
+            .chain(["--archive", "archive", "--service", "web", "--version", "v1"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1 | 5)), "{}", text(&out));
+    dir
+}
+
+/// `compare --format json` of 3 baseline runs and 2 current runs of api, with extra arguments.
+fn compare(dir: &Path, current: &[f64], extra: &[&str]) -> (i32, Value, String) {
+    compare_under(dir, "policy.yml", current, extra)
+}
+
+fn compare_under(dir: &Path, policy: &str, current: &[f64], extra: &[&str]) -> (i32, Value, String) {
+    let b = runs(dir, "now-b.json", "api", "v4", &[300.0, 303.0, 297.0]);
+    let c = runs(dir, "now-c.json", "api", "v5", current);
+    let mut args = vec!["compare", "--format", "json", "--baseline", &b, "--current", &c, "--thresholds", policy];
+    args.extend(extra);
+    let out = perfcert(dir, &args);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap(), doc, text(&out))
+}
+
+#[test]
+fn history_settles_what_two_current_runs_cannot() {
+    let dir = archive();
+    let current = [309.0, 318.0];
+    let (code, doc, all) = compare(dir.path(), &current, &[]);
+    assert_eq!(code, 5, "without history 3 + 2 runs cannot tell: {all}");
+    assert_eq!(doc["metrics"][0]["method"], "welch-t");
+
+    let (code, doc, all) = compare(dir.path(), &current, &["--noise-from", "archive"]);
+    assert_eq!(code, 0, "{all}");
+    let row = &doc["metrics"][0];
+    assert_eq!(row["method"], "pooled-history-t", "{row}");
+    // Four certificates of 2 sides x 3 runs: 16 df, capped at 10 for heavy tails.
+    assert_eq!(row["df"], 10.0, "{row}");
+    let history = &doc["history"];
+    assert_eq!(history["archive"], "archive");
+    let used: Vec<&str> =
+        history["certificates"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(used.len(), 4, "only api's certificates: {history}");
+    assert!(used.iter().all(|n| n.contains("api-v")), "{used:?}");
+    assert_eq!(history["metrics"]["latency_p95_read"]["log"]["df"], 16.0);
+    // Each certificate is named with the sha256 of its bytes.
+    for c in history["certificates"].as_array().unwrap() {
+        let path = dir.path().join(c["name"].as_str().unwrap());
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(c["sha256"], perfcert::signing::sha256_hex(&bytes));
+    }
+}
+
+#[test]
+fn a_clear_regression_fails_with_history_and_the_threshold_method_ignores_it() {
+    let dir = archive();
+    let (code, doc, all) = compare(dir.path(), &[345.0, 350.0], &["--noise-from", "archive"]);
+    assert_eq!(code, 1, "{all}");
+    assert_eq!(doc["status"], "FAIL");
+
+    fs::write(dir.path().join("threshold.yml"), "metrics:\n  latency_p95_read:\n    max_increase: 10%\n").unwrap();
+    let (code, doc, all) = compare_under(dir.path(), "threshold.yml", &[309.0, 318.0], &["--noise-from", "archive"]);
+    assert_eq!(code, 0, "{all}");
+    assert!(doc.get("history").is_none(), "the threshold method learns nothing: {doc}");
+}
+
+#[test]
+fn runs_noisier_than_the_history_are_judged_without_it() {
+    let dir = archive();
+    // 1% noise in history; these two current runs are 12% apart.
+    let (code, doc, all) = compare(dir.path(), &[290.0, 328.0], &["--noise-from", "archive"]);
+    assert_eq!(code, 5, "{all}");
+    let row = &doc["metrics"][0];
+    assert_eq!(row["method"], "welch-t", "{row}");
+    assert!(all.contains("vary more than the history"), "{all}");
+}
+
+#[test]
+fn unsigned_or_unreadable_certificates_are_left_out_with_a_warning() {
+    let dir = archive();
+    let day = fs::read_dir(dir.path().join("archive"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().len() == 8)
+        .unwrap();
+    let bundle = fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("api-v1.sigstore"))
+        .unwrap();
+    fs::remove_file(&bundle).unwrap();
+    fs::write(day.join("api-v9.cert.json"), "not json").unwrap();
+    fs::write(day.join("api-v9.sigstore.json"), "{}").unwrap();
+    let (code, doc, all) = compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive"]);
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 3, "{}", doc["history"]);
+    let warnings = doc["warnings"].to_string();
+    assert!(warnings.contains("api-v1.cert.json has no signature bundle beside it"), "{warnings}");
+    assert!(warnings.contains("api-v9.cert.json is left out: not a certificate"), "{warnings}");
+}
+
+#[test]
+fn the_service_must_be_known_and_the_archive_readable() {
+    let dir = archive();
+    fs::write(
+        dir.path().join("anon.json"),
+        r#"{"runs":[{"metrics":{"latency_p95_read":300}},{"metrics":{"latency_p95_read":301}}]}"#,
+    )
+    .unwrap();
+    let out = perfcert(
+        dir.path(),
+        &[
+            "compare",
+            "--baseline",
+            "anon.json",
+            "--current",
+            "anon.json",
+            "--thresholds",
+            "policy.yml",
+            "--noise-from",
+            "archive",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--noise-from learns from earlier certificates of the same service"), "{}", text(&out));
+
+    let (code, _, all) = compare(dir.path(), &[309.0, 318.0], &["--noise-from", "no-such-archive"]);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("--noise-from no-such-archive: no such directory"), "{all}");
+}
