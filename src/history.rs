@@ -25,7 +25,7 @@ use crate::stats::Pooled;
 /// What one earlier certificate says about noise: every side's run values per metric.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Earlier {
-    /// Where it was read, as shown to the user.
+    /// Its path in the archive (`YYYYMMDD/STEM.cert.json`).
     pub name: String,
     pub sha256: String,
     pub service: String,
@@ -101,7 +101,7 @@ pub fn learn(mut earlier: Vec<Earlier>, service: &str, fingerprint: &IndexMap<St
     if let Some(last) = earlier.iter().rposition(|e| differs(e).is_some()) {
         let e = &earlier[last];
         noise.notes.push(format!(
-            "history: {} and the {} certificate(s) before it are left out: the runs were made differently ({})",
+            "history: {} and the {} certificate(s) before it are left out: its runs were made differently ({})",
             e.name,
             last,
             differs(e).unwrap_or_default()

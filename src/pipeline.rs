@@ -211,13 +211,12 @@ fn load_history(
     }
     let mut earlier = vec![];
     for (name, bytes) in names.iter().zip(opened.read_many(&names)) {
-        let shown = opened.show(name);
         let parsed = bytes
             .map_err(|e| e.to_string())
-            .and_then(|b| crate::history::parse(&shown, &crate::signing::sha256_hex(&b), &b));
+            .and_then(|b| crate::history::parse(name, &crate::signing::sha256_hex(&b), &b));
         match parsed {
             Ok(e) => earlier.push(e),
-            Err(why) => notes.push(format!("history: {shown} is left out: {why}")),
+            Err(why) => notes.push(format!("history: {} is left out: {why}", opened.show(name))),
         }
     }
     ui.detail(&format!("history: {} certificate(s) of {service} in {archive}", earlier.len()));

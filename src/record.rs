@@ -168,8 +168,8 @@ pub fn rows_value(c: &Comparison) -> serde_json::Value {
 }
 
 /// `--noise-from`: the history a statistical decision learned its noise from, as the JSON
-/// report (`history`) and the certificate record it: the archive, every certificate used (name
-/// and sha256) and each metric's pooled variance with its degrees of freedom on both scales.
+/// report (`history`) and the certificate record it: the archive, every certificate used (its
+/// path in the archive and its sha256) and each metric's pooled variance with its degrees of freedom on both scales.
 pub fn history_value(h: &crate::history::Noise) -> serde_json::Value {
     let pooled = |p: Option<crate::stats::Pooled>| match p {
         Some(p) => serde_json::json!({ "variance": p.variance, "df": p.df }),

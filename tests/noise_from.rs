@@ -105,7 +105,7 @@ fn history_settles_what_two_current_runs_cannot() {
     assert_eq!(history["metrics"]["latency_p95_read"]["log"]["df"], 16.0);
     // Each certificate is named with the sha256 of its bytes.
     for c in history["certificates"].as_array().unwrap() {
-        let path = dir.path().join(c["name"].as_str().unwrap());
+        let path = dir.path().join("archive").join(c["name"].as_str().unwrap());
         let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(c["sha256"], perfcert::signing::sha256_hex(&bytes));
     }

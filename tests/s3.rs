@@ -485,3 +485,48 @@ fn uploads_carry_a_checksum_a_signature_and_the_create_only_condition() {
         assert!(!seen.to_string().contains(SECRET), "the secret never goes on the wire");
     }
 }
+
+/// `--noise-from s3://...` reads the service's earlier certificates from S3 (endpoint from
+/// AWS_ENDPOINT_URL), as from a directory.
+#[test]
+fn noise_from_reads_an_s3_archive() {
+    let (s3, dir) = setup();
+    let d = dir.path();
+    std::fs::write(
+        d.join("policy.yml"),
+        "decision:\n  method: statistical\nmetrics:\n  latency_p95_read:\n    max_increase: 10%\n",
+    )
+    .unwrap();
+    let runs = |name: &str, version: &str, values: &[f64]| {
+        let runs: Vec<serde_json::Value> =
+            values.iter().map(|v| serde_json::json!({ "metrics": { "latency_p95_read": v } })).collect();
+        let doc = serde_json::json!({ "service": "api", "version": version, "runs": runs });
+        std::fs::write(d.join(name), doc.to_string()).unwrap();
+    };
+    for (version, level) in [("v1", 200.0), ("v2", 260.0), ("v3", 240.0), ("v4", 300.0)] {
+        runs("b.json", version, &[level, level * 1.01, level * 0.99]);
+        runs("c.json", version, &[level * 1.005, level * 0.995, level]);
+        let out = perfcert(
+            d,
+            &["certify", "--key", "cosign.key", "--baseline", "b.json", "--current", "c.json", "--thresholds"]
+                .into_iter()
+                .chain(["policy.yml", "--upload", "s3://perf-certs/hist", "--endpoint-url", &s3.direct])
+                .collect::<Vec<_>>(),
+        );
+        assert!(matches!(out.status.code(), Some(0 | 5)), "{}", text(&out));
+    }
+    runs("b.json", "v4", &[300.0, 303.0, 297.0]);
+    runs("c.json", "v5", &[309.0, 318.0]);
+    let compare =
+        ["compare", "--format", "json", "--baseline", "b.json", "--current", "c.json", "--thresholds", "policy.yml"];
+    let with = compare.iter().copied().chain(["--noise-from", "s3://perf-certs/hist"]).collect::<Vec<_>>();
+    let out = perfcert_env(d, &with, &[("AWS_ENDPOINT_URL", &s3.direct)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 4, "{}", doc["history"]);
+    let first = doc["history"]["certificates"][0]["name"].as_str().unwrap();
+    assert_eq!(first, format!("{}/api-v1.cert.json", today()));
+    assert_eq!(doc["metrics"][0]["method"], "pooled-history-t");
+    let out = perfcert(d, &compare);
+    assert_eq!(out.status.code(), Some(5), "without history: {}", text(&out));
+}
