@@ -56,6 +56,9 @@ pub struct Inputs {
     pub as_of: Option<Date>,
     /// Learn the run-to-run noise from this archive's earlier certificates ([`crate::history`]).
     pub noise_from: Option<crate::store::Location>,
+    /// `verify --recompute`: exactly these certificates of `noise_from` (path in the archive,
+    /// sha256), as the certificate recorded them, instead of listing the archive.
+    pub noise_recorded: Option<Vec<(String, String)>>,
     /// The service the runs are of when a flag names it (certify --service); else the current
     /// results' own `service`. History is learned from this service's certificates only.
     pub service: Option<String>,
@@ -76,6 +79,7 @@ impl From<cli::InputArgs> for Inputs {
             thresholds: a.thresholds,
             as_of: a.as_of,
             noise_from: a.noise_from,
+            noise_recorded: None,
             service: None,
         }
     }
@@ -404,6 +408,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             thresholds: a.thresholds,
             as_of: None,
             noise_from: None,
+            noise_recorded: None,
             service: None,
         });
         Ok(Verify {

@@ -160,7 +160,7 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
                      one: give --service (certify) or a `service` in the current results"
                 ))
             })?;
-            Some(load_history(archive, &service, &current.fingerprint, ui)?)
+            Some(load_history(archive, inputs.noise_recorded.as_deref(), &service, &current.fingerprint, ui)?)
         }
         None => None,
     };
@@ -178,9 +178,11 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
 /// Reads the earlier certificates of `service` in an archive and learns their noise
 /// ([`crate::history`]). A certificate without its signature bundle beside it, or one that
 /// cannot be read as a certificate, is left out with a warning; an archive that cannot be read
-/// is an error (exit 3).
+/// is an error (exit 3). With `recorded` (a recompute), exactly those certificates are read,
+/// and each must still have its recorded sha256 (exit 4 if not).
 fn load_history(
     archive: &crate::store::Location,
+    recorded: Option<&[(String, String)]>,
     service: &str,
     fingerprint: &indexmap::IndexMap<String, String>,
     ui: &Ui,
@@ -195,22 +197,42 @@ fn load_history(
         )));
     }
     let opened = store::open(archive, None).map_err(failure)?;
-    let listed = opened.list().map_err(failure)?;
-    let contents = Contents::of(listed.iter().map(String::as_str));
     let mut notes = vec![];
     let mut names = vec![];
-    for n in contents.certificates_of_service(service) {
-        if contents.has_bundle(n) {
-            names.push(n.certificate());
-        } else {
-            notes.push(format!(
-                "history: {} has no signature bundle beside it and is left out",
-                opened.show(&n.certificate())
-            ));
+    if let Some(recorded) = recorded {
+        names = recorded.iter().map(|(name, _)| name.clone()).collect();
+    } else {
+        let listed = opened.list().map_err(failure)?;
+        let contents = Contents::of(listed.iter().map(String::as_str));
+        for n in contents.certificates_of_service(service) {
+            if contents.has_bundle(n) {
+                names.push(n.certificate());
+            } else {
+                notes.push(format!(
+                    "history: {} has no signature bundle beside it and is left out",
+                    opened.show(&n.certificate())
+                ));
+            }
         }
     }
     let mut earlier = vec![];
-    for (name, bytes) in names.iter().zip(opened.read_many(&names)) {
+    for (i, (name, bytes)) in names.iter().zip(opened.read_many(&names)).enumerate() {
+        if let Some(recorded) = recorded {
+            let Ok(bytes) = &bytes else {
+                return Err(Failure::external(anyhow!(
+                    "history certificate {} cannot be read; the recompute needs every certificate the decision used",
+                    opened.show(name)
+                )));
+            };
+            let sha = crate::signing::sha256_hex(bytes);
+            if sha != recorded[i].1 {
+                return Err(Failure::not_authentic(anyhow!(
+                    "history certificate {} has sha256 {sha}, not the recorded {}: the noise the decision used is not there",
+                    opened.show(name),
+                    recorded[i].1
+                )));
+            }
+        }
         let parsed = bytes
             .map_err(|e| e.to_string())
             .and_then(|b| crate::history::parse(name, &crate::signing::sha256_hex(&b), &b));
