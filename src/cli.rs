@@ -252,6 +252,12 @@ pub struct InputArgs {
     /// AWS_ENDPOINT_URL), so that 2-3 current runs can decide (decision: { method: statistical }).
     #[arg(long, value_name = "ARCHIVE")]
     pub noise_from: Option<Location>,
+
+    /// With --noise-from: learn only from certificates whose signature bundle verifies with this
+    /// cosign public key (others are left out, with a warning). Without it, history's signatures
+    /// are not checked, and the report says so.
+    #[arg(long, value_name = "FILE.pub", requires = "noise_from")]
+    pub noise_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

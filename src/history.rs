@@ -80,6 +80,8 @@ pub struct Spread {
 pub struct Noise {
     /// The archive it was read from, as given.
     pub source: String,
+    /// Whether every certificate used was checked to be signed with `--noise-key`.
+    pub signatures_checked: bool,
     /// The certificates used (name, sha256), oldest first.
     pub used: Vec<(String, String)>,
     pub metrics: IndexMap<String, Spread>,

@@ -59,6 +59,8 @@ pub struct Inputs {
     /// `verify --recompute`: exactly these certificates of `noise_from` (path in the archive,
     /// sha256), as the certificate recorded them, instead of listing the archive.
     pub noise_recorded: Option<Vec<(String, String)>>,
+    /// Learn only from certificates signed with this cosign public key.
+    pub noise_key: Option<PathBuf>,
     /// The service the runs are of when a flag names it (certify --service); else the current
     /// results' own `service`. History is learned from this service's certificates only.
     pub service: Option<String>,
@@ -79,6 +81,7 @@ impl From<cli::InputArgs> for Inputs {
             thresholds: a.thresholds,
             as_of: a.as_of,
             noise_from: a.noise_from,
+            noise_key: a.noise_key,
             noise_recorded: None,
             service: None,
         }
@@ -408,6 +411,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             thresholds: a.thresholds,
             as_of: None,
             noise_from: None,
+            noise_key: None,
             noise_recorded: None,
             service: None,
         });

@@ -160,7 +160,9 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
                      one: give --service (certify) or a `service` in the current results"
                 ))
             })?;
-            Some(load_history(archive, inputs.noise_recorded.as_deref(), &service, &current.fingerprint, ui)?)
+            let key = inputs.noise_key.as_deref().map(read_public_key).transpose()?;
+            let recorded = inputs.noise_recorded.as_deref();
+            Some(load_history(archive, recorded, key.as_deref(), &service, &current.fingerprint, ui)?)
         }
         None => None,
     };
@@ -178,11 +180,14 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
 /// Reads the earlier certificates of `service` in an archive and learns their noise
 /// ([`crate::history`]). A certificate without its signature bundle beside it, or one that
 /// cannot be read as a certificate, is left out with a warning; an archive that cannot be read
-/// is an error (exit 3). With `recorded` (a recompute), exactly those certificates are read,
-/// and each must still have its recorded sha256 (exit 4 if not).
+/// is an error (exit 3). With `key`, only certificates whose bundle verifies with it and signs
+/// their sha256 are used. With `recorded` (a recompute), exactly those certificates are read,
+/// and each must still have its recorded sha256 (exit 4 if not): the signed certificate that
+/// recorded them vouches for them.
 fn load_history(
     archive: &crate::store::Location,
     recorded: Option<&[(String, String)]>,
+    key: Option<&str>,
     service: &str,
     fingerprint: &indexmap::IndexMap<String, String>,
     ui: &Ui,
@@ -233,6 +238,12 @@ fn load_history(
                 )));
             }
         }
+        if let (Some(key), None, Ok(cert)) = (key, recorded, &bytes)
+            && let Err(why) = signed_with(key, cert, name, opened.as_ref())
+        {
+            notes.push(format!("history: {} is left out: {why}", opened.show(name)));
+            continue;
+        }
         let parsed = bytes
             .map_err(|e| e.to_string())
             .and_then(|b| crate::history::parse(name, &crate::signing::sha256_hex(&b), &b));
@@ -244,9 +255,45 @@ fn load_history(
     ui.detail(&format!("history: {} certificate(s) of {service} in {archive}", earlier.len()));
     let mut noise = crate::history::learn(earlier, service, fingerprint);
     noise.source = archive.to_string();
+    noise.signatures_checked = key.is_some() || recorded.is_some();
+    if !noise.signatures_checked && !noise.used.is_empty() {
+        notes.push("history: the certificates' signatures were not checked (give --noise-key with the public key that signs them)".into());
+    }
     notes.append(&mut noise.notes);
     noise.notes = notes;
     Ok(noise)
+}
+
+/// Whether the bundle beside the certificate `name` verifies with `key` and signs its sha256.
+fn signed_with(key: &str, cert: &[u8], name: &str, archive: &dyn crate::store::Archive) -> Result<(), String> {
+    let crate::store::layout::Kind::Certificate(names) = crate::store::layout::classify(name) else {
+        return Err("not a certificate of the archive layout".into());
+    };
+    let bundle = archive.read(&names.bundle()).map_err(|e| format!("its bundle cannot be read ({e})"))?;
+    let bundle = String::from_utf8(bundle).map_err(|_| "its bundle is not UTF-8".to_string())?;
+    let statement =
+        crate::signing::verify_with_key(key, &bundle).map_err(|e| format!("not signed by --noise-key ({e})"))?;
+    let sha = crate::signing::sha256_hex(cert);
+    if !statement.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(&sha))) {
+        return Err("its bundle signs another certificate".into());
+    }
+    Ok(())
+}
+
+/// A cosign public key (PEM) from a file; a private key is refused with what to give instead.
+pub fn read_public_key(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+    let key = String::from_utf8(bytes)
+        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", path.display())))?;
+    if key.contains("PRIVATE KEY-----") {
+        let public = path.with_extension("pub");
+        return Err(Failure::input(anyhow!(
+            "{}: this is the private key; give the public key (e.g. {})",
+            path.display(),
+            public.display()
+        )));
+    }
+    Ok(key)
 }
 
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of

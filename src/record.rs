@@ -182,6 +182,7 @@ pub fn history_value(h: &crate::history::Noise) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "archive": h.source,
+        "signatures_checked": h.signatures_checked,
         "certificates": h.used.iter().map(|(name, sha256)| serde_json::json!({ "name": name, "sha256": sha256 })).collect::<Vec<_>>(),
         "metrics": metrics,
     })

@@ -188,3 +188,35 @@ fn the_service_must_be_known_and_the_archive_readable() {
     assert_eq!(code, 2, "{all}");
     assert!(all.contains("--noise-from no-such-archive: no such directory"), "{all}");
 }
+
+#[test]
+fn with_noise_key_only_certificates_signed_by_it_are_learned_from() {
+    let dir = archive();
+    let (_, doc, all) = compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive"]);
+    assert_eq!(doc["history"]["signatures_checked"], false, "{all}");
+    assert!(doc["warnings"].to_string().contains("signatures were not checked"), "{all}");
+
+    let (code, doc, all) =
+        compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive", "--noise-key", "cosign.pub"]);
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(doc["history"]["signatures_checked"], true);
+    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 4);
+    assert!(!doc["warnings"].to_string().contains("signatures were not checked"), "{all}");
+
+    // Another key signed none of them: nothing is learned, and each is named.
+    let other = dir.path().join("other");
+    fs::create_dir(&other).unwrap();
+    common::keygen(&other);
+    let (code, doc, all) =
+        compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive", "--noise-key", "other/cosign.pub"]);
+    assert_eq!(code, 5, "{all}");
+    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 0);
+    let warnings = doc["warnings"].to_string();
+    assert!(warnings.contains("api-v1.cert.json is left out: not signed by --noise-key"), "{warnings}");
+    assert!(warnings.contains("no earlier certificate of this service"), "{warnings}");
+
+    let (code, _, all) =
+        compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive", "--noise-key", "cosign.key"]);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("this is the private key"), "{all}");
+}
