@@ -200,6 +200,11 @@ pub struct CompareArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Judge as look N at this release (decision.method statistical): compare has no archive, so
+    /// it is look 1 unless told; each look tests at alpha/looks either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub look: Option<u32>,
+
     #[command(flatten)]
     pub extra: ExtraOutputs,
 }

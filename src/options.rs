@@ -54,6 +54,19 @@ pub struct Inputs {
     pub thresholds: PathBuf,
     /// Judge waivers on this day instead of today (UTC).
     pub as_of: Option<Date>,
+    /// Which look at the release this is (`decision.method: statistical`).
+    pub look: LookAt,
+}
+
+/// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
+/// no looks and ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookAt {
+    /// Look N (1-based) of at most `decision.looks`, each at `alpha / looks`.
+    Nth(u32),
+    /// Recomputing a version-1 certificate, made before looks existed: at the full alpha, with
+    /// no decision record.
+    BeforeLooks,
 }
 
 /// Each argument is one run; a path that exists as a file is taken whole.
@@ -70,6 +83,7 @@ impl From<cli::InputArgs> for Inputs {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: a.as_of,
+            look: LookAt::Nth(1),
         }
     }
 }
@@ -131,7 +145,9 @@ pub struct Compare {
 
 impl From<cli::CompareArgs> for Compare {
     fn from(a: cli::CompareArgs) -> Compare {
-        Compare { inputs: a.inputs.into(), format: a.format, output: a.output, outputs: a.extra.into() }
+        let mut inputs: Inputs = a.inputs.into();
+        inputs.look = LookAt::Nth(a.look.unwrap_or(1));
+        Compare { inputs, format: a.format, output: a.output, outputs: a.extra.into() }
     }
 }
 
@@ -395,6 +411,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: None,
+            look: LookAt::Nth(1),
         });
         Ok(Verify {
             certificate,

@@ -17,7 +17,8 @@ use crate::github;
 use crate::input;
 use crate::input::spec::RunSpec;
 use crate::model::{Run, RunResults, Side};
-use crate::options::{Inputs, Outputs};
+use crate::options::{Inputs, LookAt, Outputs};
+use crate::record::Decision;
 use crate::policy::{self, Policy};
 use crate::report::{Format, Report, Source, headline};
 use crate::ui::{Ui, progress};
@@ -53,6 +54,7 @@ impl Labels {
             baseline: Source { file: &self.baseline, results: &loaded.baseline, runs: loaded.baseline_runs.runs.len() },
             current: Source { file: &self.current, results: &loaded.current, runs: loaded.current_runs.runs.len() },
             thresholds_file: &self.thresholds,
+            decision: loaded.decision.as_ref(),
         }
     }
 }
@@ -136,12 +138,33 @@ pub struct Loaded {
     pub baseline_runs: Side,
     pub current_runs: Side,
     pub comparison: Comparison,
+    /// How a statistical verdict was reached, and the look; `None` under the threshold method
+    /// (and for a version-1 certificate recomputed).
+    pub decision: Option<Decision>,
 }
 
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
 pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
     let today = inputs.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
-    let policy = load_policy(&inputs.thresholds)?;
+    let mut policy = load_policy(&inputs.thresholds)?;
+    let decision = match inputs.look {
+        LookAt::BeforeLooks => {
+            // As version-1 certificates were decided: at the full rates.
+            policy.decision.looks = 1;
+            None
+        }
+        LookAt::Nth(look) => {
+            let decision = Decision::of(&policy.decision, look);
+            if decision.is_some() && look > policy.decision.looks {
+                return Err(Failure::input(anyhow!(
+                    "--look {look}: {} allows at most {} looks at a release (decision.looks)",
+                    inputs.thresholds.display(),
+                    policy.decision.looks
+                )));
+            }
+            decision
+        }
+    };
     ui.detail(&format!(
         "policy {}: {} metrics, {} waivers (judged as of {today})",
         inputs.thresholds.display(),
@@ -158,6 +181,7 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         baseline_runs,
         current_runs,
         comparison,
+        decision,
     })
 }
 
