@@ -18,8 +18,8 @@ use crate::input;
 use crate::input::spec::RunSpec;
 use crate::model::{Run, RunResults, Side};
 use crate::options::{Inputs, LookAt, Outputs};
-use crate::record::Decision;
 use crate::policy::{self, Policy};
+use crate::record::Decision;
 use crate::report::{Format, Report, Source, headline};
 use crate::ui::{Ui, progress};
 
@@ -125,6 +125,11 @@ pub fn publish(ui: &Ui, report: &Report, written: &Written, more: Vec<(&str, Str
     if let Some((svg, json)) = &written.badge {
         outputs.push(("badge", path(svg)));
         outputs.push(("badge-json", path(json)));
+    }
+    // A statistical decision's advice: more runs per side, empty when there is none.
+    if let Some(d) = report.decision {
+        outputs.push(("runs-needed", c.runs_needed.map(|n| n.to_string()).unwrap_or_default()));
+        outputs.push(("look", d.look.to_string()));
     }
     outputs.extend(more);
     gh.outputs(ui, &outputs);

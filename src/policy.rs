@@ -63,12 +63,7 @@ impl DecisionPolicy {
     /// error rates.
     pub fn settings(&self) -> crate::stats::Settings {
         let (alpha, family_alpha) = self.per_look();
-        crate::stats::Settings {
-            alpha,
-            family_alpha,
-            max_runs: self.max_runs,
-            assumed_cov: self.noise_cov,
-        }
+        crate::stats::Settings { alpha, family_alpha, max_runs: self.max_runs, assumed_cov: self.noise_cov }
     }
 }
 

@@ -179,9 +179,10 @@ fn runs(r: &Row, every_run: bool) -> Option<Runs> {
     if !every_run {
         return None;
     }
-    let relative = r.policy.as_ref().is_none_or(|p| {
-        [p.max_increase, p.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_))))
-    });
+    let relative = r
+        .policy
+        .as_ref()
+        .is_none_or(|p| [p.max_increase, p.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_)))));
     let mean = if relative { Mean::Geometric } else { Mean::Arithmetic };
     Some(Runs { mean: mean.as_str(), baseline: vec![r.baseline], current: vec![r.current] })
 }

@@ -61,7 +61,10 @@ fn errors_name_the_key_and_line() {
         ),
         ("decision:\n  noise: { cov: 5 }\n", "p.yml:4:17: decision.noise.cov: expected the run-to-run CoV"),
         ("decision:\n  noise: {}\n", "p.yml:4:10: decision.noise: missing field `cov`"),
-        ("decision:\n  looks: 0\n", "p.yml:4:10: decision.looks: expected a whole number of looks from 1 to 10, found 0"),
+        (
+            "decision:\n  looks: 0\n",
+            "p.yml:4:10: decision.looks: expected a whole number of looks from 1 to 10, found 0",
+        ),
         ("decision:\n  metod: statistical\n", "p.yml:4:3: decision.metod: unknown field `metod`"),
         ("decision: statistical\n", "p.yml:3:11: decision: expected a mapping"),
     ];

@@ -39,8 +39,19 @@ fn certify(archive: &Path, current: &str, thresholds: &str, extra: &[&str]) -> O
     let archive = archive.display().to_string();
     let key = key("perfcert-test.key");
     let mut args = vec![
-        "certify", "--key", &key, "--thresholds", thresholds, "--service", "api", "--version", "v2", "--commit",
-        "abc1234", "--archive", &archive,
+        "certify",
+        "--key",
+        &key,
+        "--thresholds",
+        thresholds,
+        "--service",
+        "api",
+        "--version",
+        "v2",
+        "--commit",
+        "abc1234",
+        "--archive",
+        &archive,
     ];
     let runs = runs(current);
     args.extend(runs.iter().map(String::as_str));
@@ -93,8 +104,7 @@ fn three_looks_then_the_fourth_is_refused_and_each_look_recomputes_byte_for_byte
         assert!(doc.as_object().unwrap().contains_key("runs_needed"));
         certs.push((cert, current));
     }
-    let names: Vec<String> =
-        certs.iter().map(|(c, _)| c.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = certs.iter().map(|(c, _)| c.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["api-v2.cert.json", "api-v2.2.cert.json", "api-v2.3.cert.json"]);
 
     // The fourth is refused, with --force too, before anything is signed: exit 3, saying what to do.
@@ -151,8 +161,23 @@ fn a_v2_certificate_is_its_own_bytes_again_and_one_run_rows_record_their_run() {
     .unwrap();
     let policy = policy.display().to_string();
     let args = [
-        "certify", "--key", &key, "--thresholds", &policy, "--service", "api", "--version", "v1", "--commit", "abc",
-        "--archive", &dir, "--baseline", "baseline-1.json", "--current", "pass-1.json",
+        "certify",
+        "--key",
+        &key,
+        "--thresholds",
+        &policy,
+        "--service",
+        "api",
+        "--version",
+        "v1",
+        "--commit",
+        "abc",
+        "--archive",
+        &dir,
+        "--baseline",
+        "baseline-1.json",
+        "--current",
+        "pass-1.json",
     ];
     let out = common::command(&decision_dir()).args(args).env("COSIGN_PASSWORD", "perfcert-test").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -175,8 +200,17 @@ fn a_v2_certificate_is_its_own_bytes_again_and_one_run_rows_record_their_run() {
     let public = common::root().join("fixtures/keys/perfcert-test.pub").display().to_string();
     let cert_arg = cert.display().to_string();
     let verify = [
-        "verify", &cert_arg, "--key", &public, "--recompute", "--thresholds", &policy, "--baseline", "baseline-1.json",
-        "--current", "pass-1.json",
+        "verify",
+        &cert_arg,
+        "--key",
+        &public,
+        "--recompute",
+        "--thresholds",
+        &policy,
+        "--baseline",
+        "baseline-1.json",
+        "--current",
+        "pass-1.json",
     ];
     let out = perfcert(&decision_dir(), &verify);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -301,7 +301,11 @@ impl Earlier {
             .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(String::from));
         Ok(Earlier {
             count: u32::try_from(found.len()).unwrap_or(u32::MAX),
-            newest: Some(format!("{} ({})", archive.show(&names.certificate()), status.as_deref().unwrap_or("unreadable"))),
+            newest: Some(format!(
+                "{} ({})",
+                archive.show(&names.certificate()),
+                status.as_deref().unwrap_or("unreadable")
+            )),
             inconclusive: status.as_deref() == Some("INCONCLUSIVE"),
         })
     }
