@@ -6,19 +6,49 @@
 //! sha256 of every input file, the `as_of` day waivers were judged on, and the perfcert version.
 //! It is the `predicate` of the signed in-toto statement. Pure: built from a finished
 //! comparison and digests the caller computed; it knows nothing of reports or archives.
+//!
+//! Two versions, each with its own schema number and predicate type, so that a reader of one
+//! never misreads the other (perfcert 0.1 refuses any predicate type but v1):
+//! - **1** (`https://perfcert.dev/certificate/v1`): the threshold method's certificates, as
+//!   they have always been written, and statistical ones made before version 2 existed.
+//! - **2** (`https://perfcert.dev/certificate/v2`): `decision.method: statistical`. It also
+//!   records the decision ([`Decision`]: method, alphas, the look and its alphas, the assumed
+//!   noise, the history used), `runs_needed`, and every row's runs even with one run a side.
+//!   `verify --recompute` rebuilds it byte for byte.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{Comparison, Status};
 use crate::model::RunResults;
+pub use crate::record::Decision;
 
-/// Bumped only on incompatible changes to the certificate document.
+/// The schema of certificates without a statistical decision (the threshold method).
 pub const SCHEMA: u32 = 1;
+/// The schema of certificates that record a statistical decision.
+pub const SCHEMA_DECISION: u32 = 2;
 
-/// The in-toto `predicateType` of perfcert certificates: an identifier, stable across
-/// perfcert versions for schema 1.
+/// What every perfcert predicate type starts with; the schema number follows.
+pub const PREDICATE_PREFIX: &str = "https://perfcert.dev/certificate/v";
+
+/// The in-toto `predicateType` of schema 1 certificates.
 pub const PREDICATE_TYPE: &str = "https://perfcert.dev/certificate/v1";
+/// The in-toto `predicateType` of schema 2 certificates.
+pub const PREDICATE_TYPE_V2: &str = "https://perfcert.dev/certificate/v2";
+
+/// The predicate type of a schema this perfcert writes and reads.
+pub fn predicate_type(schema: u32) -> Option<&'static str> {
+    match schema {
+        SCHEMA => Some(PREDICATE_TYPE),
+        SCHEMA_DECISION => Some(PREDICATE_TYPE_V2),
+        _ => None,
+    }
+}
+
+/// The schema a known predicate type names.
+pub fn schema_of(given: &str) -> Option<u32> {
+    [SCHEMA, SCHEMA_DECISION].into_iter().find(|&s| predicate_type(s) == Some(given))
+}
 
 /// How a certificate was signed, as PERF-004 names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +109,13 @@ pub struct Certificate {
     pub perfcert_version: String,
     /// The day waivers were judged on.
     pub as_of: String,
+    /// Schema 2: how the statistical verdict was reached. Absent in schema 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    /// Schema 2: more runs per side that would settle every inconclusive row, or null (written
+    /// as null, unlike an absent field). Absent in schema 1.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present_or_null")]
+    pub runs_needed: Option<Option<u32>>,
     pub inputs: Inputs,
     /// Every metric's comparison, as in the JSON report's `metrics`.
     pub comparison: serde_json::Value,
@@ -98,8 +135,20 @@ pub struct Identity {
     pub signature: Method,
 }
 
-/// Builds the certificate of a comparison.
-pub fn build(identity: Identity, comparison: &Comparison, current: &RunResults, inputs: Inputs) -> Certificate {
+/// A field that is present, null or not: `Some(None)` for null.
+fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(d).map(Some)
+}
+
+/// Builds the certificate of a comparison: schema 2 when `decision` records a statistical
+/// decision, else schema 1 exactly as before.
+pub fn build(
+    identity: Identity,
+    comparison: &Comparison,
+    current: &RunResults,
+    inputs: Inputs,
+    decision: Option<Decision>,
+) -> Certificate {
     let gated = comparison.rows.iter().filter(|r| r.policy.is_some());
     let metrics: IndexMap<String, f64> = gated.filter_map(|r| r.current.map(|v| (r.name.clone(), v))).collect();
     let waivers = comparison
@@ -115,8 +164,9 @@ pub fn build(identity: Identity, comparison: &Comparison, current: &RunResults, 
             })
         })
         .collect();
+    let every_run = decision.is_some();
     Certificate {
-        schema: SCHEMA,
+        schema: if decision.is_some() { SCHEMA_DECISION } else { SCHEMA },
         service: identity.service,
         version: identity.version,
         commit: identity.commit,
@@ -128,8 +178,10 @@ pub fn build(identity: Identity, comparison: &Comparison, current: &RunResults, 
         signature: identity.signature,
         perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
         as_of: comparison.as_of.to_string(),
+        runs_needed: decision.is_some().then_some(comparison.runs_needed),
+        decision,
         inputs,
-        comparison: crate::record::rows_value(comparison),
+        comparison: crate::record::rows_value(comparison, every_run),
         waivers,
         warnings: comparison.warnings.clone(),
     }
@@ -143,6 +195,11 @@ impl Certificate {
         s
     }
 
+    /// The in-toto `predicateType` of this certificate's schema.
+    pub fn predicate_type(&self) -> &'static str {
+        predicate_type(self.schema).unwrap_or(PREDICATE_TYPE)
+    }
+
     /// The signing method as written, `cosign-key` or `cosign-keyless`.
     pub fn signature_name(&self) -> &'static str {
         match self.signature {
@@ -152,9 +209,11 @@ impl Certificate {
     }
 
     /// The fields a recomputation must reproduce exactly, with their names.
-    pub fn outcome(&self) -> [(&'static str, serde_json::Value); 5] {
+    pub fn outcome(&self) -> [(&'static str, serde_json::Value); 7] {
         [
             ("status", serde_json::json!(self.status)),
+            ("decision", serde_json::json!(self.decision)),
+            ("runs_needed", serde_json::json!(self.runs_needed)),
             ("metrics", serde_json::json!(self.metrics)),
             ("cost_per_1000_req", serde_json::json!(self.cost_per_1000_req)),
             ("comparison", self.comparison.clone()),

@@ -200,6 +200,11 @@ pub struct CompareArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Judge as look N at this release (decision.method statistical): compare has no archive, so
+    /// it is look 1 unless told; each look tests at alpha/looks either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub look: Option<u32>,
+
     #[command(flatten)]
     pub extra: ExtraOutputs,
 }
@@ -452,6 +457,11 @@ pub struct VerifyArgs {
     /// With --recompute: read the current files in this format.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub current_format: Option<InputFormat>,
+
+    /// With --recompute, for a certificate decided with --noise-from: where the history
+    /// certificates it recorded are now (default: the archive it recorded).
+    #[arg(long, value_name = "ARCHIVE", requires = "recompute")]
+    pub noise_from: Option<Location>,
 }
 
 /// Who must have signed: a public key, or a keyless identity and its OIDC issuer.

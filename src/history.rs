@@ -67,6 +67,44 @@ pub fn parse(name: &str, sha256: &str, bytes: &[u8]) -> Result<Earlier, String> 
     Ok(Earlier { name: name.to_string(), sha256: sha256.to_string(), service, date, fingerprint, groups })
 }
 
+/// The history of a decision as its certificate recorded it (`decision.history`), for a
+/// recompute: exactly these certificates, with these sha256, and what was said about them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recorded {
+    pub archive: String,
+    /// (path in the archive, sha256), oldest first.
+    pub certificates: Vec<(String, String)>,
+    pub signatures_checked: bool,
+    pub notes: Vec<String>,
+}
+
+impl Recorded {
+    /// Reads `decision.history` of a certificate; `Err` names what is missing.
+    pub fn from_value(v: &Value) -> Result<Recorded, String> {
+        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        let archive = text(v, "archive").ok_or("no `archive`")?;
+        let certificates = v
+            .get("certificates")
+            .and_then(Value::as_array)
+            .ok_or("no `certificates`")?
+            .iter()
+            .map(|c| Some((text(c, "name")?, text(c, "sha256")?)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or("a certificate without `name` or `sha256`")?;
+        let signatures_checked =
+            v.get("signatures_checked").and_then(Value::as_bool).ok_or("no `signatures_checked`")?;
+        let notes = v
+            .get("notes")
+            .and_then(Value::as_array)
+            .ok_or("no `notes`")?
+            .iter()
+            .map(|n| n.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or("a note that is not text")?;
+        Ok(Recorded { archive, certificates, signatures_checked, notes })
+    }
+}
+
 /// A metric's pooled variance on both analysis scales.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Spread {

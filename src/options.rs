@@ -56,14 +56,27 @@ pub struct Inputs {
     pub as_of: Option<Date>,
     /// Learn the run-to-run noise from this archive's earlier certificates ([`crate::history`]).
     pub noise_from: Option<crate::store::Location>,
-    /// `verify --recompute`: exactly these certificates of `noise_from` (path in the archive,
-    /// sha256), as the certificate recorded them, instead of listing the archive.
-    pub noise_recorded: Option<Vec<(String, String)>>,
+    /// `verify --recompute`: the history as the certificate recorded it, read again instead of
+    /// listing the archive.
+    pub noise_recorded: Option<crate::history::Recorded>,
     /// Learn only from certificates signed with this cosign public key.
     pub noise_key: Option<PathBuf>,
     /// The service the runs are of when a flag names it (certify --service); else the current
     /// results' own `service`. History is learned from this service's certificates only.
     pub service: Option<String>,
+    /// Which look at the release this is (`decision.method: statistical`).
+    pub look: LookAt,
+}
+
+/// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
+/// no looks and ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookAt {
+    /// Look N (1-based) of at most `decision.looks`, each at `alpha / looks`.
+    Nth(u32),
+    /// Recomputing a version-1 certificate, made before looks existed: at the full alpha, with
+    /// no decision record.
+    BeforeLooks,
 }
 
 /// Each argument is one run; a path that exists as a file is taken whole.
@@ -84,6 +97,7 @@ impl From<cli::InputArgs> for Inputs {
             noise_key: a.noise_key,
             noise_recorded: None,
             service: None,
+            look: LookAt::Nth(1),
         }
     }
 }
@@ -145,7 +159,9 @@ pub struct Compare {
 
 impl From<cli::CompareArgs> for Compare {
     fn from(a: cli::CompareArgs) -> Compare {
-        Compare { inputs: a.inputs.into(), format: a.format, output: a.output, outputs: a.extra.into() }
+        let mut inputs: Inputs = a.inputs.into();
+        inputs.look = LookAt::Nth(a.look.unwrap_or(1));
+        Compare { inputs, format: a.format, output: a.output, outputs: a.extra.into() }
     }
 }
 
@@ -410,10 +426,11 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: None,
-            noise_from: None,
+            noise_from: a.noise_from,
             noise_key: None,
             noise_recorded: None,
             service: None,
+            look: LookAt::Nth(1),
         });
         Ok(Verify {
             certificate,

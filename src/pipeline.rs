@@ -17,8 +17,9 @@ use crate::github;
 use crate::input;
 use crate::input::spec::RunSpec;
 use crate::model::{Run, RunResults, Side};
-use crate::options::{Inputs, Outputs};
+use crate::options::{Inputs, LookAt, Outputs};
 use crate::policy::{self, Policy};
+use crate::record::Decision;
 use crate::report::{Format, Report, Source, headline};
 use crate::ui::{Ui, progress};
 
@@ -53,6 +54,7 @@ impl Labels {
             baseline: Source { file: &self.baseline, results: &loaded.baseline, runs: loaded.baseline_runs.runs.len() },
             current: Source { file: &self.current, results: &loaded.current, runs: loaded.current_runs.runs.len() },
             thresholds_file: &self.thresholds,
+            decision: loaded.decision.as_ref(),
         }
     }
 }
@@ -124,6 +126,11 @@ pub fn publish(ui: &Ui, report: &Report, written: &Written, more: Vec<(&str, Str
         outputs.push(("badge", path(svg)));
         outputs.push(("badge-json", path(json)));
     }
+    // A statistical decision's advice: more runs per side, empty when there is none.
+    if let Some(d) = report.decision {
+        outputs.push(("runs-needed", c.runs_needed.map(|n| n.to_string()).unwrap_or_default()));
+        outputs.push(("look", d.look.to_string()));
+    }
     outputs.extend(more);
     gh.outputs(ui, &outputs);
 }
@@ -136,12 +143,33 @@ pub struct Loaded {
     pub baseline_runs: Side,
     pub current_runs: Side,
     pub comparison: Comparison,
+    /// How a statistical verdict was reached, and the look; `None` under the threshold method
+    /// (and for a version-1 certificate recomputed).
+    pub decision: Option<Decision>,
 }
 
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
 pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
     let today = inputs.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
-    let policy = load_policy(&inputs.thresholds)?;
+    let mut policy = load_policy(&inputs.thresholds)?;
+    let mut decision = match inputs.look {
+        LookAt::BeforeLooks => {
+            // As version-1 certificates were decided: at the full rates.
+            policy.decision.looks = 1;
+            None
+        }
+        LookAt::Nth(look) => {
+            let decision = Decision::of(&policy.decision, look);
+            if decision.is_some() && look > policy.decision.looks {
+                return Err(Failure::input(anyhow!(
+                    "--look {look}: {} allows at most {} looks at a release (decision.looks)",
+                    inputs.thresholds.display(),
+                    policy.decision.looks
+                )));
+            }
+            decision
+        }
+    };
     ui.detail(&format!(
         "policy {}: {} metrics, {} waivers (judged as of {today})",
         inputs.thresholds.display(),
@@ -161,19 +189,23 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
                 ))
             })?;
             let key = inputs.noise_key.as_deref().map(read_public_key).transpose()?;
-            let recorded = inputs.noise_recorded.as_deref();
+            let recorded = inputs.noise_recorded.as_ref();
             Some(load_history(archive, recorded, key.as_deref(), &service, &current.fingerprint, ui)?)
         }
         None => None,
     };
     let comparison =
         compare_with_history(&baseline_runs.results(), &current_runs.results(), &policy, today, history.as_ref());
+    if let Some(d) = decision.as_mut() {
+        d.history = comparison.history.as_ref().map(crate::record::history_value);
+    }
     Ok(Loaded {
         baseline: baseline_runs.summary(),
         current: current_runs.summary(),
         baseline_runs,
         current_runs,
         comparison,
+        decision,
     })
 }
 
@@ -183,10 +215,10 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
 /// is an error (exit 3). With `key`, only certificates whose bundle verifies with it and signs
 /// their sha256 are used. With `recorded` (a recompute), exactly those certificates are read,
 /// and each must still have its recorded sha256 (exit 4 if not): the signed certificate that
-/// recorded them vouches for them.
+/// recorded them vouches for them; what was said about the history then is said again.
 fn load_history(
     archive: &crate::store::Location,
-    recorded: Option<&[(String, String)]>,
+    recorded: Option<&crate::history::Recorded>,
     key: Option<&str>,
     service: &str,
     fingerprint: &indexmap::IndexMap<String, String>,
@@ -205,7 +237,7 @@ fn load_history(
     let mut notes = vec![];
     let mut names = vec![];
     if let Some(recorded) = recorded {
-        names = recorded.iter().map(|(name, _)| name.clone()).collect();
+        names = recorded.certificates.iter().map(|(name, _)| name.clone()).collect();
     } else {
         let listed = opened.list().map_err(failure)?;
         let contents = Contents::of(listed.iter().map(String::as_str));
@@ -230,11 +262,11 @@ fn load_history(
                 )));
             };
             let sha = crate::signing::sha256_hex(bytes);
-            if sha != recorded[i].1 {
+            if sha != recorded.certificates[i].1 {
                 return Err(Failure::not_authentic(anyhow!(
                     "history certificate {} has sha256 {sha}, not the recorded {}: the noise the decision used is not there",
                     opened.show(name),
-                    recorded[i].1
+                    recorded.certificates[i].1
                 )));
             }
         }
@@ -255,7 +287,13 @@ fn load_history(
     ui.detail(&format!("history: {} certificate(s) of {service} in {archive}", earlier.len()));
     let mut noise = crate::history::learn(earlier, service, fingerprint);
     noise.source = archive.to_string();
-    noise.signatures_checked = key.is_some() || recorded.is_some();
+    if let Some(recorded) = recorded {
+        noise.source = recorded.archive.clone();
+        noise.signatures_checked = recorded.signatures_checked;
+        noise.notes = recorded.notes.clone();
+        return Ok(noise);
+    }
+    noise.signatures_checked = key.is_some();
     if !noise.signatures_checked && !noise.used.is_empty() {
         notes.push("history: the certificates' signatures were not checked (give --noise-key with the public key that signs them)".into());
     }

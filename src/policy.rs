@@ -39,6 +39,10 @@ pub struct DecisionPolicy {
     pub max_runs: u32,
     /// `noise: { cov }`: an assumed run-to-run CoV (SD of the log metric), recorded as assumed.
     pub noise_cov: Option<f64>,
+    /// Most looks at one release (issue 14 §3): re-running with more runs is a new look, and
+    /// each look tests at `alpha / looks` and `family_alpha / looks` (Bonferroni over looks).
+    /// Default 3.
+    pub looks: u32,
 }
 
 impl Default for DecisionPolicy {
@@ -49,19 +53,27 @@ impl Default for DecisionPolicy {
             family_alpha: 0.05,
             max_runs: 20,
             noise_cov: None,
+            looks: 3,
         }
     }
 }
 
 impl DecisionPolicy {
-    /// The settings the statistical decision ([`crate::stats`]) takes.
+    /// The settings the statistical decision ([`crate::stats`]) takes: one look's share of the
+    /// error rates.
     pub fn settings(&self) -> crate::stats::Settings {
-        crate::stats::Settings {
-            alpha: self.alpha,
-            family_alpha: self.family_alpha,
-            max_runs: self.max_runs,
-            assumed_cov: self.noise_cov,
-        }
+        let (alpha, family_alpha) = self.per_look();
+        crate::stats::Settings { alpha, family_alpha, max_runs: self.max_runs, assumed_cov: self.noise_cov }
+    }
+}
+
+impl DecisionPolicy {
+    /// `alpha` and `family_alpha` of one look: each split evenly over `looks` (Bonferroni), so
+    /// over every look of a release the chance of any false PASS or false FAIL stays within
+    /// them whatever the looks' dependence; `looks: 1` keeps the full rates.
+    pub fn per_look(&self) -> (f64, f64) {
+        let looks = f64::from(self.looks.max(1));
+        (self.alpha / looks, self.family_alpha / looks)
     }
 }
 
@@ -137,6 +149,8 @@ struct RawDecision {
     family_alpha: Option<Spanned<Limit>>,
     #[serde(default, deserialize_with = "present")]
     max_runs: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    looks: Option<Spanned<Limit>>,
     noise: Option<Spanned<RawNoise>>,
 }
 
@@ -384,6 +398,14 @@ impl Validator<'_> {
                 ));
             }
             out.max_runs = value as u32;
+        }
+        if let Some(raw) = raw.looks {
+            let expected = "a whole number of looks from 1 to 10";
+            let value = number("looks", &raw, expected)?;
+            if !(value.fract() == 0.0 && (1.0..=10.0).contains(&value)) {
+                return Err(self.error(&raw, "decision.looks".into(), format!("expected {expected}, found {value}")));
+            }
+            out.looks = value as u32;
         }
         if let Some(noise) = raw.noise {
             let cov = noise.value.cov;

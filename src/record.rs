@@ -3,10 +3,95 @@
 //! drift apart and neither depends on the other. Documented in `schemas/report.schema.json`;
 //! adding fields is compatible, renaming or removing is not.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::compare::{CheckStats, Comparison, Outcome, Row};
-use crate::policy::Tolerance;
+use crate::compare::{CheckStats, Comparison, Mean, Outcome, Row};
+use crate::policy::{DecisionMethod, DecisionPolicy, Tolerance};
+
+/// How a statistical verdict was reached: the policy's rates, the look (issue 14 §3) and the
+/// rates that look tested at, the assumed noise, the history used. The JSON report's
+/// `decision` and a version-2 certificate's `decision`; absent under the threshold method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// `statistical`.
+    pub method: String,
+    /// The policy's per-metric rate over all looks of a release.
+    pub alpha: f64,
+    /// The policy's per-run rate (Holm) over all looks of a release.
+    pub family_alpha: f64,
+    pub max_runs: u32,
+    /// This look, 1-based: 1 + the certificates of this service and version made before it.
+    pub look: u32,
+    /// Most looks the policy allows (`decision.looks`).
+    pub looks: u32,
+    /// `alpha / looks`: the rate this look tested at.
+    pub look_alpha: f64,
+    /// `family_alpha / looks`.
+    pub look_family_alpha: f64,
+    /// The policy's `noise: { cov }`, always an assumption; null when none was declared.
+    pub noise: Option<Noise>,
+    /// The earlier certificates whose spread was used (`--noise-from`); null: none.
+    pub history: Option<serde_json::Value>,
+}
+
+/// A declared run-to-run noise level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Noise {
+    pub cov: f64,
+    /// `true`: declared in the policy, not measured.
+    pub assumed: bool,
+}
+
+impl Decision {
+    /// The record of a statistical decision at look `look`; `None` under the threshold method.
+    pub fn of(policy: &DecisionPolicy, look: u32) -> Option<Decision> {
+        if policy.method != DecisionMethod::Statistical {
+            return None;
+        }
+        let (look_alpha, look_family_alpha) = policy.per_look();
+        Some(Decision {
+            method: "statistical".into(),
+            alpha: policy.alpha,
+            family_alpha: policy.family_alpha,
+            max_runs: policy.max_runs,
+            look,
+            looks: policy.looks,
+            look_alpha,
+            look_family_alpha,
+            noise: policy.noise_cov.map(|cov| Noise { cov, assumed: true }),
+            history: None,
+        })
+    }
+
+    /// One line for people: `statistical, look 1 of 3: alpha 0.0033 per metric, 0.017 per run
+    /// (0.01 and 0.05 split over 3 looks)`.
+    pub fn line(&self) -> String {
+        // Two significant digits: 0.0033, 0.017.
+        let num = |x: f64| crate::numfmt::num(format!("{x:.1e}").parse().unwrap_or(x));
+        let mut line = format!(
+            "{}, look {} of {}: alpha {} per metric, {} per run",
+            self.method,
+            self.look,
+            self.looks,
+            num(self.look_alpha),
+            num(self.look_family_alpha)
+        );
+        if self.looks > 1 {
+            line.push_str(&format!(
+                " ({} and {} split over {} looks)",
+                crate::numfmt::num(self.alpha),
+                crate::numfmt::num(self.family_alpha),
+                self.looks
+            ));
+        }
+        if let Some(n) = &self.noise {
+            line.push_str(&format!("; noise assumed: CoV {}", crate::numfmt::pct(n.cov).trim_start_matches('+')));
+        }
+        line
+    }
+}
 
 #[derive(Serialize)]
 pub struct Metric<'a> {
@@ -24,7 +109,7 @@ pub struct Metric<'a> {
     /// With several runs on a side: every run's value, and which mean `baseline` and
     /// `current` are. Absent with one run per side.
     #[serde(skip_serializing_if = "Option::is_none")]
-    runs: Option<Runs<'a>>,
+    runs: Option<Runs>,
     /// `decision.method: statistical` only: the interval of the check that decided the row
     /// (the first FAIL, else the first INCONCLUSIVE, else the first judged), its method and
     /// the runs per side that would settle it. Absent under the threshold method.
@@ -78,10 +163,28 @@ fn deciding(r: &Row) -> Option<&CheckStats> {
 }
 
 #[derive(Serialize)]
-pub struct Runs<'a> {
-    mean: &'a str,
-    baseline: &'a [Option<f64>],
-    current: &'a [Option<f64>],
+pub struct Runs {
+    mean: &'static str,
+    baseline: Vec<Option<f64>>,
+    current: Vec<Option<f64>>,
+}
+
+/// Every run's values of a row. With `every_run` (a statistical decision recorded) a row of
+/// one run per side shows its one run too, so a certificate records every value its decision
+/// used.
+fn runs(r: &Row, every_run: bool) -> Option<Runs> {
+    if let Some(v) = &r.runs {
+        return Some(Runs { mean: v.mean.as_str(), baseline: v.baseline.clone(), current: v.current.clone() });
+    }
+    if !every_run {
+        return None;
+    }
+    let relative = r
+        .policy
+        .as_ref()
+        .is_none_or(|p| [p.max_increase, p.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_)))));
+    let mean = if relative { Mean::Geometric } else { Mean::Arithmetic };
+    Some(Runs { mean: mean.as_str(), baseline: vec![r.baseline], current: vec![r.current] })
 }
 
 /// Limits as the policy writes them: a relative tolerance as a string such as `"10%"`,
@@ -121,7 +224,7 @@ fn tolerance(t: Tolerance) -> serde_json::Value {
     }
 }
 
-fn metric(r: &Row) -> Metric<'_> {
+fn metric(r: &Row, every_run: bool) -> Metric<'_> {
     Metric {
         name: &r.name,
         unit: r.unit.as_deref(),
@@ -152,19 +255,21 @@ fn metric(r: &Row) -> Metric<'_> {
             approved_by: w.approved_by.as_deref(),
             expires: w.expires.to_string(),
         }),
-        runs: r.runs.as_ref().map(|v| Runs { mean: v.mean.as_str(), baseline: &v.baseline, current: &v.current }),
+        runs: runs(r, every_run),
         stats: deciding(r).map(stats),
     }
 }
 
-/// The rows of a comparison as records.
-pub fn rows(c: &Comparison) -> Vec<Metric<'_>> {
-    c.rows.iter().map(metric).collect()
+/// The rows of a comparison as records; `every_run` when a statistical decision is recorded
+/// beside them (the JSON report's and a version-2 certificate's `decision`): then even a row of
+/// one run per side lists its `runs`. Version-1 certificates, recomputed, keep their shape.
+pub fn rows(c: &Comparison, every_run: bool) -> Vec<Metric<'_>> {
+    c.rows.iter().map(|r| metric(r, every_run)).collect()
 }
 
 /// The rows as a JSON value, as certificates embed them.
-pub fn rows_value(c: &Comparison) -> serde_json::Value {
-    serde_json::to_value(rows(c)).expect("rows serialise")
+pub fn rows_value(c: &Comparison, every_run: bool) -> serde_json::Value {
+    serde_json::to_value(rows(c, every_run)).expect("rows serialise")
 }
 
 /// `--noise-from`: the history a statistical decision learned its noise from, as the JSON
@@ -183,6 +288,7 @@ pub fn history_value(h: &crate::history::Noise) -> serde_json::Value {
     serde_json::json!({
         "archive": h.source,
         "signatures_checked": h.signatures_checked,
+        "notes": h.notes,
         "certificates": h.used.iter().map(|(name, sha256)| serde_json::json!({ "name": name, "sha256": sha256 })).collect::<Vec<_>>(),
         "metrics": metrics,
     })

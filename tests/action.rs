@@ -118,6 +118,41 @@ fn compare_fails_the_step_on_regression_unless_told_not_to() {
 }
 
 #[test]
+fn inconclusive_fails_the_step_unless_told_not_to_and_says_how_many_runs_settle_it() {
+    let dir = workdir();
+    let copy = |name: &str| {
+        std::fs::copy(root().join("fixtures/decision").join(name), dir.path().join(name)).unwrap();
+        name.to_string()
+    };
+    let lines = |side: &str| (1..=3).map(|i| copy(&format!("{side}-{i}.json"))).collect::<Vec<_>>().join("\n");
+    let (baseline, current, thresholds) = (lines("baseline"), lines("inconclusive"), copy("policy.yml"));
+    let with = [("baseline", baseline.as_str()), ("current", current.as_str()), ("thresholds", thresholds.as_str())];
+
+    let (out, outputs) = run(dir.path(), &with);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!((outputs["status"].as_str(), outputs["runs-needed"].as_str()), ("INCONCLUSIVE", "6"), "{outputs:?}");
+    assert_eq!(outputs["look"], "1");
+    // The output is the JSON report's top-level runs_needed.
+    let report: Value = serde_json::from_slice(&std::fs::read(&outputs["report-json"]).unwrap()).unwrap();
+    assert_eq!(report["runs_needed"].to_string(), outputs["runs-needed"]);
+
+    std::fs::remove_file(dir.path().join("output.txt")).unwrap();
+    let told = [&with[..], &[("fail-on-inconclusive", "false"), ("look", "2")]].concat();
+    let (out, outputs) = run(dir.path(), &told);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("fail-on-inconclusive is false"), "{}", text(&out));
+    assert_eq!((outputs["status"].as_str(), outputs["look"].as_str()), ("INCONCLUSIVE", "2"));
+
+    // Settled: runs-needed is empty. (fail-on-inconclusive does not let a FAIL through.)
+    std::fs::remove_file(dir.path().join("output.txt")).unwrap();
+    let failing = lines("fail");
+    let (out, outputs) =
+        run(dir.path(), &[with[0], with[2], ("current", failing.as_str()), ("fail-on-inconclusive", "false")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!((outputs["status"].as_str(), outputs["runs-needed"].as_str()), ("FAIL", ""));
+}
+
+#[test]
 fn certify_signs_with_a_key_and_takes_one_approver_per_line() {
     let dir = workdir_with_keys();
     let mut files = inputs(dir.path());

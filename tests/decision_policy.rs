@@ -25,8 +25,12 @@ fn the_full_block() {
         .unwrap();
     assert_eq!(d.method, DecisionMethod::Statistical);
     assert_eq!((d.alpha, d.family_alpha, d.max_runs, d.noise_cov), (0.005, 0.1, 12, Some(0.015)));
+    // Each look tests at its share of the rates: three looks by default.
+    assert_eq!(d.looks, 3);
     let s = d.settings();
-    assert_eq!((s.alpha, s.family_alpha, s.max_runs, s.assumed_cov), (0.005, 0.1, 12, Some(0.015)));
+    assert_eq!((s.alpha, s.family_alpha, s.max_runs, s.assumed_cov), (0.005 / 3.0, 0.1 / 3.0, 12, Some(0.015)));
+    let one = parse("decision:\n  method: statistical\n  alpha: 0.005\n  looks: 1\n").unwrap();
+    assert_eq!((one.looks, one.settings().alpha, one.settings().family_alpha), (1, 0.005, 0.05));
 }
 
 #[test]
@@ -57,6 +61,10 @@ fn errors_name_the_key_and_line() {
         ),
         ("decision:\n  noise: { cov: 5 }\n", "p.yml:4:17: decision.noise.cov: expected the run-to-run CoV"),
         ("decision:\n  noise: {}\n", "p.yml:4:10: decision.noise: missing field `cov`"),
+        (
+            "decision:\n  looks: 0\n",
+            "p.yml:4:10: decision.looks: expected a whole number of looks from 1 to 10, found 0",
+        ),
         ("decision:\n  metod: statistical\n", "p.yml:4:3: decision.metod: unknown field `metod`"),
         ("decision: statistical\n", "p.yml:3:11: decision: expected a mapping"),
     ];

@@ -905,6 +905,7 @@ fn check_reports(comparison: &Comparison, b: &RunResults, c: &RunResults) -> Vec
         baseline: Source { file: "baseline.json", results: b, runs: 1 },
         current: Source { file: "current.json", results: c, runs: 1 },
         thresholds_file: "perf_thresholds.yml",
+        decision: None,
     };
     for format in report::Format::ALL {
         let mut bytes = vec![];

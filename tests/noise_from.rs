@@ -96,7 +96,7 @@ fn history_settles_what_two_current_runs_cannot() {
     assert_eq!(row["method"], "pooled-history-t", "{row}");
     // Four certificates of 2 sides x 3 runs: 16 df, capped at 10 for heavy tails.
     assert_eq!(row["df"], 10.0, "{row}");
-    let history = &doc["history"];
+    let history = &doc["decision"]["history"];
     assert_eq!(history["archive"], "archive");
     let used: Vec<&str> =
         history["certificates"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
@@ -121,7 +121,7 @@ fn a_clear_regression_fails_with_history_and_the_threshold_method_ignores_it() {
     fs::write(dir.path().join("threshold.yml"), "metrics:\n  latency_p95_read:\n    max_increase: 10%\n").unwrap();
     let (code, doc, all) = compare_under(dir.path(), "threshold.yml", &[309.0, 318.0], &["--noise-from", "archive"]);
     assert_eq!(code, 0, "{all}");
-    assert!(doc.get("history").is_none(), "the threshold method learns nothing: {doc}");
+    assert!(doc.get("decision").is_none(), "the threshold method learns nothing: {doc}");
 }
 
 #[test]
@@ -153,7 +153,12 @@ fn unsigned_or_unreadable_certificates_are_left_out_with_a_warning() {
     fs::write(day.join("api-v9.sigstore.json"), "{}").unwrap();
     let (code, doc, all) = compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive"]);
     assert_eq!(code, 0, "{all}");
-    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 3, "{}", doc["history"]);
+    assert_eq!(
+        doc["decision"]["history"]["certificates"].as_array().unwrap().len(),
+        3,
+        "{}",
+        doc["decision"]["history"]
+    );
     let warnings = doc["warnings"].to_string();
     assert!(warnings.contains("api-v1.cert.json has no signature bundle beside it"), "{warnings}");
     assert!(warnings.contains("api-v9.cert.json is left out: not a certificate"), "{warnings}");
@@ -193,14 +198,14 @@ fn the_service_must_be_known_and_the_archive_readable() {
 fn with_noise_key_only_certificates_signed_by_it_are_learned_from() {
     let dir = archive();
     let (_, doc, all) = compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive"]);
-    assert_eq!(doc["history"]["signatures_checked"], false, "{all}");
+    assert_eq!(doc["decision"]["history"]["signatures_checked"], false, "{all}");
     assert!(doc["warnings"].to_string().contains("signatures were not checked"), "{all}");
 
     let (code, doc, all) =
         compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive", "--noise-key", "cosign.pub"]);
     assert_eq!(code, 0, "{all}");
-    assert_eq!(doc["history"]["signatures_checked"], true);
-    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 4);
+    assert_eq!(doc["decision"]["history"]["signatures_checked"], true);
+    assert_eq!(doc["decision"]["history"]["certificates"].as_array().unwrap().len(), 4);
     assert!(!doc["warnings"].to_string().contains("signatures were not checked"), "{all}");
 
     // Another key signed none of them: nothing is learned, and each is named.
@@ -210,7 +215,7 @@ fn with_noise_key_only_certificates_signed_by_it_are_learned_from() {
     let (code, doc, all) =
         compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive", "--noise-key", "other/cosign.pub"]);
     assert_eq!(code, 5, "{all}");
-    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["decision"]["history"]["certificates"].as_array().unwrap().len(), 0);
     let warnings = doc["warnings"].to_string();
     assert!(warnings.contains("api-v1.cert.json is left out: not signed by --noise-key"), "{warnings}");
     assert!(warnings.contains("no earlier certificate of this service"), "{warnings}");
@@ -219,4 +224,88 @@ fn with_noise_key_only_certificates_signed_by_it_are_learned_from() {
         compare(dir.path(), &[309.0, 318.0], &["--noise-from", "archive", "--noise-key", "cosign.key"]);
     assert_eq!(code, 2, "{all}");
     assert!(all.contains("this is the private key"), "{all}");
+}
+
+#[test]
+fn a_certificate_records_its_history_and_recomputes_from_exactly_that() {
+    let dir = archive();
+    let d = dir.path();
+    let b = runs(d, "now-b.json", "api", "v4", &[300.0, 303.0, 297.0]);
+    let c = runs(d, "now-c.json", "api", "v5", &[309.0, 318.0]);
+    let certify = [
+        "certify",
+        "--key",
+        "cosign.key",
+        "--baseline",
+        &b,
+        "--current",
+        &c,
+        "--thresholds",
+        "policy.yml",
+        "--archive",
+        "archive",
+        "--noise-from",
+        "archive",
+        "--noise-key",
+        "cosign.pub",
+    ];
+    let out = perfcert(d, &certify);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cert_path = fs::read_dir(d.join("archive"))
+        .unwrap()
+        .flat_map(|day| fs::read_dir(day.unwrap().path()).into_iter().flatten())
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("api-v5.cert.json"))
+        .expect("the certificate");
+    let cert: Value = serde_json::from_slice(&fs::read(&cert_path).unwrap()).unwrap();
+    assert_eq!(cert["schema"], 2);
+    let history = &cert["decision"]["history"];
+    assert_eq!(history["certificates"].as_array().unwrap().len(), 4, "{history}");
+    assert_eq!(history["signatures_checked"], true);
+    assert_eq!(cert["comparison"][0]["method"], "pooled-history-t");
+
+    let cert_arg = cert_path.display().to_string();
+    let verify = |extra: &[&str]| {
+        let mut args =
+            vec!["verify", &cert_arg, "--key", "cosign.pub", "--recompute", "--baseline", &b, "--current", &c];
+        args.extend(["--thresholds", "policy.yml"]);
+        args.extend(extra);
+        perfcert(d, &args)
+    };
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("rebuilt byte for byte"), "{}", text(&out));
+
+    // The archive moved: the recorded name no longer resolves; --noise-from says where it is.
+    fs::rename(d.join("archive"), d.join("moved")).unwrap();
+    let cert_arg_moved = cert_arg.replace("/archive/", "/moved/");
+    let out = perfcert(
+        d,
+        &["verify", &cert_arg_moved, "--key", "cosign.pub", "--recompute", "--baseline", &b, "--current", &c]
+            .into_iter()
+            .chain(["--thresholds", "policy.yml"])
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--noise-from archive: no such directory"), "{}", text(&out));
+    let args = |extra: &[&'static str]| {
+        let mut a =
+            vec!["verify", &cert_arg_moved, "--key", "cosign.pub", "--recompute", "--baseline", &b, "--current", &c];
+        a.extend(["--thresholds", "policy.yml"]);
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| perfcert(d, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(args(&["--noise-from", "moved"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // A history certificate changed since: the decision cannot be reproduced from it.
+    let used = history["certificates"][0]["name"].as_str().unwrap();
+    let path = d.join("moved").join(used);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes.extend_from_slice(b" ");
+    fs::write(&path, bytes).unwrap();
+    let out = run(args(&["--noise-from", "moved"]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("not the recorded"), "{}", text(&out));
 }

@@ -168,6 +168,7 @@ fn report_json(result: &Comparison) -> String {
         baseline: Source { file: "b.json", results: &empty, runs: 1 },
         current: Source { file: "c.json", results: &empty, runs: 1 },
         thresholds_file: "p.yml",
+        decision: None,
     };
     let mut out = vec![];
     Format::Json.renderer(false).render(&report, &mut out).unwrap();

@@ -523,10 +523,43 @@ fn noise_from_reads_an_s3_archive() {
     let out = perfcert_env(d, &with, &[("AWS_ENDPOINT_URL", &s3.direct)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["history"]["certificates"].as_array().unwrap().len(), 4, "{}", doc["history"]);
-    let first = doc["history"]["certificates"][0]["name"].as_str().unwrap();
+    assert_eq!(
+        doc["decision"]["history"]["certificates"].as_array().unwrap().len(),
+        4,
+        "{}",
+        doc["decision"]["history"]
+    );
+    let first = doc["decision"]["history"]["certificates"][0]["name"].as_str().unwrap();
     assert_eq!(first, format!("{}/api-v1.cert.json", today()));
     assert_eq!(doc["metrics"][0]["method"], "pooled-history-t");
     let out = perfcert(d, &compare);
     assert_eq!(out.status.code(), Some(5), "without history: {}", text(&out));
+}
+
+#[test]
+fn a_look_counts_the_certificates_in_s3_too() {
+    let (s3, dir) = setup();
+    let d = dir.path();
+    let day = today();
+    // An INCONCLUSIVE first look, certified on another machine and uploaded: this machine's
+    // archive is empty, yet this certify is look 2 and needs no --force.
+    s3.put("perf-certs", &format!("{day}/api-v3.cert.json"), br#"{"schema": 2, "status": "INCONCLUSIVE"}"#);
+    let decision = root().join("fixtures/decision");
+    let file = |name: String| decision.join(name).display().to_string();
+    let mut args: Vec<String> = ["certify", "--key", "cosign.key", "--service", "api", "--version", "v3"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    args.extend(["--thresholds".into(), file("policy.yml".into())]);
+    for i in 1..=3 {
+        args.extend(["--baseline".into(), file(format!("baseline-{i}.json"))]);
+        args.extend(["--current".into(), file(format!("pass-{i}.json"))]);
+    }
+    args.extend(["--upload", "s3://perf-certs", "--endpoint-url", &s3.direct].map(String::from));
+    let out = perfcert(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("look 2 of 3"), "{}", text(&out));
+    let cert: serde_json::Value =
+        serde_json::from_slice(&s3.get("perf-certs", &format!("{day}/api-v3.2.cert.json"))).unwrap();
+    assert_eq!(cert["decision"]["look"], 2);
 }

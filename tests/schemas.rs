@@ -75,12 +75,27 @@ fn certificates_match_the_certificate_schema() {
         };
         let inputs =
             Inputs { baseline: vec![digest("b.json")], current: vec![digest("c.json")], thresholds: digest("p.yml") };
-        let cert = certificate::build(identity, &comparison, &c, inputs);
-        let doc: serde_json::Value = serde_json::from_str(&cert.to_json()).unwrap();
-        let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{current}: {errors:?}");
-        // The document reads back as the same certificate.
-        assert_eq!(serde_json::from_value::<certificate::Certificate>(doc).unwrap(), cert);
+        // Schema 1 (the threshold method), and schema 2 as a statistical decision records it.
+        let mut statistical = policy.decision;
+        statistical.method = perfcert::policy::DecisionMethod::Statistical;
+        statistical.noise_cov = Some(0.01);
+        let v2 = perfcert::record::Decision::of(&statistical, 2);
+        for decision in [None, v2] {
+            let cert = certificate::build(identity.clone(), &comparison, &c, inputs.clone(), decision.clone());
+            let doc: serde_json::Value = serde_json::from_str(&cert.to_json()).unwrap();
+            let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{current}: {errors:?}");
+            assert_eq!(doc["schema"], if decision.is_some() { 2 } else { 1 });
+            // The document reads back as the same certificate.
+            assert_eq!(serde_json::from_value::<certificate::Certificate>(doc.clone()).unwrap(), cert);
+            // A version-1 document with a decision, or a version-2 one without, is invalid.
+            let mut wrong = doc;
+            match decision {
+                Some(_) => drop(wrong.as_object_mut().unwrap().remove("decision")),
+                None => wrong["runs_needed"] = serde_json::json!(3),
+            }
+            assert!(!schema.is_valid(&wrong), "{current}: the schema number and its fields must agree");
+        }
     }
     assert!(!schema.is_valid(&serde_json::json!({"schema": 1})), "required fields are required");
 }

@@ -4,6 +4,12 @@
 //! (key, token, S3 credentials and bucket, inputs) fails before anything is written; the name
 //! is claimed before signing (the certificate's file name is a signed subject); the bundle is
 //! written before the certificate. FAIL results are certified too and exit 1.
+//!
+//! Looks (`decision.method: statistical`): each certificate of a service and version is one
+//! look at it; this run is look 1 + the certificates already archived under that name (locally
+//! and, with `--upload`, in S3). An INCONCLUSIVE newest certificate lets the next look take the
+//! next free name without `--force`; past `decision.looks` certify refuses (exit 3, as for a
+//! taken name: the archive holds all this name may have) before anything is signed.
 
 use std::path::PathBuf;
 
@@ -114,17 +120,37 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     let signing = Signing::prepare(&o.signer)?;
     ui.detail(&format!("signing: {}", signing.describe()));
     let remote = o.upload.as_ref().map(Remote::connect).transpose()?;
-    let loaded = pipeline::load_and_compare(&o.inputs, ui)?;
+    let mut loaded = pipeline::load_and_compare(&o.inputs, ui)?;
+    let service = o.service.clone().or(loaded.current.service.clone());
+    let version = o.version.clone().or(loaded.current.version.clone());
+    let local = Dir::new(o.archive.clone());
+    // The look, before any report shows it; a missing name is reported below, as before.
+    let mut next_look_free = false;
+    if let (Some(decision), Some(service), Some(version)) = (loaded.decision.as_mut(), &service, &version) {
+        let earlier = Earlier::find(&local, remote.as_ref(), &layout::stem(service, version))?;
+        decision.look = earlier.count + 1;
+        ui.detail(&format!("look {} of {} at {service} {version}", decision.look, decision.looks));
+        if decision.look > decision.looks {
+            return Err(Failure::external(anyhow!(
+                "{service} {version} has had its {} looks (decision.looks), the last {}: a look past them would \
+                 test again at rates already spent. Settle it without more runs: waive what fails (waivers:), \
+                 accept or reject the release by hand, or certify a new version",
+                decision.looks,
+                earlier.newest.as_deref().unwrap_or("in the archive")
+            )));
+        }
+        next_look_free = earlier.inconclusive;
+    }
     let (current, comparison) = (&loaded.current, &loaded.comparison);
     // The reports and badge are the comparison's, so they are written even if signing fails.
     let labels = Labels::of(&o.inputs);
     let report = labels.report(&loaded);
     let written = pipeline::write_outputs(&report, &o.outputs, ui)?;
 
-    let service = o.service.clone().or(current.service.clone()).ok_or_else(|| {
+    let service = service.ok_or_else(|| {
         Failure::input(anyhow!("no service name: pass --service NAME (or set `service` in the current results file)"))
     })?;
-    let version = o.version.clone().or(current.version.clone()).ok_or_else(|| {
+    let version = version.ok_or_else(|| {
         Failure::input(anyhow!("no version: pass --version VERSION (or set `version` in the current results file)"))
     })?;
     let commit = o.commit.clone().or(current.commit.clone()).or_else(git_head);
@@ -142,7 +168,7 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         current: run_digests(&o.inputs.current)?,
         thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
     };
-    let cert = certificate::build(identity, comparison, current, inputs);
+    let cert = certificate::build(identity, comparison, current, inputs, loaded.decision.clone());
     let cert_json = cert.to_json();
 
     let mut subjects = vec![];
@@ -159,9 +185,10 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         subjects.push(Subject::digest("commit", "gitCommit", commit.clone()));
     }
 
-    // Claim the name first: the certificate's file name is itself a signed subject.
-    let local = Dir::new(o.archive.clone());
-    let names = claim(&local, remote.as_ref(), &cert, &cert_json, &now.strftime("%Y%m%d").to_string(), o.force)?;
+    // Claim the name first: the certificate's file name is itself a signed subject. After an
+    // INCONCLUSIVE look the next look takes the next free name as --force would.
+    let day = now.strftime("%Y%m%d").to_string();
+    let names = claim(&local, remote.as_ref(), &cert, &cert_json, &day, o.force || next_look_free)?;
     ui.detail(&format!("claimed {}", local.show(&names.claim())));
     subjects.push(Subject::sha256(names.certificate_file_name(), cert_json.as_bytes()));
 
@@ -238,6 +265,50 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         return Err(failure);
     }
     Ok(pipeline::exit_status(comparison))
+}
+
+/// The certificates of one service and version already archived: the earlier looks at it.
+struct Earlier {
+    count: u32,
+    /// The newest, as shown (path or URL).
+    newest: Option<String>,
+    /// Whether the newest says INCONCLUSIVE.
+    inconclusive: bool,
+}
+
+impl Earlier {
+    fn find(local: &Dir, remote: Option<&Remote>, stem: &str) -> Result<Earlier, Failure> {
+        let keys = local.list().map_err(|e| Failure::external(anyhow!("{e}")))?;
+        let contents = Contents::of(keys.iter().map(String::as_str));
+        // By N, from either archive (the local copy first): a certificate uploaded from
+        // another machine is a look too.
+        let mut found: std::collections::BTreeMap<u32, (&dyn Archive, Names)> = Default::default();
+        for (n, names) in contents.certificates_of(stem) {
+            found.entry(n).or_insert((local, names.clone()));
+        }
+        if let Some(r) = remote {
+            for (n, names) in r.contents.certificates_of(stem) {
+                found.entry(n).or_insert((&r.archive, names.clone()));
+            }
+        }
+        let Some((archive, names)) = found.values().next_back() else {
+            return Ok(Earlier { count: 0, newest: None, inconclusive: false });
+        };
+        let status = archive
+            .read(&names.certificate())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(String::from));
+        Ok(Earlier {
+            count: u32::try_from(found.len()).unwrap_or(u32::MAX),
+            newest: Some(format!(
+                "{} ({})",
+                archive.show(&names.certificate()),
+                status.as_deref().unwrap_or("unreadable")
+            )),
+            inconclusive: status.as_deref() == Some("INCONCLUSIVE"),
+        })
+    }
 }
 
 /// Claims `SERVICE-VERSION` (or with `force` the next free `SERVICE-VERSION.N`) in the local
@@ -340,9 +411,10 @@ fn print_paths(
     match format {
         Print::Text => ui.say(|out| {
             let by = signer.map(|s| format!(" by {s}")).unwrap_or_default();
+            let look = cert.decision.as_ref().map(|d| format!(", look {} of {}", d.look, d.looks)).unwrap_or_default();
             writeln!(
                 out,
-                "{} {} {}: certified {}{by}\ncertificate {}\nbundle      {}",
+                "{} {} {}: certified {}{by}{look}\ncertificate {}\nbundle      {}",
                 cert.service,
                 cert.version,
                 cert.status,

@@ -5,7 +5,9 @@
 //! the statement's type and predicate type; that the certificate file is exactly the signed
 //! predicate and, under its own file name, a signed subject; `--service` / `--version`; the
 //! subjects asked for; with `--recompute`, the recorded inputs' sha256 and the verdict
-//! recomputed from them on the recorded day. A mistake in what the user gave is exit 2.
+//! recomputed from them on the recorded day (a version-2 certificate rebuilt byte for byte, at
+//! its recorded look). A mistake in what the user gave is exit 2, and so is a certificate of a
+//! later version than this perfcert reads: it may well be authentic, so it is not exit 4.
 
 use std::path::Path;
 
@@ -56,6 +58,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
                 VerifyError::Key(why) => {
                     Failure::input(anyhow!("{}: not a usable public key: {why}", key_path.display()))
                 }
+                e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
                 e => not_authentic(bundle_name, e),
             })?;
             checks
@@ -80,6 +83,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
                     VerifyError::TrustedRoot(why) => {
                         Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}"))
                     }
+                    e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
                     e => not_authentic(bundle_name, e),
                 })?;
             let mut line = format!("OK: its Fulcio certificate chains to {root_name}");
@@ -129,6 +133,25 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     )?;
     let cert: Certificate = serde_json::from_value(statement.predicate.clone())
         .map_err(|e| Failure::input(anyhow!("{cert_shown}: not a perfcert certificate: {e}")))?;
+    // The predicate type and the schema must agree, and the schema must have its fields: a
+    // reader of one version must never take the other for it.
+    let version_ok = crate::certificate::schema_of(&statement.predicate_type) == Some(cert.schema)
+        && (cert.schema == crate::certificate::SCHEMA_DECISION)
+            == (cert.decision.is_some() && cert.runs_needed.is_some())
+        && (cert.schema != crate::certificate::SCHEMA || (cert.decision.is_none() && cert.runs_needed.is_none()));
+    if !version_ok {
+        return Err(not_authentic(
+            cert_shown,
+            format!(
+                "it says schema {} under the predicate type {}: schema 1 is {} without `decision`, schema 2 is {} \
+                 with `decision` and `runs_needed`",
+                cert.schema,
+                statement.predicate_type,
+                crate::certificate::PREDICATE_TYPE,
+                crate::certificate::PREDICATE_TYPE_V2
+            ),
+        ));
+    }
 
     for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
         if let Some(wanted) = wanted
@@ -166,7 +189,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     checks.pass("subjects", subjects.join("; "))?;
 
     if let Some(inputs) = &o.recompute {
-        let line = recompute(inputs, &cert, ui)?;
+        let line = recompute(inputs, &cert, &fetched.cert, ui)?;
         checks.pass("recomputed", format!("OK: {line}"))?;
     }
     let approvers = if cert.approvers.is_empty() { "none".to_string() } else { cert.approvers.join(", ") };
@@ -319,7 +342,7 @@ fn files(runs: &[crate::input::spec::RunSpec]) -> Vec<(Option<usize>, &std::path
 
 /// Checks the given inputs against the recorded digests, recomputes on the recorded day, and
 /// compares the outcomes.
-fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<String, Failure> {
+fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui) -> Result<String, Failure> {
     let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
     let check = |role: &str, given: &[(Option<usize>, &std::path::PathBuf)], recorded: &[FileDigest]| {
         if given.len() != recorded.len() {
@@ -352,9 +375,37 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<St
     check("current", &files(&inputs.current), &cert.inputs.current)?;
     check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
-    let inputs = options::Inputs { as_of: Some(as_of), ..inputs.clone() };
+    // At the recorded look's rates, not a recount of the archive (which has grown since); a
+    // version-1 certificate predates looks and was decided at the full rates.
+    let look = cert.decision.as_ref().map_or(options::LookAt::BeforeLooks, |d| options::LookAt::Nth(d.look));
+    // A decision made with --noise-from is recomputed from exactly the history it recorded,
+    // read again from that archive (or where --noise-from says it is now).
+    let recorded = match cert.decision.as_ref().and_then(|d| d.history.as_ref()) {
+        Some(h) => Some(
+            crate::history::Recorded::from_value(h)
+                .map_err(|e| fail(format!("its decision.history is not readable: {e}")))?,
+        ),
+        None => None,
+    };
+    let noise_from = match &recorded {
+        Some(r) => Some(match &inputs.noise_from {
+            Some(given) => given.clone(),
+            None => {
+                r.archive.parse().map_err(|e| fail(format!("its decision.history archive `{}`: {e}", r.archive)))?
+            }
+        }),
+        None => None,
+    };
+    let inputs = options::Inputs {
+        as_of: Some(as_of),
+        look,
+        noise_from,
+        noise_recorded: recorded,
+        service: Some(cert.service.clone()),
+        ..inputs.clone()
+    };
     let loaded = pipeline::load_and_compare(&inputs, ui)?;
-    let again = crate::certificate::build(
+    let mut again = crate::certificate::build(
         crate::certificate::Identity {
             service: cert.service.clone(),
             version: cert.version.clone(),
@@ -366,14 +417,32 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<St
         &loaded.comparison,
         &loaded.current,
         cert.inputs.clone(),
+        loaded.decision.clone(),
     );
     for ((name, recorded), (_, now)) in cert.outcome().iter().zip(again.outcome()) {
         if *recorded != now {
             return Err(fail(format!("`{name}` differs from the certificate's")));
         }
     }
+    if cert.schema == crate::certificate::SCHEMA {
+        return Ok(format!(
+            "inputs match their recorded sha256; verdict {} reproduced exactly (as of {})",
+            again.status, cert.as_of
+        ));
+    }
+    // Version 2: the whole document, byte for byte (the perfcert version is the signer's).
+    again.perfcert_version = cert.perfcert_version.clone();
+    let rebuilt = again.to_json();
+    if rebuilt.as_bytes() != bytes {
+        let at = rebuilt.bytes().zip(bytes).position(|(a, b)| a != *b).unwrap_or(rebuilt.len().min(bytes.len()));
+        return Err(fail(format!(
+            "the certificate rebuilt from its inputs differs from the file from byte {at} on (line {})",
+            rebuilt.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1
+        )));
+    }
+    let look = cert.decision.as_ref().map(|d| format!(", look {} of {}", d.look, d.looks)).unwrap_or_default();
     Ok(format!(
-        "inputs match their recorded sha256; verdict {} reproduced exactly (as of {})",
+        "inputs match their recorded sha256; certificate rebuilt byte for byte, verdict {} (as of {}{look})",
         again.status, cert.as_of
     ))
 }

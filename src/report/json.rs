@@ -25,13 +25,14 @@ struct Doc<'a> {
     inputs: Inputs<'a>,
     metrics: Vec<Metric<'a>>,
     warnings: &'a [String],
+    /// `decision.method: statistical` only (absent under the threshold method): the method,
+    /// the policy's rates, the look and the rates it tested at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<&'a crate::record::Decision>,
     /// `decision.method: statistical` only (absent under the threshold method): more runs per
     /// side that would settle every inconclusive row, or null.
     #[serde(skip_serializing_if = "Option::is_none")]
     runs_needed: Option<Option<u32>>,
-    /// `--noise-from` only: the history the noise was learned from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    history: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -108,10 +109,10 @@ impl Renderer for Json {
                 current: (&report.current).into(),
                 thresholds: File { file: report.thresholds_file },
             },
-            metrics: crate::record::rows(c),
+            metrics: crate::record::rows(c, report.decision.is_some()),
             warnings: &c.warnings,
+            decision: report.decision,
             runs_needed: statistical.then_some(c.runs_needed),
-            history: c.history.as_ref().map(crate::record::history_value),
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)

@@ -73,6 +73,10 @@ impl Renderer for Markdown {
             code(&source_label(&report.current)),
             code(report.thresholds_file)
         )?;
+        if let Some(d) = report.decision {
+            writeln!(out)?;
+            writeln!(out, "Decision: {}", cell(&d.line()))?;
+        }
         writeln!(out)?;
         let (gated, untracked): (Vec<_>, Vec<_>) = c.rows.iter().partition(|r| r.status != Status::Untracked);
         write_rows(out, &gated)?;

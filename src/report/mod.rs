@@ -78,6 +78,8 @@ pub struct Report<'a> {
     pub baseline: Source<'a>,
     pub current: Source<'a>,
     pub thresholds_file: &'a str,
+    /// How a statistical verdict was reached, with the look; `None` under the threshold method.
+    pub decision: Option<&'a crate::record::Decision>,
 }
 
 pub trait Renderer {

@@ -36,6 +36,9 @@ impl Renderer for Table {
         writeln!(out, "baseline  {}", source_label(&report.baseline))?;
         writeln!(out, "current   {}", source_label(&report.current))?;
         writeln!(out, "policy    {}", report.thresholds_file)?;
+        if let Some(d) = report.decision {
+            writeln!(out, "decision  {}", d.line())?;
+        }
         writeln!(out)?;
 
         let header = ["METRIC", "BASELINE", "CURRENT", "DELTA", "LIMIT", "SLO", "STATUS"];

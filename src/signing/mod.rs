@@ -1,7 +1,8 @@
 //! Signing and verifying certificates, Sigstore-style.
 //!
 //! The signed form is a Sigstore bundle v0.3 whose DSSE envelope carries an in-toto Statement
-//! v1: `predicateType` [`PREDICATE_TYPE`], `predicate` the certificate, `subject` what is
+//! v1: `predicateType` the certificate's ([`PREDICATE_TYPE`] for schema 1, v2 for schema 2),
+//! `predicate` the certificate, `subject` what is
 //! certified plus the certificate file itself (so `cosign verify-blob-attestation` can check
 //! the `.cert.json` as the blob). This is the shape of `cosign attest-blob` and of GitHub
 //! artifact attestations.
@@ -26,7 +27,7 @@ use sigstore_sign::types::{
     VerificationMaterialContent, pae,
 };
 
-use crate::certificate::{Certificate, PREDICATE_TYPE};
+use crate::certificate::{self, Certificate, PREDICATE_PREFIX, PREDICATE_TYPE, PREDICATE_TYPE_V2};
 
 /// The DSSE payload type of in-toto statements.
 pub const INTOTO: &str = "application/vnd.in-toto+json";
@@ -100,7 +101,7 @@ pub fn statement(certificate: &Certificate, subjects: &[Subject]) -> Vec<u8> {
     let out = StatementOut {
         type_: STATEMENT_TYPE,
         subject: subjects,
-        predicate_type: PREDICATE_TYPE,
+        predicate_type: certificate.predicate_type(),
         predicate: certificate,
     };
     serde_json::to_vec(&out).expect("statement serialises")
@@ -180,8 +181,15 @@ pub enum VerifyError {
     Statement(String),
     #[error("the statement type is {0}, expected {STATEMENT_TYPE}")]
     StatementType(String),
-    #[error("the predicate type is {0}, expected {PREDICATE_TYPE}")]
+    #[error("the predicate type is {0}, expected {PREDICATE_TYPE} or {PREDICATE_TYPE_V2}")]
     PredicateType(String),
+    /// A perfcert certificate of a version this perfcert does not know: from a newer perfcert.
+    /// Not a verdict on its authenticity: the caller treats it as an input error.
+    #[error(
+        "the predicate type is {0}: a perfcert certificate of a later version than this perfcert reads \
+         ({PREDICATE_TYPE} and {PREDICATE_TYPE_V2}); verify it with a newer perfcert"
+    )]
+    UnknownVersion(String),
 }
 
 /// Checks a key-based bundle's signature with `public_pem` and returns the signed statement.
@@ -212,7 +220,11 @@ pub fn parse_statement(payload: &[u8]) -> Result<Statement, VerifyError> {
     if statement.type_ != STATEMENT_TYPE {
         return Err(VerifyError::StatementType(statement.type_));
     }
-    if statement.predicate_type != PREDICATE_TYPE {
+    if certificate::schema_of(&statement.predicate_type).is_none() {
+        let version = statement.predicate_type.strip_prefix(PREDICATE_PREFIX);
+        if version.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(VerifyError::UnknownVersion(statement.predicate_type));
+        }
         return Err(VerifyError::PredicateType(statement.predicate_type));
     }
     Ok(statement)
@@ -240,6 +252,12 @@ mod tests {
         let ours = serde_json::json!({"_type": STATEMENT_TYPE, "subject": [], "predicateType": PREDICATE_TYPE, "predicate": {"a": 1}});
         let (public, bundle) = signed(ours);
         assert_eq!(verify_with_key(&public, &bundle).unwrap().predicate, serde_json::json!({"a": 1}));
+        let v2 = serde_json::json!({"_type": STATEMENT_TYPE, "subject": [], "predicateType": PREDICATE_TYPE_V2, "predicate": {}});
+        let (public, bundle) = signed(v2);
+        assert_eq!(verify_with_key(&public, &bundle).unwrap().predicate_type, PREDICATE_TYPE_V2);
+        let later = serde_json::json!({"_type": STATEMENT_TYPE, "subject": [], "predicateType": "https://perfcert.dev/certificate/v3", "predicate": {}});
+        let (public, bundle) = signed(later);
+        assert!(matches!(verify_with_key(&public, &bundle), Err(VerifyError::UnknownVersion(_))));
     }
 
     #[test]

@@ -203,13 +203,21 @@ impl Contents {
 
     /// The newest certificate of a name: `STEM.N` with the highest N, else `STEM`.
     pub fn newest_of(&self, stem: &str) -> Option<&Names> {
+        self.certificates_of(stem).pop().map(|(_, n)| n)
+    }
+
+    /// Every certificate of a name with its N, oldest first: `STEM` (1), then `STEM.N` (N >= 2).
+    /// Each is one earlier look at that service and version.
+    pub fn certificates_of(&self, stem: &str) -> Vec<(u32, &Names)> {
         let n_of = |n: &Names| -> Option<u32> {
             if n.stem == stem {
                 return Some(1);
             }
             n.stem.strip_prefix(stem)?.strip_prefix('.')?.parse().ok().filter(|&k| k >= 2)
         };
-        self.certificates.iter().filter_map(|n| Some((n_of(n)?, n))).max_by_key(|(k, _)| *k).map(|(_, n)| n)
+        let mut found: Vec<(u32, &Names)> = self.certificates.iter().filter_map(|n| Some((n_of(n)?, n))).collect();
+        found.sort_by_key(|(k, _)| *k);
+        found
     }
 
     /// The certificates whose stem is of this service (`SERVICE-...`; a service whose name
@@ -293,5 +301,7 @@ mod tests {
         let more = Contents::of(["20261101/a-v1.cert.json", "20261102/a-v1.10.cert.json", "20261102/a-v1.9.cert.json"]);
         assert_eq!(more.newest_of("a-v1").map(|n| n.stem.as_str()), Some("a-v1.10"));
         assert_eq!(more.newest_of("a-v"), None);
+        let order: Vec<u32> = more.certificates_of("a-v1").iter().map(|(k, _)| *k).collect();
+        assert_eq!(order, [1, 9, 10]);
     }
 }
