@@ -238,6 +238,20 @@ pub struct InputArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub current_format: Option<InputFormat>,
 
+    /// Where every run of both sides ran (machines, environment), recorded in each run's
+    /// fingerprint; see --baseline-testbed and --current-testbed for sides that ran apart.
+    #[arg(long, value_name = "LABEL", value_parser = parse_testbed, conflicts_with_all = ["baseline_testbed", "current_testbed"])]
+    pub testbed: Option<String>,
+
+    /// Where the baseline runs ran, recorded in their fingerprints and compared with the
+    /// current runs' (a run's own fingerprint file must agree).
+    #[arg(long, value_name = "LABEL", value_parser = parse_testbed)]
+    pub baseline_testbed: Option<String>,
+
+    /// Where the current runs ran, as for --baseline-testbed.
+    #[arg(long, value_name = "LABEL", value_parser = parse_testbed)]
+    pub current_testbed: Option<String>,
+
     /// Policy: per-metric tolerances, SLO limits and waivers.
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub thresholds: PathBuf,
@@ -627,4 +641,10 @@ impl ValueEnum for Format {
 
 fn parse_date(value: &str) -> Result<Date, String> {
     value.parse().map_err(|_| format!("expected a date YYYY-MM-DD, found `{value}`"))
+}
+
+/// A testbed label, as fingerprints hold it (one line of text).
+fn parse_testbed(value: &str) -> Result<String, String> {
+    let key = crate::fingerprint::key("testbed").ok_or("testbed is a fingerprint key")?;
+    crate::fingerprint::normalize(key, crate::fingerprint::Given::Text(value))
 }

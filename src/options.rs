@@ -54,6 +54,10 @@ pub struct Inputs {
     pub thresholds: PathBuf,
     /// Judge waivers on this day instead of today (UTC).
     pub as_of: Option<Date>,
+    /// `--baseline-testbed` / `--current-testbed` (or `--testbed` for both): the testbed label
+    /// every run of that side gets in its fingerprint.
+    pub baseline_testbed: Option<String>,
+    pub current_testbed: Option<String>,
 }
 
 /// Each argument is one run; a path that exists as a file is taken whole.
@@ -63,6 +67,10 @@ fn runs(args: &[PathBuf]) -> Vec<RunSpec> {
 
 impl From<cli::InputArgs> for Inputs {
     fn from(a: cli::InputArgs) -> Inputs {
+        let (baseline_testbed, current_testbed) = match a.testbed {
+            Some(both) => (Some(both.clone()), Some(both)),
+            None => (a.baseline_testbed, a.current_testbed),
+        };
         Inputs {
             baseline: runs(&a.baseline),
             current: runs(&a.current),
@@ -70,6 +78,8 @@ impl From<cli::InputArgs> for Inputs {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: a.as_of,
+            baseline_testbed,
+            current_testbed,
         }
     }
 }
@@ -395,6 +405,8 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             current_format: a.current_format,
             thresholds: a.thresholds,
             as_of: None,
+            baseline_testbed: None,
+            current_testbed: None,
         });
         Ok(Verify {
             certificate,

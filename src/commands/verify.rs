@@ -352,7 +352,13 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<St
     check("current", &files(&inputs.current), &cert.inputs.current)?;
     check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
-    let inputs = options::Inputs { as_of: Some(as_of), ..inputs.clone() };
+    // The testbeds certify was told (flags) are part of how the runs were made: give them again.
+    let testbed = |side: &indexmap::IndexMap<String, String>| side.get("testbed").cloned();
+    let (baseline_testbed, current_testbed) = match &cert.fingerprints {
+        Some(f) => (testbed(&f.baseline), testbed(&f.current)),
+        None => (None, None),
+    };
+    let inputs = options::Inputs { as_of: Some(as_of), baseline_testbed, current_testbed, ..inputs.clone() };
     let loaded = pipeline::load_and_compare(&inputs, ui)?;
     let again = crate::certificate::build(
         crate::certificate::Identity {
