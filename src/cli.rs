@@ -28,19 +28,19 @@ pub struct Cli {
     pub command: Command,
 
     /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", display_order = 900)]
     pub color: ColorChoice,
 
     /// Print only errors and what was asked for by --format/--output; the exit code tells the verdict.
-    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    #[arg(long, short, global = true, conflicts_with = "verbose", display_order = 901)]
     pub quiet: bool,
 
     /// Also say what is read, detected and written, and how long it took.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, display_order = 902)]
     pub verbose: bool,
 
     /// On a GitHub Actions runner, do not write the step summary, outputs or annotations.
-    #[arg(long, global = true, env = "PERFCERT_NO_GITHUB", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, display_order = 903, env = "PERFCERT_NO_GITHUB", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_github: bool,
 }
 
