@@ -103,7 +103,7 @@ fn different_vus_warn_and_are_refused_under_refuse() {
     );
     let (code, doc) = report(dir.path(), &["--baseline", &b, "--current", &c, "--thresholds", &policy(dir.path(), "")]);
     assert_eq!(code, 1);
-    assert_eq!(warnings(&doc), [expected.clone()]);
+    assert_eq!(warnings(&doc), std::slice::from_ref(&expected));
 
     let refuse = policy(dir.path(), "comparability: refuse");
     let out = perfcert(dir.path(), &["compare", "--baseline", &b, "--current", &c, "--thresholds", &refuse]);
