@@ -16,8 +16,9 @@
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges).
 //!
-//! The core (`model`, `input`, `policy`, `compare`, `record`, `report`, `certificate`) does not
-//! print, read the clock or know of clap; readers get file names and bytes or paths to stream.
+//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `record`, `report`,
+//! `certificate`) does not print, read the clock or know of clap; readers get file names and
+//! bytes or paths to stream.
 //!
 //! The core can be used as a library:
 //!
