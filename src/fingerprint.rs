@@ -309,7 +309,11 @@ impl<'a> Side<'a> {
     }
 
     fn all(&self) -> String {
-        if self.values.len() == self.runs { format!("all {}", self.runs) } else { format!("{}", self.values.len()) }
+        match (self.values.len(), self.runs) {
+            (2, 2) => "both".into(),
+            (n, runs) if n == runs => format!("all {runs}"),
+            (n, _) => n.to_string(),
+        }
     }
 
     fn within_difference(&self, key: &str) -> Option<String> {

@@ -323,3 +323,30 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_native_baseline_keeps_its_runs_fingerprints() {
+    let dir = workdir();
+    let base = write(
+        dir.path(),
+        "promoted.json",
+        r#"{ "fingerprint": { "tool": "k6", "vus_max": 10, "testbed": "ci-large" },
+             "runs": [ { "metrics": { "latency_p95_write": 50 } },
+                       { "metrics": { "latency_p95_write": 51 } } ] }"#,
+    );
+    let c = k6("k6-current-handlesummary.json");
+    let args =
+        ["--baseline", &base, "--current", &c, "--thresholds", &policy(dir.path(), ""), "--current-testbed", "laptop"];
+    let (_, doc) = report(dir.path(), &args);
+    assert_eq!(
+        doc["inputs"]["baseline"]["fingerprint"],
+        serde_json::json!({"tool": "k6", "vus_max": "10", "testbed": "ci-large"})
+    );
+    let w = warnings(&doc);
+    assert!(
+        w.contains(&format!(
+            "baseline and current were not produced the same way: testbed is ci-large in both baseline runs and laptop in the current run ({c})"
+        )),
+        "{w:?}"
+    );
+}

@@ -71,6 +71,8 @@ pub fn fields_of(file: &str, value: &Value, path: &str) -> Result<Fingerprint, L
         let normal = normalize(k, given).map_err(|why| LoadError::new(file, format!("{why} ({})", k.help)).key(at))?;
         out.insert(name.clone(), normal);
     }
+    // In the catalogue's order, whatever the file's (JSON objects are read sorted by key).
+    out.sort_by_cached_key(|name, _| crate::fingerprint::KEYS.iter().position(|k| k.name == name));
     Ok(out)
 }
 
