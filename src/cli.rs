@@ -77,6 +77,9 @@ pub enum Command {
     /// Make a result badge (SVG or shields.io JSON) from a JSON report or a certificate.
     #[command(after_help = BADGE_HELP)]
     Badge(BadgeArgs),
+    /// Write a fingerprint file (how a run was made) to join to the run with +.
+    #[command(after_help = FINGERPRINT_HELP)]
+    Fingerprint(FingerprintArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -181,6 +184,14 @@ const MAN_HELP: &str = "\
 Examples:
   perfcert man | man -l -                          # read perfcert(1) now
   perfcert man --output-dir ~/.local/share/man/man1   # perfcert.1 and perfcert-COMMAND.1";
+
+const FINGERPRINT_HELP: &str = "\
+Examples:
+  perfcert fingerprint --script load.js --tool k6 --tool-version \"$(k6 version | cut -d' ' -f2)\" \\
+    --testbed ci-large > run.fingerprint.json
+  perfcert compare --baseline baseline.json --current k6-summary.json+run.fingerprint.json
+
+Every value is checked as compare reads it (docs/formats.md, Fingerprint).";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -542,6 +553,53 @@ pub struct InitArgs {
     /// Where to write the policy; `-` prints it. An existing file is never overwritten.
     #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// The test script (k6 script, locustfile): its sha256 is recorded as script_sha256.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// The load-test tool: k6, locust.
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+
+    /// The tool's version (k6 version, locust --version).
+    #[arg(long, value_name = "VERSION")]
+    pub tool_version: Option<String>,
+
+    /// k6 scenario names, comma-separated.
+    #[arg(long, value_name = "NAMES")]
+    pub scenarios: Option<String>,
+
+    /// The most k6 VUs (vus, or maxVUs).
+    #[arg(long, value_name = "N")]
+    pub vus_max: Option<f64>,
+
+    /// Locust users (-u).
+    #[arg(long, value_name = "N")]
+    pub users: Option<f64>,
+
+    /// Locust spawn rate (-r), users per second.
+    #[arg(long, value_name = "RATE")]
+    pub spawn_rate: Option<f64>,
+
+    /// Arrival rate, iterations started per second.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<f64>,
+
+    /// How long the test runs: seconds, or 25s, 1m30s, 500ms.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Where it runs: a label of the machines and environment.
+    #[arg(long, value_name = "LABEL")]
+    pub testbed: Option<String>,
+
+    /// Write to FILE instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

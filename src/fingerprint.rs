@@ -47,13 +47,17 @@ pub struct Key {
 
 /// Every key a fingerprint may hold, in the order reports list them.
 pub const KEYS: [Key; 10] = [
-    Key { name: "tool", kind: Kind::Name, help: "the load-test tool (k6, locust)" },
-    Key { name: "tool_version", kind: Kind::Version, help: "its version (k6 version, locust --version)" },
-    Key { name: "script_sha256", kind: Kind::Sha256, help: "sha256 of the test script (k6 script, locustfile)" },
+    Key { name: "tool", kind: Kind::Name, help: "the load-test tool: k6, locust" },
+    Key {
+        name: "tool_version",
+        kind: Kind::Version,
+        help: "its version, as `k6 version` or `locust --version` print it",
+    },
+    Key { name: "script_sha256", kind: Kind::Sha256, help: "sha256 of the test script: the k6 script or locustfile" },
     Key { name: "scenarios", kind: Kind::Names, help: "k6 scenario names, comma-separated" },
-    Key { name: "vus_max", kind: Kind::Count, help: "most k6 VUs allocated (the vus_max metric's max)" },
-    Key { name: "users", kind: Kind::Count, help: "Locust users (-u)" },
-    Key { name: "spawn_rate", kind: Kind::Rate, help: "Locust spawn rate (-r), users per second" },
+    Key { name: "vus_max", kind: Kind::Count, help: "the most VUs k6 allocated: the vus_max metric's max" },
+    Key { name: "users", kind: Kind::Count, help: "Locust users, -u" },
+    Key { name: "spawn_rate", kind: Kind::Rate, help: "Locust spawn rate, -r, users per second" },
     Key { name: "rate", kind: Kind::Rate, help: "arrival rate, iterations started per second" },
     Key { name: "duration", kind: Kind::Duration, help: "how long the test ran" },
     Key { name: "testbed", kind: Kind::Text, help: "where it ran: a label of the machines and environment" },

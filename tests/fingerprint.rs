@@ -350,3 +350,56 @@ fn a_native_baseline_keeps_its_runs_fingerprints() {
         "{w:?}"
     );
 }
+
+#[test]
+fn perfcert_fingerprint_writes_a_sidecar_compare_reads() {
+    let dir = workdir();
+    let script = write(dir.path(), "load.js", "export default function () {}\n");
+    let out = perfcert(
+        dir.path(),
+        &[
+            "fingerprint",
+            "--script",
+            &script,
+            "--tool",
+            "K6",
+            "--tool-version",
+            "v1.1.0",
+            "--vus-max",
+            "10",
+            "--duration",
+            "25s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({"fingerprint": {
+            "tool": "k6", "tool_version": "1.1.0",
+            // sha256 of "export default function () {}\n"
+            "script_sha256": perfcert::signing::sha256_hex(b"export default function () {}\n"),
+            "vus_max": 10, "duration": "25s"}})
+    );
+    let fp = write(dir.path(), "run.fingerprint.json", &String::from_utf8(out.stdout).unwrap());
+    let (b, c) = (k6("k6-baseline-handlesummary.json"), k6("k6-current-handlesummary.json"));
+    let cp = format!("{c}+{fp}");
+    let (_, doc) = report(dir.path(), &["--baseline", &b, "--current", &cp, "--thresholds", &policy(dir.path(), "")]);
+    // The output's own vus_max and 25.1 s agree with the sidecar's 10 and 25 s; what the baseline
+    // lacks is noted.
+    assert_eq!(
+        warnings(&doc),
+        [
+            "the baseline run has no tool_version, script_sha256 (the current side has them); comparability not checked for them"
+        ]
+    );
+    assert_eq!(doc["inputs"]["current"]["fingerprint"]["duration"], "25.1s", "the output's, the first part's");
+
+    // A bad value names the flag and says what was expected; nothing at all is an error too.
+    let out = perfcert(dir.path(), &["fingerprint", "--vus-max", "1.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--vus-max: expected a whole number >= 0, found 1.5"), "{}", text(&out));
+    let out = perfcert(dir.path(), &["fingerprint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("nothing to record"), "{}", text(&out));
+}
