@@ -136,6 +136,15 @@ fn runs_of_one_side_that_differ_warn() {
     );
     // The side's fingerprint holds only what all its runs share.
     assert_eq!(doc["inputs"]["baseline"]["fingerprint"], serde_json::json!({"tool": "k6", "duration": "25.1s"}));
+
+    // Runs of one side made differently are refused too: their spread is the setup's.
+    let refuse = policy(dir.path(), "comparability: refuse");
+    let out = perfcert(
+        dir.path(),
+        &["compare", "--baseline", &b1, "--baseline", &b2, "--current", &c, "--thresholds", &refuse],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the baseline runs were not produced the same way"), "{}", text(&out));
 }
 
 #[test]
