@@ -120,8 +120,29 @@ pub struct Certificate {
     /// Every metric's comparison, as in the JSON report's `metrics`.
     pub comparison: serde_json::Value,
     pub waivers: Vec<AppliedWaiver>,
-    /// Warnings of the comparison (expired waivers, estimated percentiles).
+    /// Warnings of the comparison (expired waivers, estimated percentiles, runs not produced
+    /// the same way).
     pub warnings: Vec<String>,
+    /// How each side's runs were produced: the fingerprint keys all of a side's runs share.
+    /// Absent when neither side's is known, and in certificates made before fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprints: Option<Fingerprints>,
+}
+
+/// Each side's fingerprint ([`crate::fingerprint`]), as the JSON report's `inputs.*.fingerprint`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprints {
+    pub baseline: IndexMap<String, String>,
+    pub current: IndexMap<String, String>,
+}
+
+impl Fingerprints {
+    /// Both sides' fingerprints, or `None` when neither is known.
+    pub fn of(baseline: &RunResults, current: &RunResults) -> Option<Fingerprints> {
+        (!baseline.fingerprint.is_empty() || !current.fingerprint.is_empty())
+            .then(|| Fingerprints { baseline: baseline.fingerprint.clone(), current: current.fingerprint.clone() })
+    }
 }
 
 /// Who and what is certified, and how; the rest comes from the comparison.
@@ -184,6 +205,7 @@ pub fn build(
         comparison: crate::record::rows_value(comparison, every_run),
         waivers,
         warnings: comparison.warnings.clone(),
+        fingerprints: None,
     }
 }
 

@@ -28,19 +28,19 @@ pub struct Cli {
     pub command: Command,
 
     /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", display_order = 900)]
     pub color: ColorChoice,
 
     /// Print only errors and what was asked for by --format/--output; the exit code tells the verdict.
-    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    #[arg(long, short, global = true, conflicts_with = "verbose", display_order = 901)]
     pub quiet: bool,
 
     /// Also say what is read, detected and written, and how long it took.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, display_order = 902)]
     pub verbose: bool,
 
     /// On a GitHub Actions runner, do not write the step summary, outputs or annotations.
-    #[arg(long, global = true, env = "PERFCERT_NO_GITHUB", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, display_order = 903, env = "PERFCERT_NO_GITHUB", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_github: bool,
 }
 
@@ -77,6 +77,9 @@ pub enum Command {
     /// Make a result badge (SVG or shields.io JSON) from a JSON report or a certificate.
     #[command(after_help = BADGE_HELP)]
     Badge(BadgeArgs),
+    /// Write a fingerprint file (how a run was made) to join to the run with +.
+    #[command(after_help = FINGERPRINT_HELP)]
+    Fingerprint(FingerprintArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -182,6 +185,14 @@ Examples:
   perfcert man | man -l -                          # read perfcert(1) now
   perfcert man --output-dir ~/.local/share/man/man1   # perfcert.1 and perfcert-COMMAND.1";
 
+const FINGERPRINT_HELP: &str = "\
+Examples:
+  perfcert fingerprint --script load.js --tool k6 --tool-version \"$(k6 version | cut -d' ' -f2)\" \\
+    --testbed ci-large > run.fingerprint.json
+  perfcert compare --baseline baseline.json --current k6-summary.json+run.fingerprint.json
+
+Every value is checked as compare reads it (docs/formats.md, Fingerprint).";
+
 const INIT_HELP: &str = "\
 Examples:
   perfcert init                      # writes ./perf_thresholds.yml (never overwrites)
@@ -242,6 +253,20 @@ pub struct InputArgs {
     /// Read every --current part without a FORMAT: prefix in this format instead of detecting it.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub current_format: Option<InputFormat>,
+
+    /// Where every run of both sides ran (machines, environment), recorded in each run's
+    /// fingerprint; see --baseline-testbed and --current-testbed for sides that ran apart.
+    #[arg(long, value_name = "LABEL", value_parser = parse_testbed, conflicts_with_all = ["baseline_testbed", "current_testbed"])]
+    pub testbed: Option<String>,
+
+    /// Where the baseline runs ran, recorded in their fingerprints and compared with the
+    /// current runs' (a run's own fingerprint file must agree).
+    #[arg(long, value_name = "LABEL", value_parser = parse_testbed)]
+    pub baseline_testbed: Option<String>,
+
+    /// Where the current runs ran, as for --baseline-testbed.
+    #[arg(long, value_name = "LABEL", value_parser = parse_testbed)]
+    pub current_testbed: Option<String>,
 
     /// Policy: per-metric tolerances, SLO limits and waivers.
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
@@ -553,6 +578,53 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// The test script (k6 script, locustfile): its sha256 is recorded as script_sha256.
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// The load-test tool: k6, locust.
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+
+    /// The tool's version (k6 version, locust --version).
+    #[arg(long, value_name = "VERSION")]
+    pub tool_version: Option<String>,
+
+    /// k6 scenario names, comma-separated.
+    #[arg(long, value_name = "NAMES")]
+    pub scenarios: Option<String>,
+
+    /// The most k6 VUs (vus, or maxVUs).
+    #[arg(long, value_name = "N")]
+    pub vus_max: Option<f64>,
+
+    /// Locust users (-u).
+    #[arg(long, value_name = "N")]
+    pub users: Option<f64>,
+
+    /// Locust spawn rate (-r), users per second.
+    #[arg(long, value_name = "RATE")]
+    pub spawn_rate: Option<f64>,
+
+    /// Arrival rate, iterations started per second.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<f64>,
+
+    /// How long the test runs: seconds, or 25s, 1m30s, 500ms.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Where it runs: a label of the machines and environment.
+    #[arg(long, value_name = "LABEL")]
+    pub testbed: Option<String>,
+
+    /// Write to FILE instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct BadgeArgs {
     /// A JSON report (compare --format json) or a certificate (.cert.json).
     #[arg(value_name = "FILE")]
@@ -649,4 +721,10 @@ impl ValueEnum for Format {
 
 fn parse_date(value: &str) -> Result<Date, String> {
     value.parse().map_err(|_| format!("expected a date YYYY-MM-DD, found `{value}`"))
+}
+
+/// A testbed label, as fingerprints hold it (one line of text).
+fn parse_testbed(value: &str) -> Result<String, String> {
+    let key = crate::fingerprint::key("testbed").ok_or("testbed is a fingerprint key")?;
+    crate::fingerprint::normalize(key, crate::fingerprint::Given::Text(value))
 }

@@ -14,7 +14,9 @@ pub enum ExitStatus {
     Pass = 0,
     /// 1: FAIL. A regression or an SLO breach; for `verify`, authentic and FAIL.
     Fail = 1,
-    /// 2: a usage or input error (bad flag, unreadable or invalid file). No verdict was reached.
+    /// 2: a usage or input error (bad flag, unreadable or invalid file; runs not made the same way
+    /// under `comparability: refuse`: the inputs, not the release, are at fault). No verdict was
+    /// reached.
     Usage = 2,
     /// 3: a signing, storage or network failure (including a name already taken in the archive
     /// and a failed write to stdout).
@@ -34,7 +36,10 @@ impl ExitStatus {
     pub const CONTRACT: [(ExitStatus, &'static str); 8] = [
         (ExitStatus::Pass, "PASS: every gated metric is within its limits (or waived); other commands: done"),
         (ExitStatus::Fail, "FAIL: a regression or an SLO breach (verify: authentic, and the certificate says FAIL)"),
-        (ExitStatus::Usage, "usage or input error: bad flag, missing or invalid file (no verdict)"),
+        (
+            ExitStatus::Usage,
+            "usage or input error: bad flag, missing or invalid file, runs not comparable (no verdict)",
+        ),
         (ExitStatus::External, "signing, storage or network failure (also: the name is taken in the archive)"),
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
         (

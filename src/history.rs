@@ -30,7 +30,8 @@ pub struct Earlier {
     pub sha256: String,
     pub service: String,
     pub date: String,
-    /// The current side's run fingerprint, as the certificate records it (empty if none).
+    /// The current side's run fingerprint, as the certificate records it (`fingerprints.current`;
+    /// empty if none).
     pub fingerprint: IndexMap<String, String>,
     /// Metric name -> the run values of each side that has at least 2 runs.
     pub groups: IndexMap<String, Vec<Vec<f64>>>,
@@ -59,8 +60,8 @@ pub fn parse(name: &str, sha256: &str, bytes: &[u8]) -> Result<Earlier, String> 
         }
     }
     let fingerprint = doc
-        .get("fingerprint")
-        .and_then(|f| f.get("current").or(Some(f)))
+        .get("fingerprints")
+        .and_then(|f| f.get("current"))
         .and_then(Value::as_object)
         .map(|o| o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
         .unwrap_or_default();

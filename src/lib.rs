@@ -5,6 +5,7 @@
 //! - [`compare`]: (baseline, current, policy) -> per-metric rows and a verdict; pure.
 //! - [`report`]: one renderer per output format; [`badge`]: the SVG / shields.io badge;
 //!   [`github`]: GitHub Actions' annotation and output syntax.
+//! - [`fingerprint`]: how a run was produced, and whether runs are comparable; pure.
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
 //! - [`certificate`]: the certificate document; [`signing`]: sign and verify it, Sigstore-style.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
@@ -15,8 +16,9 @@
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges).
 //!
-//! The core (`model`, `input`, `policy`, `compare`, `record`, `report`, `certificate`) does not
-//! print, read the clock or know of clap; readers get file names and bytes or paths to stream.
+//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `record`, `report`,
+//! `certificate`) does not print, read the clock or know of clap; readers get file names and
+//! bytes or paths to stream.
 //!
 //! The core can be used as a library:
 //!
@@ -46,6 +48,7 @@ pub mod commands;
 pub mod compare;
 pub mod error;
 pub mod exit;
+pub mod fingerprint;
 pub mod fsutil;
 pub mod github;
 pub mod history;

@@ -87,7 +87,9 @@ impl Side {
 
     /// The side as one set of results: identification from the first run that has it, each
     /// metric's arithmetic mean over the runs (metrics that some run lacks are left out when
-    /// there are several runs), every run's notes. One run: that run.
+    /// there are several runs), every run's notes, the fingerprint keys every run has with the
+    /// same value (the first run's; [`crate::fingerprint::check`] reports the others). One run:
+    /// that run.
     pub fn summary(&self) -> RunResults {
         if let [only] = self.runs.as_slice() {
             return only.results.clone();
@@ -102,6 +104,15 @@ impl Side {
             out.notes.extend(r.notes.iter().cloned());
         }
         if let Some(first) = self.runs.first() {
+            for (key, value) in &first.results.fingerprint {
+                let shared = self
+                    .runs
+                    .iter()
+                    .all(|r| r.results.fingerprint.get(key).is_some_and(|v| crate::fingerprint::same(key, value, v)));
+                if shared {
+                    out.fingerprint.insert(key.clone(), value.clone());
+                }
+            }
             for name in first.results.metrics.keys() {
                 let values: Option<Vec<f64>> = self.runs.iter().map(|r| r.results.metrics.get(name).copied()).collect();
                 if let Some(values) = values {

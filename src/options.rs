@@ -66,6 +66,10 @@ pub struct Inputs {
     pub service: Option<String>,
     /// Which look at the release this is (`decision.method: statistical`).
     pub look: LookAt,
+    /// `--baseline-testbed` / `--current-testbed` (or `--testbed` for both): the testbed label
+    /// every run of that side gets in its fingerprint.
+    pub baseline_testbed: Option<String>,
+    pub current_testbed: Option<String>,
 }
 
 /// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
@@ -86,6 +90,10 @@ fn runs(args: &[PathBuf]) -> Vec<RunSpec> {
 
 impl From<cli::InputArgs> for Inputs {
     fn from(a: cli::InputArgs) -> Inputs {
+        let (baseline_testbed, current_testbed) = match a.testbed {
+            Some(both) => (Some(both.clone()), Some(both)),
+            None => (a.baseline_testbed, a.current_testbed),
+        };
         Inputs {
             baseline: runs(&a.baseline),
             current: runs(&a.current),
@@ -98,6 +106,8 @@ impl From<cli::InputArgs> for Inputs {
             noise_recorded: None,
             service: None,
             look: LookAt::Nth(1),
+            baseline_testbed,
+            current_testbed,
         }
     }
 }
@@ -431,6 +441,8 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             noise_recorded: None,
             service: None,
             look: LookAt::Nth(1),
+            baseline_testbed: None,
+            current_testbed: None,
         });
         Ok(Verify {
             certificate,

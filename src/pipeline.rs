@@ -12,13 +12,14 @@ use crate::badge::Badge;
 use crate::compare::{Comparison, Verdict, compare_with_history};
 use crate::error::LoadError;
 use crate::exit::{ExitStatus, Failure};
+use crate::fingerprint;
 use crate::fsutil;
 use crate::github;
 use crate::input;
 use crate::input::spec::RunSpec;
 use crate::model::{Run, RunResults, Side};
 use crate::options::{Inputs, LookAt, Outputs};
-use crate::policy::{self, Policy};
+use crate::policy::{self, Comparability, Policy};
 use crate::record::Decision;
 use crate::report::{Format, Report, Source, headline};
 use crate::ui::{Ui, progress};
@@ -176,9 +177,13 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         policy.metrics.len(),
         policy.waivers.len()
     ));
-    let baseline_runs =
+    let mut baseline_runs =
         load_side(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
-    let current_runs = load_side(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
+    let mut current_runs =
+        load_side(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
+    label_testbed(&mut baseline_runs, inputs.baseline_testbed.as_deref(), "--baseline-testbed")?;
+    label_testbed(&mut current_runs, inputs.current_testbed.as_deref(), "--current-testbed")?;
+    let comparable = comparability(&baseline_runs, &current_runs, &policy, &inputs.thresholds)?;
     let history = match &inputs.noise_from {
         Some(archive) => {
             let current = current_runs.summary();
@@ -194,8 +199,10 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         }
         None => None,
     };
-    let comparison =
+    let mut comparison =
         compare_with_history(&baseline_runs.results(), &current_runs.results(), &policy, today, history.as_ref());
+    // What differs about how the runs were made comes first: it qualifies every row.
+    comparison.warnings.splice(0..0, comparable);
     if let Some(d) = decision.as_mut() {
         d.history = comparison.history.as_ref().map(crate::record::history_value);
     }
@@ -318,6 +325,29 @@ fn signed_with(key: &str, cert: &[u8], name: &str, archive: &dyn crate::store::A
     Ok(())
 }
 
+/// Gives every run of a side the testbed a flag names; a run whose own fingerprint (a sidecar
+/// file) names another testbed is an error, never overwritten.
+fn label_testbed(side: &mut Side, testbed: Option<&str>, flag: &str) -> Result<(), Failure> {
+    let Some(testbed) = testbed else { return Ok(()) };
+    for (i, run) in side.runs.iter_mut().enumerate() {
+        match run.results.fingerprint.get("testbed") {
+            Some(own) if own != testbed => {
+                return Err(Failure::input(anyhow!(
+                    "{flag} {testbed}: run {} ({}) says its testbed is {own}; drop the flag or correct the run's \
+                     fingerprint file",
+                    i + 1,
+                    run.files.join(" + ")
+                )));
+            }
+            Some(_) => {}
+            None => {
+                run.results.fingerprint.insert("testbed".into(), testbed.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A cosign public key (PEM) from a file; a private key is refused with what to give instead.
 pub fn read_public_key(path: &Path) -> Result<String, Failure> {
     let bytes = std::fs::read(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
@@ -332,6 +362,36 @@ pub fn read_public_key(path: &Path) -> Result<String, Failure> {
         )));
     }
     Ok(key)
+}
+
+/// Checks that every run was produced the same way ([`fingerprint::check`]): the findings as
+/// warnings, or under `comparability: refuse` an input error (exit 2) when runs differ: a
+/// verdict on runs that cannot be compared would be about the setup, not the release.
+fn comparability(baseline: &Side, current: &Side, policy: &Policy, thresholds: &Path) -> Result<Vec<String>, Failure> {
+    let labels = |side: &Side| side.runs.iter().map(|r| r.files.join(" + ")).collect::<Vec<_>>();
+    let (b_labels, c_labels) = (labels(baseline), labels(current));
+    let findings = fingerprint::check(&run_prints(baseline, &b_labels), &run_prints(current, &c_labels));
+    let differences: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.severity == fingerprint::Severity::Difference)
+        .map(|f| f.message.as_str())
+        .collect();
+    if policy.comparability == Comparability::Refuse && !differences.is_empty() {
+        return Err(Failure::input(anyhow!(
+            "{}: comparability: refuse: {}; no verdict (make the runs the same way, or set comparability: warn)",
+            thresholds.display(),
+            differences.join("; ")
+        )));
+    }
+    Ok(findings.into_iter().map(|f| f.message).collect())
+}
+
+fn run_prints<'a>(side: &'a Side, labels: &'a [String]) -> Vec<fingerprint::RunPrint<'a>> {
+    side.runs
+        .iter()
+        .zip(labels)
+        .map(|(r, label)| fingerprint::RunPrint { label: label.as_str(), fingerprint: &r.results.fingerprint })
+        .collect()
 }
 
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of

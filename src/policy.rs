@@ -25,6 +25,18 @@ pub struct Policy {
     pub classes: Classes,
     /// How the verdict is reached (`decision:`); the threshold method when the block is absent.
     pub decision: DecisionPolicy,
+    /// What to do when the runs were not produced the same way (`comparability:`).
+    pub comparability: Comparability,
+}
+
+/// `comparability`: what runs whose fingerprints differ ([`crate::fingerprint`]) lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Comparability {
+    /// A warning naming the key, the values and the runs; the comparison goes on (the default).
+    #[default]
+    Warn,
+    /// An input error (exit 2): no verdict on runs that were not produced the same way.
+    Refuse,
 }
 
 /// The `decision:` block: which method decides, and the statistical method's error rates.
@@ -137,6 +149,7 @@ struct RawPolicy {
     waivers: Vec<Spanned<RawWaiver>>,
     classes: Option<RawClasses>,
     decision: Option<Spanned<RawDecision>>,
+    comparability: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -349,7 +362,21 @@ impl Validator<'_> {
             None => DecisionPolicy::default(),
             Some(d) => self.decision(d.value)?,
         };
-        Ok(Policy { metrics, waivers, classes, decision })
+        let comparability = match raw.comparability {
+            None => Comparability::default(),
+            Some(c) => match c.value.as_str() {
+                "warn" => Comparability::Warn,
+                "refuse" => Comparability::Refuse,
+                other => {
+                    return Err(self.error(
+                        &c,
+                        "comparability".into(),
+                        format!("expected warn or refuse, found \"{other}\""),
+                    ));
+                }
+            },
+        };
+        Ok(Policy { metrics, waivers, classes, decision, comparability })
     }
 
     fn decision(&self, raw: RawDecision) -> Result<DecisionPolicy, LoadError> {

@@ -136,6 +136,7 @@ fn seeds() -> Vec<Case> {
         "fixtures/locust/locust-baseline_stats.csv",
         "fixtures/locust/locust-current_stats.csv",
         "fixtures/locust/locust-current_failures.csv",
+        "fixtures/fingerprint/k6-run.fingerprint.json",
         "fixtures/bad/duplicate-key.json",
         "fixtures/bad/huge-number.json",
         "fixtures/bad/wrong-type.json",
@@ -696,7 +697,7 @@ fn read_by_perfcert(line: &str) -> bool {
 /// A duplicate the reader of `format` should have refused, if `text` has one.
 fn duplicate_in(format: Format, text: &str) -> Option<String> {
     match format {
-        Format::Native | Format::LocustJson => json_duplicate(text, DupScope::Everywhere),
+        Format::Native | Format::LocustJson | Format::Fingerprint => json_duplicate(text, DupScope::Everywhere),
         Format::K6Summary | Format::K6HandleSummary => json_duplicate(text, DupScope::MetricsOnly),
         // Only the lines perfcert reads (Points of http_req_duration, http_req_failed and
         // http_reqs) count: other lines are skipped unparsed, for speed, and cannot change a verdict.
@@ -768,6 +769,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         waivers: vec![],
         classes: Classes::default(),
         decision: perfcert::policy::DecisionPolicy::default(),
+        comparability: perfcert::policy::Comparability::default(),
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),

@@ -309,3 +309,29 @@ fn a_certificate_records_its_history_and_recomputes_from_exactly_that() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("not the recorded"), "{}", text(&out));
 }
+
+#[test]
+fn history_made_on_another_testbed_is_not_learned_from() {
+    let dir = archive();
+    let d = dir.path();
+    // v6 certified on another testbed, after the four releases: it and everything before it
+    // is another setup's noise.
+    let b = runs(d, "b6.json", "api", "v6", &[300.0, 303.0, 297.0]);
+    let c = runs(d, "c6.json", "api", "v6", &[301.0, 299.0, 300.0]);
+    let out = perfcert(
+        d,
+        &["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", "policy.yml"]
+            .into_iter()
+            .chain(["--archive", "archive", "--testbed", "c6.large"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(matches!(out.status.code(), Some(0 | 5)), "{}", text(&out));
+    let (code, doc, all) = compare(d, &[309.0, 318.0], &["--noise-from", "archive", "--testbed", "m5.large"]);
+    assert_eq!(code, 5, "{all}");
+    assert_eq!(doc["decision"]["history"]["certificates"].as_array().unwrap().len(), 0, "{all}");
+    assert!(all.contains("testbed was c6.large, now m5.large"), "{all}");
+    // On the same testbed as v6, v6 is the history (and the older ones, unlabelled, are not
+    // checked but used).
+    let (_, doc, all) = compare(d, &[309.0, 318.0], &["--noise-from", "archive", "--testbed", "c6.large"]);
+    assert_eq!(doc["decision"]["history"]["certificates"].as_array().unwrap().len(), 5, "{all}");
+}

@@ -168,7 +168,8 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         current: run_digests(&o.inputs.current)?,
         thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
     };
-    let cert = certificate::build(identity, comparison, current, inputs, loaded.decision.clone());
+    let mut cert = certificate::build(identity, comparison, current, inputs, loaded.decision.clone());
+    cert.fingerprints = certificate::Fingerprints::of(&loaded.baseline, current);
     let cert_json = cert.to_json();
 
     let mut subjects = vec![];

@@ -6,6 +6,7 @@ mod badge;
 mod certify;
 mod compare;
 mod completions;
+mod fingerprint;
 mod init;
 mod keygen;
 mod list;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::List(args) => list::run(args.into(), &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
+        Command::Fingerprint(args) => fingerprint::run(args, &ui),
         Command::Completions(args) => completions::run(args, &ui),
         Command::Man(args) => man::run(args, &ui),
     }

@@ -375,6 +375,12 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
     check("current", &files(&inputs.current), &cert.inputs.current)?;
     check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
+    // The testbeds certify was told (flags) are part of how the runs were made: give them again.
+    let testbed = |side: &indexmap::IndexMap<String, String>| side.get("testbed").cloned();
+    let (baseline_testbed, current_testbed) = match &cert.fingerprints {
+        Some(f) => (testbed(&f.baseline), testbed(&f.current)),
+        None => (None, None),
+    };
     // At the recorded look's rates, not a recount of the archive (which has grown since); a
     // version-1 certificate predates looks and was decided at the full rates.
     let look = cert.decision.as_ref().map_or(options::LookAt::BeforeLooks, |d| options::LookAt::Nth(d.look));
@@ -402,6 +408,8 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
         noise_from,
         noise_recorded: recorded,
         service: Some(cert.service.clone()),
+        baseline_testbed,
+        current_testbed,
         ..inputs.clone()
     };
     let loaded = pipeline::load_and_compare(&inputs, ui)?;

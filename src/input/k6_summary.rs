@@ -147,7 +147,31 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
         "k6 measures the client only; merge CPU, memory and cost from a native JSON file (--current k6.json+extra.json)".into(),
     );
     out.unavailable.insert("cost_per_1000_req".into(), out.unavailable["cpu_utilization"].clone());
+    out.fingerprint = profile(doc, flavor);
     Ok(out)
+}
+
+/// What the summary records about how the run was made, for its fingerprint: the most VUs k6
+/// allocated (the `vus_max` gauge's max) and, in handleSummary data only, the test's duration
+/// (`state.testRunDurationMs`). Neither file names the k6 version, the script or the
+/// scenarios; a value that is absent or not a plain number is left out, never guessed.
+fn profile(doc: &Value, flavor: Flavor) -> crate::fingerprint::Fingerprint {
+    let mut out = crate::fingerprint::Fingerprint::new();
+    let vus_max = doc.get("metrics").and_then(|m| m.get("vus_max")).and_then(|body| stats_of(body, flavor));
+    if let Some(max) = vus_max.and_then(|s| s.get("max")).and_then(Value::as_f64)
+        && max.is_finite()
+        && max >= 0.0
+        && max.fract() == 0.0
+    {
+        out.insert("vus_max".into(), crate::numfmt::num(max));
+    }
+    let ms = doc.get("state").and_then(|s| s.get("testRunDurationMs")).and_then(Value::as_f64);
+    if flavor == Flavor::HandleSummary
+        && let Some(ms) = ms.filter(|ms| ms.is_finite() && *ms > 0.0)
+    {
+        out.insert("duration".into(), crate::fingerprint::duration_text(ms / 1000.0));
+    }
+    out
 }
 
 /// A k6 submetric selector as a perfcert metric suffix: each comma-separated `tag:value` pair

@@ -8,6 +8,7 @@
 //! cost from a native file); [`load_shards`] reads the raw k6 files of one distributed run as
 //! one; [`spec`] is how a run's files are named on the command line.
 
+pub mod fingerprint;
 pub mod k6_csv;
 pub mod k6_raw;
 pub mod k6_samples;
@@ -36,10 +37,11 @@ pub enum Format {
     K6Csv,
     LocustJson,
     LocustCsv,
+    Fingerprint,
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Native,
         Format::K6Summary,
         Format::K6HandleSummary,
@@ -47,6 +49,7 @@ impl Format {
         Format::K6Csv,
         Format::LocustJson,
         Format::LocustCsv,
+        Format::Fingerprint,
     ];
 
     /// The name flags take: `k6-json`.
@@ -59,6 +62,7 @@ impl Format {
             Format::K6Csv => "k6-csv",
             Format::LocustJson => "locust-json",
             Format::LocustCsv => "locust-csv",
+            Format::Fingerprint => "fingerprint",
         }
     }
 
@@ -72,6 +76,7 @@ impl Format {
             Format::K6Csv => "k6 raw output, `--out csv=FILE`, plain or gzip",
             Format::LocustJson => "Locust `--json-file` output",
             Format::LocustCsv => "Locust `--csv=PREFIX` statistics, the file `PREFIX_stats.csv`",
+            Format::Fingerprint => "how a run was produced (tool version, script sha256, testbed): a `+` part of a run",
         }
     }
 
@@ -84,6 +89,16 @@ impl Format {
             Format::K6Csv => "k6 raw CSV (--out csv)",
             Format::LocustJson => "Locust JSON (--json-file)",
             Format::LocustCsv => "Locust stats CSV (--csv, PREFIX_stats.csv)",
+            Format::Fingerprint => "perfcert fingerprint JSON",
+        }
+    }
+
+    /// The load-test tool whose output this is, for the run's fingerprint.
+    pub fn tool(self) -> Option<&'static str> {
+        match self {
+            Format::K6Summary | Format::K6HandleSummary | Format::K6Json | Format::K6Csv => Some("k6"),
+            Format::LocustJson | Format::LocustCsv => Some("locust"),
+            Format::Native | Format::Fingerprint => None,
         }
     }
 }
@@ -154,7 +169,7 @@ pub fn load_with_progress(
             parse(&file, &text, Some(format), classes)
         }
     }?;
-    checked(&file, results)
+    checked(&file, with_tool(format, results))
 }
 
 /// The one gate every reader's results pass: no metric value that is not finite (an overflowed
@@ -172,6 +187,18 @@ fn checked(file: &str, results: RunResults) -> Result<RunResults, LoadError> {
     Ok(results)
 }
 
+/// Records the tool in the fingerprint of a run read from its output (never over a value the
+/// reader found).
+fn with_tool(format: Format, mut results: RunResults) -> RunResults {
+    if let Some(tool) = format.tool()
+        && !results.fingerprint.contains_key("tool")
+    {
+        results.fingerprint.insert("tool".into(), tool.into());
+        results.fingerprint.move_index(results.fingerprint.len() - 1, 0);
+    }
+    results
+}
+
 /// Reads one input file that may hold several runs (a native file with `runs: [...]`, such as
 /// a promoted baseline); every other format holds one.
 pub fn load_runs(
@@ -180,6 +207,13 @@ pub fn load_runs(
     classes: &Classes,
     progress: &AtomicU64,
 ) -> Result<Vec<RunResults>, LoadError> {
+    if format == Format::Fingerprint {
+        return Err(LoadError::new(
+            path.display().to_string(),
+            "a fingerprint file says how a run was produced and holds no results; join it to the run's \
+             results with + (--current results.json+run.fingerprint.json)",
+        ));
+    }
     if format != Format::Native {
         return Ok(vec![load_with_progress(path, Some(format), classes, progress)?]);
     }
@@ -210,7 +244,7 @@ pub fn load_shards(
             format!("only k6 raw output (--out json or --out csv) merges as shards, not {}", other.describe()),
         )),
     }?;
-    checked(file, results)
+    checked(file, with_tool(format, results))
 }
 
 /// The format of a file: detected from its content.
@@ -371,6 +405,9 @@ pub fn detect(file: &str, text: &str) -> Result<Format, LoadError> {
         return Ok(Format::Native);
     };
     let Some(obj) = doc.as_object() else { return Ok(Format::Native) };
+    if fingerprint::is_sidecar(obj) {
+        return Ok(Format::Fingerprint);
+    }
     if obj.contains_key("state") || obj.contains_key("options") {
         return Ok(Format::K6HandleSummary);
     }
@@ -413,15 +450,16 @@ fn detect_csv(file: &str, text: &str) -> Result<Format, LoadError> {
 
 /// Reads one file's text in the given format (or the detected one).
 pub fn parse(file: &str, text: &str, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
-    checked(file, parse_unchecked(file, text, format, classes)?)
-}
-
-fn parse_unchecked(file: &str, text: &str, format: Option<Format>, classes: &Classes) -> Result<RunResults, LoadError> {
     let format = match format {
         Some(f) => f,
         None => detect(file, text)?,
     };
+    checked(file, with_tool(format, parse_unchecked(file, text, format, classes)?))
+}
+
+fn parse_unchecked(file: &str, text: &str, format: Format, classes: &Classes) -> Result<RunResults, LoadError> {
     match format {
+        Format::Fingerprint => fingerprint::parse(file, text),
         Format::Native => native::parse(file, text),
         Format::K6Json => k6_raw::parse(file, text, classes),
         Format::K6Csv => k6_csv::parse(file, text, classes),
@@ -451,6 +489,7 @@ fn parse_unchecked(file: &str, text: &str, format: Option<Format>, classes: &Cla
 pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> {
     let mut out = RunResults::default();
     let mut origin: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
+    let mut fingerprint_origin: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
     for (file, part) in parts {
         out.service = out.service.or(part.service);
         out.version = out.version.or(part.version);
@@ -475,7 +514,23 @@ pub fn merge(parts: Vec<(String, RunResults)>) -> Result<RunResults, LoadError> 
             out.metrics.insert(name, value);
         }
         for (key, value) in part.fingerprint {
-            out.fingerprint.entry(key).or_insert(value);
+            match out.fingerprint.get(&key) {
+                Some(first) if !crate::fingerprint::same(&key, first, &value) => {
+                    let from = fingerprint_origin[&key].clone();
+                    return Err(LoadError::new(
+                        &file,
+                        format!(
+                            "fingerprint `{key}` is {value} here but {first} in {from}; the parts of one run \
+                             must agree on how it was produced"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    fingerprint_origin.insert(key.clone(), file.clone());
+                    out.fingerprint.insert(key, value);
+                }
+            }
         }
         for (name, why) in part.unavailable {
             out.unavailable.entry(name).or_insert(why);

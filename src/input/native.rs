@@ -3,7 +3,10 @@
 //! "metrics": {..} }, ... ] }`, where each run may name its own `service`, `version`, `commit`
 //! and `date` and otherwise takes the file's.
 //!
-//! Either `metrics` or `runs` is required, not both. Metric values are numbers, finite and >= 0; duplicate keys and
+//! Either `metrics` or `runs` is required, not both. An optional `fingerprint` object (the
+//! file's, and each run's, whose keys override the file's) says how the runs were made, with the
+//! keys and checks of the fingerprint sidecar ([`super::fingerprint`]).
+//! Metric values are numbers, finite and >= 0; duplicate keys and
 //! unknown top-level fields are errors (a `$schema` field is allowed for editors).
 //! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
 
@@ -27,6 +30,7 @@ struct Raw {
     date: Option<String>,
     metrics: Option<Metrics>,
     runs: Option<Vec<RawRun>>,
+    fingerprint: Option<RawFingerprint>,
 }
 
 /// One run of a `runs` list.
@@ -38,6 +42,35 @@ struct RawRun {
     commit: Option<String>,
     date: Option<String>,
     metrics: Metrics,
+    fingerprint: Option<RawFingerprint>,
+}
+
+/// A `fingerprint` object as written, a key given twice refused; its keys and values are
+/// checked after parsing, by the sidecar's rules.
+struct RawFingerprint(serde_json::Value);
+
+impl<'de> Deserialize<'de> for RawFingerprint {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawFingerprint;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of fingerprint keys to values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFingerprint, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format!("duplicate key `{key}`; each key may appear once")));
+                    }
+                    let value: serde_json::Value = map.next_value()?;
+                    out.insert(key, value);
+                }
+                Ok(RawFingerprint(serde_json::Value::Object(out)))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
 }
 
 /// A metrics object: names to numbers, duplicates refused, values checked as they are read so
@@ -132,20 +165,35 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
         to_error(e.into_inner(), key)
     })?;
     de.end().map_err(|e| to_error(e, String::new()))?;
-    let run = |r: RawRun| RunResults {
-        service: r.service.or(raw.service.clone()),
-        version: r.version.or(raw.version.clone()),
-        commit: r.commit.or(raw.commit.clone()),
-        date: r.date.or(raw.date.clone()),
-        metrics: r.metrics.0,
-        unavailable: IndexMap::new(),
-        ..RunResults::default()
+    let file_fingerprint = match &raw.fingerprint {
+        Some(f) => super::fingerprint::fields_of(file, &f.0, "fingerprint")?,
+        None => IndexMap::new(),
+    };
+    let run = |(i, r): (Option<usize>, RawRun)| -> Result<RunResults, LoadError> {
+        let mut fingerprint = file_fingerprint.clone();
+        if let Some(f) = &r.fingerprint {
+            let path = i.map_or("fingerprint".to_string(), |i| format!("runs[{i}].fingerprint"));
+            fingerprint.extend(super::fingerprint::fields_of(file, &f.0, &path)?);
+        }
+        Ok(RunResults {
+            service: r.service.or(raw.service.clone()),
+            version: r.version.or(raw.version.clone()),
+            commit: r.commit.or(raw.commit.clone()),
+            date: r.date.or(raw.date.clone()),
+            metrics: r.metrics.0,
+            unavailable: IndexMap::new(),
+            fingerprint,
+            ..RunResults::default()
+        })
     };
     match (raw.metrics, raw.runs) {
-        (Some(metrics), None) => {
-            Ok(vec![run(RawRun { service: None, version: None, commit: None, date: None, metrics })])
+        (Some(metrics), None) => Ok(vec![run((
+            None,
+            RawRun { service: None, version: None, commit: None, date: None, metrics, fingerprint: None },
+        ))?]),
+        (None, Some(runs)) if !runs.is_empty() => {
+            runs.into_iter().enumerate().map(|(i, r)| run((Some(i), r))).collect()
         }
-        (None, Some(runs)) if !runs.is_empty() => Ok(runs.into_iter().map(run).collect()),
         (None, Some(_)) => Err(LoadError::new(file, "`runs` is empty; expected at least one run").key("runs")),
         (Some(_), Some(_)) => Err(LoadError::new(
             file,
@@ -227,5 +275,33 @@ mod tests {
         assert!(err("{\"metrics\": {\"error_rate\": 150}}").contains("0-100"));
         assert!(err("{\"metrics\": {\"a\": 1}} trailing").contains("trailing characters"));
         assert_eq!(err("  \n"), "f.json: file is empty; expected a JSON object with a `metrics` key");
+    }
+
+    #[test]
+    fn runs_carry_the_files_fingerprint_and_their_own() {
+        let runs = parse_runs(
+            "base.json",
+            r#"{ "fingerprint": { "tool": "k6", "testbed": "ci" },
+                 "runs": [ { "metrics": { "a": 1 } },
+                           { "metrics": { "a": 2 }, "fingerprint": { "testbed": "laptop", "vus_max": 10 } } ] }"#,
+        )
+        .unwrap();
+        let first: Vec<(&str, &str)> = runs[0].fingerprint.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(first, [("tool", "k6"), ("testbed", "ci")]);
+        assert_eq!(runs[1].fingerprint["testbed"], "laptop");
+        assert_eq!(runs[1].fingerprint["vus_max"], "10");
+        assert_eq!(
+            parse_runs("f.json", r#"{"runs": [{"metrics": {"a": 1}, "fingerprint": {"vus": 1}}]}"#)
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "f.json: runs[0].fingerprint.vus: unknown key; expected one of {}",
+                crate::fingerprint::key_names()
+            )
+        );
+        assert!(
+            err(r#"{"metrics": {"a": 1}, "fingerprint": {"tool": "k6", "tool": "k6"}}"#)
+                .contains("duplicate key `tool`")
+        );
     }
 }

@@ -70,6 +70,10 @@ struct Input<'a> {
     /// How many runs the side has; absent for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     runs: Option<usize>,
+    /// How the side's runs were produced: the fingerprint keys all its runs share
+    /// (`crate::fingerprint`); absent when none is known.
+    #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    fingerprint: &'a indexmap::IndexMap<String, String>,
 }
 
 impl<'a> From<&Source<'a>> for Input<'a> {
@@ -81,6 +85,7 @@ impl<'a> From<&Source<'a>> for Input<'a> {
             commit: s.results.commit.as_deref(),
             date: s.results.date.as_deref(),
             runs: (s.runs > 1).then_some(s.runs),
+            fingerprint: &s.results.fingerprint,
         }
     }
 }
