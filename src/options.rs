@@ -49,6 +49,9 @@ pub struct Inputs {
     /// One entry per `--baseline`: a run, its parts joined with `+` ([`input::spec`]).
     pub baseline: Vec<RunSpec>,
     pub current: Vec<RunSpec>,
+    /// One entry per `--duet`: a duet run (both sides in one k6 run), its shards joined with `+`.
+    /// When given, `baseline` and `current` are empty.
+    pub duet: Vec<RunSpec>,
     pub baseline_format: Option<input::Format>,
     pub current_format: Option<input::Format>,
     pub thresholds: PathBuf,
@@ -63,9 +66,12 @@ fn runs(args: &[PathBuf]) -> Vec<RunSpec> {
 
 impl From<cli::InputArgs> for Inputs {
     fn from(a: cli::InputArgs) -> Inputs {
+        let duet = runs(&a.duet);
+        let side = |args: &[PathBuf]| if duet.is_empty() { runs(args) } else { vec![] };
         Inputs {
-            baseline: runs(&a.baseline),
-            current: runs(&a.current),
+            baseline: side(&a.baseline),
+            current: side(&a.current),
+            duet,
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,
@@ -391,6 +397,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
         let recompute = a.recompute.then_some(Inputs {
             baseline: runs(&a.baseline),
             current: runs(&a.current),
+            duet: vec![],
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,

@@ -25,6 +25,8 @@ pub struct Policy {
     pub classes: Classes,
     /// How the verdict is reached (`decision:`); the threshold method when the block is absent.
     pub decision: DecisionPolicy,
+    /// How `--duet` files are split into sides and time slices (`duet:`); defaults when absent.
+    pub duet: crate::input::duet::Settings,
 }
 
 /// The `decision:` block: which method decides, and the statistical method's error rates.
@@ -125,6 +127,20 @@ struct RawPolicy {
     waivers: Vec<Spanned<RawWaiver>>,
     classes: Option<RawClasses>,
     decision: Option<Spanned<RawDecision>>,
+    duet: Option<Spanned<RawDuet>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDuet {
+    tag: Option<Spanned<String>>,
+    baseline: Option<Spanned<String>>,
+    current: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "present")]
+    slice: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    warmup: Option<Spanned<Limit>>,
+    placement: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -335,7 +351,73 @@ impl Validator<'_> {
             None => DecisionPolicy::default(),
             Some(d) => self.decision(d.value)?,
         };
-        Ok(Policy { metrics, waivers, classes, decision })
+        let duet = match raw.duet {
+            None => crate::input::duet::Settings::default(),
+            Some(d) => self.duet(d.value)?,
+        };
+        Ok(Policy { metrics, waivers, classes, decision, duet })
+    }
+
+    fn duet(&self, raw: RawDuet) -> Result<crate::input::duet::Settings, LoadError> {
+        let mut out = crate::input::duet::Settings::default();
+        let name = |key: &str, raw: Option<Spanned<String>>, default: String| -> Result<String, LoadError> {
+            let Some(raw) = raw else { return Ok(default) };
+            let ok = !raw.value.trim().is_empty() && !raw.value.contains(':');
+            if !ok {
+                return Err(self.error(
+                    &raw,
+                    format!("duet.{key}"),
+                    format!(
+                        "expected a k6 tag {} without `:` (such as \"{default}\"), found \"{}\"",
+                        if key == "tag" || key == "placement" { "name" } else { "value" },
+                        raw.value
+                    ),
+                ));
+            }
+            Ok(raw.value)
+        };
+        out.tag = name("tag", raw.tag, out.tag)?;
+        out.placement = name("placement", raw.placement, out.placement)?;
+        let baseline_span = raw.baseline.as_ref().map(|b| b.referenced);
+        out.baseline = name("baseline", raw.baseline, out.baseline)?;
+        out.current = name("current", raw.current, out.current)?;
+        if out.baseline == out.current {
+            let message = format!("the baseline and current values must differ, both are \"{}\"", out.current);
+            let err = LoadError::new(self.file, message).key("duet.current");
+            return Err(match baseline_span {
+                Some(span) => err.at(span.line(), span.column()),
+                None => err,
+            });
+        }
+        let duration = |key: &str, raw: Option<Spanned<Limit>>, zero_ok: bool| -> Result<Option<i128>, LoadError> {
+            let Some(raw) = raw else { return Ok(None) };
+            let expected = if zero_ok {
+                "a duration >= 0 such as 30s, 2m or 500ms"
+            } else {
+                "a duration of at least 100ms such as 10s, 2m or 500ms"
+            };
+            let ns = match &raw.value {
+                Limit::Number(n) => Some(n * 1e9),
+                Limit::Text(t) => parse_duration(t),
+            };
+            let shown = match &raw.value {
+                Limit::Number(n) => n.to_string(),
+                Limit::Text(t) => format!("\"{t}\""),
+            };
+            match ns {
+                Some(ns) if ns.is_finite() && ns <= 1e15 && (if zero_ok { ns >= 0.0 } else { ns >= 1e8 }) => {
+                    Ok(Some(ns.round() as i128))
+                }
+                _ => Err(self.error(&raw, format!("duet.{key}"), format!("expected {expected}, found {shown}"))),
+            }
+        };
+        if let Some(ns) = duration("slice", raw.slice, false)? {
+            out.slice_ns = ns;
+        }
+        if let Some(ns) = duration("warmup", raw.warmup, true)? {
+            out.warmup_ns = ns;
+        }
+        Ok(out)
     }
 
     fn decision(&self, raw: RawDecision) -> Result<DecisionPolicy, LoadError> {
@@ -527,6 +609,24 @@ impl Validator<'_> {
 }
 
 /// `"10%"`, `"+10 %"` or `"2.5%"` to a number of percent; anything else is `None`.
+/// `10s`, `2m`, `500ms`, `1.5s`, `1h` to nanoseconds; a bare number is seconds.
+fn parse_duration(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        _ => return None,
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    (n.is_finite() && n >= 0.0).then_some(n * scale)
+}
+
 fn parse_percent(text: &str) -> Option<f64> {
     let number = text.trim().strip_suffix('%')?.trim_end();
     let number = number.strip_prefix('+').unwrap_or(number);

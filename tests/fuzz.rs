@@ -768,6 +768,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         waivers: vec![],
         classes: Classes::default(),
         decision: perfcert::policy::DecisionPolicy::default(),
+        duet: Default::default(),
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),
