@@ -765,6 +765,39 @@ waivers:
     }
 
     #[test]
+    fn the_duet_block() {
+        let base = "metrics:\n  a: { max: 1 }\n";
+        let p = parse("p.yml", base).unwrap();
+        assert_eq!(p.duet, crate::input::duet::Settings::default());
+        let p = parse(
+            "p.yml",
+            &format!("{base}duet: {{ tag: variant, baseline: old, current: new, slice: 2m, warmup: 500ms, placement: node }}\n"),
+        )
+        .unwrap();
+        assert_eq!((p.duet.tag.as_str(), p.duet.baseline.as_str(), p.duet.current.as_str()), ("variant", "old", "new"));
+        assert_eq!(
+            (p.duet.slice_ns, p.duet.warmup_ns, p.duet.placement.as_str()),
+            (120_000_000_000, 500_000_000, "node")
+        );
+        assert_eq!(parse("p.yml", &format!("{base}duet: {{ slice: 1.5 }}\n")).unwrap().duet.slice_ns, 1_500_000_000);
+        let cases = [
+            (
+                "duet: { slice: 10 parsecs }",
+                "p.yml:3:16: duet.slice: expected a duration of at least 100ms such as 10s, 2m or 500ms, found \"10 parsecs\"",
+            ),
+            ("duet: { slice: 50ms }", "duet.slice: expected a duration of at least 100ms"),
+            ("duet: { warmup: -1s }", "duet.warmup: expected a duration >= 0"),
+            ("duet: { tag: \"a:b\" }", "duet.tag: expected a k6 tag name without `:`"),
+            ("duet: { baseline: x, current: x }", "duet.current: the baseline and current values must differ"),
+            ("duet: { slices: 1s }", "duet.slices: unknown field `slices`"),
+        ];
+        for (block, want) in cases {
+            let got = err(&format!("{base}{block}\n"));
+            assert!(got.contains(want), "{block}: {got}");
+        }
+    }
+
+    #[test]
     fn percentages() {
         assert_eq!(parse_percent("10%"), Some(10.0));
         assert_eq!(parse_percent(" +2.5 % "), Some(2.5));

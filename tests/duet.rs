@@ -276,3 +276,118 @@ fn real_k6_a_known_slowdown_fails_and_an_a_a_duet_does_not() {
     assert!(code == 0 || code == 5, "an A/A duet never FAILs: {out}");
     assert_ne!(row(&report, "latency_p95")["status"], "FAIL", "{out}");
 }
+
+// Without k6: the committed real duet outputs.
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("fixtures/duet").join(format!("{name}.ndjson.gz"))
+}
+
+#[test]
+fn fixtures_a_known_slowdown_fails_and_an_a_a_duet_does_not() {
+    let dir = workdir();
+    let policy = write_policy(dir.path(), POLICY);
+    let (code, report, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &fixture("slow-2")]);
+    assert_eq!(code, 1, "{out}");
+    let p95 = row(&report, "latency_p95");
+    assert_eq!((p95["status"].as_str(), p95["method"].as_str()), (Some("FAIL"), Some("paired-t")), "{out}");
+    assert_eq!(p95["df"], 1.0, "{out}");
+    assert!(p95["reasons"][0].as_str().unwrap().contains("2 duet run(s), 12 slice pairs"), "{out}");
+    // Each duet run is one run per side; the placement was swapped, so no warning about it.
+    assert_eq!(p95["runs"]["baseline"].as_array().map(Vec::len), Some(2), "{out}");
+    assert_eq!(report["warnings"], serde_json::json!([]), "{out}");
+
+    let (code, report, out) = compare(dir.path(), &policy, &[&fixture("same-1"), &fixture("same-2")]);
+    assert!(code == 0 || code == 5, "{out}");
+    assert_ne!(row(&report, "latency_p95")["status"], "FAIL", "{out}");
+}
+
+#[test]
+fn the_threshold_method_compares_each_side_over_all_its_slices() {
+    let dir = workdir();
+    let policy = write_policy(dir.path(), "metrics:\n  latency_p95: { max_increase: 10% }\n");
+    let (code, report, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &fixture("slow-2")]);
+    assert_eq!(code, 1, "{out}");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("threshold method: each side's value is over all its slices"), "{out}");
+    let (code, _, out) = compare(dir.path(), &policy, &[&fixture("same-1"), &fixture("same-2")]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn one_duet_run_is_inconclusive_and_says_why() {
+    let dir = workdir();
+    let policy = write_policy(dir.path(), POLICY);
+    let (code, report, out) = compare(dir.path(), &policy, &[&fixture("slow-1")]);
+    assert_eq!(code, 5, "{out}");
+    let reason = row(&report, "latency_p95")["reasons"][0].as_str().unwrap_or_default().to_string();
+    assert!(reason.contains("one duet run") && reason.contains("placement swapped"), "{out}");
+    // The same run given twice: never swapped, and said so.
+    let (_, report, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &fixture("slow-1")]);
+    assert!(report["warnings"].to_string().contains("the placement was never swapped"), "{out}");
+}
+
+#[test]
+fn shards_of_a_duet_run_joined_with_plus_read_as_the_whole() {
+    let dir = workdir();
+    let policy = write_policy(dir.path(), POLICY);
+    // Two "load generators": every other request's lines to each (a request's three lines stay together).
+    let gz = std::fs::read(fixture("slow-2")).unwrap();
+    let mut text = String::new();
+    gunzip(&gz, &mut text);
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut a, mut b) = (String::new(), String::new());
+    for (i, chunk) in lines.chunks(3).enumerate() {
+        let target = if i % 2 == 0 { &mut a } else { &mut b };
+        for l in chunk {
+            target.push_str(l);
+            target.push('\n');
+        }
+    }
+    std::fs::write(dir.path().join("gen-a.ndjson"), a).unwrap();
+    std::fs::write(dir.path().join("gen-b.ndjson"), b).unwrap();
+    let whole = dir.path().join("whole.ndjson");
+    std::fs::write(&whole, &text).unwrap();
+    let joined = dir.path().join("gen-a.ndjson+gen-b.ndjson");
+    let (_, sharded, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &joined]);
+    let (_, unsplit, _) = compare(dir.path(), &policy, &[&fixture("slow-1"), &whole]);
+    assert_eq!(sharded["metrics"], unsplit["metrics"], "{out}");
+}
+
+/// gunzip through the system's gzip (the test crate has no gzip dependency).
+fn gunzip(gz: &[u8], out: &mut String) {
+    let mut child =
+        Command::new("gzip").args(["-d", "-c"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("gzip");
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = gz.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&bytes));
+    child.stdout.take().unwrap().read_to_string(out).unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn duet_inputs_are_checked() {
+    let dir = workdir();
+    let policy = write_policy(dir.path(), POLICY);
+    let slow = fixture("slow-1").display().to_string();
+    // --duet excludes --baseline and --current.
+    let out = perfcert(dir.path(), &["compare", "--thresholds", &policy, "--duet", &slow, "--baseline", &slow]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--duet") && text(&out).contains("--baseline"), "{}", text(&out));
+    // Tag values the file does not have: the error names what it found and what was expected.
+    let other = write_policy(dir.path(), &POLICY.replace("duet:\n", "duet:\n  current: candidate\n"));
+    let out = perfcert(dir.path(), &["compare", "--thresholds", &other, "--duet", &slow]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no samples tagged side:candidate (found side: current)"), "{}", text(&out));
+    // Not k6 raw output.
+    let native = common::fixture("current.json");
+    let out = perfcert(dir.path(), &["compare", "--thresholds", &policy, "--duet", &native]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--duet reads k6 raw output"), "{}", text(&out));
+    // A policy's duet block is strict.
+    let bad = write_policy(dir.path(), &POLICY.replace("slice: 1s", "slice: fast"));
+    let out = perfcert(dir.path(), &["compare", "--thresholds", &bad, "--duet", &slow]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("duet.slice: expected a duration of at least 100ms"), "{}", text(&out));
+}

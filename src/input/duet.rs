@@ -359,3 +359,89 @@ pub fn placement_record(placements: &[(Vec<String>, Vec<String>)]) -> Option<Str
             .join("; ")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One request's three lines at second `t` (plus `frac`) of side `side`.
+    fn request(side: Option<&str>, t: u32, frac: u32, ms: f64, failed: bool) -> String {
+        let tags = match side {
+            Some(s) => format!(r#"{{"method":"GET","name":"http://h:1/x","placement":"p-{s}","side":"{s}"}}"#),
+            None => r#"{"method":"GET","name":"http://h:1/x"}"#.to_string(),
+        };
+        let time = format!("2026-01-01T00:00:{t:02}.{frac:03}Z");
+        let line = |m: &str, v: f64| {
+            format!(r#"{{"metric":"{m}","type":"Point","data":{{"time":"{time}","value":{v},"tags":{tags}}}}}"#)
+        };
+        format!(
+            "{}\n{}\n{}\n",
+            line("http_reqs", 1.0),
+            line("http_req_duration", ms),
+            line("http_req_failed", if failed { 1.0 } else { 0.0 })
+        )
+    }
+
+    fn settings(slice_s: i128, warmup_s: i128) -> Settings {
+        Settings { slice_ns: slice_s * 1_000_000_000, warmup_ns: warmup_s * 1_000_000_000, ..Settings::default() }
+    }
+
+    #[test]
+    fn samples_go_to_their_side_and_slice() {
+        let mut text =
+            String::from(r#"{"type":"Metric","data":{"name":"http_reqs","type":"counter"},"metric":"http_reqs"}"#);
+        text.push('\n');
+        for t in 0..6 {
+            for f in [100, 600] {
+                text += &request(Some("baseline"), t, f, 10.0 + t as f64, false);
+                text += &request(Some("current"), t, f, 20.0 + t as f64, t == 5);
+            }
+        }
+        text += &request(None, 3, 0, 99.0, false);
+        text += &request(Some("canary"), 3, 0, 99.0, false);
+        let run = parse("d.ndjson", &text, &Classes::default(), &settings(2, 0)).unwrap();
+        // 2 s slices from second 0: three per side, paired.
+        assert_eq!(run.slices.baseline.len(), 3);
+        assert_eq!(run.slices.current[0].metrics["latency_max"], 21.0);
+        assert_eq!(run.slices.baseline[2].metrics["latency_min"], 14.0);
+        assert_eq!(run.baseline.metrics["requests"], 12.0);
+        assert_eq!(run.current.metrics["latency_max"], 25.0);
+        assert!((run.current.metrics["error_rate"] - 2.0 / 12.0 * 100.0).abs() < 1e-12);
+        assert_eq!(run.placement, (vec!["p-baseline".to_string()], vec!["p-current".to_string()]));
+        assert_eq!(run.current.notes.len(), 1, "{:?}", run.current.notes);
+        assert!(run.current.notes[0].contains("3 request samples without a side tag and samples tagged side:canary"));
+        assert!(run.baseline.notes.is_empty());
+
+        // A 3 s warm-up leaves out the slices that begin before second 3: 0-2 s and 2-4 s.
+        let warm = parse("d.ndjson", &text, &Classes::default(), &settings(2, 3)).unwrap();
+        assert_eq!(warm.slices.baseline.len(), 1);
+        assert_eq!(warm.baseline.metrics["requests"], 4.0);
+        assert_eq!(warm.baseline.metrics["latency_min"], 14.0);
+    }
+
+    #[test]
+    fn a_side_without_samples_is_an_error_naming_the_tag() {
+        let text = request(Some("baseline"), 1, 0, 10.0, false);
+        let err = parse("d.ndjson", &text, &Classes::default(), &Settings::default()).unwrap_err().to_string();
+        assert!(err.starts_with("d.ndjson: no samples tagged side:current;"), "{err}");
+        let err = parse("d.ndjson", "{\"metric\":\"http_reqs\"", &Classes::default(), &Settings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("d.ndjson:1:1: expected one JSON object per line"), "{err}");
+    }
+
+    #[test]
+    fn placement_is_recorded_and_checked() {
+        let p = |b: &str, c: &str| (vec![b.to_string()], vec![c.to_string()]);
+        let s = Settings::default();
+        assert!(placement_notes(&[p("a", "b"), p("b", "a")], &s).is_empty());
+        assert_eq!(
+            placement_record(&[p("a", "b"), p("b", "a")]).as_deref(),
+            Some("run 1: baseline on a, current on b; run 2: baseline on b, current on a")
+        );
+        assert!(placement_notes(&[p("a", "b"), p("a", "b")], &s)[0].contains("never swapped"));
+        let unknown = (vec![], vec!["b".to_string()]);
+        assert!(placement_notes(&[p("a", "b"), unknown.clone()], &s)[0].contains("do not say where each side ran"));
+        assert_eq!(placement_record(&[unknown]), None);
+    }
+}
