@@ -426,8 +426,12 @@ pub struct VerifyArgs {
     pub subject_digests: Vec<(String, String)>,
 
     /// Also check the recorded inputs' sha256 and recompute the verdict from them.
-    #[arg(long, requires_all = ["baseline", "current"])]
+    #[arg(long)]
     pub recompute: bool,
+
+    /// With --recompute: the duet runs, as given to certify (instead of --baseline/--current).
+    #[arg(long, value_name = "RUN", requires = "recompute", conflicts_with_all = ["baseline", "current"])]
+    pub duet: Vec<PathBuf>,
 
     /// With --recompute: the baseline runs, as given to certify (one per run, parts joined with +).
     #[arg(long, value_name = "RUN", requires = "recompute")]

@@ -394,10 +394,15 @@ impl TryFrom<cli::VerifyArgs> for Verify {
                 Trust::Keyless { rule, issuer, trusted_root: a.signer.trusted_root }
             }
         };
+        if a.recompute && a.duet.is_empty() && (a.baseline.is_empty() || a.current.is_empty()) {
+            return Err(Failure::input(anyhow!(
+                "--recompute needs the inputs certify was given: --baseline and --current, or --duet"
+            )));
+        }
         let recompute = a.recompute.then_some(Inputs {
             baseline: runs(&a.baseline),
             current: runs(&a.current),
-            duet: vec![],
+            duet: runs(&a.duet),
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,

@@ -391,3 +391,41 @@ fn duet_inputs_are_checked() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("duet.slice: expected a duration of at least 100ms"), "{}", text(&out));
 }
+
+#[test]
+fn a_duet_certificate_records_the_duet_files_and_verify_recomputes_it() {
+    let dir = common::workdir_with_keys();
+    let d = dir.path();
+    let policy = write_policy(d, POLICY);
+    let (one, two) = (fixture("slow-1").display().to_string(), fixture("slow-2").display().to_string());
+    let args = ["certify", "--key", "cosign.key", "--thresholds", &policy, "--duet", &one, "--duet", &two];
+    let out = perfcert(d, &[&args[..], &["--service", "svc", "--version", "v2", "--format", "json"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = printed["certificate"].as_str().unwrap().to_string();
+    let cert: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join(&path)).unwrap()).unwrap();
+    let duet = cert["inputs"]["duet"].as_array().cloned().unwrap_or_default();
+    assert_eq!(duet.len(), 2, "{cert}");
+    assert_eq!((duet[0]["run"].as_u64(), duet[1]["run"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(cert["inputs"]["baseline"], serde_json::json!([]));
+    let schema_text = std::fs::read_to_string(root().join("schemas/certificate.schema.json")).unwrap();
+    let schema = jsonschema::validator_for(&serde_json::from_str(&schema_text).unwrap()).unwrap();
+    let errors: Vec<String> = schema.iter_errors(&cert).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // Neither runs per side nor duet runs: not a certificate.
+    let mut empty = cert.clone();
+    empty["inputs"].as_object_mut().unwrap().remove("duet");
+    assert!(!schema.is_valid(&empty));
+
+    let verify = ["verify", &path, "--key", "cosign.pub", "--recompute", "--thresholds", &policy];
+    let out = perfcert(d, &[&verify[..], &["--duet", &one, "--duet", &two]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("reproduced exactly"), "{}", text(&out));
+    // The runs in another order are not what was certified.
+    let out = perfcert(d, &[&verify[..], &["--duet", &two, "--duet", &one]].concat());
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // --recompute without inputs says what it needs.
+    let out = perfcert(d, &["verify", &path, "--key", "cosign.pub", "--recompute"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--baseline and --current, or --duet"), "{}", text(&out));
+}

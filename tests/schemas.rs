@@ -73,8 +73,12 @@ fn certificates_match_the_certificate_schema() {
             approvers: vec!["qa-lead".into()],
             signature: Method::Key,
         };
-        let inputs =
-            Inputs { baseline: vec![digest("b.json")], current: vec![digest("c.json")], thresholds: digest("p.yml") };
+        let inputs = Inputs {
+            baseline: vec![digest("b.json")],
+            current: vec![digest("c.json")],
+            duet: vec![],
+            thresholds: digest("p.yml"),
+        };
         let cert = certificate::build(identity, &comparison, &c, inputs);
         let doc: serde_json::Value = serde_json::from_str(&cert.to_json()).unwrap();
         let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();

@@ -350,6 +350,7 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, ui: &Ui) -> Result<St
     };
     check("baseline", &files(&inputs.baseline), &cert.inputs.baseline)?;
     check("current", &files(&inputs.current), &cert.inputs.current)?;
+    check("duet", &files(&inputs.duet), &cert.inputs.duet)?;
     check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
     let inputs = options::Inputs { as_of: Some(as_of), ..inputs.clone() };
