@@ -13,6 +13,7 @@
 //! - the candidate's change δ on the current side, and a **shared downstream** (one database
 //!   behind both deployments) through which a slower candidate also slows the baseline by
 //!   `shared` × δ: the measured change is (1 − shared) × δ, biased toward zero.
+//!
 //! The decision gets each run's whole-run values, paired, with the slices' standard error as the
 //! within-run floor, exactly as `compare_duet` hands them over.
 //!
