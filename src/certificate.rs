@@ -76,6 +76,9 @@ pub struct FileDigest {
 pub struct Inputs {
     pub baseline: Vec<FileDigest>,
     pub current: Vec<FileDigest>,
+    /// `--duet` files (one k6 run measured both sides); `baseline` and `current` are then empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duet: Vec<FileDigest>,
     pub thresholds: FileDigest,
 }
 

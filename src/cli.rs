@@ -246,6 +246,14 @@ pub struct InputArgs {
     #[arg(long, value_name = "RUN", default_value = "current.json")]
     pub current: Vec<PathBuf>,
 
+    /// One duet run instead of --baseline/--current: k6 raw output (--out json, plain or gzip) of
+    /// one k6 run that drove both deployments side by side, requests tagged side:baseline and
+    /// side:current (the policy's duet: block names the tag, its values and the slice length).
+    /// Repeat for several duet runs, swapping where the two deployments run; join the shards of
+    /// one run with +. See examples/duet.js.
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["baseline", "current", "baseline_format", "current_format"])]
+    pub duet: Vec<PathBuf>,
+
     /// Read every --baseline part without a FORMAT: prefix in this format instead of detecting it.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub baseline_format: Option<InputFormat>,
@@ -460,8 +468,12 @@ pub struct VerifyArgs {
     pub subject_digests: Vec<(String, String)>,
 
     /// Also check the recorded inputs' sha256 and recompute the verdict from them.
-    #[arg(long, requires_all = ["baseline", "current"])]
+    #[arg(long)]
     pub recompute: bool,
+
+    /// With --recompute: the duet runs, as given to certify (instead of --baseline/--current).
+    #[arg(long, value_name = "RUN", requires = "recompute", conflicts_with_all = ["baseline", "current"])]
+    pub duet: Vec<PathBuf>,
 
     /// With --recompute: the baseline runs, as given to certify (one per run, parts joined with +).
     #[arg(long, value_name = "RUN", requires = "recompute")]

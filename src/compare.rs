@@ -22,7 +22,7 @@
 
 use jiff::civil::Date;
 
-use crate::model::{RunResults, arithmetic_mean, default_unit, geometric_mean};
+use crate::model::{RunResults, Slices, arithmetic_mean, default_unit, geometric_mean};
 use crate::numfmt::{diff_with_unit, pct, with_unit};
 use crate::policy::{DecisionMethod, MetricPolicy, Policy, Tolerance, Waiver};
 
@@ -199,6 +199,8 @@ pub struct Comparison {
     pub runs_needed: Option<u32>,
     /// `--noise-from`: the history the statistical decision learned the run-to-run noise from.
     pub history: Option<crate::history::Noise>,
+    /// The runs are duet runs ([`compare_duet`]): `runs_needed` counts duet runs, not runs per side.
+    pub duet: bool,
 }
 
 /// Counts of rows by status.
@@ -274,7 +276,7 @@ impl Runs<'_> {
 /// Compares sides of one or more runs each (see the module rules); with one run per side this
 /// is [`compare`].
 pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Policy, today: Date) -> Comparison {
-    compare_with_history(baseline, current, policy, today, None)
+    compare_with(baseline, current, None, policy, today, None)
 }
 
 /// [`compare_runs`], with the run-to-run noise of earlier certificates (`--noise-from`) for the
@@ -282,6 +284,32 @@ pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Po
 pub fn compare_with_history(
     baseline: &[RunResults],
     current: &[RunResults],
+    policy: &Policy,
+    today: Date,
+    history: Option<&crate::history::Noise>,
+) -> Comparison {
+    compare_with(baseline, current, None, policy, today, history)
+}
+
+/// Compares duet runs: run i's baseline and current sides were measured side by side in one
+/// load-test run, cut into the time slices `slices[i]`. The threshold method compares each
+/// side's value over all its slices, as [`compare_runs`] does; the statistical method judges
+/// the per-run differences, paired ([`crate::stats::Data::Paired`]), with the slices giving
+/// the within-run precision; SLO limits judge the current side.
+pub fn compare_duet(
+    baseline: &[RunResults],
+    current: &[RunResults],
+    slices: &[Slices],
+    policy: &Policy,
+    today: Date,
+) -> Comparison {
+    compare_with(baseline, current, Some(slices), policy, today, None)
+}
+
+fn compare_with(
+    baseline: &[RunResults],
+    current: &[RunResults],
+    slices: Option<&[Slices]>,
     policy: &Policy,
     today: Date,
     history: Option<&crate::history::Noise>,
@@ -336,7 +364,13 @@ pub fn compare_with_history(
     let method = policy.decision.method;
     let history = history.filter(|_| method == DecisionMethod::Statistical);
     if method == DecisionMethod::Statistical {
-        statistical(&mut rows, &b_runs, &c_runs, policy, today, history);
+        statistical(&mut rows, &b_runs, &c_runs, slices, policy, today, history);
+    } else if slices.is_some() {
+        warnings.push(format!(
+            "duet runs judged by the threshold method: each side's value is over all its slices of each of the {} \
+             duet run(s); the pairing of the sides is used by decision.method: statistical",
+            current.len()
+        ));
     }
     if let Some(h) = history {
         warnings.extend(h.notes.iter().cloned());
@@ -366,7 +400,16 @@ pub fn compare_with_history(
     } else {
         None
     };
-    Comparison { verdict, rows, warnings, as_of: today, method, runs_needed, history: history.cloned() }
+    Comparison {
+        verdict,
+        rows,
+        warnings,
+        as_of: today,
+        method,
+        runs_needed,
+        history: history.cloned(),
+        duet: slices.is_some(),
+    }
 }
 
 fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waiver], today: Date) -> Row {
@@ -476,10 +519,13 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
 /// from the runs' spread ([`crate::stats`]), Holm over all of them, then sets each row's status
 /// again. A check the threshold method could not judge (a missing metric, a skipped tolerance,
 /// a value that is not finite) keeps its outcome: nothing unverified passes.
+///
+/// Duet runs (`slices`): tolerance checks are paired per run, floored at the slices' precision.
 fn statistical(
     rows: &mut [Row],
     baseline: &Runs,
     current: &Runs,
+    slices: Option<&[Slices]>,
     policy: &Policy,
     today: Date,
     history: Option<&crate::history::Noise>,
@@ -491,6 +537,8 @@ fn statistical(
         baseline: Vec<f64>,
         current: Vec<f64>,
         check_kind: stats::Check,
+        /// Duet runs: the within-run standard error of one run's difference, from its slices.
+        paired_se: Option<f64>,
     }
     let mut planned: Vec<Planned> = vec![];
     for (i, row) in rows.iter().enumerate() {
@@ -525,22 +573,31 @@ fn statistical(
                 (Some(b), false) => b.clone(),
                 (None, false) => continue,
             };
-            planned.push(Planned { row: i, check: j, baseline: b, current: c.clone(), check_kind: kind });
+            let paired_se = match (slices, kind) {
+                (Some(slices), stats::Check::Relative { .. }) => Some(slice_se(slices, &m.name, true)),
+                (Some(slices), stats::Check::Absolute { .. }) => Some(slice_se(slices, &m.name, false)),
+                _ => None,
+            };
+            planned.push(Planned { row: i, check: j, baseline: b, current: c.clone(), check_kind: kind, paired_se });
         }
     }
     let inputs: Vec<stats::Input> = planned
         .iter()
         .map(|p| stats::Input {
             check: p.check_kind,
-            // The within-run error is not in run results yet: the runs' spread alone.
-            data: stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: 0.0 },
+            data: match p.paired_se {
+                Some(within_se) => stats::Data::Paired { baseline: &p.baseline, current: &p.current, within_se },
+                // The within-run error is not in run results yet: the runs' spread alone.
+                None => stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: 0.0 },
+            },
         })
         .collect();
     // History's variance on the row's analysis scale: log for relative limits, linear for absolute.
     let pooled: Vec<Option<stats::Pooled>> = planned
         .iter()
         .map(|p| {
-            let spread = history?.metrics.get(&rows[p.row].name)?;
+            // Duet runs are paired: their noise is the differences', not history's.
+            let spread = history.filter(|_| slices.is_none())?.metrics.get(&rows[p.row].name)?;
             match p.check_kind {
                 stats::Check::Relative { .. } => spread.log,
                 stats::Check::Absolute { .. } => spread.linear,
@@ -549,7 +606,14 @@ fn statistical(
         })
         .collect();
     let decision = stats::decide_with_history(&inputs, &pooled, &policy.decision.settings());
-    let runs_note = format!("{} and {} runs", baseline.runs.len(), current.runs.len());
+    let runs_note = match slices {
+        Some(slices) => format!(
+            "{} duet run(s), {} slice pairs",
+            current.runs.len(),
+            slices.iter().map(|s| s.current.len()).sum::<usize>()
+        ),
+        None => format!("{} and {} runs", baseline.runs.len(), current.runs.len()),
+    };
     for (p, outcome) in planned.iter().zip(decision.rows) {
         let row = &mut rows[p.row];
         let unit = row.unit.clone();
@@ -588,6 +652,34 @@ fn statistical(
         );
         *row = finish(taken, &policy.waivers, today);
     }
+}
+
+/// The within-run standard error of one duet run's difference in `metric`, on the log scale
+/// (`log`) or in the metric's unit: per run, the standard error of the mean of its slices'
+/// differences; over runs, the root of their mean variance. 0 when no run has 2 usable slices.
+fn slice_se(slices: &[Slices], metric: &str, log: bool) -> f64 {
+    let variances: Vec<f64> = slices
+        .iter()
+        .filter_map(|run| {
+            let d: Vec<f64> = run
+                .baseline
+                .iter()
+                .zip(&run.current)
+                .filter_map(|(b, c)| {
+                    let (b, c) = (*b.metrics.get(metric)?, *c.metrics.get(metric)?);
+                    let d = if log { (b > 0.0 && c > 0.0).then(|| c.ln() - b.ln())? } else { c - b };
+                    d.is_finite().then_some(d)
+                })
+                .collect();
+            (d.len() >= 2).then(|| {
+                let n = d.len() as f64;
+                let mean = d.iter().sum::<f64>() / n;
+                d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0) / n
+            })
+        })
+        .collect();
+    let se = (variances.iter().sum::<f64>() / variances.len().max(1) as f64).sqrt();
+    if se.is_finite() { se } else { 0.0 }
 }
 
 /// The sentence of a statistically judged check: the estimate, the interval with the levels

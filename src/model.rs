@@ -124,6 +124,14 @@ impl Side {
     }
 }
 
+/// The time slices of one duet run (both sides measured side by side): per slice, each side's
+/// results over that slice; `baseline[i]` and `current[i]` cover the same time.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Slices {
+    pub baseline: Vec<RunResults>,
+    pub current: Vec<RunResults>,
+}
+
 /// The arithmetic mean of the runs' values.
 pub fn arithmetic_mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64

@@ -49,6 +49,9 @@ pub struct Inputs {
     /// One entry per `--baseline`: a run, its parts joined with `+` ([`input::spec`]).
     pub baseline: Vec<RunSpec>,
     pub current: Vec<RunSpec>,
+    /// One entry per `--duet`: a duet run (both sides in one k6 run), its shards joined with `+`.
+    /// When given, `baseline` and `current` are empty.
+    pub duet: Vec<RunSpec>,
     pub baseline_format: Option<input::Format>,
     pub current_format: Option<input::Format>,
     pub thresholds: PathBuf,
@@ -94,9 +97,12 @@ impl From<cli::InputArgs> for Inputs {
             Some(both) => (Some(both.clone()), Some(both)),
             None => (a.baseline_testbed, a.current_testbed),
         };
+        let duet = runs(&a.duet);
+        let side = |args: &[PathBuf]| if duet.is_empty() { runs(args) } else { vec![] };
         Inputs {
-            baseline: runs(&a.baseline),
-            current: runs(&a.current),
+            baseline: side(&a.baseline),
+            current: side(&a.current),
+            duet,
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,
@@ -429,9 +435,15 @@ impl TryFrom<cli::VerifyArgs> for Verify {
                 Trust::Keyless { rule, issuer, trusted_root: a.signer.trusted_root }
             }
         };
+        if a.recompute && a.duet.is_empty() && (a.baseline.is_empty() || a.current.is_empty()) {
+            return Err(Failure::input(anyhow!(
+                "--recompute needs the inputs certify was given: --baseline and --current, or --duet"
+            )));
+        }
         let recompute = a.recompute.then_some(Inputs {
             baseline: runs(&a.baseline),
             current: runs(&a.current),
+            duet: runs(&a.duet),
             baseline_format: a.baseline_format,
             current_format: a.current_format,
             thresholds: a.thresholds,

@@ -42,6 +42,14 @@ pub struct Labels {
 
 impl Labels {
     pub fn of(inputs: &Inputs) -> Labels {
+        if !inputs.duet.is_empty() {
+            let duet = label(&inputs.duet);
+            return Labels {
+                baseline: format!("{duet} (duet, baseline side)"),
+                current: format!("{duet} (duet, current side)"),
+                thresholds: inputs.thresholds.display().to_string(),
+            };
+        }
         Labels {
             baseline: label(&inputs.baseline),
             current: label(&inputs.current),
@@ -177,6 +185,14 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         policy.metrics.len(),
         policy.waivers.len()
     ));
+    if !inputs.duet.is_empty() {
+        if inputs.noise_from.is_some() {
+            return Err(Failure::input(anyhow!(
+                "--noise-from does not apply to --duet: duet runs are judged on their own paired differences"
+            )));
+        }
+        return load_duet(&inputs.duet, &policy, today, decision, ui);
+    }
     let mut baseline_runs =
         load_side(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
     let mut current_runs =
@@ -394,6 +410,71 @@ fn run_prints<'a>(side: &'a Side, labels: &'a [String]) -> Vec<fingerprint::RunP
         .collect()
 }
 
+/// Loads the duet runs (each one k6 run that measured both sides side by side, its shards
+/// joined with +) and compares them paired ([`crate::compare::compare_duet`]). Where each side
+/// ran is told in a detail line, and warned about when unknown or never swapped.
+fn load_duet(
+    specs: &[RunSpec],
+    policy: &Policy,
+    today: jiff::civil::Date,
+    decision: Option<Decision>,
+    ui: &Ui,
+) -> Result<Loaded, Failure> {
+    let mut read = vec![];
+    for spec in specs {
+        let mut paths = vec![];
+        for (path, format) in spec.formats(None) {
+            let format = match format {
+                Some(f) => f,
+                None => input::detect_path(path).map_err(|e| with_hint(e, path, "--duet", ""))?,
+            };
+            match format {
+                input::Format::K6Json => paths.push(path),
+                other => {
+                    return Err(Failure::input(anyhow!(
+                        "{}: --duet reads k6 raw output written with --out json=FILE (NDJSON, plain or gzip); \
+                         this file is {}",
+                        path.display(),
+                        other.describe()
+                    )));
+                }
+            }
+        }
+        let label = spec.label();
+        let run = timed_all(&paths, &label, ui, |counter| {
+            input::load_duet(&paths, &label, &policy.classes, &policy.duet, counter)
+        })
+        .map_err(Failure::input)?;
+        ui.detail(&format!("{label}: duet run, {} slice pairs", run.slices.current.len()));
+        read.push((spec, run));
+    }
+    let placements: Vec<_> = read.iter().map(|(_, r)| r.placement.clone()).collect();
+    let notes = input::duet::placement_notes(&placements, &policy.duet);
+    if let Some(record) = input::duet::placement_record(&placements) {
+        ui.detail(&format!("placement: {record}"));
+    }
+    let (mut baseline_runs, mut current_runs, mut slices) = (Side::default(), Side::default(), vec![]);
+    for (spec, run) in read {
+        let files: Vec<String> = spec.parts.iter().map(|p| p.path.display().to_string()).collect();
+        baseline_runs.runs.push(Run { files: files.clone(), results: run.baseline });
+        current_runs.runs.push(Run { files, results: run.current });
+        slices.push(run.slices);
+    }
+    if let Some(first) = current_runs.runs.first_mut() {
+        first.results.notes.extend(notes);
+    }
+    let comparison =
+        crate::compare::compare_duet(&baseline_runs.results(), &current_runs.results(), &slices, policy, today);
+    Ok(Loaded {
+        baseline: baseline_runs.summary(),
+        current: current_runs.summary(),
+        baseline_runs,
+        current_runs,
+        comparison,
+        decision,
+    })
+}
+
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of
 /// one run given as separate runs (the usage before runs were joined with `+`).
 fn load_side(
@@ -532,6 +613,12 @@ impl Metrics for RunResults {
     }
 }
 
+impl Metrics for input::duet::DuetRun {
+    fn metric_count(&self) -> usize {
+        self.current.metrics.len()
+    }
+}
+
 impl Metrics for Vec<RunResults> {
     fn metric_count(&self) -> usize {
         self.iter().map(|r| r.metrics.len()).max().unwrap_or(0)
@@ -587,6 +674,7 @@ pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Fail
         .baseline
         .iter()
         .chain(&i.current)
+        .chain(&i.duet)
         .flat_map(|run| run.parts.iter().map(|p| &p.path))
         .chain([&i.thresholds])
         .collect();

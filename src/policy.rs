@@ -27,6 +27,8 @@ pub struct Policy {
     pub decision: DecisionPolicy,
     /// What to do when the runs were not produced the same way (`comparability:`).
     pub comparability: Comparability,
+    /// How `--duet` files are split into sides and time slices (`duet:`); defaults when absent.
+    pub duet: crate::input::duet::Settings,
 }
 
 /// `comparability`: what runs whose fingerprints differ ([`crate::fingerprint`]) lead to.
@@ -150,6 +152,20 @@ struct RawPolicy {
     classes: Option<RawClasses>,
     decision: Option<Spanned<RawDecision>>,
     comparability: Option<Spanned<String>>,
+    duet: Option<Spanned<RawDuet>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDuet {
+    tag: Option<Spanned<String>>,
+    baseline: Option<Spanned<String>>,
+    current: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "present")]
+    slice: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    warmup: Option<Spanned<Limit>>,
+    placement: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -376,7 +392,73 @@ impl Validator<'_> {
                 }
             },
         };
-        Ok(Policy { metrics, waivers, classes, decision, comparability })
+        let duet = match raw.duet {
+            None => crate::input::duet::Settings::default(),
+            Some(d) => self.duet(d.value)?,
+        };
+        Ok(Policy { metrics, waivers, classes, decision, comparability, duet })
+    }
+
+    fn duet(&self, raw: RawDuet) -> Result<crate::input::duet::Settings, LoadError> {
+        let mut out = crate::input::duet::Settings::default();
+        let name = |key: &str, raw: Option<Spanned<String>>, default: String| -> Result<String, LoadError> {
+            let Some(raw) = raw else { return Ok(default) };
+            let ok = !raw.value.trim().is_empty() && !raw.value.contains(':');
+            if !ok {
+                return Err(self.error(
+                    &raw,
+                    format!("duet.{key}"),
+                    format!(
+                        "expected a k6 tag {} without `:` (such as \"{default}\"), found \"{}\"",
+                        if key == "tag" || key == "placement" { "name" } else { "value" },
+                        raw.value
+                    ),
+                ));
+            }
+            Ok(raw.value)
+        };
+        out.tag = name("tag", raw.tag, out.tag)?;
+        out.placement = name("placement", raw.placement, out.placement)?;
+        let baseline_span = raw.baseline.as_ref().map(|b| b.referenced);
+        out.baseline = name("baseline", raw.baseline, out.baseline)?;
+        out.current = name("current", raw.current, out.current)?;
+        if out.baseline == out.current {
+            let message = format!("the baseline and current values must differ, both are \"{}\"", out.current);
+            let err = LoadError::new(self.file, message).key("duet.current");
+            return Err(match baseline_span {
+                Some(span) => err.at(span.line(), span.column()),
+                None => err,
+            });
+        }
+        let duration = |key: &str, raw: Option<Spanned<Limit>>, zero_ok: bool| -> Result<Option<i128>, LoadError> {
+            let Some(raw) = raw else { return Ok(None) };
+            let expected = if zero_ok {
+                "a duration >= 0 such as 30s, 2m or 500ms"
+            } else {
+                "a duration of at least 100ms such as 10s, 2m or 500ms"
+            };
+            let ns = match &raw.value {
+                Limit::Number(n) => Some(n * 1e9),
+                Limit::Text(t) => parse_duration(t),
+            };
+            let shown = match &raw.value {
+                Limit::Number(n) => n.to_string(),
+                Limit::Text(t) => format!("\"{t}\""),
+            };
+            match ns {
+                Some(ns) if ns.is_finite() && ns <= 1e15 && (if zero_ok { ns >= 0.0 } else { ns >= 1e8 }) => {
+                    Ok(Some(ns.round() as i128))
+                }
+                _ => Err(self.error(&raw, format!("duet.{key}"), format!("expected {expected}, found {shown}"))),
+            }
+        };
+        if let Some(ns) = duration("slice", raw.slice, false)? {
+            out.slice_ns = ns;
+        }
+        if let Some(ns) = duration("warmup", raw.warmup, true)? {
+            out.warmup_ns = ns;
+        }
+        Ok(out)
     }
 
     fn decision(&self, raw: RawDecision) -> Result<DecisionPolicy, LoadError> {
@@ -576,6 +658,24 @@ impl Validator<'_> {
 }
 
 /// `"10%"`, `"+10 %"` or `"2.5%"` to a number of percent; anything else is `None`.
+/// `10s`, `2m`, `500ms`, `1.5s`, `1h` to nanoseconds; a bare number is seconds.
+fn parse_duration(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        _ => return None,
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    (n.is_finite() && n >= 0.0).then_some(n * scale)
+}
+
 fn parse_percent(text: &str) -> Option<f64> {
     let number = text.trim().strip_suffix('%')?.trim_end();
     let number = number.strip_prefix('+').unwrap_or(number);
@@ -711,6 +811,39 @@ waivers:
             .map(|(text, expected, got)| format!("for {text:?}\n  got:      {got}\n  expected: {expected}"))
             .collect();
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn the_duet_block() {
+        let base = "metrics:\n  a: { max: 1 }\n";
+        let p = parse("p.yml", base).unwrap();
+        assert_eq!(p.duet, crate::input::duet::Settings::default());
+        let p = parse(
+            "p.yml",
+            &format!("{base}duet: {{ tag: variant, baseline: old, current: new, slice: 2m, warmup: 500ms, placement: node }}\n"),
+        )
+        .unwrap();
+        assert_eq!((p.duet.tag.as_str(), p.duet.baseline.as_str(), p.duet.current.as_str()), ("variant", "old", "new"));
+        assert_eq!(
+            (p.duet.slice_ns, p.duet.warmup_ns, p.duet.placement.as_str()),
+            (120_000_000_000, 500_000_000, "node")
+        );
+        assert_eq!(parse("p.yml", &format!("{base}duet: {{ slice: 1.5 }}\n")).unwrap().duet.slice_ns, 1_500_000_000);
+        let cases = [
+            (
+                "duet: { slice: 10 parsecs }",
+                "p.yml:3:16: duet.slice: expected a duration of at least 100ms such as 10s, 2m or 500ms, found \"10 parsecs\"",
+            ),
+            ("duet: { slice: 50ms }", "duet.slice: expected a duration of at least 100ms"),
+            ("duet: { warmup: -1s }", "duet.warmup: expected a duration >= 0"),
+            ("duet: { tag: \"a:b\" }", "duet.tag: expected a k6 tag name without `:`"),
+            ("duet: { baseline: x, current: x }", "duet.current: the baseline and current values must differ"),
+            ("duet: { slices: 1s }", "duet.slices: unknown field `slices`"),
+        ];
+        for (block, want) in cases {
+            let got = err(&format!("{base}{block}\n"));
+            assert!(got.contains(want), "{block}: {got}");
+        }
     }
 
     #[test]

@@ -770,6 +770,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         classes: Classes::default(),
         decision: perfcert::policy::DecisionPolicy::default(),
         comparability: perfcert::policy::Comparability::default(),
+        duet: Default::default(),
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),

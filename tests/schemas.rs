@@ -73,8 +73,12 @@ fn certificates_match_the_certificate_schema() {
             approvers: vec!["qa-lead".into()],
             signature: Method::Key,
         };
-        let inputs =
-            Inputs { baseline: vec![digest("b.json")], current: vec![digest("c.json")], thresholds: digest("p.yml") };
+        let inputs = Inputs {
+            baseline: vec![digest("b.json")],
+            current: vec![digest("c.json")],
+            duet: vec![],
+            thresholds: digest("p.yml"),
+        };
         // Schema 1 (the threshold method), and schema 2 as a statistical decision records it.
         let mut statistical = policy.decision;
         statistical.method = perfcert::policy::DecisionMethod::Statistical;

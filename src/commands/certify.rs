@@ -166,6 +166,7 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     let inputs = Inputs {
         baseline: run_digests(&o.inputs.baseline)?,
         current: run_digests(&o.inputs.current)?,
+        duet: run_digests(&o.inputs.duet)?,
         thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
     };
     let mut cert = certificate::build(identity, comparison, current, inputs, loaded.decision.clone());

@@ -373,6 +373,7 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
     };
     check("baseline", &files(&inputs.baseline), &cert.inputs.baseline)?;
     check("current", &files(&inputs.current), &cert.inputs.current)?;
+    check("duet", &files(&inputs.duet), &cert.inputs.duet)?;
     check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
     // The testbeds certify was told (flags) are part of how the runs were made: give them again.

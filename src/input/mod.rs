@@ -8,6 +8,7 @@
 //! cost from a native file); [`load_shards`] reads the raw k6 files of one distributed run as
 //! one; [`spec`] is how a run's files are named on the command line.
 
+pub mod duet;
 pub mod fingerprint;
 pub mod k6_csv;
 pub mod k6_raw;
@@ -220,6 +221,24 @@ pub fn load_runs(
     let file = path.display().to_string();
     let text = fsutil::read_text(path)?;
     native::parse_runs(&file, &text)?.into_iter().map(|r| checked(&file, r)).collect()
+}
+
+/// Reads the k6 raw files (shards) of one duet run ([`duet`]), through the same gate as every
+/// other reader's results.
+pub fn load_duet(
+    paths: &[&Path],
+    file: &str,
+    classes: &Classes,
+    settings: &duet::Settings,
+    progress: &AtomicU64,
+) -> Result<duet::DuetRun, LoadError> {
+    let mut run = duet::read(paths, file, classes, settings, progress)?;
+    run.baseline = checked(file, run.baseline)?;
+    run.current = checked(file, run.current)?;
+    for slice in run.slices.baseline.iter_mut().chain(run.slices.current.iter_mut()) {
+        *slice = checked(file, std::mem::take(slice))?;
+    }
+    Ok(run)
 }
 
 /// Reads the shards of one distributed run, all k6 raw output in `format` (`K6Json` or

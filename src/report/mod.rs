@@ -110,6 +110,7 @@ pub fn headline(c: &Comparison) -> String {
         }
         crate::compare::Verdict::Inconclusive => {
             let advice = match c.runs_needed {
+                Some(n) if c.duet => format!("; {n} more duet runs would settle it"),
                 Some(n) => format!("; {n} more runs per side would settle it"),
                 None => "; the reasons say what would settle it".into(),
             };

@@ -40,6 +40,13 @@
 //!   and a homogeneity check: a side whose own spread exceeds history's by a one-sided F test at
 //!   1% ([`HISTORY_HOMOGENEITY`]) means these runs are noisier than the history says, and the
 //!   row is judged without history (saying so). One current run never uses history.
+//! - **paired** (duet runs, [`Data::Paired`]; noise.md §1d): run i measured both sides side by
+//!   side, so its difference d_i = y_c,i − y_b,i is the unit. d̄ is the mean difference (equal to
+//!   the difference of the side means), s²_d = max(var(d_i), w²) where w is the within-run
+//!   standard error of one run's difference (from its time slices), SE² = s²_d/n, df = n − 1: a
+//!   one-sample t over the runs. One duet run is INCONCLUSIVE unless a cov is assumed (then as
+//!   above, σ² for each side): the slices of one run share one placement, so they measure the
+//!   within-run noise but not what the placement adds. `runs_needed` then counts runs (pairs).
 //! - **SLO ceilings and floors** use the current runs alone: SE² = s²_c/n_c, df = n_c − 1 (or the
 //!   assumed σ for one run), against ln(limit) (log scale) or the limit (linear).
 //!
@@ -165,6 +172,11 @@ pub enum Data<'a> {
     Values { baseline: &'a [f64], current: &'a [f64], within_se: f64 },
     /// Error counts per run (an error rate as a proportion).
     Counts { baseline: &'a [Count], current: &'a [Count] },
+    /// One value per side per duet run, paired by index (both sides measured side by side in
+    /// one run). `within_se` is the within-run standard error of one run's difference on the
+    /// analysis scale (from its time slices). SLO rows judge the current values alone, as for
+    /// [`Data::Values`].
+    Paired { baseline: &'a [f64], current: &'a [f64], within_se: f64 },
 }
 
 /// A row to judge.
@@ -225,6 +237,8 @@ pub enum Method {
     Newcombe,
     /// Wilson's score interval on dispersion-adjusted counts (SLO rows on counts).
     Wilson,
+    /// One-sample t on paired per-run differences (duet runs).
+    Paired,
     /// No interval could be computed.
     None,
 }
@@ -239,6 +253,7 @@ impl Method {
             Method::History => "pooled-history-t",
             Method::Newcombe => "newcombe",
             Method::Wilson => "wilson",
+            Method::Paired => "paired-t",
             Method::None => "none",
         }
     }
@@ -402,6 +417,8 @@ struct TTest {
     change: bool,
     /// What the reader should know about how the interval was made (history left out).
     note: String,
+    /// Paired duet runs: `plan` and `runs_needed` count runs (pairs), not runs per side.
+    paired: bool,
 }
 
 struct Plan {
@@ -563,6 +580,8 @@ fn variance(xs: &[f64]) -> f64 {
     xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() - 1) as f64
 }
 
+const ONE_DUET: &str = "one duet run: its time slices share one placement, so they measure the within-run noise but not what running each side where it ran adds; add a duet run with the placement swapped (--duet once per run) or declare decision.noise.cov";
+
 const ONE_PAIR: &str = "one run per side: the run-to-run spread is unknown, and one pair cannot tell a change from a noisy run; add runs (--baseline/--current once per run) or declare decision.noise.cov";
 
 impl Test {
@@ -572,7 +591,64 @@ impl Test {
                 Test::values(input.check, baseline, current, within_se, history, settings)
             }
             Data::Counts { baseline, current } => Test::counts(input.check, baseline, current, settings),
+            Data::Paired { baseline, current, within_se } => {
+                Test::paired(input.check, baseline, current, within_se, settings)
+            }
         }
+    }
+
+    /// Duet runs: the unpaired test's estimate and margin (the mean difference is the
+    /// difference of the means), with the spread of the per-run differences instead of the
+    /// sides' spreads. SLO rows are unpaired (current runs alone).
+    fn paired(check: Check, baseline: &[f64], current: &[f64], within_se: f64, settings: &Settings) -> Test {
+        if matches!(check, Check::Ceiling { .. } | Check::Floor { .. }) {
+            return Test::values(check, &[], current, within_se, None, settings);
+        }
+        if baseline.len() != current.len() {
+            return Test::Untestable {
+                reason: format!(
+                    "paired runs need both sides in every run ({} baseline and {} current values)",
+                    baseline.len(),
+                    current.len()
+                ),
+                estimate: None,
+            };
+        }
+        let n = current.len();
+        let w = if within_se.is_finite() && within_se > 0.0 { within_se } else { 0.0 };
+        let test = Test::values(check, baseline, current, w, None, settings);
+        let Test::T(mut t) = test else {
+            return match test {
+                Test::Untestable { reason, estimate } if reason == ONE_PAIR => {
+                    Test::Untestable { reason: ONE_DUET.into(), estimate }
+                }
+                other => other,
+            };
+        };
+        t.paired = true;
+        if n < 2 {
+            // The assumed σ of both sides (Test::values); the slices cannot stand in for it.
+            // More duet runs would measure the differences' spread: plan on that variance.
+            t.plan = Plan { baseline: None, current: (t.se * t.se, 1), fixed_df: 0.0 };
+            return Test::T(t);
+        }
+        let y = |v: f64| if t.log { v.ln() } else { v };
+        let d: Vec<f64> = baseline.iter().zip(current).map(|(&b, &c)| y(c) - y(b)).collect();
+        let s2 = variance(&d).max(w * w);
+        let se = (s2 / n as f64).sqrt();
+        if !(se > 0.0 && se.is_finite()) {
+            return Test::Untestable {
+                reason:
+                    "the runs' differences do not vary and no within-run error was given: no interval can be computed"
+                        .into(),
+                estimate: Some(if t.log { t.d.exp_m1() } else { t.d }),
+            };
+        }
+        t.se = se;
+        t.df = Some((n - 1) as f64);
+        t.method = Method::Paired;
+        t.plan = Plan { baseline: None, current: (s2, n), fixed_df: 0.0 };
+        Test::T(t)
     }
 
     fn values(
@@ -732,7 +808,7 @@ impl Test {
                 estimate: d.is_finite().then(|| if log { if slo.is_some() { d.exp() } else { d.exp_m1() } } else { d }),
             };
         }
-        Test::T(TTest { d, margin, se, df, worse, log, plan, method, change: slo.is_none(), note })
+        Test::T(TTest { d, margin, se, df, worse, log, plan, method, change: slo.is_none(), note, paired: false })
     }
 
     fn counts(check: Check, baseline: &[Count], current: &[Count], settings: &Settings) -> Test {
@@ -888,7 +964,7 @@ impl Test {
                     method: c.method,
                     fail_p: p,
                     runs_needed: if verdict == Verdict::Inconclusive { runs_needed.ok() } else { None },
-                    reason: reason_of(verdict, runs_needed, settings.max_runs),
+                    reason: reason_of(verdict, runs_needed, settings.max_runs, PER_SIDE),
                 }
             }
         };
@@ -929,13 +1005,17 @@ enum NoPlan {
     Boundary,
 }
 
-fn reason_of(verdict: Verdict, plan: Result<u32, NoPlan>, max_runs: u32) -> String {
+/// What `runs_needed` counts: runs per side, or duet runs.
+const PER_SIDE: (&str, &str) = ("run(s) per side", "runs per side");
+const DUET_RUNS: (&str, &str) = ("duet run(s)", "duet runs");
+
+fn reason_of(verdict: Verdict, plan: Result<u32, NoPlan>, max_runs: u32, (some, many): (&str, &str)) -> String {
     match (verdict, plan) {
         (Verdict::Inconclusive, Ok(n)) => {
-            format!("the interval straddles the tolerance; about {n} more run(s) per side would settle it (80% power)")
+            format!("the interval straddles the tolerance; about {n} more {some} would settle it (80% power)")
         }
         (Verdict::Inconclusive, Err(NoPlan::Boundary)) => format!(
-            "the interval straddles the tolerance and the change sits at the tolerance boundary: more than {max_runs} runs per side would be needed; waive or decide"
+            "the interval straddles the tolerance and the change sits at the tolerance boundary: more than {max_runs} {many} would be needed; waive or decide"
         ),
         _ => String::new(),
     }
@@ -990,11 +1070,14 @@ impl TTest {
             method: self.method,
             fail_p: p,
             runs_needed: if verdict == Verdict::Inconclusive { plan.ok() } else { None },
-            reason: [reason_of(verdict, plan, settings.max_runs), self.note.clone()]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("; "),
+            reason: [
+                reason_of(verdict, plan, settings.max_runs, if self.paired { DUET_RUNS } else { PER_SIDE }),
+                self.note.clone(),
+            ]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
         }
     }
 

@@ -380,3 +380,91 @@ fn the_largest_single_pair_cov_in_the_docs() {
         assert_eq!(at(largest * 1.005), Verdict::Inconclusive, "{check:?}");
     }
 }
+
+#[test]
+fn paired_duet_runs_use_the_spread_of_their_differences() {
+    // Three duet runs whose placements differ by ±20% but whose differences agree (+11% to +12%).
+    let (b, c) = ([100.0, 130.0, 90.0], [112.0, 145.0, 101.0]);
+    let s = Settings::default();
+    let paired = one(P95, Data::Paired { baseline: &b, current: &c, within_se: 0.0 }, &s);
+    assert_eq!(paired.method, Method::Paired);
+    assert_eq!(paired.df, Some(2.0));
+    let d: Vec<f64> = b.iter().zip(&c).map(|(b, c): (&f64, &f64)| (c / b).ln()).collect();
+    let mean = d.iter().sum::<f64>() / 3.0;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    let q = t_upper(0.01, 2.0);
+    let i = paired.interval.unwrap();
+    assert!(close(paired.estimate.unwrap(), mean.exp_m1(), 1e-12));
+    assert!(close(i.upper, (mean + q * sd / 3f64.sqrt()).exp_m1(), 1e-9), "{i:?}");
+    assert!(close(i.lower, (mean - q * sd / 3f64.sqrt()).exp_m1(), 1e-9), "{i:?}");
+    assert_eq!(paired.verdict, Verdict::Fail, "{paired:?}");
+    // The same numbers as independent runs: the placement spread hides the change.
+    let unpaired = one(P95, Data::Values { baseline: &b, current: &c, within_se: 0.0 }, &s);
+    assert_eq!(unpaired.verdict, Verdict::Inconclusive, "{unpaired:?}");
+}
+
+#[test]
+fn paired_differences_are_floored_at_the_slices_precision() {
+    let s = Settings::default();
+    // Identical differences: without a within-run error there is no interval; with one there is.
+    let bare = one(P95, Data::Paired { baseline: &[100.0, 120.0], current: &[100.0, 120.0], within_se: 0.0 }, &s);
+    assert_eq!(bare.verdict, Verdict::Inconclusive);
+    assert!(bare.interval.is_none());
+    let floored = one(P95, Data::Paired { baseline: &[100.0, 120.0], current: &[100.0, 120.0], within_se: 0.004 }, &s);
+    let i = floored.interval.unwrap();
+    let half = t_upper(0.01, 1.0) * 0.004 / 2f64.sqrt();
+    assert!(close(i.upper, half.exp_m1(), 1e-9), "{i:?}");
+    assert_eq!(floored.verdict, Verdict::Pass, "{floored:?}");
+}
+
+#[test]
+fn one_duet_run_is_inconclusive_unless_a_cov_is_assumed() {
+    let data = Data::Paired { baseline: &[100.0], current: &[101.0], within_se: 0.002 };
+    let row = one(P95, data, &Settings::default());
+    assert_eq!(row.verdict, Verdict::Inconclusive);
+    assert!(row.reason.contains("one duet run") && row.reason.contains("placement"), "{}", row.reason);
+    let assumed = Settings { assumed_cov: Some(0.01), ..Settings::default() };
+    let row = one(P95, data, &assumed);
+    assert_eq!(row.method, Method::Assumed);
+    assert_eq!(row.verdict, Verdict::Pass, "{row:?}");
+    // A bare-minimum assumed noise next to the tolerance: the advice counts duet runs.
+    let close_call = Data::Paired { baseline: &[100.0], current: &[108.0], within_se: 0.0 };
+    let row = one(P95, close_call, &assumed);
+    assert_eq!(row.verdict, Verdict::Inconclusive, "{row:?}");
+    assert!(row.runs_needed.is_some() && row.reason.contains("more duet run(s)"), "{row:?}");
+}
+
+#[test]
+fn paired_runs_needed_counts_duet_runs_and_settles_when_followed() {
+    let s = Settings::default();
+    let row = one(
+        P95,
+        Data::Paired { baseline: &[100.0, 100.0, 100.0], current: &[103.0, 106.0, 101.0], within_se: 0.0 },
+        &s,
+    );
+    assert_eq!(row.verdict, Verdict::Inconclusive, "{row:?}");
+    let k = row.runs_needed.expect("a plan") as usize;
+    assert!(row.reason.contains("duet run(s)"), "{}", row.reason);
+    // The same differences, repeated to the planned number of runs, settle it.
+    let diffs = [1.03, 1.06, 1.01];
+    let current: Vec<f64> = (0..3 + k).map(|i| 100.0 * diffs[i % 3]).collect();
+    let baseline = vec![100.0; 3 + k];
+    let after = one(P95, Data::Paired { baseline: &baseline, current: &current, within_se: 0.0 }, &s);
+    assert_eq!(after.verdict, Verdict::Pass, "{k} more: {after:?}");
+}
+
+#[test]
+fn paired_slo_rows_judge_the_current_side() {
+    let slo = Check::Ceiling { limit: 300.0, scale: Scale::Log };
+    let row = one(
+        slo,
+        Data::Paired { baseline: &[500.0, 510.0], current: &[200.0, 204.0], within_se: 0.0 },
+        &Settings::default(),
+    );
+    assert_eq!(row.method, Method::OneSample);
+    assert_eq!(row.verdict, Verdict::Pass, "{row:?}");
+    let mismatched =
+        one(P95, Data::Paired { baseline: &[1.0], current: &[1.0, 2.0], within_se: 0.0 }, &Settings::default());
+    assert_eq!(mismatched.verdict, Verdict::Inconclusive);
+    assert!(mismatched.reason.contains("both sides in every run"), "{}", mismatched.reason);
+}
