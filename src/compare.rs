@@ -460,6 +460,7 @@ fn statistical(rows: &mut [Row], baseline: &Runs, current: &Runs, policy: &Polic
         baseline: Vec<f64>,
         current: Vec<f64>,
         check_kind: stats::Check,
+        evidence: Evidence,
     }
     let mut planned: Vec<Planned> = vec![];
     for (i, row) in rows.iter().enumerate() {
@@ -494,20 +495,26 @@ fn statistical(rows: &mut [Row], baseline: &Runs, current: &Runs, policy: &Polic
                 (Some(b), false) => b.clone(),
                 (None, false) => continue,
             };
-            planned.push(Planned { row: i, check: j, baseline: b, current: c.clone(), check_kind: kind });
+            let evidence = Evidence::of(&m.name, kind, if slo { None } else { Some(baseline) }, current);
+            planned.push(Planned { row: i, check: j, baseline: b, current: c.clone(), check_kind: kind, evidence });
         }
     }
     let inputs: Vec<stats::Input> = planned
         .iter()
         .map(|p| stats::Input {
-            check: p.check_kind,
-            // The within-run error is not in run results yet: the runs' spread alone.
-            data: stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: 0.0 },
+            check: p.evidence.check(p.check_kind),
+            data: match &p.evidence {
+                Evidence::Counts { baseline, current } => stats::Data::Counts { baseline, current },
+                Evidence::Values { within_se } => {
+                    stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: *within_se }
+                }
+            },
         })
         .collect();
     let decision = stats::decide(&inputs, &policy.decision.settings());
     let runs_note = format!("{} and {} runs", baseline.runs.len(), current.runs.len());
     for (p, outcome) in planned.iter().zip(decision.rows) {
+        let outcome = p.evidence.natural(outcome);
         let row = &mut rows[p.row];
         let unit = row.unit.clone();
         let check = &mut row.checks[p.check];
@@ -544,6 +551,86 @@ fn statistical(rows: &mut [Row], baseline: &Runs, current: &Runs, policy: &Polic
             },
         );
         *row = finish(taken, &policy.waivers, today);
+    }
+}
+
+/// What a statistically judged check rests on besides the runs' values: the error counts of an
+/// error-rate row, or the within-run standard error that floors the runs' spread.
+enum Evidence {
+    /// Every run of both sides (the current side alone for an SLO) carries its error count:
+    /// Newcombe / Wilson on proportions. Error-rate metrics are percentages, so the check's
+    /// limits are divided by 100 going in and the outcome multiplied by 100 coming out.
+    Counts { baseline: Vec<crate::stats::Count>, current: Vec<crate::stats::Count> },
+    /// The runs' values, with the largest within-run standard error of the runs on the check's
+    /// analysis scale (0 when no run gives one).
+    Values { within_se: f64 },
+}
+
+/// An error rate's unit (percent) per unit of proportion.
+const PERCENT: f64 = 100.0;
+
+impl Evidence {
+    /// `baseline` is `None` for an SLO check (judged on the current runs alone).
+    fn of(name: &str, check: crate::stats::Check, baseline: Option<&Runs>, current: &Runs) -> Evidence {
+        use crate::stats::{Check as C, Count, Scale};
+        let sides: Vec<&Runs> = baseline.into_iter().chain([current]).collect();
+        let counts_of = |runs: &Runs| -> Option<Vec<Count>> {
+            runs.runs
+                .iter()
+                .map(|r| {
+                    let c = r.precision.get(name)?.counts?;
+                    Some(Count { errors: c.errors as f64, requests: c.requests as f64, dispersion: c.dispersion })
+                })
+                .collect()
+        };
+        // Counts judge differences and levels of proportions; a relative limit on an error rate
+        // stays on the runs' values.
+        if !matches!(check, C::Relative { .. })
+            && let (Some(b), Some(c)) = (baseline.map_or(Some(vec![]), counts_of), counts_of(current))
+        {
+            return Evidence::Counts { baseline: b, current: c };
+        }
+        let log = match check {
+            C::Relative { .. } => true,
+            C::Absolute { .. } => false,
+            C::Ceiling { scale, .. } | C::Floor { scale, .. } => scale == Scale::Log,
+        };
+        let within_se = sides
+            .iter()
+            .flat_map(|s| s.runs.iter())
+            .filter_map(|r| {
+                let se = r.precision.get(name).and_then(crate::model::Precision::relative_se)?;
+                let value = *r.metrics.get(name)?;
+                Some(if log { se } else { se * value })
+            })
+            .filter(|se| se.is_finite() && *se >= 0.0)
+            .fold(0.0, f64::max);
+        Evidence::Values { within_se }
+    }
+
+    /// The check as the statistics take it: on counts, limits in proportions.
+    fn check(&self, check: crate::stats::Check) -> crate::stats::Check {
+        use crate::stats::Check as C;
+        match (self, check) {
+            (Evidence::Values { .. }, c) => c,
+            (Evidence::Counts { .. }, C::Absolute { worse, tolerance }) => {
+                C::Absolute { worse, tolerance: tolerance / PERCENT }
+            }
+            (Evidence::Counts { .. }, C::Ceiling { limit, scale }) => C::Ceiling { limit: limit / PERCENT, scale },
+            (Evidence::Counts { .. }, C::Floor { limit, scale }) => C::Floor { limit: limit / PERCENT, scale },
+            (Evidence::Counts { .. }, c) => c,
+        }
+    }
+
+    /// The outcome in the metric's unit: proportions back to percent.
+    fn natural(&self, mut o: crate::stats::Outcome) -> crate::stats::Outcome {
+        if let Evidence::Counts { .. } = self {
+            o.estimate = o.estimate.map(|e| e * PERCENT);
+            if let Some(i) = o.interval.as_mut() {
+                (i.lower, i.upper) = (i.lower * PERCENT, i.upper * PERCENT);
+            }
+        }
+        o
     }
 }
 

@@ -3,6 +3,10 @@
 //! "metrics": {..} }, ... ] }`, where each run may name its own `service`, `version`, `commit`
 //! and `date` and otherwise takes the file's.
 //!
+//! A run may give, next to its `metrics`, a `precision` object: per metric, the within-run
+//! standard error of ln(value) (`log_se`) and, for an error rate, the error count behind it
+//! (`errors`, `requests`, optional `dispersion`), checked against the metric's value.
+//!
 //! Either `metrics` or `runs` is required, not both. Metric values are numbers, finite and >= 0; duplicate keys and
 //! unknown top-level fields are errors (a `$schema` field is allowed for editors).
 //! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
@@ -14,7 +18,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
 use crate::error::LoadError;
-use crate::model::{RunResults, value_problem};
+use crate::model::{Counts, Precision, RunResults, value_problem};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +30,7 @@ struct Raw {
     commit: Option<String>,
     date: Option<String>,
     metrics: Option<Metrics>,
+    precision: Option<PrecisionMap>,
     runs: Option<Vec<RawRun>>,
 }
 
@@ -38,6 +43,148 @@ struct RawRun {
     commit: Option<String>,
     date: Option<String>,
     metrics: Metrics,
+    precision: Option<PrecisionMap>,
+}
+
+/// A `precision` object: metric names to how precisely the run measured them, duplicates
+/// refused.
+struct PrecisionMap(IndexMap<String, RawPrecision>);
+
+/// One metric's within-run precision as written: a standard error of ln(value), or (for an
+/// error rate) the error count behind it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrecision {
+    log_se: Option<Number>,
+    errors: Option<u64>,
+    requests: Option<u64>,
+    dispersion: Option<Number>,
+}
+
+impl<'de> Deserialize<'de> for PrecisionMap {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PrecisionMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of metric names to precision objects")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PrecisionMap, A::Error> {
+                let mut out = IndexMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let value: RawPrecision = map.next_value()?;
+                    if out.insert(name.clone(), value).is_some() {
+                        return Err(de::Error::custom(format!("duplicate metric `{name}`")));
+                    }
+                }
+                Ok(PrecisionMap(out))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+/// Checks a run's `precision` against its metrics (`at` is the key prefix: `` or `runs[1].`)
+/// and converts it.
+fn precision(
+    file: &str,
+    at: &str,
+    metrics: &IndexMap<String, f64>,
+    raw: PrecisionMap,
+) -> Result<IndexMap<String, Precision>, LoadError> {
+    let mut out = IndexMap::new();
+    for (name, p) in raw.0 {
+        let key = |field: &str| {
+            if field.is_empty() { format!("{at}precision.{name}") } else { format!("{at}precision.{name}.{field}") }
+        };
+        let err = |field: &str, msg: String| LoadError::new(file, msg).key(key(field));
+        let Some(&value) = metrics.get(&name) else {
+            return Err(err(
+                "",
+                format!("no metric `{name}` in this run's `metrics`; precision describes a metric of the same run"),
+            ));
+        };
+        let log_se = match p.log_se {
+            Some(Number(se)) if !(se.is_finite() && se > 0.0) => {
+                return Err(err(
+                    "log_se",
+                    format!("expected a finite number > 0 (the standard error of ln(value); 0.02 is 2%), found {se}"),
+                ));
+            }
+            se => se.map(|n| n.0),
+        };
+        let counts = match (p.errors, p.requests) {
+            (None, None) => {
+                if p.dispersion.is_some() {
+                    return Err(err(
+                        "dispersion",
+                        "`dispersion` qualifies an error count; expected `errors` and `requests` with it".into(),
+                    ));
+                }
+                None
+            }
+            (Some(_), None) => {
+                return Err(err("requests", "missing; `errors` needs the `requests` it is a count of".into()));
+            }
+            (None, Some(_)) => return Err(err("errors", "missing; `requests` needs the `errors` among them".into())),
+            (Some(errors), Some(requests)) => {
+                if !name.split('{').next().unwrap_or(&name).starts_with("error_rate") {
+                    return Err(err(
+                        "errors",
+                        format!(
+                            "error counts are for error-rate metrics (`error_rate*`, percent of requests), not `{name}`; give `log_se` instead"
+                        ),
+                    ));
+                }
+                if requests == 0 {
+                    return Err(err("requests", "expected at least 1 request".into()));
+                }
+                if errors > requests {
+                    return Err(err(
+                        "errors",
+                        format!("{errors} errors is more than the {requests} requests; expected errors <= requests"),
+                    ));
+                }
+                let dispersion = match p.dispersion {
+                    None => 1.0,
+                    Some(Number(d)) if d.is_finite() && d >= 1.0 => d,
+                    Some(Number(d)) => {
+                        return Err(err(
+                            "dispersion",
+                            format!(
+                                "expected a number >= 1 (the variance inflation over independent requests), found {d}"
+                            ),
+                        ));
+                    }
+                };
+                let implied = errors as f64 / requests as f64 * 100.0;
+                if !agrees_as_written(implied, value) {
+                    return Err(err(
+                        "",
+                        format!(
+                            "{errors} errors of {requests} requests is {}%, but `{at}metrics.{name}` is {value}; expected the same rate to the decimals written",
+                            crate::numfmt::num(implied)
+                        ),
+                    ));
+                }
+                Some(Counts { errors, requests, dispersion })
+            }
+        };
+        if log_se.is_none() && counts.is_none() {
+            return Err(err("", "empty; expected `log_se`, or `errors` and `requests`".into()));
+        }
+        out.insert(name, Precision { log_se, counts });
+    }
+    Ok(out)
+}
+
+/// `implied` rounds to `written` at the decimals `written` has (0.2 agrees with 0.2083; 0.22
+/// does not), with room for binary rounding.
+fn agrees_as_written(implied: f64, written: f64) -> bool {
+    let text = format!("{written}");
+    let decimals = text.split_once('.').map_or(0, |(_, d)| d.len()) as i32;
+    let half_step = 0.5 * 10f64.powi(-decimals);
+    (implied - written).abs() <= half_step + 1e-9 * implied.abs().max(written.abs())
 }
 
 /// A metrics object: names to numbers, duplicates refused, values checked as they are read so
@@ -132,20 +279,34 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
         to_error(e.into_inner(), key)
     })?;
     de.end().map_err(|e| to_error(e, String::new()))?;
-    let run = |r: RawRun| RunResults {
-        service: r.service.or(raw.service.clone()),
-        version: r.version.or(raw.version.clone()),
-        commit: r.commit.or(raw.commit.clone()),
-        date: r.date.or(raw.date.clone()),
-        metrics: r.metrics.0,
-        unavailable: IndexMap::new(),
-        ..RunResults::default()
+    let run = |at: &str, r: RawRun| -> Result<RunResults, LoadError> {
+        let precision = match r.precision {
+            Some(p) => precision(file, at, &r.metrics.0, p)?,
+            None => IndexMap::new(),
+        };
+        Ok(RunResults {
+            service: r.service.or(raw.service.clone()),
+            version: r.version.or(raw.version.clone()),
+            commit: r.commit.or(raw.commit.clone()),
+            date: r.date.or(raw.date.clone()),
+            metrics: r.metrics.0,
+            precision,
+            ..RunResults::default()
+        })
     };
     match (raw.metrics, raw.runs) {
         (Some(metrics), None) => {
-            Ok(vec![run(RawRun { service: None, version: None, commit: None, date: None, metrics })])
+            let precision = raw.precision;
+            Ok(vec![run("", RawRun { service: None, version: None, commit: None, date: None, metrics, precision })?])
         }
-        (None, Some(runs)) if !runs.is_empty() => Ok(runs.into_iter().map(run).collect()),
+        (None, Some(_)) if raw.precision.is_some() => Err(LoadError::new(
+            file,
+            "`precision` belongs in each run of `runs`, next to its `metrics`; expected it there",
+        )
+        .key("precision")),
+        (None, Some(runs)) if !runs.is_empty() => {
+            runs.into_iter().enumerate().map(|(i, r)| run(&format!("runs[{i}]."), r)).collect()
+        }
         (None, Some(_)) => Err(LoadError::new(file, "`runs` is empty; expected at least one run").key("runs")),
         (Some(_), Some(_)) => Err(LoadError::new(
             file,

@@ -502,6 +502,9 @@ fn variance(xs: &[f64]) -> f64 {
     xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() - 1) as f64
 }
 
+/// Why identical runs without a within-run error give no interval, and what would settle it.
+pub const NO_SPREAD: &str = "the runs are identical and the inputs carry no within-run error for this metric, so no interval can be computed; add runs, or inputs that carry it (request counts for error rates and throughput, a Locust JSON histogram for percentiles, a native `precision` entry)";
+
 const ONE_PAIR: &str = "one run per side: the run-to-run spread is unknown, and one pair cannot tell a change from a noisy run; add runs (--baseline/--current once per run) or declare decision.noise.cov";
 
 impl Test {
@@ -624,7 +627,7 @@ impl Test {
         let no_spread = w == 0.0 && method != Method::Assumed && constant(&yc) && (slo.is_some() || constant(&yb));
         if no_spread || !(se > 0.0 && se.is_finite() && d.is_finite()) {
             return Test::Untestable {
-                reason: "the runs do not vary and no within-run error was given: no interval can be computed".into(),
+                reason: NO_SPREAD.into(),
                 estimate: d.is_finite().then(|| if log { if slo.is_some() { d.exp() } else { d.exp_m1() } } else { d }),
             };
         }
