@@ -331,3 +331,33 @@ fn native_precision_errors_name_the_key_and_what_was_expected() {
         assert!(text(&out).contains("r.json"), "{}", text(&out));
     }
 }
+
+#[test]
+fn the_results_schema_describes_precision_as_the_reader_takes_it() {
+    let schema = jsonschema::validator_for(&json(&root().join("schemas/results.schema.json"))).unwrap();
+    let good = [
+        r#"{"metrics": {"error_rate": 0.025, "throughput": 6000},
+            "precision": {"error_rate": {"errors": 3, "requests": 12000, "dispersion": 1.5},
+                          "throughput": {"log_se": 0.009}}}"#,
+        r#"{"runs": [{"metrics": {"error_rate": 0.5}, "precision": {"error_rate": {"errors": 1, "requests": 200}}},
+                     {"metrics": {"error_rate": 0}}]}"#,
+    ];
+    let bad = [
+        r#"{"metrics": {"error_rate": 3}, "precision": {"error_rate": {"errors": 3}}}"#,
+        r#"{"metrics": {"a": 3}, "precision": {"a": {"log_se": 0}}}"#,
+        r#"{"metrics": {"a": 3}, "precision": {"a": {}}}"#,
+        r#"{"runs": [{"metrics": {"a": 1}}], "precision": {"a": {"log_se": 0.1}}}"#,
+        r#"{"runs": [{"metrics": {"a": 1}}], "metrics": {"a": 1}}"#,
+    ];
+    for text in good {
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{text}: {errors:?}");
+        let runs = input::native::parse_runs("r.json", text);
+        assert!(runs.is_ok(), "{text}: the reader refuses what the schema accepts: {:?}", runs.err());
+    }
+    for text in bad {
+        assert!(!schema.is_valid(&serde_json::from_str(text).unwrap()), "{text} must not validate");
+        assert!(input::native::parse_runs("r.json", text).is_err(), "{text}: the reader must refuse it too");
+    }
+}

@@ -281,10 +281,18 @@ fn full_table() {
         "| metric | CoV | runs/side | change | FAIL | PASS | INCONCLUSIVE | advice followed: settled (wrong) |\n",
     );
     out.push_str("|---|---|---|---|---|---|---|---|\n");
-    for metric in [Metric::P95, Metric::Throughput, Metric::Errors] {
+    // PERFCERT_SIM_ONLY=error_rate (a metric's name) and PERFCERT_SIM_CHANGES=1 (multiples of
+    // the tolerance, comma-separated) run part of the table.
+    let only = std::env::var("PERFCERT_SIM_ONLY").ok();
+    let changes: Vec<f64> = std::env::var("PERFCERT_SIM_CHANGES")
+        .ok()
+        .map(|c| c.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+    let metrics = [Metric::P95, Metric::Throughput, Metric::Errors];
+    for metric in metrics.into_iter().filter(|m| only.as_deref().is_none_or(|o| o == m.name())) {
         for cov in [0.01, 0.03, 0.05, 0.10] {
             for n in [3, 5, 10] {
-                for multiple in [0.0, 0.5, 1.0, 1.5, 2.0] {
+                for &multiple in &changes {
                     let c = single(SEED, metric, cov, n, multiple, trials, true);
                     let settled = if c.advised > 0 {
                         format!("{} ({})", rate(c.settled, c.advised), rate(c.settled_wrong, c.advised.max(1)))
@@ -302,6 +310,10 @@ fn full_table() {
                 }
             }
         }
+    }
+    if only.is_some() {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+        return;
     }
     out.push_str("\nPer run, all five metrics (2 x p95, throughput, CPU, error rate) at their boundary: any FAIL\n\n");
     out.push_str("| CoV | runs/side | any FAIL |\n|---|---|---|\n");

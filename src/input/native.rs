@@ -359,6 +359,35 @@ mod tests {
         assert_eq!(parse("f.json", r#"{"runs": [{"metrics": {"a": 1}}]}"#).unwrap().metrics["a"], 1.0);
     }
 
+    #[test]
+    fn precision_is_read_per_run_and_checked_against_its_metric() {
+        let runs = parse_runs(
+            "f.json",
+            r#"{"runs": [{"metrics": {"error_rate": 0.2, "throughput": 6000},
+                          "precision": {"error_rate": {"errors": 25, "requests": 12000, "dispersion": 2},
+                                        "throughput": {"log_se": 0.01}}},
+                         {"metrics": {"error_rate": 0}}]}"#,
+        )
+        .unwrap();
+        let p = runs[0].precision["error_rate"];
+        assert_eq!(p.counts, Some(Counts { errors: 25, requests: 12000, dispersion: 2.0 }));
+        assert_eq!((p.log_se, runs[0].precision["throughput"].log_se), (None, Some(0.01)));
+        assert!(runs[1].precision.is_empty());
+    }
+
+    #[test]
+    fn a_rate_agrees_with_its_counts_to_the_decimals_written() {
+        // 25 / 12000 = 0.2083%.
+        assert!(agrees_as_written(25.0 / 12000.0 * 100.0, 0.2));
+        assert!(agrees_as_written(25.0 / 12000.0 * 100.0, 0.21));
+        assert!(agrees_as_written(25.0 / 12000.0 * 100.0, 0.2083));
+        assert!(!agrees_as_written(25.0 / 12000.0 * 100.0, 0.22));
+        assert!(!agrees_as_written(25.0 / 12000.0 * 100.0, 0.3));
+        // Whole numbers: to the unit.
+        assert!(agrees_as_written(0.4, 0.0) && !agrees_as_written(0.6, 0.0));
+        assert!(agrees_as_written(1.0 / 3.0 * 100.0, 33.333333333333336));
+    }
+
     fn err(text: &str) -> String {
         parse("f.json", text).unwrap_err().to_string()
     }
