@@ -255,18 +255,18 @@ fn ci_subset() {
 #[test]
 fn error_rate_boundary_false_fail_is_at_alpha() {
     // Issue 14's goal, false FAIL <= 1% (about alpha) at exactly the tolerance, for the error-rate
-    // row: the between-run variance estimated from 3 runs used with normal quantiles gave 1.7%.
-    // At this fixed seed the worst cell gives 0.76% now (1.56% before the t quantile on the
-    // between-run part), so the limit of 1.2% leaves room on both sides and cannot flake.
+    // row: the between-run variance estimated from 3 runs used with normal quantiles gave 1.7%;
+    // a t quantile on τ² alone still gave 1.10% at 10 runs. At this fixed seed the worst cell
+    // gives 0.64% now (CoV 1%, 10 runs; t on the whole per-run variance): deterministic, under 1%.
     let trials = 2500;
     let mut seen = Vec::new();
     let mut worst = 0;
-    for (cov, n) in [(0.01, 3), (0.10, 3), (0.03, 5)] {
+    for (cov, n) in [(0.01, 3), (0.10, 3), (0.03, 5), (0.01, 10)] {
         let c = single(SEED, Metric::Errors, cov, n, 1.0, trials, false);
         seen.push(format!("CoV {cov}, {n} runs: {}", rate(c.fail, c.trials)));
         worst = worst.max(c.fail);
     }
-    assert!(worst * 1000 <= trials * 12, "false FAIL at the error-rate boundary: {seen:?}");
+    assert!(worst * 100 <= trials, "false FAIL at the error-rate boundary: {seen:?}");
 }
 
 #[test]
