@@ -900,6 +900,42 @@ mod tests {
     }
 
     #[test]
+    fn statistical_rows_use_error_counts_and_within_run_errors_when_the_runs_carry_them() {
+        use crate::model::{Counts, Precision};
+        let yaml = "decision: { method: statistical }\nmetrics:\n  error_rate: { max_increase: 0.2, max: 1 }\n  throughput: { max_decrease: 5% }\n";
+        let policy = policy::parse("p.yml", yaml).unwrap();
+        let with = |errors: u64, requests: u64| {
+            let mut r = run(&[("error_rate", errors as f64 / requests as f64 * 100.0), ("throughput", 6000.0)]);
+            let counts = Counts { errors, requests, dispersion: 1.0 };
+            r.precision.insert("error_rate".into(), Precision { log_se: None, counts: Some(counts) });
+            let se = 1.0 / (requests as f64).sqrt();
+            r.precision.insert("throughput".into(), Precision { log_se: Some(se), counts: None });
+            r
+        };
+        let judge = |runs: Vec<RunResults>| compare_runs(&runs, &runs, &policy, today());
+        let c = judge(vec![with(0, 100_000); 3]);
+        assert_eq!(c.verdict, Verdict::Pass, "{:?}", c.rows);
+        let e = c.rows[0].checks[0].stats.clone().unwrap();
+        assert_eq!(e.method, crate::stats::Method::Newcombe);
+        // Back in percentage points: 0 of 300,000 is within a few thousandths of a pp.
+        let i = e.interval.unwrap();
+        assert!(i.upper > 0.0 && i.upper < 0.01 && i.lower < 0.0, "{i:?}");
+        let t = c.rows[1].checks[0].stats.clone().unwrap();
+        assert_eq!(t.method, crate::stats::Method::Welch);
+        // 0 errors of 300 requests cannot exclude +0.2 pp.
+        let c = judge(vec![with(0, 100); 3]);
+        assert_eq!(c.rows[0].status, Status::Inconclusive, "{:?}", c.rows[0]);
+        // The same runs without precision: identical values, no interval, the reason says why.
+        let c = judge(vec![run(&[("error_rate", 0.0), ("throughput", 6000.0)]); 3]);
+        assert_eq!(c.verdict, Verdict::Inconclusive);
+        for row in &c.rows {
+            assert_eq!(row.status, Status::Inconclusive);
+            assert!(row.reasons[0].contains(crate::stats::NO_SPREAD), "{:?}", row.reasons);
+            assert!(row.checks.iter().all(|c| c.stats.as_ref().is_some_and(|s| s.interval.is_none())));
+        }
+    }
+
+    #[test]
     fn two_sided_and_absolute_decrease() {
         let yaml = "metrics:\n  cost_per_1000_req: { max_increase: 5%, max_decrease: 5% }\n  throughput: { max_decrease: 500 }\n";
         let c = cmp(

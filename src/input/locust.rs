@@ -206,7 +206,7 @@ fn put_throughput_se(out: &mut RunResults, suffix: &str, requests: u64) {
 /// is a lower bound when latencies drift together. `None` when a bracketing bucket is 0 ms
 /// (no log scale) or the histogram is empty.
 pub fn percentile_log_se(histogram: &BTreeMap<u64, u64>, n: u64, fraction: f64, value: f64) -> Option<f64> {
-    if n == 0 || !(value > 0.0) {
+    if n == 0 || value.is_nan() || value <= 0.0 {
         return None;
     }
     let n_f = n as f64;

@@ -442,8 +442,8 @@ impl CountTest {
         let (t_low, t_up) = (self.between_q(z_low), self.between_q(z_up));
         // The runs' spread estimates a run's whole variance (within + between), so the t quantile
         // applies to the Wilson parts too: each is scaled by t / z.
-        let (s_low, s_up) = (t_low / z_low.max(f64::MIN_POSITIVE), t_up / z_up.max(f64::MIN_POSITIVE));
-        let (s_low, s_up) = (if z_low > 0.0 { s_low } else { 1.0 }, if z_up > 0.0 { s_up } else { 1.0 });
+        let scale = |t: f64, z: f64| if z > 0.0 { t / z } else { 1.0 };
+        let (s_low, s_up) = (scale(t_low, z_low), scale(t_up, z_up));
         match &self.baseline {
             None => {
                 let d = c.p();
