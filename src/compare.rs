@@ -539,6 +539,7 @@ fn statistical(
         check_kind: stats::Check,
         /// Duet runs: the within-run standard error of one run's difference, from its slices.
         paired_se: Option<f64>,
+        evidence: Evidence,
     }
     let mut planned: Vec<Planned> = vec![];
     for (i, row) in rows.iter().enumerate() {
@@ -578,17 +579,33 @@ fn statistical(
                 (Some(slices), stats::Check::Absolute { .. }) => Some(slice_se(slices, &m.name, false)),
                 _ => None,
             };
-            planned.push(Planned { row: i, check: j, baseline: b, current: c.clone(), check_kind: kind, paired_se });
+            let evidence = Evidence::of(&m.name, kind, if slo { None } else { Some(baseline) }, current);
+            planned.push(Planned {
+                row: i,
+                check: j,
+                baseline: b,
+                current: c.clone(),
+                check_kind: kind,
+                evidence,
+                paired_se,
+            });
         }
     }
     let inputs: Vec<stats::Input> = planned
         .iter()
         .map(|p| stats::Input {
-            check: p.check_kind,
-            data: match p.paired_se {
-                Some(within_se) => stats::Data::Paired { baseline: &p.baseline, current: &p.current, within_se },
-                // The within-run error is not in run results yet: the runs' spread alone.
-                None => stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: 0.0 },
+            check: p.evidence.check(p.check_kind),
+            data: match (&p.evidence, p.paired_se) {
+                (Evidence::Counts { baseline, current }, _) => stats::Data::Counts { baseline, current },
+                // Duet runs: paired, floored at the slices' precision (or the runs' own, if larger).
+                (Evidence::Values { within_se }, Some(paired_se)) => stats::Data::Paired {
+                    baseline: &p.baseline,
+                    current: &p.current,
+                    within_se: paired_se.max(*within_se),
+                },
+                (Evidence::Values { within_se }, None) => {
+                    stats::Data::Values { baseline: &p.baseline, current: &p.current, within_se: *within_se }
+                }
             },
         })
         .collect();
@@ -615,6 +632,7 @@ fn statistical(
         None => format!("{} and {} runs", baseline.runs.len(), current.runs.len()),
     };
     for (p, outcome) in planned.iter().zip(decision.rows) {
+        let outcome = p.evidence.natural(outcome);
         let row = &mut rows[p.row];
         let unit = row.unit.clone();
         let check = &mut row.checks[p.check];
@@ -680,6 +698,86 @@ fn slice_se(slices: &[Slices], metric: &str, log: bool) -> f64 {
         .collect();
     let se = (variances.iter().sum::<f64>() / variances.len().max(1) as f64).sqrt();
     if se.is_finite() { se } else { 0.0 }
+}
+
+/// What a statistically judged check rests on besides the runs' values: the error counts of an
+/// error-rate row, or the within-run standard error that floors the runs' spread.
+enum Evidence {
+    /// Every run of both sides (the current side alone for an SLO) carries its error count:
+    /// Newcombe / Wilson on proportions. Error-rate metrics are percentages, so the check's
+    /// limits are divided by 100 going in and the outcome multiplied by 100 coming out.
+    Counts { baseline: Vec<crate::stats::Count>, current: Vec<crate::stats::Count> },
+    /// The runs' values, with the largest within-run standard error of the runs on the check's
+    /// analysis scale (0 when no run gives one).
+    Values { within_se: f64 },
+}
+
+/// An error rate's unit (percent) per unit of proportion.
+const PERCENT: f64 = 100.0;
+
+impl Evidence {
+    /// `baseline` is `None` for an SLO check (judged on the current runs alone).
+    fn of(name: &str, check: crate::stats::Check, baseline: Option<&Runs>, current: &Runs) -> Evidence {
+        use crate::stats::{Check as C, Count, Scale};
+        let sides: Vec<&Runs> = baseline.into_iter().chain([current]).collect();
+        let counts_of = |runs: &Runs| -> Option<Vec<Count>> {
+            runs.runs
+                .iter()
+                .map(|r| {
+                    let c = r.precision.get(name)?.counts?;
+                    Some(Count { errors: c.errors as f64, requests: c.requests as f64, dispersion: c.dispersion })
+                })
+                .collect()
+        };
+        // Counts judge differences and levels of proportions; a relative limit on an error rate
+        // stays on the runs' values.
+        if !matches!(check, C::Relative { .. })
+            && let (Some(b), Some(c)) = (baseline.map_or(Some(vec![]), counts_of), counts_of(current))
+        {
+            return Evidence::Counts { baseline: b, current: c };
+        }
+        let log = match check {
+            C::Relative { .. } => true,
+            C::Absolute { .. } => false,
+            C::Ceiling { scale, .. } | C::Floor { scale, .. } => scale == Scale::Log,
+        };
+        let within_se = sides
+            .iter()
+            .flat_map(|s| s.runs.iter())
+            .filter_map(|r| {
+                let se = r.precision.get(name).and_then(crate::model::Precision::relative_se)?;
+                let value = *r.metrics.get(name)?;
+                Some(if log { se } else { se * value })
+            })
+            .filter(|se| se.is_finite() && *se >= 0.0)
+            .fold(0.0, f64::max);
+        Evidence::Values { within_se }
+    }
+
+    /// The check as the statistics take it: on counts, limits in proportions.
+    fn check(&self, check: crate::stats::Check) -> crate::stats::Check {
+        use crate::stats::Check as C;
+        match (self, check) {
+            (Evidence::Values { .. }, c) => c,
+            (Evidence::Counts { .. }, C::Absolute { worse, tolerance }) => {
+                C::Absolute { worse, tolerance: tolerance / PERCENT }
+            }
+            (Evidence::Counts { .. }, C::Ceiling { limit, scale }) => C::Ceiling { limit: limit / PERCENT, scale },
+            (Evidence::Counts { .. }, C::Floor { limit, scale }) => C::Floor { limit: limit / PERCENT, scale },
+            (Evidence::Counts { .. }, c) => c,
+        }
+    }
+
+    /// The outcome in the metric's unit: proportions back to percent.
+    fn natural(&self, mut o: crate::stats::Outcome) -> crate::stats::Outcome {
+        if let Evidence::Counts { .. } = self {
+            o.estimate = o.estimate.map(|e| e * PERCENT);
+            if let Some(i) = o.interval.as_mut() {
+                (i.lower, i.upper) = (i.lower * PERCENT, i.upper * PERCENT);
+            }
+        }
+        o
+    }
 }
 
 /// The sentence of a statistically judged check: the estimate, the interval with the levels
@@ -945,6 +1043,42 @@ mod tests {
         assert_eq!((expired.verdict, expired.rows[0].status), (Verdict::Fail, Status::Fail));
         assert_eq!(expired.warnings.len(), 1);
         assert!(expired.warnings[0].contains("expired on 2026-05-31"));
+    }
+
+    #[test]
+    fn statistical_rows_use_error_counts_and_within_run_errors_when_the_runs_carry_them() {
+        use crate::model::{Counts, Precision};
+        let yaml = "decision: { method: statistical }\nmetrics:\n  error_rate: { max_increase: 0.2, max: 1 }\n  throughput: { max_decrease: 5% }\n";
+        let policy = policy::parse("p.yml", yaml).unwrap();
+        let with = |errors: u64, requests: u64| {
+            let mut r = run(&[("error_rate", errors as f64 / requests as f64 * 100.0), ("throughput", 6000.0)]);
+            let counts = Counts { errors, requests, dispersion: 1.0 };
+            r.precision.insert("error_rate".into(), Precision { log_se: None, counts: Some(counts) });
+            let se = 1.0 / (requests as f64).sqrt();
+            r.precision.insert("throughput".into(), Precision { log_se: Some(se), counts: None });
+            r
+        };
+        let judge = |runs: Vec<RunResults>| compare_runs(&runs, &runs, &policy, today());
+        let c = judge(vec![with(0, 100_000); 3]);
+        assert_eq!(c.verdict, Verdict::Pass, "{:?}", c.rows);
+        let e = c.rows[0].checks[0].stats.clone().unwrap();
+        assert_eq!(e.method, crate::stats::Method::Newcombe);
+        // Back in percentage points: 0 of 300,000 is within a few thousandths of a pp.
+        let i = e.interval.unwrap();
+        assert!(i.upper > 0.0 && i.upper < 0.01 && i.lower < 0.0, "{i:?}");
+        let t = c.rows[1].checks[0].stats.clone().unwrap();
+        assert_eq!(t.method, crate::stats::Method::Welch);
+        // 0 errors of 300 requests cannot exclude +0.2 pp.
+        let c = judge(vec![with(0, 100); 3]);
+        assert_eq!(c.rows[0].status, Status::Inconclusive, "{:?}", c.rows[0]);
+        // The same runs without precision: identical values, no interval, the reason says why.
+        let c = judge(vec![run(&[("error_rate", 0.0), ("throughput", 6000.0)]); 3]);
+        assert_eq!(c.verdict, Verdict::Inconclusive);
+        for row in &c.rows {
+            assert_eq!(row.status, Status::Inconclusive);
+            assert!(row.reasons[0].contains(crate::stats::NO_SPREAD), "{:?}", row.reasons);
+            assert!(row.checks.iter().all(|c| c.stats.as_ref().is_some_and(|s| s.interval.is_none())));
+        }
     }
 
     #[test]

@@ -55,6 +55,22 @@ pub struct Counts {
     pub dispersion: f64,
 }
 
+impl Precision {
+    /// The within-run standard error of ln(value): `log_se` when given, else from an error
+    /// count, sqrt(dispersion (1 − p) / errors) (the delta method on the binomial; none for 0
+    /// errors, where a log scale has no meaning).
+    pub fn relative_se(&self) -> Option<f64> {
+        if let Some(se) = self.log_se {
+            return Some(se);
+        }
+        let c = self.counts?;
+        (c.errors > 0 && c.requests >= c.errors).then(|| {
+            let p = c.errors as f64 / c.requests as f64;
+            (c.dispersion.max(1.0) * (1.0 - p) / c.errors as f64).sqrt()
+        })
+    }
+}
+
 impl RunResults {
     /// A short human label such as `ingest-api v1.4.2, commit abc1234`, if the file identifies
     /// the run.

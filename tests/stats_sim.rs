@@ -255,18 +255,18 @@ fn ci_subset() {
 #[test]
 fn error_rate_boundary_false_fail_is_at_alpha() {
     // Issue 14's goal, false FAIL <= 1% (about alpha) at exactly the tolerance, for the error-rate
-    // row: the between-run variance estimated from 3 runs used with normal quantiles gave 1.7%.
-    // At this fixed seed the worst cell gives 0.76% now (1.56% before the t quantile on the
-    // between-run part), so the limit of 1.2% leaves room on both sides and cannot flake.
+    // row: the between-run variance estimated from 3 runs used with normal quantiles gave 1.7%;
+    // a t quantile on τ² alone still gave 1.10% at 10 runs. At this fixed seed the worst cell
+    // gives 0.64% now (CoV 1%, 10 runs; t on the whole per-run variance): deterministic, under 1%.
     let trials = 2500;
     let mut seen = Vec::new();
     let mut worst = 0;
-    for (cov, n) in [(0.01, 3), (0.10, 3), (0.03, 5)] {
+    for (cov, n) in [(0.01, 3), (0.10, 3), (0.03, 5), (0.01, 10)] {
         let c = single(SEED, Metric::Errors, cov, n, 1.0, trials, false);
         seen.push(format!("CoV {cov}, {n} runs: {}", rate(c.fail, c.trials)));
         worst = worst.max(c.fail);
     }
-    assert!(worst * 1000 <= trials * 12, "false FAIL at the error-rate boundary: {seen:?}");
+    assert!(worst * 100 <= trials, "false FAIL at the error-rate boundary: {seen:?}");
 }
 
 #[test]
@@ -281,10 +281,18 @@ fn full_table() {
         "| metric | CoV | runs/side | change | FAIL | PASS | INCONCLUSIVE | advice followed: settled (wrong) |\n",
     );
     out.push_str("|---|---|---|---|---|---|---|---|\n");
-    for metric in [Metric::P95, Metric::Throughput, Metric::Errors] {
+    // PERFCERT_SIM_ONLY=error_rate (a metric's name) and PERFCERT_SIM_CHANGES=1 (multiples of
+    // the tolerance, comma-separated) run part of the table.
+    let only = std::env::var("PERFCERT_SIM_ONLY").ok();
+    let changes: Vec<f64> = std::env::var("PERFCERT_SIM_CHANGES")
+        .ok()
+        .map(|c| c.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+    let metrics = [Metric::P95, Metric::Throughput, Metric::Errors];
+    for metric in metrics.into_iter().filter(|m| only.as_deref().is_none_or(|o| o == m.name())) {
         for cov in [0.01, 0.03, 0.05, 0.10] {
             for n in [3, 5, 10] {
-                for multiple in [0.0, 0.5, 1.0, 1.5, 2.0] {
+                for &multiple in &changes {
                     let c = single(SEED, metric, cov, n, multiple, trials, true);
                     let settled = if c.advised > 0 {
                         format!("{} ({})", rate(c.settled, c.advised), rate(c.settled_wrong, c.advised.max(1)))
@@ -302,6 +310,10 @@ fn full_table() {
                 }
             }
         }
+    }
+    if only.is_some() {
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+        return;
     }
     out.push_str("\nPer run, all five metrics (2 x p95, throughput, CPU, error rate) at their boundary: any FAIL\n\n");
     out.push_str("| CoV | runs/side | any FAIL |\n|---|---|---|\n");

@@ -6,7 +6,11 @@
 //!   `latency_p90`, `latency_p95`, `latency_p99`, `latency_p99_9`, `latency_max` (ms).
 //! - `http_req_failed` -> `error_rate` (percent). Trap: in summary-export the ratio is `value` and
 //!   `passes` counts FAILED requests; in handleSummary the ratio is `values.rate`.
+//!   The error count behind it (`passes` failed of `passes + fails` requests) is the rate's
+//!   within-run precision.
 //! - `http_reqs` -> `throughput` (`rate` per second x 60 = requests per minute) and `requests`.
+//!   Throughput's within-run relative error is 1/sqrt(count) (a Poisson count). Percentiles
+//!   have no samples in a summary, so their within-run error is unknown (none is given).
 //! - A submetric such as `http_req_duration{kind:write}` becomes `latency_p95{kind=write}`; the
 //!   policy's `classes` turns the read / write selectors into `latency_p95_read` / `..._write`.
 //!   Summaries hold only the submetrics a k6 threshold referenced, so what is absent is reported
@@ -19,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::Classes;
 use crate::error::LoadError;
-use crate::model::RunResults;
+use crate::model::{Counts, Precision, RunResults};
 
 /// Which of the two k6 summary shapes a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +40,8 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
         .ok_or_else(|| LoadError::new(file, "k6 summary without a `metrics` object").key("metrics"))?;
     let mut out = RunResults::default();
     let mut selectors_seen: Vec<&str> = vec![];
+    // Each metric's within-run precision, set once the metrics are in.
+    let mut precision: Vec<(String, Precision)> = vec![];
     // Which summary key gave each metric: two keys must not give one metric (say the class
     // selector's submetric and a spelling of it that names the same thing).
     let mut origin: std::collections::HashMap<String, String> = std::collections::HashMap::new();
@@ -103,18 +109,39 @@ pub fn convert(file: &str, doc: &Value, flavor: Flavor, classes: &Classes) -> Re
                 };
                 if let Some(ratio) = number(ratio_key)? {
                     put(name("error_rate"), ratio * 100.0)?;
+                    // `passes` counts the FAILED requests (a Rate counts non-zero samples).
+                    let whole = |stat: &str| -> Result<Option<u64>, LoadError> {
+                        match number(stat)? {
+                            Some(v) if v.fract() == 0.0 && v < 2f64.powi(53) => Ok(Some(v as u64)),
+                            Some(v) => Err(LoadError::new(file, format!("expected a whole count, found {v}"))
+                                .key(format!("metrics.{key}.{stat}"))),
+                            None => Ok(None),
+                        }
+                    };
+                    if let (Some(errors), Some(ok)) = (whole("passes")?, whole("fails")?)
+                        && errors + ok > 0
+                    {
+                        let counts = Counts { errors, requests: errors + ok, dispersion: 1.0 };
+                        precision.push((name("error_rate"), Precision { log_se: None, counts: Some(counts) }));
+                    }
                 }
             }
             _ => {
+                let count = number("count")?;
                 if let Some(rate) = number("rate")? {
                     put(name("throughput"), rate * 60.0)?;
+                    // Requests arriving as a Poisson stream: the count's relative error is 1/sqrt(N).
+                    if let Some(n) = count.filter(|n| *n >= 1.0) {
+                        precision.push((name("throughput"), Precision { log_se: Some(1.0 / n.sqrt()), counts: None }));
+                    }
                 }
-                if let Some(count) = number("count")? {
+                if let Some(count) = count {
                     put(name("requests"), count)?;
                 }
             }
         }
     }
+    out.precision.extend(precision);
     if !metrics.contains_key("http_req_duration") {
         return Err(LoadError::new(
             file,

@@ -19,6 +19,10 @@
 //!   not the test's start: it gives throughput from the first request when the requests span
 //!   at least [`MIN_JSON_SPAN_S`], where the start-up left out is under 1%, and otherwise
 //!   reports it unavailable with the reason.
+//! - Within-run precision: each error rate carries its count (`num_failures` of `num_requests`),
+//!   throughput the Poisson relative error 1/sqrt(requests), and, from the JSON's histograms
+//!   only, each percentile an order-statistic standard error ([`percentile_log_se`]). The stats
+//!   CSV's percentiles have none.
 //! - Counts are summed with checked arithmetic, histogram keys must be written as Locust writes
 //!   them, a key, bucket, endpoint or row given twice is an error, and at most
 //!   [`MAX_ENDPOINTS`] endpoints get rows of their own (the k6 readers' cap and note).
@@ -33,7 +37,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::k6_samples::{Class, MAX_ENDPOINTS, SafeSum, too_many_endpoints};
 use crate::error::LoadError;
-use crate::model::RunResults;
+use crate::model::{Counts, Precision, RunResults};
 
 /// The percentiles reported, as metric suffix and fraction.
 const PERCENTILES: [(&str, f64); 4] = [("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99)];
@@ -161,18 +165,77 @@ impl Group {
             out.metrics.insert(name("latency_avg"), self.total_ms.mean(timed, min, max));
             out.metrics.insert(name("latency_min"), min);
             for (p, fraction) in PERCENTILES {
-                out.metrics.insert(name(&format!("latency_{p}")), percentile(&descending, timed, fraction));
+                let metric = name(&format!("latency_{p}"));
+                let value = percentile(&descending, timed, fraction);
+                if let Some(log_se) = percentile_log_se(&self.histogram, timed, fraction, value) {
+                    out.precision.insert(metric.clone(), Precision { log_se: Some(log_se), counts: None });
+                }
+                out.metrics.insert(metric, value);
             }
             out.metrics.insert(name("latency_max"), max);
         }
         if self.requests > 0 {
             out.metrics.insert(name("error_rate"), self.failures as f64 / self.requests as f64 * 100.0);
             out.metrics.insert(name("requests"), self.requests as f64);
+            put_counts(out, suffix, self.failures, self.requests);
             if let Some(s) = seconds {
                 out.metrics.insert(name("throughput"), self.requests as f64 / s * 60.0);
+                put_throughput_se(out, suffix, self.requests);
             }
         }
     }
+}
+
+/// The error count behind `error_rate{suffix}`.
+fn put_counts(out: &mut RunResults, suffix: &str, failures: u64, requests: u64) {
+    let counts = Counts { errors: failures, requests, dispersion: 1.0 };
+    out.precision.insert(format!("error_rate{suffix}"), Precision { log_se: None, counts: Some(counts) });
+}
+
+/// Throughput counts requests: a Poisson count's relative error is 1/sqrt(N).
+fn put_throughput_se(out: &mut RunResults, suffix: &str, requests: u64) {
+    let log_se = 1.0 / (requests as f64).sqrt();
+    out.precision.insert(format!("throughput{suffix}"), Precision { log_se: Some(log_se), counts: None });
+}
+
+/// The within-run standard error of ln(percentile) from the run's own histogram (noise.md §3):
+/// the order statistics at ranks n·p ± sqrt(n·p·(1 − p)) (one standard error of the rank)
+/// bracket the percentile; half the log distance between the buckets at those ranks is the
+/// standard error, and never less than the bucket's own resolution, width / (sqrt(12) · value)
+/// (Locust rounds every response time to its bucket). It treats requests as independent, so it
+/// is a lower bound when latencies drift together. `None` when a bracketing bucket is 0 ms
+/// (no log scale) or the histogram is empty.
+pub fn percentile_log_se(histogram: &BTreeMap<u64, u64>, n: u64, fraction: f64, value: f64) -> Option<f64> {
+    if n == 0 || value.is_nan() || value <= 0.0 {
+        return None;
+    }
+    let n_f = n as f64;
+    let centre = n_f * fraction;
+    let sd = (n_f * fraction * (1.0 - fraction)).sqrt();
+    let rank = |r: f64| r.clamp(1.0, n_f) as u64;
+    let (low, high) = (rank((centre - sd).floor()), rank((centre + sd).ceil()));
+    let at = |r: u64| -> Option<f64> {
+        let mut seen = 0u64;
+        for (&ms, &count) in histogram {
+            seen = seen.saturating_add(count);
+            if seen >= r {
+                return Some(ms as f64);
+            }
+        }
+        histogram.keys().next_back().map(|&ms| ms as f64)
+    };
+    let (x_low, x_high) = (at(low)?, at(high)?);
+    if !(x_low > 0.0 && x_high >= x_low) {
+        return None;
+    }
+    let width = match value {
+        v if v < 100.0 => 1.0,
+        v if v < 1_000.0 => 10.0,
+        v if v < 10_000.0 => 100.0,
+        _ => 1_000.0,
+    };
+    let se = ((x_high.ln() - x_low.ln()) / 2.0).max(width / (12f64.sqrt() * value));
+    se.is_finite().then_some(se)
 }
 
 /// Locust's percentile of a bucketed histogram (`calculate_response_time_percentile`): walk the
@@ -594,8 +657,10 @@ fn put_row(out: &mut RunResults, suffix: &str, row: &CsvRow) {
     if row.requests > 0 {
         out.metrics.insert(format!("error_rate{suffix}"), row.failures as f64 / row.requests as f64 * 100.0);
         out.metrics.insert(format!("requests{suffix}"), row.requests as f64);
+        put_counts(out, suffix, row.failures, row.requests);
         if row.requests_per_s > 0.0 {
             out.metrics.insert(format!("throughput{suffix}"), row.requests_per_s * 60.0);
+            put_throughput_se(out, suffix, row.requests);
         }
     }
 }

@@ -3,6 +3,10 @@
 //! "metrics": {..} }, ... ] }`, where each run may name its own `service`, `version`, `commit`
 //! and `date` and otherwise takes the file's.
 //!
+//! A run may give, next to its `metrics`, a `precision` object: per metric, the within-run
+//! standard error of ln(value) (`log_se`) and, for an error rate, the error count behind it
+//! (`errors`, `requests`, optional `dispersion`), checked against the metric's value.
+//!
 //! Either `metrics` or `runs` is required, not both. An optional `fingerprint` object (the
 //! file's, and each run's, whose keys override the file's) says how the runs were made, with the
 //! keys and checks of the fingerprint sidecar ([`super::fingerprint`]).
@@ -17,7 +21,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
 use crate::error::LoadError;
-use crate::model::{RunResults, value_problem};
+use crate::model::{Counts, Precision, RunResults, value_problem};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +33,7 @@ struct Raw {
     commit: Option<String>,
     date: Option<String>,
     metrics: Option<Metrics>,
+    precision: Option<PrecisionMap>,
     runs: Option<Vec<RawRun>>,
     fingerprint: Option<RawFingerprint>,
 }
@@ -43,6 +48,7 @@ struct RawRun {
     date: Option<String>,
     metrics: Metrics,
     fingerprint: Option<RawFingerprint>,
+    precision: Option<PrecisionMap>,
 }
 
 /// A `fingerprint` object as written, a key given twice refused; its keys and values are
@@ -71,6 +77,147 @@ impl<'de> Deserialize<'de> for RawFingerprint {
         }
         deserializer.deserialize_map(V)
     }
+}
+
+/// A `precision` object: metric names to how precisely the run measured them, duplicates
+/// refused.
+struct PrecisionMap(IndexMap<String, RawPrecision>);
+
+/// One metric's within-run precision as written: a standard error of ln(value), or (for an
+/// error rate) the error count behind it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrecision {
+    log_se: Option<Number>,
+    errors: Option<u64>,
+    requests: Option<u64>,
+    dispersion: Option<Number>,
+}
+
+impl<'de> Deserialize<'de> for PrecisionMap {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PrecisionMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of metric names to precision objects")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PrecisionMap, A::Error> {
+                let mut out = IndexMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    let value: RawPrecision = map.next_value()?;
+                    if out.insert(name.clone(), value).is_some() {
+                        return Err(de::Error::custom(format!("duplicate metric `{name}`")));
+                    }
+                }
+                Ok(PrecisionMap(out))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+/// Checks a run's `precision` against its metrics (`at` is the key prefix: `` or `runs[1].`)
+/// and converts it.
+fn precision(
+    file: &str,
+    at: &str,
+    metrics: &IndexMap<String, f64>,
+    raw: PrecisionMap,
+) -> Result<IndexMap<String, Precision>, LoadError> {
+    let mut out = IndexMap::new();
+    for (name, p) in raw.0 {
+        let key = |field: &str| {
+            if field.is_empty() { format!("{at}precision.{name}") } else { format!("{at}precision.{name}.{field}") }
+        };
+        let err = |field: &str, msg: String| LoadError::new(file, msg).key(key(field));
+        let Some(&value) = metrics.get(&name) else {
+            return Err(err(
+                "",
+                format!("no metric `{name}` in this run's `metrics`; precision describes a metric of the same run"),
+            ));
+        };
+        let log_se = match p.log_se {
+            Some(Number(se)) if !(se.is_finite() && se > 0.0) => {
+                return Err(err(
+                    "log_se",
+                    format!("expected a finite number > 0 (the standard error of ln(value); 0.02 is 2%), found {se}"),
+                ));
+            }
+            se => se.map(|n| n.0),
+        };
+        let counts = match (p.errors, p.requests) {
+            (None, None) => {
+                if p.dispersion.is_some() {
+                    return Err(err(
+                        "dispersion",
+                        "`dispersion` qualifies an error count; expected `errors` and `requests` with it".into(),
+                    ));
+                }
+                None
+            }
+            (Some(_), None) => {
+                return Err(err("requests", "missing; `errors` needs the `requests` it is a count of".into()));
+            }
+            (None, Some(_)) => return Err(err("errors", "missing; `requests` needs the `errors` among them".into())),
+            (Some(errors), Some(requests)) => {
+                if !name.split('{').next().unwrap_or(&name).starts_with("error_rate") {
+                    return Err(err(
+                        "errors",
+                        format!(
+                            "error counts are for error-rate metrics (`error_rate*`, percent of requests), not `{name}`; give `log_se` instead"
+                        ),
+                    ));
+                }
+                if requests == 0 {
+                    return Err(err("requests", "expected at least 1 request".into()));
+                }
+                if errors > requests {
+                    return Err(err(
+                        "errors",
+                        format!("{errors} errors is more than the {requests} requests; expected errors <= requests"),
+                    ));
+                }
+                let dispersion = match p.dispersion {
+                    None => 1.0,
+                    Some(Number(d)) if d.is_finite() && d >= 1.0 => d,
+                    Some(Number(d)) => {
+                        return Err(err(
+                            "dispersion",
+                            format!(
+                                "expected a number >= 1 (the variance inflation over independent requests), found {d}"
+                            ),
+                        ));
+                    }
+                };
+                let implied = errors as f64 / requests as f64 * 100.0;
+                if !agrees_as_written(implied, value) {
+                    return Err(err(
+                        "",
+                        format!(
+                            "{errors} errors of {requests} requests is {}%, but `{at}metrics.{name}` is {value}; expected the same rate to the decimals written",
+                            crate::numfmt::num(implied)
+                        ),
+                    ));
+                }
+                Some(Counts { errors, requests, dispersion })
+            }
+        };
+        if log_se.is_none() && counts.is_none() {
+            return Err(err("", "empty; expected `log_se`, or `errors` and `requests`".into()));
+        }
+        out.insert(name, Precision { log_se, counts });
+    }
+    Ok(out)
+}
+
+/// `implied` rounds to `written` at the decimals `written` has (0.2 agrees with 0.2083; 0.22
+/// does not), with room for binary rounding.
+fn agrees_as_written(implied: f64, written: f64) -> bool {
+    let text = format!("{written}");
+    let decimals = text.split_once('.').map_or(0, |(_, d)| d.len()) as i32;
+    let half_step = 0.5 * 10f64.powi(-decimals);
+    (implied - written).abs() <= half_step + 1e-9 * implied.abs().max(written.abs())
 }
 
 /// A metrics object: names to numbers, duplicates refused, values checked as they are read so
@@ -175,6 +322,11 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
             let path = i.map_or("fingerprint".to_string(), |i| format!("runs[{i}].fingerprint"));
             fingerprint.extend(super::fingerprint::fields_of(file, &f.0, &path)?);
         }
+        let at = i.map_or(String::new(), |i| format!("runs[{i}]."));
+        let precision = match r.precision {
+            Some(p) => precision(file, &at, &r.metrics.0, p)?,
+            None => IndexMap::new(),
+        };
         Ok(RunResults {
             service: r.service.or(raw.service.clone()),
             version: r.version.or(raw.version.clone()),
@@ -183,14 +335,29 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
             metrics: r.metrics.0,
             unavailable: IndexMap::new(),
             fingerprint,
+            precision,
             ..RunResults::default()
         })
     };
     match (raw.metrics, raw.runs) {
-        (Some(metrics), None) => Ok(vec![run((
-            None,
-            RawRun { service: None, version: None, commit: None, date: None, metrics, fingerprint: None },
-        ))?]),
+        (Some(metrics), None) => {
+            let precision = raw.precision;
+            let only = RawRun {
+                service: None,
+                version: None,
+                commit: None,
+                date: None,
+                metrics,
+                fingerprint: None,
+                precision,
+            };
+            Ok(vec![run((None, only))?])
+        }
+        (None, Some(_)) if raw.precision.is_some() => Err(LoadError::new(
+            file,
+            "`precision` belongs in each run of `runs`, next to its `metrics`; expected it there",
+        )
+        .key("precision")),
         (None, Some(runs)) if !runs.is_empty() => {
             runs.into_iter().enumerate().map(|(i, r)| run((Some(i), r))).collect()
         }
@@ -244,6 +411,35 @@ mod tests {
         assert_eq!(runs[1].metrics["latency_p95"], 410.0);
         // A one-run list is one run.
         assert_eq!(parse("f.json", r#"{"runs": [{"metrics": {"a": 1}}]}"#).unwrap().metrics["a"], 1.0);
+    }
+
+    #[test]
+    fn precision_is_read_per_run_and_checked_against_its_metric() {
+        let runs = parse_runs(
+            "f.json",
+            r#"{"runs": [{"metrics": {"error_rate": 0.2, "throughput": 6000},
+                          "precision": {"error_rate": {"errors": 25, "requests": 12000, "dispersion": 2},
+                                        "throughput": {"log_se": 0.01}}},
+                         {"metrics": {"error_rate": 0}}]}"#,
+        )
+        .unwrap();
+        let p = runs[0].precision["error_rate"];
+        assert_eq!(p.counts, Some(Counts { errors: 25, requests: 12000, dispersion: 2.0 }));
+        assert_eq!((p.log_se, runs[0].precision["throughput"].log_se), (None, Some(0.01)));
+        assert!(runs[1].precision.is_empty());
+    }
+
+    #[test]
+    fn a_rate_agrees_with_its_counts_to_the_decimals_written() {
+        // 25 / 12000 = 0.2083%.
+        assert!(agrees_as_written(25.0 / 12000.0 * 100.0, 0.2));
+        assert!(agrees_as_written(25.0 / 12000.0 * 100.0, 0.21));
+        assert!(agrees_as_written(25.0 / 12000.0 * 100.0, 0.2083));
+        assert!(!agrees_as_written(25.0 / 12000.0 * 100.0, 0.22));
+        assert!(!agrees_as_written(25.0 / 12000.0 * 100.0, 0.3));
+        // Whole numbers: to the unit.
+        assert!(agrees_as_written(0.4, 0.0) && !agrees_as_written(0.6, 0.0));
+        assert!(agrees_as_written(1.0 / 3.0 * 100.0, 33.333333333333336));
     }
 
     fn err(text: &str) -> String {

@@ -68,11 +68,25 @@
 //! (p_b − l_b)²). With ≥ 2 runs on a side, the between-run variance
 //! τ² = max(0, var(p_r) − mean(φ_r p_r(1 − p_r)/N_r)) is added as q²τ²/runs inside both square
 //! roots (per side; a side with one run borrows the other side's τ²; with one run per side and
-//! an assumed cov, τ = cov × p). τ² comes from a few runs, so q is Student's t at the same
-//! one-sided level as z, with df by Welch–Satterthwaite over the sides' τ²/runs (runs − 1 of the
-//! replicated side when one side borrows; ∞, i.e. q = z, for an assumed cov or τ² = 0); that df
-//! is the row's `df`. With z alone the boundary false FAIL was 1.7% at alpha 1%. SLO ceilings/floors on an error rate use the current side's
-//! Wilson interval widened the same way. Counts rows take proportions (0.002, not 0.2 pp).
+//! an assumed cov, τ = cov × p). A replicated side's spread estimates a run's whole variance,
+//! within + τ² = max(var(p_r), within), from a few runs, so the quantile of every part of the
+//! interval, the Wilson distances and τ² alike, is Student's t at the same one-sided level as z
+//! (the Wilson distances are scaled by t/z), with df by Welch–Satterthwaite over the sides'
+//! (within + τ²)/runs (runs − 1 of the replicated side when one side borrows; ∞, i.e. q = z, for
+//! an assumed cov or when no run has an error); that df is the row's `df`.
+//!
+//! Why the whole variance: with z on the within part and t on τ² alone, the boundary false FAIL
+//! was 0.55-1.10% at alpha 1% (1.7% with z everywhere). The cause is the truncation
+//! τ² = max(0, ·): when a few runs happen to vary less than the binomial noise (often, with the
+//! heavy-tailed run-to-run shifts of the simulator and real machines), τ² is 0, the df was taken as
+//! ∞ and the interval fell back to z on the within part alone, too narrow by the τ² it could not
+//! see; and where τ² survives its noise comes from var(p_r), which carries the within part too, so
+//! its real df is below runs − 1. Treating the runs' spread as the estimate of the whole per-run
+//! variance (floored at the binomial within part, as values are floored at their within-run
+//! error) is the t-interval's own logic and gives 0-0.75% (docs/statistics.md). The price is
+//! width at 3 runs per side, where t is large.
+//! SLO ceilings/floors on an error rate use the current side's Wilson interval widened the same
+//! way. Counts rows take proportions (0.002, not 0.2 pp).
 //!
 //! # Multiplicity (noise.md §4)
 //! FAIL claims are Holm-adjusted over every gating row of the comparison: with the one-sided
@@ -445,6 +459,8 @@ struct Side {
     n: f64,
     phi: f64,
     tau2: f64,
+    /// The mean within-run variance of a run's proportion, φ_r p_r (1 − p_r) / N_r (0 with one run).
+    within: f64,
     runs: usize,
 }
 
@@ -485,11 +501,16 @@ impl CountTest {
     fn bounds(&self, z_low: f64, z_up: f64) -> (f64, f64) {
         let c = &self.current;
         let (t_low, t_up) = (self.between_q(z_low), self.between_q(z_up));
+        // The runs' spread estimates a run's whole variance (within + between), so the t quantile
+        // applies to the Wilson parts too: each is scaled by t / z.
+        let scale = |t: f64, z: f64| if z > 0.0 { t / z } else { 1.0 };
+        let (s_low, s_up) = (scale(t_low, z_low), scale(t_up, z_up));
         match &self.baseline {
             None => {
                 let d = c.p();
                 let (below, _) = c.wilson(z_low);
                 let (_, above) = c.wilson(z_up);
+                let (below, above) = (below * s_low, above * s_up);
                 let lo = d - (below * below + t_low * t_low * c.tau2 / c.runs as f64).sqrt();
                 let hi = d + (above * above + t_up * t_up * c.tau2 / c.runs as f64).sqrt();
                 (lo.max(0.0), hi.min(1.0))
@@ -502,6 +523,8 @@ impl CountTest {
                 let (_, b_above) = b.wilson(z_low);
                 let (_, c_above) = c.wilson(z_up);
                 let (b_below, _) = b.wilson(z_up);
+                let (c_below, b_above) = (c_below * s_low, b_above * s_low);
+                let (c_above, b_below) = (c_above * s_up, b_below * s_up);
                 let lo = d - (c_below * c_below + b_above * b_above + t_low * t_low * between).sqrt();
                 let hi = d + (c_above * c_above + b_below * b_below + t_up * t_up * between).sqrt();
                 (lo, hi)
@@ -581,6 +604,8 @@ fn variance(xs: &[f64]) -> f64 {
 }
 
 const ONE_DUET: &str = "one duet run: its time slices share one placement, so they measure the within-run noise but not what running each side where it ran adds; add a duet run with the placement swapped (--duet once per run) or declare decision.noise.cov";
+/// Why identical runs without a within-run error give no interval, and what would settle it.
+pub const NO_SPREAD: &str = "the runs are identical and the inputs carry no within-run error for this metric, so no interval can be computed; add runs, or inputs that carry it (request counts for error rates and throughput, a Locust JSON histogram for percentiles, a native `precision` entry)";
 
 const ONE_PAIR: &str = "one run per side: the run-to-run spread is unknown, and one pair cannot tell a change from a noisy run; add runs (--baseline/--current once per run) or declare decision.noise.cov";
 
@@ -804,7 +829,7 @@ impl Test {
             && (slo.is_some() || constant(&yb));
         if no_spread || !(se > 0.0 && se.is_finite() && d.is_finite()) {
             return Test::Untestable {
-                reason: "the runs do not vary and no within-run error was given: no interval can be computed".into(),
+                reason: NO_SPREAD.into(),
                 estimate: d.is_finite().then(|| if log { if slo.is_some() { d.exp() } else { d.exp_m1() } } else { d }),
             };
         }
@@ -845,16 +870,16 @@ impl Test {
             let k: f64 = runs.iter().map(|r| r.errors).sum();
             let n: f64 = runs.iter().map(|r| r.requests).sum();
             let phi = runs.iter().map(|r| r.requests * r.dispersion.max(1.0)).sum::<f64>() / n;
-            let tau2 = if runs.len() >= 2 {
+            let (tau2, within) = if runs.len() >= 2 {
                 let p: Vec<f64> = runs.iter().map(|r| r.errors / r.requests).collect();
                 let within =
                     runs.iter().zip(&p).map(|(r, p)| r.dispersion.max(1.0) * p * (1.0 - p) / r.requests).sum::<f64>()
                         / runs.len() as f64;
-                (variance(&p) - within).max(0.0)
+                ((variance(&p) - within).max(0.0), within)
             } else {
-                0.0
+                (0.0, 0.0)
             };
-            Ok(Side { k, n, phi, tau2, runs: runs.len() })
+            Ok(Side { k, n, phi, tau2, within, runs: runs.len() })
         };
         let mut current = match side(current, "current") {
             Ok(s) => s,
@@ -903,17 +928,22 @@ impl Test {
                     current.tau2 = b.tau2;
                     (b.runs - 1) as f64
                 }
-                // Two independent estimates: Welch–Satterthwaite.
+                // Two independent estimates of a run's total variance, within + τ² = max(s², within):
+                // Welch–Satterthwaite.
                 Some(b) => {
-                    let (vc, vb) = (current.tau2 / current.runs as f64, b.tau2 / b.runs as f64);
+                    let total = |s: &Side| (s.within + s.tau2) / s.runs as f64;
+                    let (vc, vb) = (total(&current), total(b));
                     let denominator = vc * vc / (current.runs - 1) as f64 + vb * vb / (b.runs - 1) as f64;
                     if denominator > 0.0 { (vc + vb).powi(2) / denominator } else { f64::INFINITY }
                 }
                 None => (current.runs - 1) as f64,
             }
         };
-        let between = current.tau2 / current.runs as f64 + baseline.map_or(0.0, |b| b.tau2 / b.runs as f64);
-        let tau_df = if between > 0.0 { tau_df } else { f64::INFINITY };
+        // No errors in any run: nothing varies, and Wilson's interval on the counts is the
+        // whole story.
+        let spread = |s: &Side| s.within + s.tau2;
+        let estimated = spread(&current) + baseline.map_or(0.0, |b| spread(&b)) > 0.0;
+        let tau_df = if estimated { tau_df } else { f64::INFINITY };
         Test::Counts(CountTest { current, baseline, margin, worse, method, tau_df })
     }
 

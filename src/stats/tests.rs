@@ -168,12 +168,13 @@ fn runs(errors: &[f64], requests: f64) -> Vec<Count> {
 #[test]
 fn newcombe_matches_a_reference_computation() {
     // statsmodels confint_proportions_2indep(5, 1e5, 2, 1e5, method='newcomb', alpha=0.02):
-    // two runs per side with equal proportions, so the between-run variance is 0.
+    // one run per side with a negligible assumed spread, so nothing but Newcombe's interval.
+    // (Replicated runs estimate the spread and widen it by a t quantile, below.)
     let check = Check::Absolute { worse: Worse::Higher, tolerance: 0.002 };
     let row = one(
         check,
-        Data::Counts { baseline: &runs(&[1.0, 1.0], 50_000.0), current: &runs(&[2.5, 2.5], 50_000.0) },
-        &Settings::default(),
+        Data::Counts { baseline: &runs(&[2.0], 100_000.0), current: &runs(&[5.0], 100_000.0) },
+        &Settings { assumed_cov: Some(1e-9), ..Settings::default() },
     );
     let i = row.interval.unwrap();
     assert_eq!(row.method, Method::Newcombe);
@@ -225,20 +226,33 @@ fn overdispersed_and_varying_error_counts_widen_the_interval() {
 
 #[test]
 fn error_rate_between_run_variance_from_few_runs_uses_a_t_quantile() {
-    // τ² estimated from 3 runs has 2 degrees of freedom: its part of the interval takes
-    // t(0.99, 2) = 6.96, not z = 2.33 (which gave 1.7% false FAIL at the boundary).
+    // A run's variance (within + τ²) estimated from 3 runs a side: the interval takes Student's t
+    // with Welch–Satterthwaite df over the sides' totals, not z = 2.33 (which gave 1.7% false
+    // FAIL at the boundary with τ² alone on t, and 1.1% with 10 runs).
     let check = Check::Absolute { worse: Worse::Higher, tolerance: 0.002 };
     let base = runs(&[100.0, 100.0, 100.0], 100_000.0);
     let cur = runs(&[20.0, 100.0, 180.0], 100_000.0);
     let row = one(check, Data::Counts { baseline: &base, current: &cur }, &Settings::default());
-    assert_eq!((row.method, row.df), (Method::Newcombe, Some(2.0)), "{row:?}");
     let p = [0.0002, 0.001, 0.0018];
-    let within = p.iter().map(|p| p * (1.0 - p) / 100_000.0).sum::<f64>() / 3.0;
-    let tau2 = (p.iter().map(|x| (x - 0.001_f64).powi(2)).sum::<f64>() / 2.0 - within).max(0.0);
+    let within = |p: &[f64]| p.iter().map(|p| p * (1.0 - p) / 100_000.0).sum::<f64>() / 3.0;
+    let tau2 = (p.iter().map(|x| (x - 0.001_f64).powi(2)).sum::<f64>() / 2.0 - within(&p)).max(0.0);
+    let (vc, vb) = ((within(&p) + tau2) / 3.0, within(&[0.001; 3]) / 3.0);
+    let df = (vc + vb).powi(2) / (vc * vc / 2.0 + vb * vb / 2.0);
+    assert_eq!(row.method, Method::Newcombe);
+    assert!(close(row.df.unwrap(), df, 1e-9) && df > 2.0 && df < 2.2, "{row:?} vs df {df}");
     let i = row.interval.unwrap();
-    let t = dist::t_upper(0.01, 2.0);
-    assert!(close(t, 6.964_556_734_283_274, 1e-6), "{t}");
+    let t = dist::t_upper(0.01, df);
+    assert!(t > 6.0, "{t}");
     assert!(i.upper - row.estimate.unwrap() >= t * (tau2 / 3.0).sqrt(), "{row:?}");
+    // Identical proportions in every run still count as estimated: t, not z, on Wilson's part.
+    let same = one(check, Data::Counts { baseline: &base, current: &base }, &Settings::default());
+    let z_only = one(
+        check,
+        Data::Counts { baseline: &runs(&[300.0], 300_000.0), current: &runs(&[300.0], 300_000.0) },
+        &Settings { assumed_cov: Some(1e-9), ..Settings::default() },
+    );
+    let width = |o: &Outcome| o.interval.map(|i| i.upper - i.lower).unwrap();
+    assert!(same.df.is_some() && width(&same) > 1.5 * width(&z_only), "{same:?} {z_only:?}");
     // A known (assumed) spread keeps normal quantiles: no df.
     let settings = Settings { assumed_cov: Some(0.3), ..Settings::default() };
     let pair = one(check, Data::Counts { baseline: &base[..1], current: &cur[1..2] }, &settings);
