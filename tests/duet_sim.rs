@@ -20,34 +20,14 @@
 //! `ci_subset` runs in the suite (fixed seed); `duet_table` (ignored) prints the table in
 //! docs/statistics.md: `cargo test --test duet_sim -- --ignored --nocapture duet_table`.
 
+mod common;
+
+use common::sim::{Rng, rate};
 use perfcert::stats::{self, Check, Data, Input, Settings, Verdict, Worse};
 
-/// SplitMix64, seedable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-    /// Student t with 4 df, scaled to unit variance.
-    fn t4(&mut self) -> f64 {
-        let chi2: f64 = (0..4).map(|_| self.normal().powi(2)).sum();
-        self.normal() / (chi2 / 4.0).sqrt() / 2f64.sqrt()
-    }
-    /// A run's environment shift in units of CoV: heavy tails and the odd noisy neighbour.
-    fn environment(&mut self) -> f64 {
-        self.t4() + if self.uniform() < 0.05 { 3.0 } else { 0.0 }
-    }
+/// A run's environment shift in units of CoV: heavy tails and the odd noisy neighbour.
+fn environment(rng: &mut Rng) -> f64 {
+    rng.t4() + if rng.uniform() < 0.05 { 3.0 } else { 0.0 }
 }
 
 const TOLERANCE: f64 = 0.10;
@@ -74,8 +54,8 @@ fn trial(rng: &mut Rng, s: &Setup) -> (Verdict, f64) {
     let (mut base, mut cur) = (vec![], vec![]);
     let mut within = 0.0;
     for i in 0..s.runs {
-        let shared = s.rho.sqrt() * s.cov * rng.environment();
-        let own = |rng: &mut Rng| (1.0 - s.rho).sqrt() * s.cov * rng.environment();
+        let shared = s.rho.sqrt() * s.cov * environment(rng);
+        let own = |rng: &mut Rng| (1.0 - s.rho).sqrt() * s.cov * environment(rng);
         // Place 1 is slower; the baseline sits there in odd runs, the candidate in even ones.
         let slow_place = s.place * s.cov;
         let (place_b, place_c) = if i % 2 == 0 { (0.0, slow_place) } else { (slow_place, 0.0) };
@@ -130,19 +110,6 @@ fn cell(seed: u64, s: Setup, trials: u64) -> Cell {
     }
     c.bias_pp = (sum / trials as f64 - s.multiple * TOLERANCE) * 100.0;
     c
-}
-
-/// Wilson 95% interval of k in n, as `12.34% [10.1, 14.8]`.
-fn rate(k: u64, n: u64) -> String {
-    let (kf, nf, z) = (k as f64, n as f64, 1.959_963_984_540_054);
-    let center = (kf + z * z / 2.0) / (nf + z * z);
-    let half = z / (nf + z * z) * (kf * (nf - kf) / nf + z * z / 4.0).sqrt();
-    format!(
-        "{:.2}% [{:.2}, {:.2}]",
-        100.0 * kf / nf,
-        100.0 * (center - half).max(0.0),
-        100.0 * (center + half).min(1.0)
-    )
 }
 
 const SEED: u64 = 0xd0e7_2026_0014;

@@ -8,35 +8,16 @@
 //! (real changes between releases, which pooling must ignore). `ci_subset` runs in the suite;
 //! `table` (ignored) prints the whole comparison with Welch: `scripts/stats-table.sh`.
 
+mod common;
+
+use common::sim::Rng;
 use perfcert::stats::{self, Check, Data, Input, Pooled, Settings, Verdict, Worse};
 
-/// SplitMix64 with normal and Student-t(4) draws.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-    fn t4(&mut self) -> f64 {
-        let chi2: f64 = (0..4).map(|_| self.normal().powi(2)).sum();
-        self.normal() / (chi2 / 4.0).sqrt() / 2f64.sqrt()
-    }
-    /// One run's p95 at `level` (ln scale).
-    fn run(&mut self, cov: f64, level: f64) -> f64 {
-        let neighbour = if self.uniform() < 0.05 { 3.0 * cov } else { 0.0 };
-        let noise = 0.8 * cov * self.t4() + neighbour + 0.52 * cov * self.normal() + 0.3 * cov * self.normal();
-        100.0 * (level + noise).exp()
-    }
+/// One run's p95 at `level` (ln scale).
+fn run(rng: &mut Rng, cov: f64, level: f64) -> f64 {
+    let neighbour = if rng.uniform() < 0.05 { 3.0 * cov } else { 0.0 };
+    let noise = 0.8 * cov * rng.t4() + neighbour + 0.52 * cov * rng.normal() + 0.3 * cov * rng.normal();
+    100.0 * (level + noise).exp()
 }
 
 const TOLERANCE: f64 = 0.10;
@@ -47,7 +28,7 @@ fn history(rng: &mut Rng, cov: f64, certificates: usize) -> Pooled {
     let (mut ss, mut df) = (0.0, 0.0);
     for _ in 0..certificates * 2 {
         let level = 0.2 * rng.normal();
-        let logs: Vec<f64> = (0..3).map(|_| rng.run(cov, level).ln()).collect();
+        let logs: Vec<f64> = (0..3).map(|_| run(rng, cov, level).ln()).collect();
         let mean = logs.iter().sum::<f64>() / 3.0;
         ss += logs.iter().map(|y| (y - mean).powi(2)).sum::<f64>();
         df += 2.0;
@@ -71,8 +52,8 @@ fn cell(seed: u64, cov: f64, nb: usize, nc: usize, multiple: f64, trials: u64, w
     let mut c = Cell::default();
     for _ in 0..trials {
         let h = history(&mut rng, cov, 8);
-        let b: Vec<f64> = (0..nb).map(|_| rng.run(cov, 0.0)).collect();
-        let cur: Vec<f64> = (0..nc).map(|_| rng.run(cov, shift)).collect();
+        let b: Vec<f64> = (0..nb).map(|_| run(&mut rng, cov, 0.0)).collect();
+        let cur: Vec<f64> = (0..nc).map(|_| run(&mut rng, cov, shift)).collect();
         let input = Input { check, data: Data::Values { baseline: &b, current: &cur, within_se: 0.3 * cov } };
         let history = if with_history { vec![Some(h)] } else { vec![] };
         let d = stats::decide_with_history(&[input], &history, &settings);

@@ -18,44 +18,10 @@
 //! +0.2 pp errors). `ci_subset` runs in the suite with a fixed seed; `full_table` (ignored) prints
 //! the whole table: `scripts/stats-table.sh`.
 
+mod common;
+
+use common::sim::{Rng, rate};
 use perfcert::stats::{self, Check, Count, Data, Input, Settings, Verdict, Worse};
-
-/// SplitMix64: small, seedable, good enough for simulation.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-    /// Student t with 4 df, scaled to unit variance.
-    fn t4(&mut self) -> f64 {
-        let chi2: f64 = (0..4).map(|_| self.normal().powi(2)).sum();
-        self.normal() / (chi2 / 4.0).sqrt() / 2f64.sqrt()
-    }
-    fn poisson(&mut self, lambda: f64) -> f64 {
-        if lambda > 50.0 {
-            return (lambda + lambda.sqrt() * self.normal()).round().max(0.0);
-        }
-        let (limit, mut k, mut p) = ((-lambda).exp(), 0.0, 1.0);
-        loop {
-            p *= self.uniform();
-            if p <= limit {
-                return k;
-            }
-            k += 1.0;
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Metric {
@@ -151,19 +117,6 @@ fn append(side: &mut SideRuns, more: SideRuns) {
     for (a, b) in side.counts.iter_mut().zip(more.counts) {
         a.extend(b);
     }
-}
-
-/// Wilson 95% interval of k successes in n.
-fn wilson(k: u64, n: u64) -> (f64, f64) {
-    let (k, n, z) = (k as f64, n as f64, 1.959_963_984_540_054);
-    let center = (k + z * z / 2.0) / (n + z * z);
-    let half = z / (n + z * z) * (k * (n - k) / n + z * z / 4.0).sqrt();
-    ((center - half).max(0.0), (center + half).min(1.0))
-}
-
-fn rate(k: u64, n: u64) -> String {
-    let (lo, hi) = wilson(k, n);
-    format!("{:5.2}% [{:.2}, {:.2}]", 100.0 * k as f64 / n as f64, 100.0 * lo, 100.0 * hi)
 }
 
 /// Counts for one single-metric cell.
