@@ -272,7 +272,7 @@ fn user_mistakes_in_verify_are_exit_2_and_checks_print_before_the_one_that_faile
     let out = perfcert(d, &["verify", cert.to_str().unwrap(), "--key", "cosign.key"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("cosign.key: this is the private key; verify with the public key (e.g. cosign.pub)"),
+        text(&out).contains("cosign.key: this is the private key; give the public key (e.g. cosign.pub)"),
         "{}",
         text(&out)
     );

@@ -53,7 +53,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
 
     let statement = match &o.trust {
         Trust::Key(key_path) => {
-            let key = read_public_key(key_path)?;
+            let key = pipeline::read_public_key(key_path)?;
             let statement = signing::verify_with_key(&key, &bundle).map_err(|e| match e {
                 VerifyError::Key(why) => {
                     Failure::input(anyhow!("{}: not a usable public key: {why}", key_path.display()))
@@ -219,22 +219,6 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         "INCONCLUSIVE" => ExitStatus::Inconclusive,
         _ => ExitStatus::Fail,
     })
-}
-
-/// A public key file; a private key given by mistake is a usage error that says so.
-fn read_public_key(path: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
-    let key = String::from_utf8(bytes)
-        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a PEM public key", path.display())))?;
-    if key.contains("PRIVATE KEY-----") {
-        let public = path.with_extension("pub");
-        return Err(Failure::input(anyhow!(
-            "{}: this is the private key; verify with the public key (e.g. {})",
-            path.display(),
-            public.display()
-        )));
-    }
-    Ok(key)
 }
 
 /// The certificate and its bundle, wherever they are.
@@ -428,9 +412,21 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
         cert.inputs.clone(),
         loaded.decision.clone(),
     );
+    // A certificate of another perfcert version may have been decided by other rules: say so,
+    // so that a difference is not read as tampering without that context.
+    let versions = if cert.perfcert_version == env!("CARGO_PKG_VERSION") {
+        String::new()
+    } else {
+        format!(
+            " (it was made by perfcert {}, this is {}: if the decision rules changed in between, recompute with {})",
+            cert.perfcert_version,
+            env!("CARGO_PKG_VERSION"),
+            cert.perfcert_version
+        )
+    };
     for ((name, recorded), (_, now)) in cert.outcome().iter().zip(again.outcome()) {
         if *recorded != now {
-            return Err(fail(format!("`{name}` differs from the certificate's")));
+            return Err(fail(format!("`{name}` differs from the certificate's{versions}")));
         }
     }
     if cert.schema == crate::certificate::SCHEMA {
