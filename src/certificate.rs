@@ -165,10 +165,11 @@ fn present_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Opti
 }
 
 /// Builds the certificate of a comparison: schema 2 when `decision` records a statistical
-/// decision, else schema 1 exactly as before.
+/// decision, else schema 1 exactly as before. The sides' results give the run fingerprints.
 pub fn build(
     identity: Identity,
     comparison: &Comparison,
+    baseline: &RunResults,
     current: &RunResults,
     inputs: Inputs,
     decision: Option<Decision>,
@@ -208,7 +209,7 @@ pub fn build(
         comparison: crate::record::rows_value(comparison, every_run),
         waivers,
         warnings: comparison.warnings.clone(),
-        fingerprints: None,
+        fingerprints: Fingerprints::of(baseline, current),
     }
 }
 

@@ -85,7 +85,7 @@ fn certificates_match_the_certificate_schema() {
         statistical.noise_cov = Some(0.01);
         let v2 = perfcert::record::Decision::of(&statistical, 2);
         for decision in [None, v2] {
-            let cert = certificate::build(identity.clone(), &comparison, &c, inputs.clone(), decision.clone());
+            let cert = certificate::build(identity.clone(), &comparison, &b, &c, inputs.clone(), decision.clone());
             let doc: serde_json::Value = serde_json::from_str(&cert.to_json()).unwrap();
             let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
             assert!(errors.is_empty(), "{current}: {errors:?}");

@@ -169,8 +169,7 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         duet: run_digests(&o.inputs.duet)?,
         thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
     };
-    let mut cert = certificate::build(identity, comparison, current, inputs, loaded.decision.clone());
-    cert.fingerprints = certificate::Fingerprints::of(&loaded.baseline, current);
+    let cert = certificate::build(identity, comparison, &loaded.baseline, current, inputs, loaded.decision.clone());
     let cert_json = cert.to_json();
 
     let mut subjects = vec![];

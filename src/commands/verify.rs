@@ -408,6 +408,7 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
             signature: cert.signature,
         },
         &loaded.comparison,
+        &loaded.baseline,
         &loaded.current,
         cert.inputs.clone(),
         loaded.decision.clone(),
