@@ -836,11 +836,12 @@ fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
     let inconclusive: Vec<String> =
         row.checks.iter().filter(|c| c.outcome == Outcome::Inconclusive).map(|c| c.reason.clone()).collect();
     let skipped = row.checks.iter().any(|c| c.outcome == Outcome::Skipped);
-    if !inconclusive.is_empty() && failed.is_empty() {
-        row.reasons = inconclusive;
-        row.status = Status::Inconclusive;
-    } else if !failed.is_empty() {
-        row.reasons = failed;
+    if !failed.is_empty() || !inconclusive.is_empty() {
+        // A FAIL, else an INCONCLUSIVE (`decision.method: statistical`): an active waiver covers
+        // either, since waiving is how a person decides a row the runs could not settle.
+        let (reasons, status) =
+            if failed.is_empty() { (inconclusive, Status::Inconclusive) } else { (failed, Status::Fail) };
+        row.reasons = reasons;
         // Of several active waivers for one metric, the one that lasts longest applies.
         let waiver = waivers.iter().filter(|w| w.metric == row.name && w.is_active(today)).max_by_key(|w| w.expires);
         match waiver {
@@ -850,7 +851,7 @@ fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
                 row.status = Status::Waived;
                 row.waiver = Some(w.clone());
             }
-            None => row.status = Status::Fail,
+            None => row.status = status,
         }
     } else {
         row.reasons = row.checks.iter().map(|c| c.reason.clone()).collect();

@@ -144,3 +144,39 @@ fn an_inconclusive_report_makes_an_amber_badge() {
     assert_eq!(badge["message"], "INCONCLUSIVE");
     assert_eq!(badge["color"], "yellow");
 }
+
+#[test]
+fn an_active_waiver_settles_an_inconclusive_row_and_says_so() {
+    // "At the tolerance boundary: waive or decide": a waiver is how a person decides.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(root().join("fixtures/decision/policy.yml")).unwrap();
+    let waived = format!(
+        "{policy}waivers:\n  - metric: latency_p95_read\n    reason: PERF-123 accepted at the boundary\n    \
+         approved_by: qa-lead\n    expires: 2026-07-01\n"
+    );
+    let path = dir.path().join("waived.yml");
+    std::fs::write(&path, waived).unwrap();
+    let mut args: Vec<String> =
+        ["compare", "--format", "json", "--as-of", "2026-06-01", "--thresholds"].map(String::from).to_vec();
+    args.push(path.display().to_string());
+    for (flag, name) in [("--baseline", "baseline"), ("--current", "inconclusive")] {
+        for i in 1..=3 {
+            args.extend([
+                flag.to_string(),
+                root().join(format!("fixtures/decision/{name}-{i}.json")).display().to_string(),
+            ]);
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_perfcert")).args(&args).env("PERFCERT_NO_GITHUB", "1").output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    let row = &doc["metrics"][0];
+    assert_eq!(row["status"], "WAIVED", "{row}");
+    let reasons = row["reasons"].to_string();
+    assert!(reasons.contains("cannot tell") && reasons.contains("waived until 2026-07-01"), "{reasons}");
+    // Expired, it no longer decides anything: INCONCLUSIVE again.
+    let expired = args.iter().map(|a| if a == "2026-06-01" { "2026-08-01".to_string() } else { a.clone() });
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_perfcert")).args(expired).env("PERFCERT_NO_GITHUB", "1").output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+}
