@@ -296,20 +296,33 @@ pub fn compare_with_history(
 /// side's value over all its slices, as [`compare_runs`] does; the statistical method judges
 /// the per-run differences, paired ([`crate::stats::Data::Paired`]), with the slices giving
 /// the within-run precision; SLO limits judge the current side.
+///
+/// `placement` says what is wrong with where the sides ran (not known, or never swapped), if
+/// anything: then a place's own speed cannot be told from the change, and the statistical
+/// method leaves paired checks INCONCLUSIVE with that sentence instead of PASS or FAIL.
 pub fn compare_duet(
     baseline: &[RunResults],
     current: &[RunResults],
     slices: &[Slices],
+    placement: Option<&str>,
     policy: &Policy,
     today: Date,
 ) -> Comparison {
-    compare_with(baseline, current, Some(slices), policy, today, None)
+    compare_with(baseline, current, Some(Duet { slices, placement }), policy, today, None)
+}
+
+/// Duet runs as the comparison needs them: each run's slices, and what is wrong with the
+/// placement, if anything ([`compare_duet`]).
+#[derive(Clone, Copy)]
+struct Duet<'a> {
+    slices: &'a [Slices],
+    placement: Option<&'a str>,
 }
 
 fn compare_with(
     baseline: &[RunResults],
     current: &[RunResults],
-    slices: Option<&[Slices]>,
+    duet: Option<Duet>,
     policy: &Policy,
     today: Date,
     history: Option<&crate::history::Noise>,
@@ -364,8 +377,8 @@ fn compare_with(
     let method = policy.decision.method;
     let history = history.filter(|_| method == DecisionMethod::Statistical);
     if method == DecisionMethod::Statistical {
-        statistical(&mut rows, &b_runs, &c_runs, slices, policy, today, history);
-    } else if slices.is_some() {
+        statistical(&mut rows, &b_runs, &c_runs, duet, policy, today, history);
+    } else if duet.is_some() {
         warnings.push(format!(
             "duet runs judged by the threshold method: each side's value is over all its slices of each of the {} \
              duet run(s); the pairing of the sides is used by decision.method: statistical",
@@ -408,7 +421,7 @@ fn compare_with(
         method,
         runs_needed,
         history: history.cloned(),
-        duet: slices.is_some(),
+        duet: duet.is_some(),
     }
 }
 
@@ -525,12 +538,13 @@ fn statistical(
     rows: &mut [Row],
     baseline: &Runs,
     current: &Runs,
-    slices: Option<&[Slices]>,
+    duet: Option<Duet>,
     policy: &Policy,
     today: Date,
     history: Option<&crate::history::Noise>,
 ) {
     use crate::stats::{self, Scale, Worse};
+    let slices = duet.map(|d| d.slices);
     struct Planned {
         row: usize,
         check: usize,
@@ -632,7 +646,15 @@ fn statistical(
         None => format!("{} and {} runs", baseline.runs.len(), current.runs.len()),
     };
     for (p, outcome) in planned.iter().zip(decision.rows) {
-        let outcome = p.evidence.natural(outcome);
+        let mut outcome = p.evidence.natural(outcome);
+        // Paired duet checks settle nothing while a place's speed could be the change.
+        if let (Some(problem), Some(_)) = (duet.and_then(|d| d.placement), p.paired_se)
+            && matches!(outcome.verdict, stats::Verdict::Pass | stats::Verdict::Fail)
+        {
+            outcome.verdict = stats::Verdict::Inconclusive;
+            outcome.runs_needed = None;
+            outcome.reason = problem.to_string();
+        }
         let row = &mut rows[p.row];
         let unit = row.unit.clone();
         let check = &mut row.checks[p.check];

@@ -450,6 +450,7 @@ fn load_duet(
     }
     let placements: Vec<_> = read.iter().map(|(_, r)| r.placement.clone()).collect();
     let notes = input::duet::placement_notes(&placements, &policy.duet);
+    let placement = notes.first().cloned();
     if let Some(record) = input::duet::placement_record(&placements) {
         ui.detail(&format!("placement: {record}"));
     }
@@ -460,11 +461,32 @@ fn load_duet(
         current_runs.runs.push(Run { files, results: run.current });
         slices.push(run.slices);
     }
+    let (b, c) = (&baseline_runs.runs, &current_runs.runs);
+    for i in 0..c.len() {
+        for j in i + 1..c.len() {
+            if b[i].results == b[j].results && c[i].results == c[j].results && same_bytes(&c[i].files, &c[j].files) {
+                return Err(Failure::input(anyhow!(
+                    "--duet: duet run {} ({}) and duet run {} ({}) are the same bytes: one duet run given twice is not \
+                     two runs",
+                    i + 1,
+                    c[i].files.join(" + "),
+                    j + 1,
+                    c[j].files.join(" + ")
+                )));
+            }
+        }
+    }
     if let Some(first) = current_runs.runs.first_mut() {
         first.results.notes.extend(notes);
     }
-    let comparison =
-        crate::compare::compare_duet(&baseline_runs.results(), &current_runs.results(), &slices, policy, today);
+    let comparison = crate::compare::compare_duet(
+        &baseline_runs.results(),
+        &current_runs.results(),
+        &slices,
+        placement.as_deref(),
+        policy,
+        today,
+    );
     Ok(Loaded {
         baseline: baseline_runs.summary(),
         current: current_runs.summary(),
@@ -485,8 +507,29 @@ fn load_side(
     ui: &Ui,
 ) -> Result<Side, Failure> {
     let mut side = Side::default();
+    let mut loaded: Vec<(usize, usize)> = vec![];
     for spec in specs {
-        side.runs.extend(load_run(spec, format, policy, (flag, default), ui)?);
+        let runs = load_run(spec, format, policy, (flag, default), ui)?;
+        loaded.push((side.runs.len(), runs.len()));
+        side.runs.extend(runs);
+    }
+    // The same bytes given as two runs are one run counted twice: a spread of zero between them
+    // would narrow every interval. Runs with equal results are checked byte for byte.
+    for (i, &(a, n)) in loaded.iter().enumerate() {
+        for &(b, m) in &loaded[i + 1..] {
+            let (x, y) = (&side.runs[a..a + n], &side.runs[b..b + m]);
+            let equal = x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.results == y.results);
+            if equal && same_bytes(&x[0].files, &y[0].files) {
+                return Err(Failure::input(anyhow!(
+                    "{flag}: run {} ({}) and run {} ({}) are the same bytes: one run given twice is not two runs \
+                     (its spread would be counted as zero)",
+                    a + 1,
+                    x[0].files.join(" + "),
+                    b + 1,
+                    y[0].files.join(" + "),
+                )));
+            }
+        }
     }
     let runs = &side.runs;
     for (i, a) in runs.iter().enumerate() {
@@ -506,6 +549,18 @@ fn load_side(
         }
     }
     Ok(side)
+}
+
+/// Whether two runs' files hold the same bytes (each run's files as a multiset of sha256).
+/// Only called for runs whose results are equal, so the files are read again rarely.
+fn same_bytes(a: &[String], b: &[String]) -> bool {
+    let digests = |files: &[String]| -> Option<Vec<String>> {
+        let mut d: Vec<String> =
+            files.iter().map(|f| crate::signing::sha256_file(Path::new(f)).ok()).collect::<Option<_>>()?;
+        d.sort();
+        Some(d)
+    };
+    matches!((digests(a), digests(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Loads one run from its parts: raw k6 shards of one format merge exactly into one part,

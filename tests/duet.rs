@@ -322,9 +322,36 @@ fn one_duet_run_is_inconclusive_and_says_why() {
     assert_eq!(code, 5, "{out}");
     let reason = row(&report, "latency_p95")["reasons"][0].as_str().unwrap_or_default().to_string();
     assert!(reason.contains("one duet run") && reason.contains("placement swapped"), "{out}");
-    // The same run given twice: never swapped, and said so.
-    let (_, report, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &fixture("slow-1")]);
-    assert!(report["warnings"].to_string().contains("the placement was never swapped"), "{out}");
+    // The same run given twice is refused: one run counted twice is not two.
+    let copy = dir.path().join("copy.ndjson.gz");
+    std::fs::copy(fixture("slow-1"), &copy).unwrap();
+    let (code, _, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &copy]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("are the same bytes"), "{out}");
+}
+
+#[test]
+fn placement_never_swapped_settles_nothing() {
+    // slow-2 ran the sides on the other places than slow-1; relabelled, both ran the same way.
+    let dir = workdir();
+    let policy = write_policy(dir.path(), POLICY);
+    let mut text = String::new();
+    gunzip(&std::fs::read(fixture("slow-2")).unwrap(), &mut text);
+    let unswapped = text
+        .replace("\"placement\":\"a\"", "\"placement\":\"x\"")
+        .replace("\"placement\":\"b\"", "\"placement\":\"a\"")
+        .replace("\"placement\":\"x\"", "\"placement\":\"b\"");
+    assert_ne!(text, unswapped);
+    let path = dir.path().join("slow-2-unswapped.ndjson");
+    std::fs::write(&path, unswapped).unwrap();
+    let (code, report, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &path]);
+    assert_eq!(code, 5, "a clear slowdown, but a place's speed could be the change: {out}");
+    let p95 = row(&report, "latency_p95");
+    assert_eq!(p95["status"], "INCONCLUSIVE", "{out}");
+    assert!(p95["reasons"][0].as_str().unwrap().contains("never swapped"), "{out}");
+    // Swapped (the committed pair): FAIL.
+    let (code, _, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &fixture("slow-2")]);
+    assert_eq!(code, 1, "{out}");
 }
 
 #[test]

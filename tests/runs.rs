@@ -3,6 +3,8 @@
 //! Small helpers of its own (a temporary directory, the binary) so it merges apart from the
 //! shared test helpers.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -310,4 +312,31 @@ fn an_existing_file_with_plus_in_its_name_is_one_part() {
     let (code, doc) = json_report(&["--baseline", &b, "--current", &b, "--thresholds", &policy]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["inputs"]["baseline"]["file"], b);
+}
+
+#[test]
+fn one_run_given_twice_is_refused_but_equal_values_from_different_runs_are_not() {
+    let dir = common::workdir();
+    let d = dir.path();
+    let run = |name: &str, date: &str| {
+        let doc = format!(r#"{{"date": "{date}", "metrics": {{"latency_p95_read": 205.0}}}}"#);
+        std::fs::write(d.join(name), doc).unwrap();
+        name.to_string()
+    };
+    let (a, copy, other) = (run("a.json", "2026-11-01"), run("copy.json", "2026-11-01"), run("b.json", "2026-11-02"));
+    let policy = common::policy();
+    for twice in [[a.as_str(), a.as_str()], [a.as_str(), copy.as_str()]] {
+        let args = ["compare", "--baseline", &a, "--current", twice[0], "--current", twice[1], "--thresholds", &policy];
+        let out = common::perfcert(d, &args);
+        assert_eq!(out.status.code(), Some(2), "{}", common::text(&out));
+        assert!(
+            common::text(&out).contains("are the same bytes: one run given twice is not two runs"),
+            "{}",
+            common::text(&out)
+        );
+    }
+    // Two runs that happen to measure the same value are two runs.
+    let args = ["compare", "--baseline", &a, "--current", &a, "--current", &other, "--thresholds", &policy];
+    let out = common::perfcert(d, &args);
+    assert_ne!(out.status.code(), Some(2), "{}", common::text(&out));
 }
