@@ -293,6 +293,12 @@ impl TryFrom<cli::CertifyArgs> for Certify {
         let mut inputs: Inputs = a.inputs.into();
         inputs.as_of = Some(certify_day(inputs.as_of, today_utc())?);
         inputs.service = a.service.clone();
+        if inputs.noise_from.is_some() && inputs.noise_key.is_none() {
+            return Err(Failure::input(anyhow!(
+                "certify --noise-from needs --noise-key (the public key that signs the archive's certificates): a signed \
+                 certificate must not rest on history whose signatures were not checked"
+            )));
+        }
         Ok(Certify {
             inputs,
             outputs: a.extra.into(),

@@ -211,7 +211,16 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
             })?;
             let key = inputs.noise_key.as_deref().map(read_public_key).transpose()?;
             let recorded = inputs.noise_recorded.as_ref();
-            Some(load_history(archive, recorded, key.as_deref(), &service, &current.fingerprint, ui)?)
+            // This comparison's own files: earlier certificates holding them add no new spread.
+            let own: std::collections::HashSet<String> = baseline_runs
+                .runs
+                .iter()
+                .chain(&current_runs.runs)
+                .flat_map(|r| &r.files)
+                .filter_map(|f| crate::signing::sha256_file(Path::new(f)).ok())
+                .collect();
+            let history = load_history(archive, recorded, key.as_deref(), &service, &current.fingerprint, &own, ui)?;
+            Some(history)
         }
         None => None,
     };
@@ -245,6 +254,7 @@ fn load_history(
     key: Option<&str>,
     service: &str,
     fingerprint: &indexmap::IndexMap<String, String>,
+    own: &std::collections::HashSet<String>,
     ui: &Ui,
 ) -> Result<crate::history::Noise, Failure> {
     use crate::store::{self, Contents};
@@ -308,7 +318,7 @@ fn load_history(
         }
     }
     ui.detail(&format!("history: {} certificate(s) of {service} in {archive}", earlier.len()));
-    let mut noise = crate::history::learn(earlier, service, fingerprint);
+    let mut noise = crate::history::learn(earlier, service, fingerprint, own);
     noise.source = archive.to_string();
     if let Some(recorded) = recorded {
         noise.source = recorded.archive.clone();

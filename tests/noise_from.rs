@@ -102,7 +102,10 @@ fn history_settles_what_two_current_runs_cannot() {
         history["certificates"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(used.len(), 4, "only api's certificates: {history}");
     assert!(used.iter().all(|n| n.contains("api-v")), "{used:?}");
-    assert_eq!(history["metrics"]["latency_p95_read"]["log"]["df"], 16.0);
+    // 4 certificates x 2 sides x 2 df, less v4's baseline: it is this comparison's baseline
+    // (the same bytes), whose spread the comparison already has.
+    assert_eq!(history["metrics"]["latency_p95_read"]["log"]["df"], 14.0);
+    assert!(doc["warnings"].to_string().contains("1 side(s) of earlier certificates are runs of this comparison"));
     // Each certificate is named with the sha256 of its bytes.
     for c in history["certificates"].as_array().unwrap() {
         let path = dir.path().join("archive").join(c["name"].as_str().unwrap());
@@ -249,6 +252,11 @@ fn a_certificate_records_its_history_and_recomputes_from_exactly_that() {
         "--noise-key",
         "cosign.pub",
     ];
+    // A signed certificate must not rest on unchecked history.
+    let unchecked: Vec<&str> = certify.iter().copied().filter(|a| *a != "--noise-key" && *a != "cosign.pub").collect();
+    let out = perfcert(d, &unchecked);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("certify --noise-from needs --noise-key"), "{}", text(&out));
     let out = perfcert(d, &certify);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let cert_path = fs::read_dir(d.join("archive"))
