@@ -56,7 +56,7 @@ pub enum Command {
     /// Compare current results with a baseline under a policy; exit 0 on PASS, 1 on FAIL.
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
-    /// Compare, then write a signed performance certificate to the archive (PASS or FAIL).
+    /// Compare, then write a signed performance certificate to the archive (PASS, FAIL or INCONCLUSIVE).
     #[command(after_help = CERTIFY_HELP)]
     Certify(Box<CertifyArgs>),
     /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.

@@ -375,6 +375,12 @@ fn compare_with(
     }
 
     let method = policy.decision.method;
+    if history.is_some() && method != DecisionMethod::Statistical {
+        warnings.push(
+            "--noise-from is ignored: the threshold method does not use noise (decision: { method: statistical } does)"
+                .into(),
+        );
+    }
     let history = history.filter(|_| method == DecisionMethod::Statistical);
     if method == DecisionMethod::Statistical {
         statistical(&mut rows, &b_runs, &c_runs, duet, policy, today, history);

@@ -191,6 +191,11 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
                 "--noise-from does not apply to --duet: duet runs are judged on their own paired differences"
             )));
         }
+        if inputs.baseline_testbed.is_some() || inputs.current_testbed.is_some() {
+            return Err(Failure::input(anyhow!(
+                "--testbed does not apply to --duet: both sides of a duet run ran on one testbed at once"
+            )));
+        }
         return load_duet(&inputs.duet, &policy, today, decision, ui);
     }
     let mut baseline_runs =

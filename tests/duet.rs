@@ -328,6 +328,12 @@ fn one_duet_run_is_inconclusive_and_says_why() {
     let (code, _, out) = compare(dir.path(), &policy, &[&fixture("slow-1"), &copy]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("are the same bytes"), "{out}");
+    // A testbed label names where a run ran; both sides of a duet run ran in one place at once.
+    let args = ["compare", "--thresholds", &policy, "--duet"];
+    let one = fixture("slow-1").display().to_string();
+    let out = perfcert(dir.path(), &[&args[..], &[&one, "--testbed", "ci-large"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--testbed does not apply to --duet"), "{}", text(&out));
 }
 
 #[test]

@@ -125,6 +125,7 @@ fn a_clear_regression_fails_with_history_and_the_threshold_method_ignores_it() {
     let (code, doc, all) = compare_under(dir.path(), "threshold.yml", &[309.0, 318.0], &["--noise-from", "archive"]);
     assert_eq!(code, 0, "{all}");
     assert!(doc.get("decision").is_none(), "the threshold method learns nothing: {doc}");
+    assert!(doc["warnings"].to_string().contains("--noise-from is ignored: the threshold method"), "{doc}");
 }
 
 #[test]

@@ -202,7 +202,10 @@ fn decide(run: impl Fn(&str, usize) -> String) -> (i32, Value, String) {
     for side in ["baseline", "current"] {
         for i in 1..=3 {
             let name = format!("{side}-{i}.json");
-            std::fs::write(dir.path().join(&name), run(side, i)).unwrap();
+            // Each run its own file, as real runs are (the same bytes twice would be one run
+            // given twice, which is refused): the runs differ in their date.
+            let text = run(side, i).replacen('{', &format!("{{ \"date\": \"2026-05-0{i}T00:00:00Z\", "), 1);
+            std::fs::write(dir.path().join(&name), text).unwrap();
             args.extend([format!("--{side}"), name]);
         }
     }
@@ -264,9 +267,11 @@ fn identical_runs_without_a_within_run_error_are_inconclusive_and_say_what_settl
     let dir = workdir();
     std::fs::write(dir.path().join("p.yml"), POLICY).unwrap();
     std::fs::write(dir.path().join("r.json"), native_run(0, None, 6000.0)).unwrap();
+    let other = native_run(0, None, 6000.0).replacen('{', "{ \"date\": \"2026-05-02T00:00:00Z\", ", 1);
+    std::fs::write(dir.path().join("r2.json"), other).unwrap();
     let mut args = vec!["compare", "--as-of", "2026-06-01", "--thresholds", "p.yml"];
-    for _ in 0..2 {
-        args.extend(["--baseline", "r.json", "--current", "r.json"]);
+    for run in ["r.json", "r2.json"] {
+        args.extend(["--baseline", run, "--current", run]);
     }
     let out = perfcert(dir.path(), &args);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
@@ -305,7 +310,11 @@ fn native_precision_errors_name_the_key_and_what_was_expected() {
         (r#"{"metrics": {"a": 3}, "precision": {"b": {"log_se": 0.1}}}"#, "precision.b: no metric `b`"),
         (
             r#"{"metrics": {"a": 3}, "precision": {"a": {"log_se": 0}}}"#,
-            "precision.a.log_se: expected a finite number > 0",
+            "precision.a.log_se: expected a number above 0 and below 1",
+        ),
+        (
+            r#"{"metrics": {"a": 3}, "precision": {"a": {"log_se": 1e308}}}"#,
+            "precision.a.log_se: expected a number above 0 and below 1",
         ),
         (r#"{"metrics": {"a": 3}, "precision": {"a": {"log_sd": 0.1}}}"#, "precision.a.log_sd: unknown field `log_sd`"),
         (

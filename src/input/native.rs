@@ -138,10 +138,12 @@ fn precision(
             ));
         };
         let log_se = match p.log_se {
-            Some(Number(se)) if !(se.is_finite() && se > 0.0) => {
+            Some(Number(se)) if !(se.is_finite() && se > 0.0 && se < 1.0) => {
                 return Err(err(
                     "log_se",
-                    format!("expected a finite number > 0 (the standard error of ln(value); 0.02 is 2%), found {se}"),
+                    format!(
+                        "expected a number above 0 and below 1 (the standard error of ln(value); 0.02 is 2%), found {se}"
+                    ),
                 ));
             }
             se => se.map(|n| n.0),
