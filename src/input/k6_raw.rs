@@ -38,8 +38,8 @@ pub fn read_shards(
     progress: &AtomicU64,
 ) -> Result<RunResults, LoadError> {
     let shared = Shared::new(classes, options);
-    let make = || Ndjson(Acc::new(&shared));
-    let mut all = Ndjson(Acc::new(&shared));
+    let make = || Ndjson::new(&shared);
+    let mut all = Ndjson::new(&shared);
     for path in paths {
         all.absorb(lines::read(path, &make, options.threads, progress)?);
     }
@@ -49,10 +49,16 @@ pub fn read_shards(
 /// Reads an in-memory NDJSON text (tests, and inputs already in memory).
 pub fn parse(file: &str, text: &str, classes: &Classes) -> Result<RunResults, LoadError> {
     let shared = Shared::new(classes, &Options::default());
-    lines::read_text(file, text.as_bytes(), Ndjson(Acc::new(&shared)))?.0.finish(file, SOURCE)
+    lines::read_text(file, text.as_bytes(), Ndjson::new(&shared))?.0.finish(file, SOURCE)
 }
 
-struct Ndjson<'c>(Acc<'c>);
+struct Ndjson<'c>(Acc<'c>, Clock, bool);
+
+impl<'c> Ndjson<'c> {
+    fn new(shared: &'c Shared<'c>) -> Self {
+        Ndjson(Acc::new(shared), Clock::default(), shared.windows())
+    }
+}
 
 impl LineSink for Ndjson<'_> {
     fn absorb(&mut self, later: Self) {
@@ -104,8 +110,12 @@ impl LineSink for Ndjson<'_> {
         if !point.value.is_finite() || point.value < 0.0 {
             return Err(format!("expected a sample value >= 0, found {}", point.value));
         }
-        let time_ns = if kind == Kind::Reqs {
-            Some(parse_time(&point.time).ok_or_else(|| format!("expected an RFC 3339 time, found {:?}", point.time))?)
+        let time_ns = if kind == Kind::Reqs || self.2 {
+            Some(
+                self.1
+                    .parse(&point.time)
+                    .ok_or_else(|| format!("expected an RFC 3339 time, found {:?}", point.time))?,
+            )
         } else {
             None
         };
@@ -259,46 +269,70 @@ impl<'a> Scanner<'a> {
 
 /// `2026-11-22T13:53:57.498150815Z` (Go RFC3339Nano: 0-9 fraction digits, `Z` or an offset)
 /// to nanoseconds since the epoch.
+#[cfg(test)]
 pub(super) fn parse_time(s: &str) -> Option<i128> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut i = 19;
-    let mut nanos = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 || digits > 9 {
+    Clock::default().parse(s)
+}
+
+/// Parses times as [`parse_time`], remembering the last date's day number: consecutive samples
+/// share their date, and the calendar arithmetic is most of the cost.
+#[derive(Default)]
+pub(super) struct Clock {
+    date: [u8; 10],
+    days: i64,
+}
+
+impl Clock {
+    pub(super) fn parse(&mut self, s: &str) -> Option<i128> {
+        let b = s.as_bytes();
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
             return None;
         }
-        nanos = num(start..i)? * 10i64.pow(9 - digits as u32);
-    }
-    let offset_min = match &b[i..] {
-        [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let v = |x: &u8, y: &u8| -> Option<i64> {
-                (x.is_ascii_digit() && y.is_ascii_digit()).then(|| ((x - b'0') * 10 + (y - b'0')) as i64)
-            };
-            let m = v(h1, h2)? * 60 + v(m1, m2)?;
-            if *sign == b'+' { m } else { -m }
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        let mut i = 19;
+        let mut nanos = 0i64;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits = i - start;
+            if digits == 0 || digits > 9 {
+                return None;
+            }
+            nanos = num(start..i)? * 10i64.pow(9 - digits as u32);
         }
-        _ => return None,
-    };
-    let days =
-        jiff::civil::Date::new(y as i16, mo as i8, d as i8).ok()?.since(jiff::civil::date(1970, 1, 1)).ok()?.get_days()
-            as i64;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
-    Some(secs as i128 * 1_000_000_000 + nanos as i128)
+        let offset_min = match &b[i..] {
+            [b'Z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let v = |x: &u8, y: &u8| -> Option<i64> {
+                    (x.is_ascii_digit() && y.is_ascii_digit()).then(|| ((x - b'0') * 10 + (y - b'0')) as i64)
+                };
+                let m = v(h1, h2)? * 60 + v(m1, m2)?;
+                if *sign == b'+' { m } else { -m }
+            }
+            _ => return None,
+        };
+        let days = if b[..10] == self.date && self.days != 0 {
+            self.days
+        } else {
+            let days = jiff::civil::Date::new(y as i16, mo as i8, d as i8)
+                .ok()?
+                .since(jiff::civil::date(1970, 1, 1))
+                .ok()?
+                .get_days() as i64;
+            self.date.copy_from_slice(&b[..10]);
+            self.days = days;
+            days
+        };
+        let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+        Some(secs as i128 * 1_000_000_000 + nanos as i128)
+    }
 }
 
 /// The parts of a Point line that matter.
@@ -529,7 +563,8 @@ mod tests {
 
     #[test]
     fn the_fast_path_reads_what_serde_reads_or_steps_aside() {
-        let classes = Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) };
+        let classes =
+            Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() };
         let line = |data: &str| format!("{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{data}}}");
         let fast = [
             r#"{"time":"2026-11-22T15:13:55.429753873Z","value":1.89897,"tags":{"kind":"read","method":"GET","name":"http://h/items"}}"#,
