@@ -292,3 +292,21 @@ fn the_threshold_method_keeps_no_windows() {
     let policy = perfcert::policy::parse("p.yml", &statistical).unwrap();
     assert_eq!(policy.classes.gates, vec![Gate { metric: "latency_p95".into(), tolerance: Some(0.1) }]);
 }
+
+#[test]
+fn k6_csv_and_ndjson_of_one_run_give_the_same_windows() {
+    // The bundled 25-s run as both: too short for latency precision (one note each), the same
+    // error counts and throughput precision.
+    let classes =
+        Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), gates: policy_gates().gates };
+    let full = |f: &str| root().join("fixtures/k6/full").join(f);
+    let json = input::load(&full("k6-baseline-raw.ndjson.gz"), None, &classes).unwrap();
+    let csv = input::load(&full("k6-baseline-raw.csv.gz"), None, &classes).unwrap();
+    assert_eq!(notes_with(&json, "too short").len(), 1, "{:?}", json.notes);
+    assert_eq!(notes_with(&csv, "too short").len(), 1, "{:?}", csv.notes);
+    assert!(!json.precision.contains_key("latency_p95"));
+    let c = json.precision["error_rate"].counts.unwrap();
+    assert_eq!(Some(c), csv.precision["error_rate"].counts);
+    assert_eq!(c.requests as f64, json.metrics["requests"]);
+    assert!(json.precision["throughput"].log_se.is_some());
+}

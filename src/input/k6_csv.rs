@@ -174,6 +174,7 @@ impl<'c> Csv<'c> {
             let blurred: Vec<String> = out.metrics.keys().filter(|k| k.starts_with("throughput")).cloned().collect();
             for name in blurred {
                 out.metrics.shift_remove(&name);
+                out.precision.shift_remove(&name);
             }
             out.unavailable.insert(
                 "throughput".into(),
@@ -324,8 +325,13 @@ mod tests {
     fn coarse_timestamps_on_a_short_run_give_no_throughput() {
         let text =
             format!("{HEADER}http_req_duration,100,5,GET,/a,\nhttp_reqs,100,1,GET,/a,\nhttp_reqs,130,1,GET,/a,\n");
-        let r = parse("k.csv", &text, &Classes::default()).unwrap();
+        let gated = Classes {
+            gates: vec![super::super::Gate { metric: "throughput".into(), tolerance: Some(0.1) }],
+            ..Classes::default()
+        };
+        let r = parse("k.csv", &text, &gated).unwrap();
         assert!(!r.metrics.contains_key("throughput"));
+        assert!(!r.precision.contains_key("throughput"), "no precision for a metric left out");
         assert!(r.unavailable["throughput"].contains("too coarse for a 30 s run (±3.3%)"), "{:?}", r.unavailable);
         let nano = text.replace(",100,1,", ",1970-01-01T00:01:40Z,1,").replace(",130,1,", ",1970-01-01T00:02:10.5Z,1,");
         let r = parse("k.csv", &nano, &Classes::default()).unwrap();
