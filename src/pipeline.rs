@@ -435,6 +435,8 @@ fn load_duet(
     decision: Option<Decision>,
     ui: &Ui,
 ) -> Result<Loaded, Failure> {
+    // A duet run's precision comes from its time slices: no 10-s windows per side.
+    let classes = input::Classes { gates: vec![], ..policy.classes.clone() };
     let mut read = vec![];
     for spec in specs {
         let mut paths = vec![];
@@ -456,10 +458,9 @@ fn load_duet(
             }
         }
         let label = spec.label();
-        let run = timed_all(&paths, &label, ui, |counter| {
-            input::load_duet(&paths, &label, &policy.classes, &policy.duet, counter)
-        })
-        .map_err(Failure::input)?;
+        let run =
+            timed_all(&paths, &label, ui, |counter| input::load_duet(&paths, &label, &classes, &policy.duet, counter))
+                .map_err(Failure::input)?;
         ui.detail(&format!("{label}: duet run, {} slice pairs", run.slices.current.len()));
         read.push((spec, run));
     }
@@ -479,7 +480,11 @@ fn load_duet(
     let (b, c) = (&baseline_runs.runs, &current_runs.runs);
     for i in 0..c.len() {
         for j in i + 1..c.len() {
-            if b[i].results == b[j].results && c[i].results == c[j].results && same_bytes(&c[i].files, &c[j].files) {
+            let same = |x: &RunResults, y: &RunResults| x.metrics == y.metrics && x.precision == y.precision;
+            if same(&b[i].results, &b[j].results)
+                && same(&c[i].results, &c[j].results)
+                && same_bytes(&c[i].files, &c[j].files)
+            {
                 return Err(Failure::input(anyhow!(
                     "--duet: duet run {} ({}) and duet run {} ({}) are the same bytes: one duet run given twice is not \
                      two runs",
@@ -533,7 +538,9 @@ fn load_side(
     for (i, &(a, n)) in loaded.iter().enumerate() {
         for &(b, m) in &loaded[i + 1..] {
             let (x, y) = (&side.runs[a..a + n], &side.runs[b..b + m]);
-            let equal = x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.results == y.results);
+            let same =
+                |x: &Run, y: &Run| x.results.metrics == y.results.metrics && x.results.precision == y.results.precision;
+            let equal = x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y));
             if equal && same_bytes(&x[0].files, &y[0].files) {
                 return Err(Failure::input(anyhow!(
                     "{flag}: run {} ({}) and run {} ({}) are the same bytes: one run given twice is not two runs \

@@ -13,7 +13,7 @@ use serde::de::{self, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::error::LoadError;
-use crate::input::Classes;
+use crate::input::{Classes, Gate};
 
 /// A validated policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +114,16 @@ pub struct MetricPolicy {
     pub min: Option<f64>,
     pub unit: Option<String>,
     pub description: Option<String>,
+}
+
+/// A gated metric as the raw readers see it: its name and smallest relative tolerance.
+fn gate(m: &MetricPolicy) -> Gate {
+    let relative = |t: &Option<Tolerance>| match t {
+        Some(Tolerance::Relative(r)) => Some(*r),
+        _ => None,
+    };
+    let tolerance = [relative(&m.max_increase), relative(&m.max_decrease)].into_iter().flatten().reduce(f64::min);
+    Gate { metric: m.name.clone(), tolerance }
 }
 
 /// How far a metric may move from its baseline. Always a non-negative magnitude: the direction
@@ -370,14 +380,23 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, w)| self.waiver(i, w, &metrics))
             .collect::<Result<Vec<_>, _>>()?;
-        let classes = match raw.classes {
+        let mut classes = match raw.classes {
             None => Classes::default(),
-            Some(c) => Classes { read: self.selector("read", c.read)?, write: self.selector("write", c.write)? },
+            Some(c) => Classes {
+                read: self.selector("read", c.read)?,
+                write: self.selector("write", c.write)?,
+                ..Classes::default()
+            },
         };
         let decision = match raw.decision {
             None => DecisionPolicy::default(),
             Some(d) => self.decision(d.value)?,
         };
+        // Within-run precision and checks serve the statistical decision; the threshold
+        // method reads k6 raw output exactly as before.
+        if decision.method == DecisionMethod::Statistical {
+            classes.gates = metrics.iter().map(gate).collect();
+        }
         let comparability = match raw.comparability {
             None => Comparability::default(),
             Some(c) => match c.value.as_str() {

@@ -482,7 +482,7 @@ fn quiet_panics_now() {
 }
 
 fn k6_classes() -> Classes {
-    Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) }
+    Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() }
 }
 
 fn today() -> jiff::civil::Date {

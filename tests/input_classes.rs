@@ -299,7 +299,7 @@ fn k6_submetric_values_keep_their_colons() {
         "http_req_duration{url:http://h:8080/a}": {"p(95)": 12},
         "http_req_duration{method:GET,url:http://h/b?x=1:2}": {"p(95)": 13},
         "http_req_duration{kind:read}": {"p(95)": 14}}}"#;
-    let classes = Classes { read: Some("kind:read".into()), write: None };
+    let classes = Classes { read: Some("kind:read".into()), write: None, ..Default::default() };
     let r = input::parse("s.json", doc, None, &classes).unwrap();
     assert_eq!(r.metrics["latency_p95{group=::browse::search}"], 11.0);
     assert_eq!(r.metrics["latency_p95{url=http://h:8080/a}"], 12.0);

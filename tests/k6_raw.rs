@@ -20,7 +20,7 @@ fn full(name: &str) -> PathBuf {
 }
 
 fn by_kind() -> Classes {
-    Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) }
+    Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() }
 }
 
 fn summary(run: &str) -> Value {

@@ -9,7 +9,7 @@ use perfcert::model::RunResults;
 use serde_json::Value;
 
 fn classes() -> Classes {
-    Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) }
+    Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() }
 }
 
 fn read(name: &str) -> (RunResults, Value) {

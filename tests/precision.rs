@@ -13,8 +13,12 @@ use perfcert::model::{Counts, RunResults};
 use serde_json::Value;
 
 fn load(path: &Path) -> RunResults {
-    input::load(path, None, &Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) })
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    input::load(
+        path,
+        None,
+        &Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() },
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn json(path: &Path) -> Value {

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 use super::Classes;
-use super::k6_raw::parse_time;
+use super::k6_raw::Clock;
 use super::k6_samples::{Acc, Class, Kind, Options, Sample, Shared, endpoint_path};
 use super::lines::{self, LineSink};
 use crate::error::LoadError;
@@ -146,11 +146,21 @@ struct Csv<'c> {
     fields: Vec<(usize, usize, bool)>,
     /// Some timestamps were whole seconds.
     coarse_time: bool,
+    clock: Clock,
+    /// Every sample's time is needed (per-window statistics), not only `http_reqs`'.
+    all_times: bool,
 }
 
 impl<'c> Csv<'c> {
     fn new(shared: &'c Shared<'c>, columns: &'c Columns) -> Self {
-        Csv { acc: Acc::new(shared), columns, fields: Vec::with_capacity(columns.count), coarse_time: false }
+        Csv {
+            acc: Acc::new(shared),
+            columns,
+            fields: Vec::with_capacity(columns.count),
+            coarse_time: false,
+            clock: Clock::default(),
+            all_times: shared.windows(),
+        }
     }
 
     fn finish(self, file: &str) -> Result<RunResults, LoadError> {
@@ -164,6 +174,7 @@ impl<'c> Csv<'c> {
             let blurred: Vec<String> = out.metrics.keys().filter(|k| k.starts_with("throughput")).cloned().collect();
             for name in blurred {
                 out.metrics.shift_remove(&name);
+                out.precision.shift_remove(&name);
             }
             out.unavailable.insert(
                 "throughput".into(),
@@ -213,13 +224,13 @@ impl LineSink for Csv<'_> {
             .ok()
             .filter(|v: &f64| v.is_finite() && *v >= 0.0)
             .ok_or_else(|| format!("expected a sample value >= 0 in metric_value, found {raw_value:?}"))?;
-        let time_ns = if kind == Kind::Reqs {
+        let time_ns = if kind == Kind::Reqs || self.all_times {
             let t = field(cols.time)?;
             Some(if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
                 self.coarse_time = true;
                 t.parse::<i128>().map_err(|e| format!("timestamp {t:?}: {e}"))? * 1_000_000_000
             } else {
-                parse_time(&t).ok_or_else(|| format!("expected unix seconds or an RFC 3339 time, found {t:?}"))?
+                self.clock.parse(&t).ok_or_else(|| format!("expected unix seconds or an RFC 3339 time, found {t:?}"))?
             })
         } else {
             None
@@ -300,13 +311,13 @@ mod tests {
              http_req_duration,100,7.000000,POST,http://h/b,kind=write\n\
              http_reqs,100,1,GET,http://h/a,kind=read\nhttp_reqs,300,1,POST,http://h/b,kind=write\n"
         );
-        let by_tag = Classes { read: Some("kind:read".into()), write: Some("kind:write".into()) };
+        let by_tag = Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() };
         let r = parse("k.csv", &text, &by_tag).unwrap();
         assert_eq!(r.metrics["latency_p95_read"], 5.0);
         assert_eq!(r.metrics["latency_p95_write"], 7.0);
         assert_eq!(r.metrics["latency_p95{endpoint=POST /b}"], 7.0);
         assert!((r.metrics["throughput"] - 0.6).abs() < 1e-12, "2 requests in 200 s: 0.6 per minute");
-        let by_column = Classes { read: Some("method:POST".into()), write: None };
+        let by_column = Classes { read: Some("method:POST".into()), write: None, ..Default::default() };
         assert_eq!(parse("k.csv", &text, &by_column).unwrap().metrics["latency_p95_read"], 7.0);
     }
 
@@ -314,8 +325,13 @@ mod tests {
     fn coarse_timestamps_on_a_short_run_give_no_throughput() {
         let text =
             format!("{HEADER}http_req_duration,100,5,GET,/a,\nhttp_reqs,100,1,GET,/a,\nhttp_reqs,130,1,GET,/a,\n");
-        let r = parse("k.csv", &text, &Classes::default()).unwrap();
+        let gated = Classes {
+            gates: vec![super::super::Gate { metric: "throughput".into(), tolerance: Some(0.1) }],
+            ..Classes::default()
+        };
+        let r = parse("k.csv", &text, &gated).unwrap();
         assert!(!r.metrics.contains_key("throughput"));
+        assert!(!r.precision.contains_key("throughput"), "no precision for a metric left out");
         assert!(r.unavailable["throughput"].contains("too coarse for a 30 s run (±3.3%)"), "{:?}", r.unavailable);
         let nano = text.replace(",100,1,", ",1970-01-01T00:01:40Z,1,").replace(",130,1,", ",1970-01-01T00:02:10.5Z,1,");
         let r = parse("k.csv", &nano, &Classes::default()).unwrap();

@@ -24,8 +24,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Classes;
 use super::sketch::{self, LogHistogram};
+use super::windows::{self, Plan, Series};
 use crate::error::LoadError;
-use crate::model::RunResults;
+use crate::model::{Counts, Precision, RunResults};
 
 /// Latency samples kept exactly, over all groups of one file (8 bytes each).
 pub const EXACT_BUDGET: usize = 2_000_000;
@@ -60,11 +61,18 @@ pub struct Shared<'c> {
     pub classes: &'c Classes,
     budget: usize,
     used: AtomicUsize,
+    /// Which groups keep per-window statistics (the policy's gated metrics).
+    plan: Plan,
 }
 
 impl<'c> Shared<'c> {
     pub fn new(classes: &'c Classes, options: &Options) -> Self {
-        Shared { classes, budget: options.exact_budget, used: AtomicUsize::new(0) }
+        Shared { classes, budget: options.exact_budget, used: AtomicUsize::new(0), plan: Plan::new(&classes.gates) }
+    }
+
+    /// Whether every sample's time is needed (for the windows), not only `http_reqs`'.
+    pub fn windows(&self) -> bool {
+        !self.plan.is_empty()
     }
 }
 
@@ -116,7 +124,8 @@ pub struct Sample<'a> {
     pub method: &'a str,
     /// The endpoint's path (the name tag without scheme and host).
     pub path: Option<&'a str>,
-    /// Nanoseconds since the epoch; needed for `http_reqs` samples.
+    /// Nanoseconds since the epoch; needed for `http_reqs` samples, and for all samples
+    /// when [`Shared::windows`].
     pub time_ns: Option<i128>,
 }
 
@@ -307,6 +316,8 @@ pub struct Acc<'c> {
     exact: usize,
     unflushed: usize,
     sketched: bool,
+    /// Per-window statistics of the gated groups ([`windows`]).
+    series: Vec<Series>,
 }
 
 impl<'c> Acc<'c> {
@@ -324,6 +335,7 @@ impl<'c> Acc<'c> {
             exact: 0,
             unflushed: 0,
             sketched: false,
+            series: shared.plan.series(),
         }
     }
 
@@ -351,11 +363,15 @@ impl<'c> Acc<'c> {
         {
             kept += self.add_to_endpoint(s.method, path, s.kind, s.value) as usize;
         }
-        if s.kind == Kind::Reqs
-            && let Some(t) = s.time_ns
-        {
-            self.first = Some(self.first.map_or(t, |f| f.min(t)));
-            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        if let Some(t) = s.time_ns {
+            if s.kind == Kind::Reqs {
+                self.first = Some(self.first.map_or(t, |f| f.min(t)));
+                self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            }
+            if !self.series.is_empty() {
+                let endpoint = s.path.map(|p| (s.method, p));
+                self.shared.plan.record(&mut self.series, s.class, endpoint, s.kind, s.value, t);
+            }
         }
         if kept > 0 {
             self.exact += kept;
@@ -441,6 +457,9 @@ impl<'c> Acc<'c> {
             self.too_many_endpoints = false;
             self.drop_endpoints();
         }
+        for (mine, theirs) in self.series.iter_mut().zip(other.series) {
+            mine.absorb(theirs);
+        }
         self.first = [self.first, other.first].into_iter().flatten().min();
         self.last = [self.last, other.last].into_iter().flatten().max();
         self.exact = [&self.overall, &self.read, &self.write]
@@ -509,6 +528,7 @@ impl<'c> Acc<'c> {
                 out.unavailable.insert(format!("latency_p95_{class}"), why);
             }
         }
+        windows::finish(&self.shared.plan, std::mem::take(&mut self.series), file, &mut out);
         if seconds.is_none() {
             out.unavailable.insert(
                 "throughput".into(),
@@ -534,6 +554,9 @@ fn put(out: &mut RunResults, suffix: &str, g: &mut Group, seconds: Option<f64>) 
     }
     if g.failed_samples > 0 {
         out.metrics.insert(name("error_rate"), g.failed as f64 / g.failed_samples as f64 * 100.0);
+        // The counts behind it; the dispersion comes from the windows when the metric gates.
+        let counts = Counts { errors: g.failed, requests: g.failed_samples, dispersion: 1.0 };
+        out.precision.insert(name("error_rate"), Precision { log_se: None, counts: Some(counts) });
     }
     if g.requests > 0 {
         out.metrics.insert(name("requests"), g.requests as f64);

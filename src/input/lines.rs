@@ -14,8 +14,9 @@ use std::sync::mpsc;
 
 use crate::error::LoadError;
 
-/// Read size for plain files (per thread).
-const BLOCK: usize = 4 << 20;
+/// Read size for plain files (per thread): small enough that a block copied from the page
+/// cache is still in the core's cache when it is parsed (4 MB blocks were measurably slower).
+const BLOCK: usize = 256 << 10;
 /// Block size and queue depth between the gzip inflater and the parser: enough to keep both
 /// busy, small enough to keep memory flat.
 const GZ_BLOCK: usize = 1 << 20;

@@ -20,6 +20,7 @@ pub mod native;
 pub mod sketch;
 pub mod spec;
 pub mod strict_json;
+pub mod windows;
 
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -104,13 +105,26 @@ impl Format {
     }
 }
 
-/// Which k6 tag selects read and which write requests in a k6 summary, from the policy's
-/// `classes:` (e.g. `read: "kind:read"`). By default (none set) reads and writes are told apart
-/// by HTTP method where the input records it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the policy tells the readers: which k6 tag selects read and which write requests
+/// (`classes:`, e.g. `read: "kind:read"`; by default, none set, reads and writes are told apart
+/// by HTTP method where the input records it), and which metrics gate, for the raw k6 readers'
+/// per-window statistics ([`windows`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Classes {
     pub read: Option<String>,
     pub write: Option<String>,
+    /// The policy's gated metrics. Raw k6 readers keep 10-s window statistics for these only
+    /// and give their within-run precision and checks; empty: none.
+    pub gates: Vec<Gate>,
+}
+
+/// One gated metric, as the raw readers need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    /// The metric's name, as the policy writes it: `latency_p95_read`, `error_rate`.
+    pub metric: String,
+    /// The smallest relative tolerance on it (`max_increase: 10%` is 0.10), if any.
+    pub tolerance: Option<f64>,
 }
 
 impl Classes {
