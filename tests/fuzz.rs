@@ -22,6 +22,8 @@
 
 #![allow(clippy::print_stderr)]
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::sim::Rng;
 use perfcert::compare::{CheckKind, Comparison, Outcome, Status, Verdict, compare};
 use perfcert::error::LoadError;
 use perfcert::input::{self, Classes, Format};
@@ -38,31 +41,6 @@ use perfcert::report::{self, Report, Source};
 
 // ---------------------------------------------------------------------------------------------
 // The engine: a small deterministic generator, the seeds, the mutations.
-
-/// SplitMix64: deterministic for a seed, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, one_in: usize) -> bool {
-        self.below(one_in) == 0
-    }
-}
 
 /// One input: its file name (the extension says what it is: `.yml` a policy, `.gz` gzip raw
 /// output, anything else a results file) and its bytes (inflated for `.gz`).

@@ -88,8 +88,9 @@ pub fn read(
     all.finish(file)
 }
 
-/// Reads an in-memory NDJSON text (tests).
-pub fn parse(file: &str, text: &str, classes: &Classes, settings: &Settings) -> Result<DuetRun, LoadError> {
+/// Reads an in-memory NDJSON text (the unit tests' entry point).
+#[cfg(test)]
+fn parse(file: &str, text: &str, classes: &Classes, settings: &Settings) -> Result<DuetRun, LoadError> {
     let shared = Shared::new(classes, &Options::default());
     lines::read_text(file, text.as_bytes(), Sink::new(&shared, settings))?.finish(file)
 }

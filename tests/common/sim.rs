@@ -1,6 +1,6 @@
-//! What the seeded simulators (tests/stats_sim.rs, history_sim.rs, duet_sim.rs) share: a small
-//! seedable generator with the draws their noise models use, and the Wilson interval their
-//! tables report rates with. Each simulator keeps its own noise model.
+//! What the seeded simulators (tests/stats_sim.rs, history_sim.rs, duet_sim.rs) and the fuzzer
+//! (tests/fuzz.rs) share: a small seedable generator with the draws they use, and the Wilson
+//! interval the simulators' tables report rates with. Each keeps its own model.
 
 /// SplitMix64: small, seedable, good enough for simulation.
 pub struct Rng(pub u64);
@@ -12,6 +12,21 @@ impl Rng {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Uniform on 0..n (0 for n = 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+
+    /// One of `items` (not empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// True once in `one_in` on average.
+    pub fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
     }
 
     /// Uniform on (0, 1).
