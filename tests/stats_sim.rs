@@ -133,7 +133,21 @@ struct Cell {
 }
 
 fn single(seed: u64, metric: Metric, cov: f64, n: usize, multiple: f64, trials: u64, follow: bool) -> Cell {
-    let settings = Settings::default();
+    single_at(&Settings::default(), seed, metric, cov, n, multiple, trials, follow)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn single_at(
+    settings: &Settings,
+    seed: u64,
+    metric: Metric,
+    cov: f64,
+    n: usize,
+    multiple: f64,
+    trials: u64,
+    follow: bool,
+) -> Cell {
+    let settings = *settings;
     let mut rng = Rng(seed ^ (cov.to_bits().rotate_left(7)) ^ ((n as u64) << 40) ^ multiple.to_bits() ^ metric as u64);
     let mut cell = Cell::default();
     let metrics = [metric];
@@ -168,7 +182,11 @@ fn single(seed: u64, metric: Metric, cov: f64, n: usize, multiple: f64, trials: 
 
 /// Runs with every metric at its boundary: how many have any FAIL.
 fn boundary_runs(seed: u64, cov: f64, n: usize, trials: u64) -> (u64, u64) {
-    let settings = Settings::default();
+    boundary_runs_at(&Settings::default(), seed, cov, n, trials)
+}
+
+fn boundary_runs_at(settings: &Settings, seed: u64, cov: f64, n: usize, trials: u64) -> (u64, u64) {
+    let settings = *settings;
     let mut rng = Rng(seed ^ cov.to_bits() ^ ((n as u64) << 32) ^ 0xB0B);
     let mut any_fail = 0;
     for _ in 0..trials {
@@ -276,5 +294,67 @@ fn full_table() {
             out.push_str(&format!("| {:.0}% | {n} | {} |\n", cov * 100.0, rate(k, t)));
         }
     }
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+}
+
+/// The README's summary: each goal of issue 14 as the worst cell over metrics (p95, throughput,
+/// error rate), CoV 1-10% and 3-10 runs per side, at one look with `alpha: 0.01` (`looks: 1`) and
+/// under the default policy (`alpha: 0.01` over 3 looks: 0.0033 per look).
+#[test]
+#[ignore = "the README's summary table: scripts/stats-table.sh"]
+fn readme_table() {
+    let trials: u64 = std::env::var("PERFCERT_SIM_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(2000);
+    let one = Settings::default();
+    let three = Settings { alpha: 0.01 / 3.0, family_alpha: 0.05 / 3.0, ..Settings::default() };
+    let grid = || {
+        [Metric::P95, Metric::Throughput, Metric::Errors]
+            .into_iter()
+            .flat_map(|m| [0.01, 0.03, 0.10].into_iter().flat_map(move |cov| [3, 5, 10].map(move |n| (m, cov, n))))
+    };
+    // The worst cell of a rate over the grid, with where it was.
+    let worst = |settings: &Settings, multiple: f64, pick: &dyn Fn(&Cell) -> u64| -> String {
+        let (k, n, at) = grid()
+            .map(|(m, cov, n)| {
+                let c = single_at(settings, SEED, m, cov, n, multiple, trials, false);
+                (pick(&c), c.trials, format!("{}, CoV {:.0}%, {n} runs", m.name(), cov * 100.0))
+            })
+            .max_by_key(|(k, _, _)| *k)
+            .expect("a grid");
+        format!("{} ({at})", rate(k, n))
+    };
+    let mut out = format!(
+        "seed {SEED:#x}, {trials} trials per cell; worst cell over p95, throughput and error rate at CoV 1, 3 and 10% with 3, 5 and 10 runs per side\n\n\
+         | goal | one look at alpha 1% (`looks: 1`) | default: alpha 1% over 3 looks |\n|---|---|---|\n"
+    );
+    let row = |out: &mut String, goal: &str, f: &dyn Fn(&Settings) -> String| {
+        out.push_str(&format!("| {goal} | {} | {} |\n", f(&one), f(&three)));
+    };
+    row(&mut out, "false FAIL, change at 0.5x the tolerance (<= 1%)", &|s| worst(s, 0.5, &|c| c.fail));
+    row(&mut out, "false FAIL, change exactly at the tolerance (about alpha)", &|s| worst(s, 1.0, &|c| c.fail));
+    row(&mut out, "false PASS, change at 1.5x the tolerance (<= 1%)", &|s| worst(s, 1.5, &|c| c.pass));
+    row(&mut out, "false FAIL per run, all 5 metrics at their boundary, CoV 3%, 5 runs (<= 5%)", &|s| {
+        let (k, n) = boundary_runs_at(s, SEED, 0.03, 5, trials);
+        rate(k, n)
+    });
+    row(&mut out, "recall: FAIL at 1.5x, p95, CoV 1%, 5 runs per side (>= 95%)", &|s| {
+        let c = single_at(s, SEED, Metric::P95, 0.01, 5, 1.5, trials, false);
+        rate(c.fail, c.trials)
+    });
+    row(&mut out, "runs per side for 95% recall at 1.5x, p95, CoV 1%", &|s| {
+        (3..=12)
+            .find_map(|n| {
+                let c = single_at(s, SEED, Metric::P95, 0.01, n, 1.5, trials, false);
+                (c.fail * 100 >= c.trials * 95).then(|| format!("{n} ({})", rate(c.fail, c.trials)))
+            })
+            .unwrap_or_else(|| "more than 12".into())
+    });
+    row(&mut out, "A/A (no change) PASS, p95, CoV 3%, 5 runs per side", &|s| {
+        let c = single_at(s, SEED, Metric::P95, 0.03, 5, 0.0, trials, false);
+        rate(c.pass, c.trials)
+    });
+    row(&mut out, "INCONCLUSIVE at 1.5x settled by following runs_needed, p95, CoV 3%, 3 runs", &|s| {
+        let c = single_at(s, SEED, Metric::P95, 0.03, 3, 1.5, trials, true);
+        format!("{} of {} advised ({} wrong)", rate(c.settled, c.advised.max(1)), c.advised, c.settled_wrong)
+    });
     let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
 }
