@@ -349,8 +349,7 @@ fn signed_with(key: &str, cert: &[u8], name: &str, archive: &dyn crate::store::A
     let bundle = String::from_utf8(bundle).map_err(|_| "its bundle is not UTF-8".to_string())?;
     let statement =
         crate::signing::verify_with_key(key, &bundle).map_err(|e| format!("not signed by --noise-key ({e})"))?;
-    let sha = crate::signing::sha256_hex(cert);
-    if !statement.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(&sha))) {
+    if !statement.signs_sha256(&crate::signing::sha256_hex(cert)) {
         return Err("its bundle signs another certificate".into());
     }
     Ok(())
@@ -377,6 +376,11 @@ fn label_testbed(side: &mut Side, testbed: Option<&str>, flag: &str) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The sha256 of a file the user named; one that cannot be read is an input error naming it.
+pub fn sha256_of(path: &Path) -> Result<String, Failure> {
+    crate::signing::sha256_file(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))
 }
 
 /// A cosign public key (PEM) from a file; a private key is refused with what to give instead.

@@ -175,7 +175,7 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     let mut subjects = vec![];
     for path in &o.subjects {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        subjects.push(Subject::digest(name, "sha256", sha256_of(path)?));
+        subjects.push(Subject::digest(name, "sha256", pipeline::sha256_of(path)?));
     }
     for (name, hex) in &o.subject_digests {
         subjects.push(Subject::digest(name.clone(), "sha256", hex.clone()));
@@ -371,27 +371,18 @@ fn shell_quote(word: &str) -> String {
 }
 
 fn digests(paths: &[PathBuf]) -> Result<Vec<FileDigest>, Failure> {
-    paths.iter().map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: sha256_of(p)?, run: None })).collect()
+    paths
+        .iter()
+        .map(|p| Ok(FileDigest { file: p.display().to_string(), sha256: pipeline::sha256_of(p)?, run: None }))
+        .collect()
 }
 
-/// Every part file of every run of a side; each names its run (1-based, in the order given)
-/// when the side has several, so a one-run certificate reads as before runs existed.
+/// Every part file of every run of a side, numbered as certificates record them.
 fn run_digests(runs: &[RunSpec]) -> Result<Vec<FileDigest>, Failure> {
-    let several = runs.len() > 1;
-    let mut out = vec![];
-    for (i, run) in runs.iter().enumerate() {
-        for part in &run.parts {
-            let mut d = digests(std::slice::from_ref(&part.path))?.remove(0);
-            d.run = several.then_some(i + 1);
-            out.push(d);
-        }
-    }
-    Ok(out)
-}
-
-/// The sha256 of a file the user named; one that cannot be read is an input error naming it.
-fn sha256_of(path: &std::path::Path) -> Result<String, Failure> {
-    signing::sha256_file(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))
+    crate::input::spec::numbered_parts(runs)
+        .into_iter()
+        .map(|(run, path)| Ok(FileDigest { file: path.display().to_string(), sha256: pipeline::sha256_of(path)?, run }))
+        .collect()
 }
 
 /// The checked-out commit, if this is a git work tree and git is installed.

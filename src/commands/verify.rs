@@ -19,7 +19,7 @@ use crate::fsutil;
 use crate::options::{self, Target, Trust, Verify};
 use crate::pipeline;
 use crate::signing::keyless;
-use crate::signing::{self, Statement, VerifyError};
+use crate::signing::{self, VerifyError};
 use crate::store::s3::S3Archive;
 use crate::store::{self, Archive, Contents, S3Location, StoreError, layout};
 use crate::ui::Ui;
@@ -165,8 +165,8 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     }
 
     for path in &o.subjects {
-        let sha = sha256_of(path)?;
-        if !has_sha256(&statement, &sha) {
+        let sha = pipeline::sha256_of(path)?;
+        if !statement.signs_sha256(&sha) {
             return Err(not_authentic(
                 &path.display().to_string(),
                 format!("sha256 {sha} is not a subject of this certificate"),
@@ -174,7 +174,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         }
     }
     for (name, sha) in &o.subject_digests {
-        if !has_sha256(&statement, sha) {
+        if !statement.signs_sha256(sha) {
             return Err(not_authentic(name, format!("sha256 {sha} is not a subject of this certificate")));
         }
     }
@@ -307,28 +307,11 @@ fn store_failure(e: StoreError) -> Failure {
     }
 }
 
-fn has_sha256(statement: &Statement, sha: &str) -> bool {
-    statement.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(sha)))
-}
-
-fn sha256_of(path: &Path) -> Result<String, Failure> {
-    signing::sha256_file(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))
-}
-
-/// Each part file of a side with its run number, as certify records them.
-fn files(runs: &[crate::input::spec::RunSpec]) -> Vec<(Option<usize>, &std::path::PathBuf)> {
-    let several = runs.len() > 1;
-    runs.iter()
-        .enumerate()
-        .flat_map(|(i, run)| run.parts.iter().map(move |p| (several.then_some(i + 1), &p.path)))
-        .collect()
-}
-
 /// Checks the given inputs against the recorded digests, recomputes on the recorded day, and
 /// compares the outcomes.
 fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui) -> Result<String, Failure> {
     let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
-    let check = |role: &str, given: &[(Option<usize>, &std::path::PathBuf)], recorded: &[FileDigest]| {
+    let check = |role: &str, given: &[(Option<usize>, &Path)], recorded: &[FileDigest]| {
         if given.len() != recorded.len() {
             return Err(fail(format!("{} {role} file(s) given, {} recorded", given.len(), recorded.len())));
         }
@@ -343,7 +326,7 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
                     show(rec.run)
                 )));
             }
-            let sha = sha256_of(path)?;
+            let sha = pipeline::sha256_of(path)?;
             if sha != rec.sha256 {
                 return Err(fail(format!(
                     "{role} {}: sha256 {sha} differs from the recorded {} ({})",
@@ -355,10 +338,10 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
         }
         Ok(())
     };
-    check("baseline", &files(&inputs.baseline), &cert.inputs.baseline)?;
-    check("current", &files(&inputs.current), &cert.inputs.current)?;
-    check("duet", &files(&inputs.duet), &cert.inputs.duet)?;
-    check("thresholds", &[(None, &inputs.thresholds)], std::slice::from_ref(&cert.inputs.thresholds))?;
+    check("baseline", &crate::input::spec::numbered_parts(&inputs.baseline), &cert.inputs.baseline)?;
+    check("current", &crate::input::spec::numbered_parts(&inputs.current), &cert.inputs.current)?;
+    check("duet", &crate::input::spec::numbered_parts(&inputs.duet), &cert.inputs.duet)?;
+    check("thresholds", &[(None, inputs.thresholds.as_path())], std::slice::from_ref(&cert.inputs.thresholds))?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
     // The testbeds certify was told (flags) are part of how the runs were made: give them again.
     let testbed = |side: &indexmap::IndexMap<String, String>| side.get("testbed").cloned();

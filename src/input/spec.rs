@@ -41,6 +41,17 @@ impl RunSpec {
     }
 }
 
+/// Every part file of every run of a side, each with its run number (1-based, in the order
+/// given) when the side has several: how certificates record them (`inputs.*[].run`), so that a
+/// one-run certificate reads as before runs existed.
+pub fn numbered_parts(runs: &[RunSpec]) -> Vec<(Option<usize>, &Path)> {
+    let several = runs.len() > 1;
+    runs.iter()
+        .enumerate()
+        .flat_map(|(i, run)| run.parts.iter().map(move |p| (several.then_some(i + 1), p.path.as_path())))
+        .collect()
+}
+
 /// Parses one `--baseline` / `--current` argument. `is_file` says whether a path exists as a
 /// file; the longest run of `+`-joined pieces that names an existing file is taken whole.
 pub fn parse(arg: &Path, is_file: &dyn Fn(&Path) -> bool) -> RunSpec {

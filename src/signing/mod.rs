@@ -96,6 +96,13 @@ pub struct Statement {
     pub predicate: serde_json::Value,
 }
 
+impl Statement {
+    /// Whether a subject of the statement has this sha256 (hex, any case).
+    pub fn signs_sha256(&self, sha: &str) -> bool {
+        self.subject.iter().any(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(sha)))
+    }
+}
+
 /// The statement's bytes: the DSSE payload. The predicate keeps the certificate's field order.
 pub fn statement(certificate: &Certificate, subjects: &[Subject]) -> Vec<u8> {
     let out = StatementOut {
