@@ -157,6 +157,19 @@ pub struct Loaded {
     pub decision: Option<Decision>,
 }
 
+impl Loaded {
+    fn of(baseline_runs: Side, current_runs: Side, comparison: Comparison, decision: Option<Decision>) -> Loaded {
+        Loaded {
+            baseline: baseline_runs.summary(),
+            current: current_runs.summary(),
+            baseline_runs,
+            current_runs,
+            comparison,
+            decision,
+        }
+    }
+}
+
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
 pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
     let today = inputs.as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
@@ -236,14 +249,7 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
     if let Some(d) = decision.as_mut() {
         d.history = comparison.history.as_ref().map(crate::record::history_value);
     }
-    Ok(Loaded {
-        baseline: baseline_runs.summary(),
-        current: current_runs.summary(),
-        baseline_runs,
-        current_runs,
-        comparison,
-        decision,
-    })
+    Ok(Loaded::of(baseline_runs, current_runs, comparison, decision))
 }
 
 /// Reads the earlier certificates of `service` in an archive and learns their noise
@@ -511,14 +517,7 @@ fn load_duet(
         policy,
         today,
     );
-    Ok(Loaded {
-        baseline: baseline_runs.summary(),
-        current: current_runs.summary(),
-        baseline_runs,
-        current_runs,
-        comparison,
-        decision,
-    })
+    Ok(Loaded::of(baseline_runs, current_runs, comparison, decision))
 }
 
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of

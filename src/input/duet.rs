@@ -223,13 +223,7 @@ impl LineSink for Sink<'_> {
     }
 
     fn line(&mut self, line: &[u8]) -> Result<(), String> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
-            return Err("expected one JSON object per line (k6 --out json); this line is cut short or not JSON".into());
-        }
+        let Some(line) = super::k6_raw::json_line(line)? else { return Ok(()) };
         // k6 writes `{"metric":"NAME",...`: other metrics are skipped without parsing.
         if let Some(rest) = line.strip_prefix(b"{\"metric\":\"")
             && let Some(end) = memchr::memchr(b'"', rest)

@@ -60,19 +60,26 @@ impl<'c> Ndjson<'c> {
     }
 }
 
+/// One line of k6 `--out json` output, framed: `None` for a blank line, an error for a line that
+/// is not one JSON object (cut short, or not JSON), else the object's bytes without a `\r`.
+pub(super) fn json_line(line: &[u8]) -> Result<Option<&[u8]>, String> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
+        return Err("expected one JSON object per line (k6 --out json); this line is cut short or not JSON".into());
+    }
+    Ok(Some(line))
+}
+
 impl LineSink for Ndjson<'_> {
     fn absorb(&mut self, later: Self) {
         self.0.absorb(later.0);
     }
 
     fn line(&mut self, line: &[u8]) -> Result<(), String> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
-            return Err("expected one JSON object per line (k6 --out json); this line is cut short or not JSON".into());
-        }
+        let Some(line) = json_line(line)? else { return Ok(()) };
         const PREFIX: &[u8] = b"{\"metric\":\"";
         let kind = if let Some(rest) = line.strip_prefix(PREFIX) {
             // k6 writes `{"metric":"NAME","type":"Point",...}`: decide from the name alone.
