@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::Classes;
-use super::k6_samples::{Acc, Class, Kind, Options, Sample, Shared, endpoint_path};
+use super::k6_samples::{Acc, Class, Kind, Options, Profile, Sample, Shared, endpoint_path};
 use super::lines::{self, LineSink};
 use crate::error::LoadError;
 use crate::model::RunResults;
@@ -74,12 +74,16 @@ impl LineSink for Ndjson<'_> {
             return Err("expected one JSON object per line (k6 --out json); this line is cut short or not JSON".into());
         }
         const PREFIX: &[u8] = b"{\"metric\":\"";
+        let metric = |name: &[u8]| match Kind::of_metric(name) {
+            Some(kind) => Some(Ok(kind)),
+            None => Profile::of_metric(name).map(Err),
+        };
         let kind = if let Some(rest) = line.strip_prefix(PREFIX) {
             // k6 writes `{"metric":"NAME","type":"Point",...}`: decide from the name alone.
             let Some(end) = memchr::memchr(b'"', rest) else {
                 return Err("not valid JSON: unterminated metric name".into());
             };
-            match Kind::of_metric(&rest[..end]) {
+            match metric(&rest[..end]) {
                 Some(kind) => kind,
                 None => return Ok(()),
             }
@@ -89,7 +93,7 @@ impl LineSink for Ndjson<'_> {
             // Another layout (a re-serialised file): find the metric name the slow way.
             let probe: Probe = serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))?;
             match (probe.kind.as_deref(), probe.metric.as_deref()) {
-                (Some("Point"), Some(name)) => match Kind::of_metric(name.as_bytes()) {
+                (Some("Point"), Some(name)) => match metric(name.as_bytes()) {
                     Some(kind) => kind,
                     None => return Ok(()),
                 },
@@ -110,6 +114,15 @@ impl LineSink for Ndjson<'_> {
         if !point.value.is_finite() || point.value < 0.0 {
             return Err(format!("expected a sample value >= 0, found {}", point.value));
         }
+        let kind = match kind {
+            Ok(kind) => kind,
+            Err(profile) => {
+                let t = self.1.parse(&point.time);
+                let t = t.ok_or_else(|| format!("expected an RFC 3339 time, found {:?}", point.time))?;
+                self.0.profile(profile, point.value, t);
+                return Ok(());
+            }
+        };
         let time_ns = if kind == Kind::Reqs || self.2 {
             Some(
                 self.1
@@ -126,6 +139,7 @@ impl LineSink for Ndjson<'_> {
             method: point.method.as_deref().unwrap_or(""),
             path: point.name.as_deref().map(endpoint_path),
             time_ns,
+            scenario: point.scenario.as_deref().filter(|s| !s.is_empty()),
         });
         Ok(())
     }
@@ -177,6 +191,7 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
                         match k {
                             b"method" => tags.method = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
                             b"name" => tags.name = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
+                            b"scenario" => tags.scenario = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
                             _ => {}
                         }
                         tags.read |= read_sel == Some((k, v));
@@ -201,6 +216,7 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
         value: value?,
         method: tags.method,
         name: tags.name,
+        scenario: tags.scenario,
         read_tag: tags.read,
         write_tag: tags.write,
     })
@@ -361,6 +377,7 @@ struct Point<'a> {
     value: f64,
     method: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
+    scenario: Option<Cow<'a, str>>,
     read_tag: bool,
     write_tag: bool,
 }
@@ -480,6 +497,7 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
             value: value.ok_or_else(|| de::Error::missing_field("value"))?,
             method: tags.method,
             name: tags.name,
+            scenario: tags.scenario,
             read_tag: tags.read,
             write_tag: tags.write,
         })
@@ -505,6 +523,7 @@ impl Seen {
 struct Tags<'a> {
     method: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
+    scenario: Option<Cow<'a, str>>,
     read: bool,
     write: bool,
 }
@@ -536,6 +555,7 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
             match key.as_ref() {
                 "method" => tags.method = Some(value.clone()),
                 "name" => tags.name = Some(value.clone()),
+                "scenario" => tags.scenario = Some(value.clone()),
                 _ => {}
             }
             if read_sel.is_some_and(|(k, v)| k == key && v == value) {
@@ -577,6 +597,7 @@ mod tests {
             && a.value.to_bits() == b.value.to_bits()
             && a.method == b.method
             && a.name == b.name
+            && a.scenario == b.scenario
             && a.read_tag == b.read_tag
             && a.write_tag == b.write_tag
     }
@@ -587,7 +608,7 @@ mod tests {
             Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() };
         let line = |data: &str| format!("{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{data}}}");
         let fast = [
-            r#"{"time":"2026-11-22T15:13:55.429753873Z","value":1.89897,"tags":{"kind":"read","method":"GET","name":"http://h/items"}}"#,
+            r#"{"time":"2026-11-22T15:13:55.429753873Z","value":1.89897,"tags":{"kind":"read","method":"GET","name":"http://h/items","scenario":"browse"}}"#,
             r#"{"value":0,"time":"2026-11-22T15:13:55Z","tags":{}}"#,
             r#"{"time":"t","value":12e-3,"tags":{"kind":"write","method":"POST"}}"#,
             r#"{"time":"t","value":-1.5E+2,"tags":{"name":"/ünïcode"}}"#,
@@ -598,6 +619,7 @@ mod tests {
             assert!(a.is_some() && b.is_some(), "{l}");
             assert!(same(&a.unwrap(), &b.unwrap()), "{l}");
         }
+        assert_eq!(scan_point(line(fast[0]).as_bytes(), &classes).unwrap().scenario.as_deref(), Some("browse"));
         // Not k6's exact layout, or not JSON: the fast path declines and serde decides.
         let declined = [
             r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#,
