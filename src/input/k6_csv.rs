@@ -290,7 +290,7 @@ impl LineSink for Csv<'_> {
             method: &method,
             path: name.as_deref().map(endpoint_path),
             time_ns,
-            scenario: scenario.as_deref(),
+            scenario: scenario.as_deref().map(str::as_bytes),
         });
         Ok(())
     }

@@ -101,6 +101,14 @@ impl LineSink for Ndjson<'_> {
                 _ => return Err("expected a k6 `Metric` or `Point` line".into()),
             }
         };
+        // A fingerprint line (vus_max, iterations) needs only its time and value.
+        if let Err(profile) = kind
+            && let Some((time, value)) = scan_time_value(line)
+        {
+            let t = self.1.parse(time).ok_or_else(|| format!("expected an RFC 3339 time, found {time:?}"))?;
+            self.0.profile(profile, value, t);
+            return Ok(());
+        }
         let classes = self.0.classes();
         // k6's own layout takes a fast path; anything else (escapes, other spacing or order)
         // goes through serde, which also explains what is wrong with a bad line.
@@ -191,7 +199,8 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
                         match k {
                             b"method" => tags.method = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
                             b"name" => tags.name = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
-                            b"scenario" => tags.scenario = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
+                            // Bytes: checked for UTF-8 once per scenario, not per line.
+                            b"scenario" => tags.scenario = Some(Cow::Borrowed(v)),
                             _ => {}
                         }
                         tags.read |= read_sel == Some((k, v));
@@ -220,6 +229,20 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
         read_tag: tags.read,
         write_tag: tags.write,
     })
+}
+
+/// The time and value of a Point line in k6's own layout,
+/// `{"metric":"M","type":"Point","data":{"time":"T","value":V,...`, its tags unread; `None` for
+/// anything else, or a value that is not a number >= 0 (the full path then reads or refuses it).
+fn scan_time_value(line: &[u8]) -> Option<(&str, f64)> {
+    let mut s = Scanner { b: line, i: 0 };
+    s.lit(b"{\"metric\":")?;
+    s.string()?;
+    s.lit(b",\"type\":\"Point\",\"data\":{\"time\":")?;
+    let time = std::str::from_utf8(s.string()?).ok()?;
+    s.lit(b",\"value\":")?;
+    let value = s.number().filter(|v| v.is_finite() && *v >= 0.0)?;
+    matches!(s.b.get(s.i), Some(b',' | b'}')).then_some((time, value))
 }
 
 struct Scanner<'a> {
@@ -377,7 +400,7 @@ struct Point<'a> {
     value: f64,
     method: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
-    scenario: Option<Cow<'a, str>>,
+    scenario: Option<Cow<'a, [u8]>>,
     read_tag: bool,
     write_tag: bool,
 }
@@ -523,7 +546,7 @@ impl Seen {
 struct Tags<'a> {
     method: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
-    scenario: Option<Cow<'a, str>>,
+    scenario: Option<Cow<'a, [u8]>>,
     read: bool,
     write: bool,
 }
@@ -555,7 +578,12 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
             match key.as_ref() {
                 "method" => tags.method = Some(value.clone()),
                 "name" => tags.name = Some(value.clone()),
-                "scenario" => tags.scenario = Some(value.clone()),
+                "scenario" => {
+                    tags.scenario = Some(match &value {
+                        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                        Cow::Owned(s) => Cow::Owned(s.clone().into_bytes()),
+                    })
+                }
                 _ => {}
             }
             if read_sel.is_some_and(|(k, v)| k == key && v == value) {
@@ -619,7 +647,7 @@ mod tests {
             assert!(a.is_some() && b.is_some(), "{l}");
             assert!(same(&a.unwrap(), &b.unwrap()), "{l}");
         }
-        assert_eq!(scan_point(line(fast[0]).as_bytes(), &classes).unwrap().scenario.as_deref(), Some("browse"));
+        assert_eq!(scan_point(line(fast[0]).as_bytes(), &classes).unwrap().scenario.as_deref(), Some(&b"browse"[..]));
         // Not k6's exact layout, or not JSON: the fast path declines and serde decides.
         let declined = [
             r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#,
@@ -641,6 +669,22 @@ mod tests {
         }
         let escaped = line(r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#);
         assert_eq!(via_serde(&escaped, &classes).unwrap().name.as_deref(), Some("a\"b"));
+    }
+
+    #[test]
+    fn fingerprint_lines_read_time_and_value_alone() {
+        let line = r#"{"metric":"vus_max","type":"Point","data":{"time":"2026-11-22T15:13:56Z","value":10,"tags":{}}}"#;
+        assert_eq!(scan_time_value(line.as_bytes()), Some(("2026-11-22T15:13:56Z", 10.0)));
+        for other in [
+            r#"{"metric":"vus_max","type":"Point","data":{"value":10,"time":"t","tags":{}}}"#,
+            r#"{"metric":"vus_max","type":"Point","data":{"time":"t","value":-1,"tags":{}}}"#,
+            r#"{"metric":"vus_max","type":"Point","data":{"time":"t","value":1x}}"#,
+        ] {
+            assert_eq!(scan_time_value(other.as_bytes()), None, "{other}");
+        }
+        let c = Classes::default();
+        let neg = r#"{"metric":"vus_max","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":-1,"tags":{}}}"#;
+        assert!(parse("r", neg, &c).unwrap_err().to_string().contains("expected a sample value >= 0"));
     }
 
     #[test]

@@ -152,8 +152,8 @@ pub struct Sample<'a> {
     /// Nanoseconds since the epoch; needed for `http_reqs` samples, and for all samples
     /// when [`Shared::windows`].
     pub time_ns: Option<i128>,
-    /// k6's `scenario` tag, if the sample has one.
-    pub scenario: Option<&'a str>,
+    /// k6's `scenario` tag, if the sample has one (bytes: UTF-8 is checked once per name).
+    pub scenario: Option<&'a [u8]>,
 }
 
 /// The endpoint path of a k6 name tag: a URL name loses its scheme and host, so that
@@ -349,7 +349,7 @@ pub struct Acc<'c> {
     /// largest value, and the earliest and latest time of `http_reqs`, `iterations` and
     /// `vus_max` samples (a test starts with its first request and ends with its last
     /// iteration), ns since the epoch.
-    scenarios: Vec<String>,
+    scenarios: Vec<Vec<u8>>,
     vus_max: Option<f64>,
     run_first: Option<i128>,
     run_last: Option<i128>,
@@ -408,7 +408,7 @@ impl<'c> Acc<'c> {
             && s.kind == Kind::Duration
             && !self.scenarios.iter().any(|known| known == scenario)
         {
-            self.scenarios.push(scenario.to_string());
+            self.scenarios.push(scenario.to_vec());
         }
         let mut kept = self.overall.add(s.kind, s.value) as usize;
         match s.class {
@@ -608,7 +608,7 @@ impl<'c> Acc<'c> {
 
     /// What the samples say about how the run was made: `scenarios`, `vus_max` and `duration`,
     /// each only when the file records it and it is a valid value (a scenario name with a comma,
-    /// say, leaves `scenarios` out rather than split it).
+    /// or not UTF-8, say, leaves `scenarios` out rather than split or mangle it).
     fn fingerprint(&self) -> Fingerprint {
         let mut out = Fingerprint::new();
         let mut put = |name: &str, given: Given| {
@@ -618,8 +618,9 @@ impl<'c> Acc<'c> {
                 out.insert(name.into(), value);
             }
         };
-        if !self.scenarios.is_empty() && !self.scenarios.iter().any(|s| s.contains(',')) {
-            put("scenarios", Given::Text(&self.scenarios.join(",")));
+        let names: Option<Vec<&str>> = self.scenarios.iter().map(|s| std::str::from_utf8(s).ok()).collect();
+        if let Some(names) = names.filter(|n| !n.is_empty() && !n.iter().any(|s| s.contains(','))) {
+            put("scenarios", Given::Text(&names.join(",")));
         }
         if let Some(max) = self.vus_max {
             put("vus_max", Given::Number(max));
