@@ -24,6 +24,11 @@ fn run_step(action: &Value) -> &Value {
 
 /// Runs the step in `dir` with these inputs (others take their defaults).
 fn run(dir: &Path, inputs: &[(&str, &str)]) -> (Output, BTreeMap<String, String>) {
+    run_with(dir, inputs, Path::new(env!("CARGO_BIN_EXE_perfcert")).parent().unwrap())
+}
+
+/// [`run`], with the `perfcert` found first in `bin_dir`.
+fn run_with(dir: &Path, inputs: &[(&str, &str)], bin_dir: &Path) -> (Output, BTreeMap<String, String>) {
     let action = action();
     let step = run_step(&action);
     // `install: false`: the perfcert under test is on PATH instead of built by cargo install.
@@ -36,7 +41,6 @@ fn run(dir: &Path, inputs: &[(&str, &str)]) -> (Output, BTreeMap<String, String>
     std::fs::write(&script, step["run"].as_str().unwrap()).unwrap();
     let runner_temp = dir.join("runner-temp");
     std::fs::create_dir_all(&runner_temp).unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_perfcert")).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
 
     let mut cmd = Command::new("bash");
@@ -180,6 +184,97 @@ fn certify_signs_with_a_key_and_takes_one_approver_per_line() {
     assert_eq!(cert["approvers"], serde_json::json!(["qa-lead", "sre lead"]));
     assert_eq!(cert["signature"], "cosign-key");
     assert!(dir.path().join(&outputs["bundle"]).is_file());
+}
+
+/// The arguments the step gives perfcert, logged by a stand-in `perfcert` on PATH.
+fn args_given(dir: &Path, inputs: &[(&str, &str)]) -> Vec<String> {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("args.txt");
+    let fake = bin.join("perfcert");
+    std::fs::write(&fake, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", log.display())).unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (out, _) = run_with(dir, inputs, &bin);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::read_to_string(&log).unwrap().lines().map(str::to_string).collect()
+}
+
+/// The values of every `flag` in `args`.
+fn values<'a>(args: &'a [String], flag: &str) -> Vec<&'a str> {
+    args.windows(2).filter(|w| w[0] == flag).map(|w| w[1].as_str()).collect()
+}
+
+#[test]
+fn noise_testbed_and_duet_inputs_reach_perfcert_only_when_set() {
+    let dir = workdir();
+    let new_flags = ["--duet", "--testbed", "--baseline-testbed", "--current-testbed", "--noise-from", "--noise-key"];
+    for command in ["compare", "certify"] {
+        let args = args_given(dir.path(), &[("command", command)]);
+        for flag in new_flags {
+            assert!(!args.iter().any(|a| a == flag), "{command}: {flag} not passed when its input is empty: {args:?}");
+        }
+        assert_eq!(
+            (values(&args, "--baseline"), values(&args, "--current")),
+            (vec!["baseline.json"], vec!["current.json"])
+        );
+
+        let args = args_given(
+            dir.path(),
+            &[
+                ("command", command),
+                ("testbed", "ci large"),
+                ("baseline-testbed", "old rack"),
+                ("current-testbed", "new rack"),
+                ("noise-from", "perf/certificates"),
+                ("noise-key", "keys/perf cosign.pub"),
+            ],
+        );
+        assert_eq!(values(&args, "--testbed"), ["ci large"], "{args:?}");
+        assert_eq!(values(&args, "--baseline-testbed"), ["old rack"]);
+        assert_eq!(values(&args, "--current-testbed"), ["new rack"]);
+        assert_eq!(values(&args, "--noise-from"), ["perf/certificates"]);
+        assert_eq!(values(&args, "--noise-key"), ["keys/perf cosign.pub"]);
+
+        // Duet runs, one per line (shards of one run joined with +), replace baseline and current.
+        let args = args_given(
+            dir.path(),
+            &[("command", command), ("duet", "duet 1.ndjson.gz\n\nduet-2a.ndjson+duet-2b.ndjson\n")],
+        );
+        assert_eq!(values(&args, "--duet"), ["duet 1.ndjson.gz", "duet-2a.ndjson+duet-2b.ndjson"], "{args:?}");
+        assert!(values(&args, "--baseline").is_empty() && values(&args, "--current").is_empty(), "{args:?}");
+        // A duet input of blank lines is no duet.
+        let args = args_given(dir.path(), &[("command", command), ("duet", "\n  \n")]);
+        assert!(values(&args, "--duet").is_empty() && values(&args, "--baseline") == ["baseline.json"], "{args:?}");
+    }
+}
+
+#[test]
+fn a_duet_and_a_testbed_through_the_action_reach_a_verdict() {
+    let dir = workdir();
+    let copy = |name: &str| {
+        std::fs::copy(root().join("fixtures/duet").join(name), dir.path().join(name)).unwrap();
+        name.to_string()
+    };
+    let duet = format!("{}\n{}\n", copy("slow-1.ndjson.gz"), copy("slow-2.ndjson.gz"));
+    let policy = "metrics:\n  latency_p95: { max_increase: 10% }\ndecision: { method: statistical, alpha: 0.05 }\n\
+                  duet: { slice: 1s, warmup: 1s }\n";
+    std::fs::write(dir.path().join("duet policy.yml"), policy).unwrap();
+    let (out, outputs) = run(dir.path(), &[("duet", duet.as_str()), ("thresholds", "duet policy.yml")]);
+    assert_eq!(out.status.code(), Some(1), "the fixtures' known slowdown: {}", text(&out));
+    assert_eq!(outputs["status"], "FAIL");
+    let report: Value = serde_json::from_slice(&std::fs::read(&outputs["report-json"]).unwrap()).unwrap();
+    let p95 = report["metrics"].as_array().unwrap().iter().find(|m| m["name"] == "latency_p95").unwrap();
+    assert_eq!(p95["method"], "paired-t", "{p95}");
+
+    std::fs::remove_file(dir.path().join("output.txt")).unwrap();
+    let files = inputs(dir.path());
+    let with: Vec<(&str, &str)> = files.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (out, outputs) = run(dir.path(), &[&with[..], &[("testbed", "ci large")]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(&outputs["report-json"]).unwrap()).unwrap();
+    for side in ["baseline", "current"] {
+        assert_eq!(report["inputs"][side]["fingerprint"]["testbed"], "ci large", "{}", report["inputs"]);
+    }
 }
 
 #[test]

@@ -402,3 +402,112 @@ fn perfcert_fingerprint_writes_a_sidecar_compare_reads() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("nothing to record"), "{}", text(&out));
 }
+
+/// The lines of a gzip fixture.
+fn gunzip_lines(path: &str) -> Vec<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
+    text.lines().map(str::to_string).collect()
+}
+
+/// What a k6 NDJSON file's own lines say, computed here without perfcert's reader: the largest
+/// `vus_max` Point and the sorted `scenario` tags of `http_req_duration` Points.
+fn vus_and_scenarios(lines: &[String]) -> (String, String) {
+    let (mut vus, mut scenarios) = (0.0f64, std::collections::BTreeSet::new());
+    for line in lines {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["type"] != "Point" {
+            continue;
+        }
+        match v["metric"].as_str().unwrap() {
+            "vus_max" => vus = vus.max(v["data"]["value"].as_f64().unwrap()),
+            "http_req_duration" => {
+                scenarios.insert(v["data"]["tags"]["scenario"].as_str().unwrap().to_string());
+            }
+            _ => {}
+        }
+    }
+    (vus.to_string(), scenarios.into_iter().collect::<Vec<_>>().join(","))
+}
+
+#[test]
+fn k6_raw_output_records_vus_scenarios_and_duration_as_its_summary_does() {
+    let dir = workdir();
+    let policy = policy(dir.path(), "");
+    for run in ["baseline", "current"] {
+        // One k6 invocation wrote all of these: its summary and its raw output must agree.
+        let summary = k6(&format!("full/k6-{run}-handlesummary.json"));
+        let ndjson = k6(&format!("full/k6-{run}-raw.ndjson.gz"));
+        let (vus, scenarios) = vus_and_scenarios(&gunzip_lines(&ndjson));
+        assert_eq!((vus.as_str(), scenarios.as_str()), ("10", "mixed"), "the fixture's script: 10 VUs, one scenario");
+        let (_, doc) = report(dir.path(), &["--baseline", &summary, "--current", &ndjson, "--thresholds", &policy]);
+        let from_summary = &doc["inputs"]["baseline"]["fingerprint"];
+        assert_eq!(
+            doc["inputs"]["current"]["fingerprint"],
+            serde_json::json!({"tool": "k6", "scenarios": scenarios, "vus_max": vus, "duration": from_summary["duration"]}),
+            "{run}: the raw output's duration, first request to last sample, is the summary's testRunDurationMs"
+        );
+        // vus_max and duration are checked now; only what the summary lacks is noted.
+        assert_eq!(
+            warnings(&doc),
+            ["the baseline run has no scenarios (the current side has it); comparability not checked for it"]
+        );
+
+        // k6 CSV of the same run: whole-second timestamps, so the duration is within a second.
+        let csv = k6(&format!("full/k6-{run}-raw.csv.gz"));
+        let (_, doc) = report(dir.path(), &["--baseline", &summary, "--current", &csv, "--thresholds", &policy]);
+        let fp = &doc["inputs"]["current"]["fingerprint"];
+        assert_eq!((fp["vus_max"].as_str(), fp["scenarios"].as_str()), (Some(vus.as_str()), Some(scenarios.as_str())));
+        assert!(fp["duration"].as_str().is_some_and(|d| d.ends_with('s')), "{fp}");
+        assert_eq!(
+            warnings(&doc),
+            ["the baseline run has no scenarios (the current side has it); comparability not checked for it"]
+        );
+    }
+}
+
+#[test]
+fn shards_of_one_k6_run_merge_their_fingerprints() {
+    let dir = workdir();
+    let ndjson = k6("full/k6-baseline-raw.ndjson.gz");
+    let lines = gunzip_lines(&ndjson);
+    // Two load generators: the first and second half of the run, the second with a scenario of
+    // its own and more VUs.
+    let (a, b) = lines.split_at(lines.len() / 2);
+    let b: Vec<String> = b
+        .iter()
+        .map(|l| {
+            let l = l.replace(r#""scenario":"mixed""#, r#""scenario":"spike""#);
+            if l.starts_with(r#"{"metric":"vus_max","type":"Point""#) {
+                l.replace(r#""value":10,"#, r#""value":12,"#)
+            } else {
+                l
+            }
+        })
+        .collect();
+    let (va, sa) = vus_and_scenarios(a);
+    let (vb, sb) = vus_and_scenarios(&b);
+    assert_eq!((va.as_str(), sa.as_str(), vb.as_str(), sb.as_str()), ("10", "mixed", "12", "spike"));
+    let shard_a = write(dir.path(), "gen-a.ndjson", &(a.join("\n") + "\n"));
+    let shard_b = write(dir.path(), "gen-b.ndjson", &(b.join("\n") + "\n"));
+    let whole = format!("{shard_a}+{shard_b}");
+    let summary = k6("full/k6-baseline-handlesummary.json");
+    let (_, doc) =
+        report(dir.path(), &["--baseline", &summary, "--current", &whole, "--thresholds", &policy(dir.path(), "")]);
+    // vus_max is the most of any shard, scenarios their union, duration the span of the union
+    // (the whole run's, as one file gives it).
+    assert_eq!(
+        doc["inputs"]["current"]["fingerprint"],
+        serde_json::json!({"tool": "k6", "scenarios": "mixed,spike", "vus_max": "12", "duration": "25.1s"})
+    );
+    let (_, one) =
+        report(dir.path(), &["--baseline", &summary, "--current", &shard_a, "--thresholds", &policy(dir.path(), "")]);
+    let half = one["inputs"]["current"]["fingerprint"]["duration"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('s')
+        .parse::<f64>()
+        .unwrap();
+    assert!(half > 5.0 && half < 20.0, "one shard spans part of the run: {half} s");
+}

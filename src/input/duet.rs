@@ -113,6 +113,11 @@ struct Sink<'c> {
     tally: Tally,
 }
 
+fn without_fingerprint(mut results: RunResults) -> RunResults {
+    results.fingerprint.clear();
+    results
+}
+
 impl<'c> Sink<'c> {
     fn new(shared: &'c Shared<'c>, settings: &'c Settings) -> Self {
         Sink { shared, settings, slices: [BTreeMap::new(), BTreeMap::new()], first: None, tally: Tally::default() }
@@ -151,7 +156,9 @@ impl<'c> Sink<'c> {
             if in_warmup(key) {
                 continue;
             }
-            let slice_results = |acc: Acc| acc.finish(file, SOURCE).ok();
+            // Both sides are one k6 run: what their samples say of how it was made (a fingerprint)
+            // would compare the run with itself, so the sides and slices carry none.
+            let slice_results = |acc: Acc| acc.finish(file, SOURCE).ok().map(without_fingerprint);
             let (mut bs, mut cs) = (None, None);
             if let Some((slice, part)) = b {
                 whole_b.absorb(part);
@@ -169,6 +176,7 @@ impl<'c> Sink<'c> {
         }
         let side_results = |acc: Acc, value: &str| {
             acc.finish(file, SOURCE)
+                .map(without_fingerprint)
                 .map_err(|e| LoadError::new(file, format!("{}:{value} after the warm-up: {}", s.tag, e.message)))
         };
         let baseline = side_results(whole_b, &s.baseline)?;
@@ -291,7 +299,7 @@ impl LineSink for Sink<'_> {
         let shared = self.shared;
         let (slice, part) = self.slices[side].entry(key).or_insert_with(|| (Acc::new(shared), Acc::new(shared)));
         for acc in [slice, part] {
-            acc.record(Sample { kind, value, class, method, path, time_ns: Some(time_ns) });
+            acc.record(Sample { kind, value, class, method, path, time_ns: Some(time_ns), scenario: None });
         }
         Ok(())
     }

@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::Classes;
 use super::k6_raw::Clock;
-use super::k6_samples::{Acc, Class, Kind, Options, Sample, Shared, endpoint_path};
+use super::k6_samples::{Acc, Class, Kind, Options, Profile, Sample, Shared, endpoint_path};
 use super::lines::{self, LineSink};
 use crate::error::LoadError;
 use crate::model::RunResults;
@@ -96,6 +96,7 @@ struct Columns {
     value: usize,
     method: Option<usize>,
     name: Option<usize>,
+    scenario: Option<usize>,
     extra: Option<usize>,
     read: Option<Selector>,
     write: Option<Selector>,
@@ -132,6 +133,7 @@ impl Columns {
             value: need("metric_value")?,
             method: find("method"),
             name: find("name"),
+            scenario: find("scenario"),
             extra: find("extra_tags"),
             read: selector(classes.read.as_deref()),
             write: selector(classes.write.as_deref()),
@@ -204,7 +206,7 @@ impl LineSink for Csv<'_> {
         // k6 writes the metric name first: most lines are skipped on it alone.
         if cols.metric == 0 {
             let end = memchr::memchr(b',', line).unwrap_or(line.len());
-            if Kind::of_metric(&line[..end]).is_none() {
+            if Kind::of_metric(&line[..end]).is_none() && Profile::of_metric(&line[..end]).is_none() {
                 return Ok(());
             }
         }
@@ -217,23 +219,40 @@ impl LineSink for Csv<'_> {
             let s = std::str::from_utf8(&line[a..b]).map_err(|_| "a field is not UTF-8".to_string())?;
             Ok(if escaped { Cow::Owned(s.replace("\"\"", "\"")) } else { Cow::Borrowed(s) })
         };
-        let Some(kind) = Kind::of_metric(field(cols.metric)?.as_bytes()) else { return Ok(()) };
+        let metric = field(cols.metric)?;
+        let kind = match Kind::of_metric(metric.as_bytes()) {
+            Some(kind) => Ok(kind),
+            None => match Profile::of_metric(metric.as_bytes()) {
+                Some(profile) => Err(profile),
+                None => return Ok(()),
+            },
+        };
         let raw_value = field(cols.value)?;
         let value: f64 = raw_value
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite() && *v >= 0.0)
             .ok_or_else(|| format!("expected a sample value >= 0 in metric_value, found {raw_value:?}"))?;
-        let time_ns = if kind == Kind::Reqs || self.all_times {
-            let t = field(cols.time)?;
-            Some(if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        let mut time = |t: &str| -> Result<i128, String> {
+            Ok(if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
                 self.coarse_time = true;
                 t.parse::<i128>().map_err(|e| format!("timestamp {t:?}: {e}"))? * 1_000_000_000
             } else {
-                self.clock.parse(&t).ok_or_else(|| format!("expected unix seconds or an RFC 3339 time, found {t:?}"))?
+                self.clock.parse(t).ok_or_else(|| format!("expected unix seconds or an RFC 3339 time, found {t:?}"))?
             })
-        } else {
-            None
+        };
+        let kind = match kind {
+            Ok(kind) => kind,
+            Err(profile) => {
+                let t = time(&field(cols.time)?)?;
+                self.acc.profile(profile, value, t);
+                return Ok(());
+            }
+        };
+        let time_ns = if kind == Kind::Reqs || self.all_times { Some(time(&field(cols.time)?)?) } else { None };
+        let scenario = match cols.scenario {
+            Some(i) if kind == Kind::Duration => Some(field(i)?).filter(|s| !s.is_empty()),
+            _ => None,
         };
         let method = match cols.method {
             Some(i) => field(i)?,
@@ -271,6 +290,7 @@ impl LineSink for Csv<'_> {
             method: &method,
             path: name.as_deref().map(endpoint_path),
             time_ns,
+            scenario: scenario.as_deref().map(str::as_bytes),
         });
         Ok(())
     }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use super::Classes;
-use super::k6_samples::{Acc, Class, Kind, Options, Sample, Shared, endpoint_path};
+use super::k6_samples::{Acc, Class, Kind, Options, Profile, Sample, Shared, endpoint_path};
 use super::lines::{self, LineSink};
 use crate::error::LoadError;
 use crate::model::RunResults;
@@ -81,12 +81,16 @@ impl LineSink for Ndjson<'_> {
     fn line(&mut self, line: &[u8]) -> Result<(), String> {
         let Some(line) = json_line(line)? else { return Ok(()) };
         const PREFIX: &[u8] = b"{\"metric\":\"";
+        let metric = |name: &[u8]| match Kind::of_metric(name) {
+            Some(kind) => Some(Ok(kind)),
+            None => Profile::of_metric(name).map(Err),
+        };
         let kind = if let Some(rest) = line.strip_prefix(PREFIX) {
             // k6 writes `{"metric":"NAME","type":"Point",...}`: decide from the name alone.
             let Some(end) = memchr::memchr(b'"', rest) else {
                 return Err("not valid JSON: unterminated metric name".into());
             };
-            match Kind::of_metric(&rest[..end]) {
+            match metric(&rest[..end]) {
                 Some(kind) => kind,
                 None => return Ok(()),
             }
@@ -96,7 +100,7 @@ impl LineSink for Ndjson<'_> {
             // Another layout (a re-serialised file): find the metric name the slow way.
             let probe: Probe = serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))?;
             match (probe.kind.as_deref(), probe.metric.as_deref()) {
-                (Some("Point"), Some(name)) => match Kind::of_metric(name.as_bytes()) {
+                (Some("Point"), Some(name)) => match metric(name.as_bytes()) {
                     Some(kind) => kind,
                     None => return Ok(()),
                 },
@@ -104,6 +108,14 @@ impl LineSink for Ndjson<'_> {
                 _ => return Err("expected a k6 `Metric` or `Point` line".into()),
             }
         };
+        // A fingerprint line (vus_max, iterations) needs only its time and value.
+        if let Err(profile) = kind
+            && let Some((time, value)) = scan_time_value(line)
+        {
+            let t = self.1.parse(time).ok_or_else(|| format!("expected an RFC 3339 time, found {time:?}"))?;
+            self.0.profile(profile, value, t);
+            return Ok(());
+        }
         let classes = self.0.classes();
         // k6's own layout takes a fast path; anything else (escapes, other spacing or order)
         // goes through serde, which also explains what is wrong with a bad line.
@@ -117,6 +129,15 @@ impl LineSink for Ndjson<'_> {
         if !point.value.is_finite() || point.value < 0.0 {
             return Err(format!("expected a sample value >= 0, found {}", point.value));
         }
+        let kind = match kind {
+            Ok(kind) => kind,
+            Err(profile) => {
+                let t = self.1.parse(&point.time);
+                let t = t.ok_or_else(|| format!("expected an RFC 3339 time, found {:?}", point.time))?;
+                self.0.profile(profile, point.value, t);
+                return Ok(());
+            }
+        };
         let time_ns = if kind == Kind::Reqs || self.2 {
             Some(
                 self.1
@@ -133,6 +154,7 @@ impl LineSink for Ndjson<'_> {
             method: point.method.as_deref().unwrap_or(""),
             path: point.name.as_deref().map(endpoint_path),
             time_ns,
+            scenario: point.scenario.as_deref().filter(|s| !s.is_empty()),
         });
         Ok(())
     }
@@ -184,6 +206,8 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
                         match k {
                             b"method" => tags.method = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
                             b"name" => tags.name = Some(Cow::Borrowed(std::str::from_utf8(v).ok()?)),
+                            // Bytes: checked for UTF-8 once per scenario, not per line.
+                            b"scenario" => tags.scenario = Some(Cow::Borrowed(v)),
                             _ => {}
                         }
                         tags.read |= read_sel == Some((k, v));
@@ -208,9 +232,24 @@ fn scan_point<'a>(line: &'a [u8], classes: &Classes) -> Option<Point<'a>> {
         value: value?,
         method: tags.method,
         name: tags.name,
+        scenario: tags.scenario,
         read_tag: tags.read,
         write_tag: tags.write,
     })
+}
+
+/// The time and value of a Point line in k6's own layout,
+/// `{"metric":"M","type":"Point","data":{"time":"T","value":V,...`, its tags unread; `None` for
+/// anything else, or a value that is not a number >= 0 (the full path then reads or refuses it).
+fn scan_time_value(line: &[u8]) -> Option<(&str, f64)> {
+    let mut s = Scanner { b: line, i: 0 };
+    s.lit(b"{\"metric\":")?;
+    s.string()?;
+    s.lit(b",\"type\":\"Point\",\"data\":{\"time\":")?;
+    let time = std::str::from_utf8(s.string()?).ok()?;
+    s.lit(b",\"value\":")?;
+    let value = s.number().filter(|v| v.is_finite() && *v >= 0.0)?;
+    matches!(s.b.get(s.i), Some(b',' | b'}')).then_some((time, value))
 }
 
 struct Scanner<'a> {
@@ -368,6 +407,7 @@ struct Point<'a> {
     value: f64,
     method: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
+    scenario: Option<Cow<'a, [u8]>>,
     read_tag: bool,
     write_tag: bool,
 }
@@ -487,6 +527,7 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
             value: value.ok_or_else(|| de::Error::missing_field("value"))?,
             method: tags.method,
             name: tags.name,
+            scenario: tags.scenario,
             read_tag: tags.read,
             write_tag: tags.write,
         })
@@ -512,6 +553,7 @@ impl Seen {
 struct Tags<'a> {
     method: Option<Cow<'a, str>>,
     name: Option<Cow<'a, str>>,
+    scenario: Option<Cow<'a, [u8]>>,
     read: bool,
     write: bool,
 }
@@ -543,6 +585,12 @@ impl<'de> Visitor<'de> for TagsSeed<'_> {
             match key.as_ref() {
                 "method" => tags.method = Some(value.clone()),
                 "name" => tags.name = Some(value.clone()),
+                "scenario" => {
+                    tags.scenario = Some(match &value {
+                        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                        Cow::Owned(s) => Cow::Owned(s.clone().into_bytes()),
+                    })
+                }
                 _ => {}
             }
             if read_sel.is_some_and(|(k, v)| k == key && v == value) {
@@ -584,6 +632,7 @@ mod tests {
             && a.value.to_bits() == b.value.to_bits()
             && a.method == b.method
             && a.name == b.name
+            && a.scenario == b.scenario
             && a.read_tag == b.read_tag
             && a.write_tag == b.write_tag
     }
@@ -594,7 +643,7 @@ mod tests {
             Classes { read: Some("kind:read".into()), write: Some("kind:write".into()), ..Default::default() };
         let line = |data: &str| format!("{{\"metric\":\"http_req_duration\",\"type\":\"Point\",\"data\":{data}}}");
         let fast = [
-            r#"{"time":"2026-11-22T15:13:55.429753873Z","value":1.89897,"tags":{"kind":"read","method":"GET","name":"http://h/items"}}"#,
+            r#"{"time":"2026-11-22T15:13:55.429753873Z","value":1.89897,"tags":{"kind":"read","method":"GET","name":"http://h/items","scenario":"browse"}}"#,
             r#"{"value":0,"time":"2026-11-22T15:13:55Z","tags":{}}"#,
             r#"{"time":"t","value":12e-3,"tags":{"kind":"write","method":"POST"}}"#,
             r#"{"time":"t","value":-1.5E+2,"tags":{"name":"/ünïcode"}}"#,
@@ -605,6 +654,7 @@ mod tests {
             assert!(a.is_some() && b.is_some(), "{l}");
             assert!(same(&a.unwrap(), &b.unwrap()), "{l}");
         }
+        assert_eq!(scan_point(line(fast[0]).as_bytes(), &classes).unwrap().scenario.as_deref(), Some(&b"browse"[..]));
         // Not k6's exact layout, or not JSON: the fast path declines and serde decides.
         let declined = [
             r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#,
@@ -626,6 +676,22 @@ mod tests {
         }
         let escaped = line(r#"{"time":"t","value":1,"tags":{"name":"a\"b"}}"#);
         assert_eq!(via_serde(&escaped, &classes).unwrap().name.as_deref(), Some("a\"b"));
+    }
+
+    #[test]
+    fn fingerprint_lines_read_time_and_value_alone() {
+        let line = r#"{"metric":"vus_max","type":"Point","data":{"time":"2026-11-22T15:13:56Z","value":10,"tags":{}}}"#;
+        assert_eq!(scan_time_value(line.as_bytes()), Some(("2026-11-22T15:13:56Z", 10.0)));
+        for other in [
+            r#"{"metric":"vus_max","type":"Point","data":{"value":10,"time":"t","tags":{}}}"#,
+            r#"{"metric":"vus_max","type":"Point","data":{"time":"t","value":-1,"tags":{}}}"#,
+            r#"{"metric":"vus_max","type":"Point","data":{"time":"t","value":1x}}"#,
+        ] {
+            assert_eq!(scan_time_value(other.as_bytes()), None, "{other}");
+        }
+        let c = Classes::default();
+        let neg = r#"{"metric":"vus_max","type":"Point","data":{"time":"2026-01-01T00:00:00Z","value":-1,"tags":{}}}"#;
+        assert!(parse("r", neg, &c).unwrap_err().to_string().contains("expected a sample value >= 0"));
     }
 
     #[test]

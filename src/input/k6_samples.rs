@@ -18,6 +18,10 @@
 //! - Throughput: `http_reqs` samples over the time from the first to the last of them. k6's own
 //!   summary divides by the whole test's duration, which the raw output does not record, so the
 //!   two differ slightly (by the ramp-up and tail; about 1% on the bundled runs).
+//! - The run's fingerprint: `scenarios` (the `scenario` tags of latency samples), `vus_max`
+//!   (the `vus_max` gauge's largest sample) and `duration` (first request to the last
+//!   `http_reqs`, `iterations` or `vus_max` sample); the readers pass those few extra lines
+//!   ([`Profile`]) and skip the rest unparsed as before.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +30,7 @@ use super::Classes;
 use super::sketch::{self, LogHistogram};
 use super::windows::{self, Plan, Series};
 use crate::error::LoadError;
+use crate::fingerprint::{self, Fingerprint, Given};
 use crate::model::{Counts, Precision, RunResults};
 
 /// Latency samples kept exactly, over all groups of one file (8 bytes each).
@@ -87,6 +92,26 @@ pub enum Kind {
     Reqs,
 }
 
+/// The k6 metrics a run's fingerprint is read from, besides the samples: their lines are few
+/// (one per second, one per iteration), so reading them costs nothing measurable.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Profile {
+    /// `vus_max`: the VUs k6 allocated, a gauge written once a second.
+    VusMax,
+    /// `iterations`: written when an iteration ends, the last samples of a test.
+    Iterations,
+}
+
+impl Profile {
+    pub fn of_metric(name: &[u8]) -> Option<Profile> {
+        match name {
+            b"vus_max" => Some(Profile::VusMax),
+            b"iterations" => Some(Profile::Iterations),
+            _ => None,
+        }
+    }
+}
+
 impl Kind {
     pub fn of_metric(name: &[u8]) -> Option<Kind> {
         match name {
@@ -127,6 +152,8 @@ pub struct Sample<'a> {
     /// Nanoseconds since the epoch; needed for `http_reqs` samples, and for all samples
     /// when [`Shared::windows`].
     pub time_ns: Option<i128>,
+    /// k6's `scenario` tag, if the sample has one (bytes: UTF-8 is checked once per name).
+    pub scenario: Option<&'a [u8]>,
 }
 
 /// The endpoint path of a k6 name tag: a URL name loses its scheme and host, so that
@@ -318,6 +345,14 @@ pub struct Acc<'c> {
     sketched: bool,
     /// Per-window statistics of the gated groups ([`windows`]).
     series: Vec<Series>,
+    /// The fingerprint's makings: the `scenario` tags of latency samples, the `vus_max` gauge's
+    /// largest value, and the earliest and latest time of `http_reqs`, `iterations` and
+    /// `vus_max` samples (a test starts with its first request and ends with its last
+    /// iteration), ns since the epoch.
+    scenarios: Vec<Vec<u8>>,
+    vus_max: Option<f64>,
+    run_first: Option<i128>,
+    run_last: Option<i128>,
 }
 
 impl<'c> Acc<'c> {
@@ -336,7 +371,24 @@ impl<'c> Acc<'c> {
             unflushed: 0,
             sketched: false,
             series: shared.plan.series(),
+            scenarios: Vec::new(),
+            vus_max: None,
+            run_first: None,
+            run_last: None,
         }
+    }
+
+    /// Records a sample of a [`Profile`] metric.
+    pub fn profile(&mut self, metric: Profile, value: f64, time_ns: i128) {
+        if metric == Profile::VusMax {
+            self.vus_max = Some(self.vus_max.map_or(value, |m| m.max(value)));
+        }
+        self.run_time(time_ns);
+    }
+
+    fn run_time(&mut self, t: i128) {
+        self.run_first = Some(self.run_first.map_or(t, |f| f.min(t)));
+        self.run_last = Some(self.run_last.map_or(t, |l| l.max(t)));
     }
 
     /// Seconds from the first to the last `http_reqs` sample, if they differ.
@@ -352,6 +404,12 @@ impl<'c> Acc<'c> {
     }
 
     pub fn record(&mut self, s: Sample) {
+        if let Some(scenario) = s.scenario
+            && s.kind == Kind::Duration
+            && !self.scenarios.iter().any(|known| known == scenario)
+        {
+            self.scenarios.push(scenario.to_vec());
+        }
         let mut kept = self.overall.add(s.kind, s.value) as usize;
         match s.class {
             Some(Class::Read) => kept += self.read.add(s.kind, s.value) as usize,
@@ -367,6 +425,7 @@ impl<'c> Acc<'c> {
             if s.kind == Kind::Reqs {
                 self.first = Some(self.first.map_or(t, |f| f.min(t)));
                 self.last = Some(self.last.map_or(t, |l| l.max(t)));
+                self.run_time(t);
             }
             if !self.series.is_empty() {
                 let endpoint = s.path.map(|p| (s.method, p));
@@ -462,6 +521,14 @@ impl<'c> Acc<'c> {
         }
         self.first = [self.first, other.first].into_iter().flatten().min();
         self.last = [self.last, other.last].into_iter().flatten().max();
+        self.run_first = [self.run_first, other.run_first].into_iter().flatten().min();
+        self.run_last = [self.run_last, other.run_last].into_iter().flatten().max();
+        self.vus_max = [self.vus_max, other.vus_max].into_iter().flatten().reduce(f64::max);
+        for scenario in other.scenarios {
+            if !self.scenarios.contains(&scenario) {
+                self.scenarios.push(scenario);
+            }
+        }
         self.exact = [&self.overall, &self.read, &self.write]
             .into_iter()
             .chain(self.endpoints.values().flat_map(|p| p.values()))
@@ -535,7 +602,35 @@ impl<'c> Acc<'c> {
                 format!("the {source} has fewer than two http_reqs samples at different times"),
             );
         }
+        out.fingerprint = self.fingerprint();
         Ok(out)
+    }
+
+    /// What the samples say about how the run was made: `scenarios`, `vus_max` and `duration`,
+    /// each only when the file records it and it is a valid value (a scenario name with a comma,
+    /// or not UTF-8, say, leaves `scenarios` out rather than split or mangle it).
+    fn fingerprint(&self) -> Fingerprint {
+        let mut out = Fingerprint::new();
+        let mut put = |name: &str, given: Given| {
+            if let Some(key) = fingerprint::key(name)
+                && let Ok(value) = fingerprint::normalize(key, given)
+            {
+                out.insert(name.into(), value);
+            }
+        };
+        let names: Option<Vec<&str>> = self.scenarios.iter().map(|s| std::str::from_utf8(s).ok()).collect();
+        if let Some(names) = names.filter(|n| !n.is_empty() && !n.iter().any(|s| s.contains(','))) {
+            put("scenarios", Given::Text(&names.join(",")));
+        }
+        if let Some(max) = self.vus_max {
+            put("vus_max", Given::Number(max));
+        }
+        if let (Some(a), Some(b)) = (self.run_first, self.run_last)
+            && b > a
+        {
+            put("duration", Given::Number((b - a) as f64 / 1e9));
+        }
+        out
     }
 }
 
