@@ -679,24 +679,7 @@ fn statistical(
         });
     }
     for row in rows.iter_mut().filter(|r| r.policy.is_some()) {
-        let taken = std::mem::replace(
-            row,
-            Row {
-                name: String::new(),
-                unit: None,
-                baseline: None,
-                current: None,
-                delta: None,
-                change: None,
-                policy: None,
-                checks: vec![],
-                status: Status::Pass,
-                reasons: vec![],
-                waiver: None,
-                runs: None,
-            },
-        );
-        *row = finish(taken, &policy.waivers, today);
+        settle(row, &policy.waivers, today);
     }
 }
 
@@ -858,6 +841,12 @@ fn stats_reason(check: &crate::stats::Check, o: &crate::stats::Outcome, unit: Op
 
 /// Sets status and reasons from the checks, applying an active waiver to a failure.
 fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
+    settle(&mut row, waivers, today);
+    row
+}
+
+/// [`finish`] in place.
+fn settle(row: &mut Row, waivers: &[Waiver], today: Date) {
     row.waiver = None;
     let failed: Vec<String> =
         row.checks.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| c.reason.clone()).collect();
@@ -885,7 +874,6 @@ fn finish(mut row: Row, waivers: &[Waiver], today: Date) -> Row {
         row.reasons = row.checks.iter().map(|c| c.reason.clone()).collect();
         row.status = if skipped { Status::NoBaseline } else { Status::Pass };
     }
-    row
 }
 
 fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: Option<&str>) -> Check {
