@@ -20,7 +20,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::stats::Pooled;
+use crate::stats::{Pooled, variance};
 
 /// What one earlier certificate says about noise: every side's run values per metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,12 +228,6 @@ pub fn learn(
     noise.metrics =
         sums.into_iter().map(|(m, [log, lin])| (m, Spread { log: pooled(log), linear: pooled(lin) })).collect();
     noise
-}
-
-fn variance(xs: &[f64]) -> f64 {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
 }
 
 #[cfg(test)]

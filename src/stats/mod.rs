@@ -595,7 +595,7 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 /// Sample variance (n − 1 divisor); 0 for one value.
-fn variance(xs: &[f64]) -> f64 {
+pub fn variance(xs: &[f64]) -> f64 {
     if xs.len() < 2 {
         return 0.0;
     }
