@@ -71,6 +71,9 @@ pub enum Command {
     /// List archived certificates (a local archive or s3://BUCKET[/PREFIX]): date, service, version, status.
     #[command(after_help = LIST_HELP)]
     List(ListArgs),
+    /// The archive's index (one JSON line per certificate, for history, reports, Athena and DuckDB).
+    #[command(subcommand, after_help = INDEX_HELP)]
+    Index(IndexCommand),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -148,6 +151,17 @@ Examples:
 The listing reads what each certificate says; it does not verify signatures (use verify).
 Certificates without their bundle, and names claimed by a certify that never finished, are
 reported as warnings.";
+
+const INDEX_HELP: &str = "\
+Examples:
+  perfcert index rebuild perf/certificates
+  perfcert index rebuild s3://perf-certs/ingest
+
+certify and upload write one compact JSON line per certificate under
+ARCHIVE/index/dt=YYYY-MM-DD/service=SERVICE/STEM.json (Hive-style partitions), which history,
+report, Athena and DuckDB read (docs/archive-queries.md). rebuild writes the lines an archive
+lacks, for certificates made before the index existed. The index is not signed: verify a
+certificate before trusting what its line says.";
 
 const KEYGEN_HELP: &str = "\
 Examples:
@@ -569,6 +583,23 @@ pub struct ListArgs {
     /// A table, or a JSON array of {date, service, version, status, signer, certificate}.
     #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
     pub format: PathsFormat,
+
+    /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Write the index line of every certificate that lacks one (create-only; safe to repeat).
+    Rebuild(IndexRebuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexRebuildArgs {
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX].
+    #[arg(value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Location,
 
     /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, value_name = "URL")]

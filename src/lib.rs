@@ -52,6 +52,7 @@ pub mod fingerprint;
 pub mod fsutil;
 pub mod github;
 pub mod history;
+pub mod index;
 pub mod input;
 pub mod model;
 pub mod numfmt;

@@ -493,6 +493,20 @@ impl From<cli::ListArgs> for List {
     }
 }
 
+/// `perfcert index rebuild`.
+#[derive(Debug)]
+pub struct IndexRebuild {
+    pub archive: Location,
+    pub endpoint: Option<String>,
+}
+
+impl From<cli::IndexCommand> for IndexRebuild {
+    fn from(a: cli::IndexCommand) -> IndexRebuild {
+        let cli::IndexCommand::Rebuild(a) = a;
+        IndexRebuild { archive: a.archive, endpoint: a.endpoint_url }
+    }
+}
+
 /// `perfcert upload`.
 #[derive(Debug)]
 pub struct Upload {

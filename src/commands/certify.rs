@@ -18,6 +18,7 @@ use anyhow::anyhow;
 use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::index;
 use crate::input::spec::RunSpec;
 use crate::options::{Certify, Print, S3Write, Signer};
 use crate::pipeline::{self, Labels};
@@ -206,6 +207,18 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         match local.create(&relative, bytes) {
             Ok(_) => ui.detail(&format!("wrote {}", local.show(&relative))),
             Err(e) => return Err(Failure::external(anyhow!("{e}"))),
+        }
+    }
+    // Then its index line (history, reports, Athena): derived from the certificate alone.
+    let (index_name, index_line) =
+        index::entry(&names, cert_json.as_bytes()).map_err(|e| Failure::external(anyhow!(e)))?;
+    match local.create(&index_name, &index_line) {
+        Ok(_) => ui.detail(&format!("wrote {}", local.show(&index_name))),
+        Err(e) => {
+            return Err(Failure::external(anyhow!(
+                "{e}\nThe certificate is archived; add its index line with `perfcert index rebuild {}`",
+                local.root()
+            )));
         }
     }
     let cert_path = PathBuf::from(local.show(&names.certificate()));

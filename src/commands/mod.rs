@@ -7,6 +7,7 @@ mod certify;
 mod compare;
 mod completions;
 mod fingerprint;
+mod index;
 mod init;
 mod keygen;
 mod list;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Keygen(args) => keygen::run(args, &ui),
         Command::Upload(args) => upload::run(args.try_into()?, &ui),
         Command::List(args) => list::run(args.into(), &ui),
+        Command::Index(args) => index::run(args.into(), &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

@@ -7,7 +7,8 @@
 //!   YYYYMMDD/STEM.sigstore.json               its Sigstore bundle (written first)
 //!   YYYYMMDD/STEM.approval.ROLE.K.sigstore.json   signed approvals of it (governance)
 //!   claims/STEM.json                          the name is taken: "certified once per archive"
-//!   index/dt=YYYY-MM-DD/STEM.json             one index line per certificate (history, Athena/DuckDB)
+//!   index/dt=YYYY-MM-DD/service=SERVICE/STEM.json   one index line per certificate (history,
+//!                                             reports, Athena and DuckDB; Hive-style partitions)
 //!   daily/YYYYMMDD/STEM.verify.json           post-deploy verification records (drift)
 //!   tickets/STEM.TICKET.json                  change-ticket markers (governance)
 //! ```
@@ -67,11 +68,12 @@ impl Names {
         format!("{}/{}.approval.{}.{k}{BUNDLE}", self.day, self.stem, clean(role))
     }
 
-    /// `index/dt=YYYY-MM-DD/STEM.json`.
-    pub fn index_line(&self) -> String {
+    /// `index/dt=YYYY-MM-DD/service=SERVICE/STEM.json`: the certificate's index line, under
+    /// Hive-style partitions by day and service (the service as [`stem`] cleans it).
+    pub fn index_line(&self, service: &str) -> String {
         let d = &self.day;
         let dashed = if d.len() == 8 { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.clone() };
-        format!("{INDEX}/dt={dashed}/{}.json", self.stem)
+        format!("{INDEX}/dt={dashed}/service={}/{}.json", clean(service), self.stem)
     }
 
     /// `daily/YYYYMMDD/STEM.verify.json` for a check made on `check_day`.
@@ -113,12 +115,20 @@ pub enum Kind {
     Claim {
         stem: String,
     },
-    /// Anything else: approvals, index lines, records, temporary files; not listed.
+    /// An index line: the certificate's names and the service partition (cleaned).
+    Index {
+        names: Names,
+        service: String,
+    },
+    /// Anything else: approvals, records, temporary files; not listed.
     Other,
 }
 
 /// Classifies a relative path.
 pub fn classify(relative: &str) -> Kind {
+    if let Some(rest) = relative.strip_prefix(INDEX).and_then(|r| r.strip_prefix("/dt=")) {
+        return classify_index(rest);
+    }
     let Some((dir, name)) = relative.split_once('/') else { return Kind::Other };
     if name.contains('/') {
         return Kind::Other;
@@ -142,6 +152,23 @@ pub fn classify(relative: &str) -> Kind {
     }
 }
 
+/// `YYYY-MM-DD/service=SERVICE/STEM.json` (after `index/dt=`).
+fn classify_index(rest: &str) -> Kind {
+    let mut parts = rest.split('/');
+    let (Some(dt), Some(service), Some(name), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Kind::Other;
+    };
+    let day: String = dt.split('-').collect();
+    let dashes_right = dt.len() == 10 && dt.as_bytes()[4] == b'-' && dt.as_bytes()[7] == b'-';
+    let (Some(service), Some(stem)) = (service.strip_prefix("service="), name.strip_suffix(".json")) else {
+        return Kind::Other;
+    };
+    if !dashes_right || !is_day(&day) || service.is_empty() || stem.is_empty() || stem.starts_with('.') {
+        return Kind::Other;
+    }
+    Kind::Index { names: Names::new(day, stem), service: service.to_string() }
+}
+
 /// `YYYYMMDD`.
 pub fn is_day(s: &str) -> bool {
     s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit())
@@ -158,6 +185,8 @@ pub struct Contents {
     pub certificates: Vec<Names>,
     pub bundles: Vec<Names>,
     pub claims: Vec<String>,
+    /// Index lines: the certificate's names and the service partition.
+    pub index: Vec<(Names, String)>,
 }
 
 impl Contents {
@@ -168,6 +197,7 @@ impl Contents {
                 Kind::Certificate(n) => c.certificates.push(n),
                 Kind::Bundle(n) => c.bundles.push(n),
                 Kind::Claim { stem } => c.claims.push(stem),
+                Kind::Index { names, service } => c.index.push((names, service)),
                 Kind::Other => {}
             }
         }
@@ -187,6 +217,7 @@ impl Contents {
             Kind::Certificate(n) => self.certificates.contains(&n),
             Kind::Bundle(n) => self.bundles.contains(&n),
             Kind::Claim { stem } => self.claims.contains(&stem),
+            Kind::Index { names, service } => self.index.contains(&(names, service)),
             Kind::Other => false,
         }
     }
@@ -227,6 +258,13 @@ impl Contents {
         self.certificates.iter().filter(move |n| n.stem.starts_with(&prefix))
     }
 
+    /// The index lines of a service (as [`stem`] cleans its name), as relative paths, in no
+    /// particular order.
+    pub fn index_of_service(&self, service: &str) -> Vec<String> {
+        let service = clean(service);
+        self.index.iter().filter(|(_, s)| *s == service).map(|(n, s)| n.index_line(s)).collect()
+    }
+
     /// Whether this certificate has its bundle beside it.
     pub fn has_bundle(&self, cert: &Names) -> bool {
         self.bundles.contains(cert)
@@ -251,7 +289,7 @@ mod tests {
         assert_eq!(n.bundle(), "20261122/ingest_api-v1.4.2_rc1.sigstore.json");
         assert_eq!(n.claim(), "claims/ingest_api-v1.4.2_rc1.json");
         assert_eq!(n.approval("qa lead", 1), "20261122/ingest_api-v1.4.2_rc1.approval.qa_lead.1.sigstore.json");
-        assert_eq!(n.index_line(), "index/dt=2026-11-22/ingest_api-v1.4.2_rc1.json");
+        assert_eq!(n.index_line("ingest api"), "index/dt=2026-11-22/service=ingest_api/ingest_api-v1.4.2_rc1.json");
         assert_eq!(n.daily_record("20261201"), "daily/20261201/ingest_api-v1.4.2_rc1.verify.json");
         assert_eq!(nth("a-v1", 1), "a-v1");
         assert_eq!(nth("a-v1", 3), "a-v1.3");
@@ -263,9 +301,14 @@ mod tests {
         assert_eq!(classify(&n.certificate()), Kind::Certificate(n.clone()));
         assert_eq!(classify(&n.bundle()), Kind::Bundle(n.clone()));
         assert_eq!(classify(&n.claim()), Kind::Claim { stem: "api-v1.2".into() });
+        assert_eq!(classify(&n.index_line("api")), Kind::Index { names: n.clone(), service: "api".into() });
         for other in [
             n.approval("qa", 1),
-            n.index_line(),
+            "index/dt=20261122/service=api/api-v1.2.json".into(),
+            "index/dt=2026-11-22/api-v1.2.json".into(),
+            "index/dt=2026-11-22/service=/api-v1.2.json".into(),
+            "index/dt=2026-11-22/service=api/.tmpX".into(),
+            "index/dt=2026-11-22/service=api/x/api-v1.2.json".into(),
             n.daily_record("20261123"),
             n.ticket("CAB-1"),
             "2026112/a.cert.json".into(),

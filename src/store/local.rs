@@ -47,7 +47,7 @@ impl Archive for Dir {
 
     fn list(&self) -> Result<Vec<String>, StoreError> {
         let mut found = vec![];
-        match walk(&self.root, "", 3, &mut found) {
+        match walk(&self.root, "", 4, &mut found) {
             Err(e) if e.kind() == io::ErrorKind::NotFound && !self.root.exists() => Ok(vec![]),
             Err(e) => Err(StoreError::Io { at: self.root(), reason: fsutil::io_reason(&e) }),
             Ok(()) => Ok(found),

@@ -142,9 +142,11 @@ pub fn claim(
 }
 
 /// Copies a signed certificate into `archive` (S3, from the local archive) under the same
-/// names: its claim, then its bundle, then the certificate. Every name is checked free (or
-/// holding these very bytes) before the first write, so a name taken by another certificate
-/// leaves no object of this run beside it. Repeating a finished copy changes nothing.
+/// names: its claim, then its bundle, then the certificate, then its index line
+/// ([`crate::index`]). Every name is checked free (or holding these very bytes) before the first
+/// write, so a name taken by another certificate leaves no object of this run beside it.
+/// Repeating a finished copy changes nothing (and adds the index line a copy made before the
+/// index existed lacks).
 pub fn copy_certificate(
     archive: &dyn Archive,
     contents: &Contents,
@@ -153,7 +155,14 @@ pub fn copy_certificate(
     bundle: &[u8],
 ) -> Result<Vec<(Shown, Put)>, StoreError> {
     let claim = names.claim_content(&crate::signing::sha256_hex(certificate));
-    let files = [(names.claim(), claim.as_bytes()), (names.bundle(), bundle), (names.certificate(), certificate)];
+    let (index_name, index_line) =
+        crate::index::entry(names, certificate).map_err(|reason| StoreError::Io { at: names.certificate(), reason })?;
+    let files = [
+        (names.claim(), claim.as_bytes()),
+        (names.bundle(), bundle),
+        (names.certificate(), certificate),
+        (index_name.clone(), index_line.as_slice()),
+    ];
     if let Some(other) = contents.other_day(names) {
         return Err(StoreError::Taken { at: archive.show(&other.certificate()) });
     }
@@ -165,11 +174,79 @@ pub fn copy_certificate(
     let mut done = vec![];
     for (relative, bytes) in files {
         let put = archive.create(&relative, bytes)?;
-        if relative != names.claim() {
+        if relative != names.claim() && relative != index_name {
             done.push((archive.show(&relative), put));
         }
     }
     Ok(done)
+}
+
+/// A service's index lines ([`crate::index`]), read and parsed, oldest first (by day, then
+/// name); each with where it is, for messages. A line that cannot be read or parsed is an
+/// `Err` with the reason.
+pub fn index_lines(
+    archive: &dyn Archive,
+    contents: &Contents,
+    service: &str,
+) -> Vec<(Shown, Result<crate::index::Line, String>)> {
+    let mut names = contents.index_of_service(service);
+    names.sort();
+    let fetched = archive.read_many(&names);
+    names
+        .iter()
+        .zip(fetched)
+        .map(|(relative, bytes)| {
+            let line = bytes.map_err(|e| e.to_string()).and_then(|b| crate::index::Line::parse(&b));
+            (archive.show(relative), line)
+        })
+        // A service whose cleaned name is another's (`a b` and `a_b`) shares its partition.
+        .filter(|(_, line)| line.as_ref().map_or(true, |l| l.service == service))
+        .collect()
+}
+
+/// What `perfcert index rebuild` did for one certificate.
+#[derive(Debug)]
+pub enum Rebuilt {
+    Created(Shown),
+    AlreadyThere(Shown),
+    /// The certificate could not be read or parsed, or its line's name holds other bytes.
+    Failed {
+        at: Shown,
+        reason: String,
+    },
+}
+
+/// Writes the index line of every certificate in `archive` that lacks it (create-only: a line
+/// that exists is left as it is, and one holding other bytes is reported, not replaced).
+pub fn rebuild_index(archive: &dyn Archive, contents: &Contents) -> Vec<Rebuilt> {
+    let mut certs: Vec<&Names> = contents.certificates.iter().collect();
+    certs.sort_by(|a, b| (&a.day, &a.stem).cmp(&(&b.day, &b.stem)));
+    let relative: Vec<String> = certs.iter().map(|n| n.certificate()).collect();
+    let fetched = archive.read_many(&relative);
+    let mut done = vec![];
+    for (names, bytes) in certs.into_iter().zip(fetched) {
+        let at = archive.show(&names.certificate());
+        let entry = bytes.map_err(|e| e.to_string()).and_then(|b| crate::index::entry(names, &b));
+        let (relative, line) = match entry {
+            Ok(entry) => entry,
+            Err(reason) => {
+                done.push(Rebuilt::Failed { at, reason });
+                continue;
+            }
+        };
+        done.push(match archive.create(&relative, &line) {
+            Ok(Put::Created) => Rebuilt::Created(archive.show(&relative)),
+            Ok(Put::AlreadyThere) => Rebuilt::AlreadyThere(archive.show(&relative)),
+            Err(StoreError::Taken { at }) => Rebuilt::Failed {
+                at,
+                reason: "holds another line than this perfcert derives from the certificate; it is never \
+                         overwritten (a line written by another perfcert version?)"
+                    .into(),
+            },
+            Err(e) => Rebuilt::Failed { at: archive.show(&relative), reason: e.to_string() },
+        });
+    }
+    done
 }
 
 #[derive(Debug, thiserror::Error)]
