@@ -61,6 +61,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod record;
 pub mod redact;
+pub mod releases;
 pub mod report;
 pub mod signing;
 pub mod stats;

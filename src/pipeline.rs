@@ -347,6 +347,51 @@ fn load_history(
 }
 
 /// Whether the bundle beside the certificate `name` verifies with `key` and signs its sha256.
+/// A service's releases from an archive's index (local or `s3://`): `perfcert history` and
+/// `perfcert report`. Lines that cannot be read are warned about and left out; an archive that
+/// has certificates of the service but no index lines for it is an input error that says to run
+/// `perfcert index rebuild`.
+pub fn load_releases(
+    location: &crate::store::Location,
+    endpoint: Option<&str>,
+    service: &str,
+    last: Option<usize>,
+    ui: &Ui,
+) -> Result<crate::releases::History, Failure> {
+    use crate::store::{self, Contents, StoreError};
+    if let crate::store::Location::Dir(dir) = location
+        && !dir.is_dir()
+    {
+        return Err(Failure::input(anyhow!("{}: not found; expected an archive directory", dir.display())));
+    }
+    let archive = store::open(location, endpoint).map_err(|e| Failure::external(anyhow!("{e}")))?;
+    let keys = archive.list().map_err(|e| match e {
+        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
+        e => Failure::external(anyhow!("{e}")),
+    })?;
+    let contents = Contents::of(keys.iter().map(String::as_str));
+    let mut lines = vec![];
+    for (at, line) in store::index_lines(archive.as_ref(), &contents, service) {
+        match line {
+            Ok(line) => lines.push((archive.show(&line.certificate), line)),
+            Err(why) => ui.warn(&format!("{at}: skipped: {why}")),
+        }
+    }
+    if lines.is_empty() {
+        let certified = contents.certificates_of_service(service).count();
+        if certified > 0 {
+            return Err(Failure::input(anyhow!(
+                "{}: no index lines for {service}, but {certified} certificate file(s) that may be its: the archive \
+                 was written before the index existed; run `perfcert index rebuild {}`",
+                archive.root(),
+                archive.root()
+            )));
+        }
+        return Err(Failure::input(anyhow!("{}: no certificates of service {service}", archive.root())));
+    }
+    Ok(crate::releases::History::of(service, lines, last))
+}
+
 fn signed_with(key: &str, cert: &[u8], name: &str, archive: &dyn crate::store::Archive) -> Result<(), String> {
     let crate::store::layout::Kind::Certificate(names) = crate::store::layout::classify(name) else {
         return Err("not a certificate of the archive layout".into());

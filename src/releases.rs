@@ -1,0 +1,198 @@
+//! A service's releases over time, from its index lines ([`crate::index`]): what `perfcert
+//! history`, `perfcert report` and the dashboards show. Pure: lines in, a [`History`] out.
+//!
+//! A release is a version. A version certified more than once (a second look after an
+//! INCONCLUSIVE one, or `--force`) is shown by its newest certificate, with how many it has;
+//! releases are ordered by their first certificate, so a later look does not move a release
+//! past the ones certified after it. The change of each metric is from the previous release
+//! shown, relative, where both values exist and the earlier is not zero.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::index::Line;
+
+/// One release: its newest certificate's line, where that certificate is, and its change
+/// from the release before.
+#[derive(Debug, Clone, Serialize)]
+pub struct Release {
+    #[serde(flatten)]
+    pub line: Line,
+    /// Where the certificate is: a path or an `s3://` URL.
+    pub at: String,
+    /// How many certificates this version has (looks, or `--force` re-certifications).
+    pub certificates: u32,
+    /// Relative change of each metric from the previous release shown (`current / previous - 1`).
+    pub change: IndexMap<String, f64>,
+}
+
+/// How often each status was given to one metric over the releases shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub pass: u32,
+    pub fail: u32,
+    pub inconclusive: u32,
+    pub waived: u32,
+    /// NO_BASELINE, UNTRACKED, or a status this perfcert does not know.
+    pub other: u32,
+}
+
+/// A service's last releases.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub service: String,
+    /// Oldest first.
+    pub releases: Vec<Release>,
+    /// Every metric that any release shown gates, in order of first appearance.
+    pub metrics: Vec<String>,
+    /// Per metric, its statuses over the releases shown.
+    pub counts: IndexMap<String, Counts>,
+    /// Releases in the archive before the ones shown.
+    pub earlier: usize,
+}
+
+impl History {
+    /// The history of `service` from its index lines (any order, each with where its
+    /// certificate is shown), keeping the last `last` releases (all with `None`).
+    pub fn of(service: &str, lines: Vec<(String, Line)>, last: Option<usize>) -> History {
+        // Group by version: the first certificate orders the release, the newest shows it.
+        let mut by_version: IndexMap<String, Vec<(String, Line)>> = IndexMap::new();
+        for (at, line) in lines {
+            by_version.entry(line.version.clone()).or_default().push((at, line));
+        }
+        let mut groups: Vec<Vec<(String, Line)>> = by_version.into_values().collect();
+        for g in &mut groups {
+            g.sort_by(|(_, a), (_, b)| order(a).cmp(&order(b)));
+        }
+        groups.sort_by(|a, b| order(&a[0].1).cmp(&order(&b[0].1)));
+
+        let total = groups.len();
+        let keep = last.unwrap_or(total).min(total);
+        // One release more than shown, so the first shown has its change too.
+        let from = total - keep;
+        let mut previous: Option<IndexMap<String, f64>> =
+            from.checked_sub(1).map(|i| groups[i].last().expect("a group has a line").1.metrics.clone());
+        let mut releases = vec![];
+        for mut group in groups.into_iter().skip(from) {
+            let certificates = u32::try_from(group.len()).unwrap_or(u32::MAX);
+            let (at, line) = group.pop().expect("a group has a line");
+            let change = previous
+                .as_ref()
+                .map(|prev| {
+                    line.metrics
+                        .iter()
+                        .filter_map(|(name, &now)| {
+                            let before = *prev.get(name)?;
+                            let c = now / before - 1.0;
+                            (before != 0.0 && c.is_finite()).then(|| (name.clone(), c))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            previous = Some(line.metrics.clone());
+            releases.push(Release { line, at, certificates, change });
+        }
+
+        let mut metrics: Vec<String> = vec![];
+        let mut counts: IndexMap<String, Counts> = IndexMap::new();
+        for r in &releases {
+            for name in r.line.metrics.keys() {
+                if !metrics.contains(name) {
+                    metrics.push(name.clone());
+                }
+            }
+            for (name, status) in &r.line.metric_status {
+                let c = counts.entry(name.clone()).or_default();
+                match status.as_str() {
+                    "PASS" => c.pass += 1,
+                    "FAIL" => c.fail += 1,
+                    "INCONCLUSIVE" => c.inconclusive += 1,
+                    "WAIVED" => c.waived += 1,
+                    _ => c.other += 1,
+                }
+            }
+        }
+        counts.retain(|name, _| metrics.contains(name));
+        History { service: service.to_string(), releases, metrics, counts, earlier: from }
+    }
+}
+
+/// A certificate's place in time: its date, then its look number (`STEM.N`), then its name.
+fn order(line: &Line) -> (String, u32, String) {
+    let stem = line.certificate.rsplit('/').next().unwrap_or("").trim_end_matches(".cert.json");
+    let n = stem.rsplit_once('.').and_then(|(_, n)| n.parse().ok()).unwrap_or(1);
+    (line.date.clone(), n, line.certificate.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::Method;
+
+    fn line(version: &str, date: &str, cert: &str, p95: f64, status: &str) -> (String, Line) {
+        let metrics: IndexMap<String, f64> = [("latency_p95_read".to_string(), p95)].into_iter().collect();
+        let metric_status = [("latency_p95_read".to_string(), status.to_string())].into_iter().collect();
+        let l = Line {
+            index: 1,
+            service: "api".into(),
+            version: version.into(),
+            commit: None,
+            date: date.into(),
+            status: status.into(),
+            method: "threshold".into(),
+            look: None,
+            signature: Method::Key,
+            perfcert_version: "0.1.0".into(),
+            metrics,
+            baseline: IndexMap::new(),
+            delta: IndexMap::new(),
+            metric_status,
+            failed_metrics: vec![],
+            inconclusive_metrics: vec![],
+            waived_metrics: vec![],
+            cost_per_1000_req: None,
+            certificate: cert.into(),
+            certificate_sha256: "00".into(),
+        };
+        (format!("archive/{cert}"), l)
+    }
+
+    #[test]
+    fn releases_are_versions_in_order_with_their_change() {
+        let lines = vec![
+            line("v3", "2026-11-03T00:00:00Z", "20261103/api-v3.cert.json", 121.0, "PASS"),
+            line("v1", "2026-11-01T00:00:00Z", "20261101/api-v1.cert.json", 100.0, "PASS"),
+            line("v2", "2026-11-02T00:00:00Z", "20261102/api-v2.cert.json", 110.0, "INCONCLUSIVE"),
+            // The second look at v2 comes after v3 was certified: v2 keeps its place, shown by it.
+            line("v2", "2026-11-04T00:00:00Z", "20261104/api-v2.2.cert.json", 110.0, "FAIL"),
+        ];
+        let h = History::of("api", lines.clone(), None);
+        let versions: Vec<&str> = h.releases.iter().map(|r| r.line.version.as_str()).collect();
+        assert_eq!(versions, ["v1", "v2", "v3"]);
+        assert_eq!(h.releases[1].certificates, 2);
+        assert_eq!(h.releases[1].line.status, "FAIL");
+        assert!(h.releases[0].change.is_empty());
+        assert!((h.releases[1].change["latency_p95_read"] - 0.10).abs() < 1e-12);
+        assert!((h.releases[2].change["latency_p95_read"] - 0.10).abs() < 1e-12);
+        assert_eq!(h.counts["latency_p95_read"], Counts { pass: 2, fail: 1, ..Counts::default() });
+
+        // The last 2: the first shown still has its change from the release before it.
+        let h = History::of("api", lines, Some(2));
+        assert_eq!(h.earlier, 1);
+        assert_eq!(h.releases.len(), 2);
+        assert!((h.releases[0].change["latency_p95_read"] - 0.10).abs() < 1e-12);
+        assert_eq!(h.counts["latency_p95_read"], Counts { pass: 1, fail: 1, ..Counts::default() });
+    }
+
+    #[test]
+    fn a_zero_before_gives_no_change_and_nothing_is_empty_history() {
+        let lines = vec![
+            line("v1", "2026-11-01T00:00:00Z", "20261101/api-v1.cert.json", 0.0, "PASS"),
+            line("v2", "2026-11-02T00:00:00Z", "20261102/api-v2.cert.json", 5.0, "PASS"),
+        ];
+        let h = History::of("api", lines, None);
+        assert!(h.releases[1].change.is_empty());
+        let h = History::of("api", vec![], Some(5));
+        assert!(h.releases.is_empty() && h.metrics.is_empty() && h.earlier == 0);
+    }
+}
