@@ -62,7 +62,7 @@ impl History {
         }
         let mut groups: Vec<Vec<(String, Line)>> = by_version.into_values().collect();
         for g in &mut groups {
-            g.sort_by(|(_, a), (_, b)| order(a).cmp(&order(b)));
+            g.sort_by_key(|(_, l)| order(l));
         }
         groups.sort_by(|a, b| order(&a[0].1).cmp(&order(&b[0].1)));
 
