@@ -11,7 +11,8 @@
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
-//! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share.
+//! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
+//!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges).
@@ -41,6 +42,7 @@
 #[cfg(not(unix))]
 compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
 
+pub mod authenticate;
 pub mod badge;
 pub mod certificate;
 pub mod cli;
