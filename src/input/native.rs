@@ -12,6 +12,8 @@
 //! keys and checks of the fingerprint sidecar ([`super::fingerprint`]).
 //! Metric values are numbers, finite and >= 0; duplicate keys and
 //! unknown top-level fields are errors (a `$schema` field is allowed for editors).
+//! An optional top-level `provenance` object says which certificate a promoted baseline came
+//! from (`perfcert baseline promote`; [`crate::model::Provenance`]).
 //! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
 
 use std::fmt;
@@ -21,7 +23,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
 use crate::error::LoadError;
-use crate::model::{Counts, Precision, RunResults, value_problem};
+use crate::model::{Counts, Precision, Provenance, RunResults, value_problem};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +38,7 @@ struct Raw {
     precision: Option<PrecisionMap>,
     runs: Option<Vec<RawRun>>,
     fingerprint: Option<RawFingerprint>,
+    provenance: Option<Provenance>,
 }
 
 /// One run of a `runs` list.
@@ -314,6 +317,12 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
         to_error(e.into_inner(), key)
     })?;
     de.end().map_err(|e| to_error(e, String::new()))?;
+    if let Some(p) = &raw.provenance
+        && !(p.sha256.len() == 64 && p.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(LoadError::new(file, format!("expected 64 hexadecimal digits, found `{}`", p.sha256))
+            .key("provenance.sha256"));
+    }
     let file_fingerprint = match &raw.fingerprint {
         Some(f) => super::fingerprint::fields_of(file, &f.0, "fingerprint")?,
         None => IndexMap::new(),
@@ -338,6 +347,7 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
             unavailable: IndexMap::new(),
             fingerprint,
             precision,
+            provenance: raw.provenance.clone(),
             ..RunResults::default()
         })
     };
