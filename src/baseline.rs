@@ -63,7 +63,7 @@ struct File<'a> {
     runs: Vec<Run>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct Run {
     metrics: IndexMap<String, f64>,
 }

@@ -140,7 +140,7 @@ const PROMOTE_HELP: &str = "\
 Examples:
   perfcert baseline promote perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
   perfcert baseline promote s3://perf-certs/ingest/20261122/ingest-api-v1.4.2.cert.json \\
-      --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
+      --certificate-identity-regexp '^https://github.com/ORG/REPO/' \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   perfcert compare --baseline perf_baseline.json --current current.json
 
@@ -151,7 +151,7 @@ with a warning and the waived metrics recorded. An existing file is replaced onl
 
 Exit codes:
   0  promoted   2  usage or input error, a FAIL or INCONCLUSIVE certificate, or the output exists
-  3  storage failure (s3://)   4  not authentic (a check failed; nothing written)";
+  3  storage failure (s3://, or the file could not be written)   4  not authentic (nothing written)";
 
 const UPLOAD_HELP: &str = "\
 Examples:

@@ -91,7 +91,7 @@ pub fn run(o: Promote, ui: &Ui) -> Result<ExitStatus, Failure> {
     };
     written.map_err(|e| match e.kind() {
         io::ErrorKind::AlreadyExists => exists(),
-        _ => Failure::input(anyhow!(fsutil::cannot("write", &o.output, &e))),
+        _ => Failure::external(anyhow!(fsutil::cannot("write", &o.output, &e))),
     })?;
     let runs = if promoted.runs == 1 { "1 run".to_string() } else { format!("{} runs", promoted.runs) };
     ui.say(|out| {

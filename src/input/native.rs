@@ -454,6 +454,35 @@ mod tests {
         assert!(agrees_as_written(1.0 / 3.0 * 100.0, 33.333333333333336));
     }
 
+    #[test]
+    fn a_promoted_baselines_provenance_is_read_into_every_run() {
+        let sha = "ab".repeat(32);
+        let text = format!(
+            r#"{{"provenance": {{"certificate": "s-v1.cert.json", "from": "a/s-v1.cert.json", "sha256": "{sha}",
+                 "service": "s", "version": "v1", "commit": null, "date": "2026-11-22T16:13:57Z", "status": "PASS",
+                 "signer": "key cosign.pub", "waived": ["m"]}},
+                "runs": [{{"metrics": {{"m": 1}}}}, {{"metrics": {{"m": 2}}}}]}}"#
+        );
+        let runs = parse_runs("b.json", &text).unwrap();
+        let p = runs[1].provenance.as_ref().unwrap();
+        assert_eq!(
+            (p.sha256.as_str(), p.waived.as_slice(), p.commit.as_deref()),
+            (sha.as_str(), &["m".to_string()][..], None)
+        );
+        assert_eq!(runs[0].provenance, runs[1].provenance);
+        assert_eq!(
+            parse_runs("b.json", &text.replace(&sha, "12")).unwrap_err().to_string(),
+            "b.json: provenance.sha256: expected 64 hexadecimal digits, found `12`"
+        );
+        assert!(
+            parse_runs("b.json", &text.replace("\"waived\"", "\"extra\""))
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `extra`")
+        );
+        assert!(parse("a.json", r#"{"metrics": {"m": 1}}"#).unwrap().provenance.is_none());
+    }
+
     fn err(text: &str) -> String {
         parse("f.json", text).unwrap_err().to_string()
     }
