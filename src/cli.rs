@@ -62,6 +62,9 @@ pub enum Command {
     /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.
     #[command(after_help = VERIFY_HELP)]
     Verify(Box<VerifyArgs>),
+    /// Baselines: promote a certified release to the baseline file compare reads.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Make a cosign-compatible key pair: PREFIX.key (encrypted) and PREFIX.pub.
     #[command(after_help = KEYGEN_HELP)]
     Keygen(KeygenArgs),
@@ -132,6 +135,23 @@ Examples:
 
 Exit codes:
   0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
+
+const PROMOTE_HELP: &str = "\
+Examples:
+  perfcert baseline promote perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
+  perfcert baseline promote s3://perf-certs/ingest/20261122/ingest-api-v1.4.2.cert.json \\
+      --certificate-identity-regexp '^https://github.com/ORG/REPO/' \\
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com
+  perfcert compare --baseline perf_baseline.json --current current.json
+
+Verifies the certificate as verify does, then writes its current side (every run's values,
+untracked metrics too, the run fingerprint, and the certificate's provenance) in the native
+results format. Only a PASS certificate is promoted; a PASS with waived metrics is promoted
+with a warning and the waived metrics recorded. An existing file is replaced only with --force.
+
+Exit codes:
+  0  promoted   2  usage or input error, a FAIL or INCONCLUSIVE certificate, or the output exists
+  3  storage failure (s3://, or the file could not be written)   4  not authentic (nothing written)";
 
 const UPLOAD_HELP: &str = "\
 Examples:
@@ -587,6 +607,39 @@ pub struct ListArgs {
     /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Verify a PASS certificate and write its current side as a baseline results file.
+    #[command(after_help = PROMOTE_HELP)]
+    Promote(Box<PromoteArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The certificate, SERVICE-VERSION.cert.json: a file or s3://BUCKET/KEY.
+    #[arg(value_name = "CERTIFICATE")]
+    pub certificate: PathBuf,
+
+    /// Its Sigstore bundle, a file or s3://BUCKET/KEY (default: SERVICE-VERSION.sigstore.json beside it).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    #[command(flatten)]
+    pub signer: SignerArgs,
+
+    /// Where to write the baseline; `-` prints it.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_baseline.json")]
+    pub output: PathBuf,
+
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,17 +7,19 @@
 //!   [`github`]: GitHub Actions' annotation and output syntax.
 //! - [`fingerprint`]: how a run was produced, and whether runs are comparable; pure.
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
-//! - [`certificate`]: the certificate document; [`signing`]: sign and verify it, Sigstore-style.
+//! - [`certificate`]: the certificate document; [`baseline`]: a PASS certificate's current side
+//!   as a baseline results file; [`signing`]: sign and verify it, Sigstore-style.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
-//! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share.
+//! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
+//!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges).
 //!
 //! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `record`, `report`,
-//! `certificate`) does not print, read the clock or know of clap; readers get file names and
+//! `certificate`, `baseline`) does not print, read the clock or know of clap; readers get file names and
 //! bytes or paths to stream.
 //!
 //! The core can be used as a library:
@@ -41,7 +43,9 @@
 #[cfg(not(unix))]
 compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
 
+pub mod authenticate;
 pub mod badge;
+pub mod baseline;
 pub mod certificate;
 pub mod cli;
 pub mod commands;

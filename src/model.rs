@@ -31,6 +31,44 @@ pub struct RunResults {
     /// testbed), as `key -> value`, to tell whether two runs are comparable. Empty when
     /// unknown.
     pub fingerprint: IndexMap<String, String>,
+    /// A promoted baseline's origin (`perfcert baseline promote`): the certificate whose
+    /// current side these results are. `None` for results a load test wrote.
+    pub provenance: Option<Provenance>,
+}
+
+/// Where a promoted baseline came from: the certificate it was promoted from, as checked when it
+/// was promoted. Written and read as the native format's `provenance` object.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The certificate's file name, under which it was signed (`SERVICE-VERSION.cert.json`).
+    pub certificate: String,
+    /// Where it was read from, as given (a path or `s3://BUCKET/KEY`).
+    pub from: String,
+    /// The sha256 of the certificate file.
+    pub sha256: String,
+    pub service: String,
+    pub version: String,
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// When it was certified (the certificate's `date`).
+    pub date: String,
+    /// The certificate's status: always `PASS` (promote refuses the others).
+    pub status: String,
+    /// Who signed it, as checked: `key FILE`, or `IDENTITY (issuer URL)`.
+    pub signer: String,
+    /// Metrics that passed only by a waiver: their values exceeded a limit.
+    #[serde(default)]
+    pub waived: Vec<String>,
+}
+
+impl Provenance {
+    /// `promoted from ingest-api-v1.4.2.cert.json, certified PASS 2026-11-22T16:13:57Z with error_rate waived`.
+    pub fn label(&self) -> String {
+        let waived =
+            if self.waived.is_empty() { String::new() } else { format!(" with {} waived", self.waived.join(", ")) };
+        format!("promoted from {}, certified {} {}{waived}", self.certificate, self.status, self.date)
+    }
 }
 
 /// How precisely one run measured one metric: what the run's own samples say about the
@@ -117,6 +155,7 @@ impl Side {
             out.version = out.version.or(r.version.clone());
             out.commit = out.commit.or(r.commit.clone());
             out.date = out.date.or(r.date.clone());
+            out.provenance = out.provenance.or(r.provenance.clone());
             out.notes.extend(r.notes.iter().cloned());
         }
         if let Some(first) = self.runs.first() {

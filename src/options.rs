@@ -419,28 +419,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
                 )));
             }
         };
-        let id = a.signer.identity;
-        let trust = match (id.key, id.certificate_identity, id.certificate_identity_regexp) {
-            (Some(key), _, _) => Trust::Key(key),
-            (None, exact, regexp) => {
-                let rule = match (exact, regexp) {
-                    (Some(id), _) => IdentityRule::Exact(id),
-                    (None, Some(re)) => IdentityRule::Regex(regex::Regex::new(&re).map_err(|e| {
-                        Failure::input(anyhow!("--certificate-identity-regexp: not a regular expression: {e}"))
-                    })?),
-                    (None, None) => {
-                        return Err(Failure::input(anyhow!(
-                            "who signed it? Pass --key cosign.pub, or --certificate-identity[-regexp] with \
-                             --certificate-oidc-issuer"
-                        )));
-                    }
-                };
-                let issuer = a.signer.certificate_oidc_issuer.ok_or_else(|| {
-                    Failure::input(anyhow!("--certificate-oidc-issuer is required with a keyless identity"))
-                })?;
-                Trust::Keyless { rule, issuer, trusted_root: a.signer.trusted_root }
-            }
-        };
+        let trust = trust(a.signer)?;
         if a.recompute && a.duet.is_empty() && (a.baseline.is_empty() || a.current.is_empty()) {
             return Err(Failure::input(anyhow!(
                 "--recompute needs the inputs certify was given: --baseline and --current, or --duet"
@@ -472,6 +451,60 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             subjects: a.subjects,
             subject_digests: a.subject_digests,
             recompute,
+        })
+    }
+}
+
+/// Who must have signed, from `--key` or the keyless identity flags.
+fn trust(signer: cli::SignerArgs) -> Result<Trust, Failure> {
+    let id = signer.identity;
+    Ok(match (id.key, id.certificate_identity, id.certificate_identity_regexp) {
+        (Some(key), _, _) => Trust::Key(key),
+        (None, exact, regexp) => {
+            let rule = match (exact, regexp) {
+                (Some(id), _) => IdentityRule::Exact(id),
+                (None, Some(re)) => IdentityRule::Regex(regex::Regex::new(&re).map_err(|e| {
+                    Failure::input(anyhow!("--certificate-identity-regexp: not a regular expression: {e}"))
+                })?),
+                (None, None) => {
+                    return Err(Failure::input(anyhow!(
+                        "who signed it? Pass --key cosign.pub, or --certificate-identity[-regexp] with \
+                         --certificate-oidc-issuer"
+                    )));
+                }
+            };
+            let issuer = signer.certificate_oidc_issuer.ok_or_else(|| {
+                Failure::input(anyhow!("--certificate-oidc-issuer is required with a keyless identity"))
+            })?;
+            Trust::Keyless { rule, issuer, trusted_root: signer.trusted_root }
+        }
+    })
+}
+
+/// `perfcert baseline promote`.
+#[derive(Debug)]
+pub struct Promote {
+    pub certificate: Certificate,
+    pub bundle: Option<Target>,
+    pub endpoint: Option<String>,
+    pub trust: Trust,
+    /// Where to write the baseline; `-` is stdout.
+    pub output: PathBuf,
+    pub force: bool,
+}
+
+impl TryFrom<cli::BaselineCommand> for Promote {
+    type Error = Failure;
+
+    fn try_from(a: cli::BaselineCommand) -> Result<Promote, Failure> {
+        let cli::BaselineCommand::Promote(a) = a;
+        Ok(Promote {
+            certificate: Certificate::At(Target::parse(a.certificate, "CERTIFICATE")?),
+            bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
+            endpoint: a.endpoint_url,
+            trust: trust(a.signer)?,
+            output: a.output,
+            force: a.force,
         })
     }
 }

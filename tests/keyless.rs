@@ -1,6 +1,6 @@
-//! Keyless certify / verify through the binary's real network path, offline: a loopback
-//! Fulcio / Rekor / TSA stand-in (npm `@sigstore/mock` handlers behind tests/interop/
-//! mock-sigstore-server.js, on 127.0.0.1) issues the certificates and logs the signatures.
+//! Keyless certify / verify (and baseline promote) through the binary's real network path,
+//! offline: a loopback Fulcio / Rekor / TSA stand-in (npm `@sigstore/mock` handlers behind
+//! tests/interop/mock-sigstore-server.js, on 127.0.0.1) issues the certificates and logs the signatures.
 //! The bundles are also checked by sigstore-js (`@sigstore/verify`) and sigstore-python; and a
 //! real production bundle is verified against the public-good trusted root.
 //!
@@ -181,6 +181,21 @@ fn keyless_certify_then_verify_offline_and_independently() {
         ],
     );
     assert_eq!(re.status.code(), Some(0), "{}", text(&re));
+
+    // baseline promote runs the same keyless checks, and records the signer in the provenance.
+    let promote = |identity: &str| {
+        let args = ["baseline", "promote", &c, "--certificate-identity", identity];
+        perfcert(d, &[&args[..], &["--certificate-oidc-issuer", ISSUER, "--trusted-root", &trusted]].concat(), &[])
+    };
+    let wrong = promote("https://github.com/acme/shop/.github/workflows/other.yml@refs/heads/main");
+    assert_eq!(wrong.status.code(), Some(4), "{}", text(&wrong));
+    assert!(!d.join("perf_baseline.json").exists());
+    let promoted = promote(SAN);
+    assert_eq!(promoted.status.code(), Some(0), "{}", text(&promoted));
+    assert!(text(&promoted).contains(&format!("signer       OK: {SAN} (issuer {ISSUER})")), "{}", text(&promoted));
+    let baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("perf_baseline.json")).unwrap()).unwrap();
+    assert_eq!(baseline["provenance"]["signer"], format!("{SAN} (issuer {ISSUER})"));
 
     // The certificate file and the release artifact are both subjects; both verifiers agree.
     for artifact in [cert.clone(), d.join("app.tar.gz")] {

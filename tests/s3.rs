@@ -489,6 +489,36 @@ fn uploads_carry_a_checksum_a_signature_and_the_create_only_condition() {
 /// `--noise-from s3://...` reads the service's earlier certificates from S3 (endpoint from
 /// AWS_ENDPOINT_URL), as from a directory.
 #[test]
+fn baseline_promote_reads_a_certificate_from_s3() {
+    let (s3, dir) = setup();
+    let d = dir.path();
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
+    let certify = ["certify", "--key", "cosign.key", "--baseline", &b, "--current", &c, "--thresholds", &p];
+    let upload = ["--upload", "s3://perf-certs/promo", "--endpoint-url", &s3.direct];
+    let out = perfcert(d, &[&certify[..], &upload[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let url = format!("s3://perf-certs/promo/{}/ingest-api-v1.4.2.cert.json", today());
+    let promote = ["baseline", "promote", &url, "--key", "cosign.pub", "--endpoint-url", &s3.direct];
+    let out = perfcert(d, &[&promote[..], &["--output", "from-s3.json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("bundle       {}", url.replace(".cert.json", ".sigstore.json"))),
+        "{}",
+        text(&out)
+    );
+    let baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("from-s3.json")).unwrap()).unwrap();
+    assert_eq!(baseline["provenance"]["from"], url.as_str());
+    assert_eq!(baseline["provenance"]["certificate"], "ingest-api-v1.4.2.cert.json");
+    // A missing object is an input error naming it, and nothing is written.
+    let missing = url.replace("v1.4.2", "v9");
+    let out = perfcert(d, &["baseline", "promote", &missing, "--key", "cosign.pub", "--endpoint-url", &s3.direct]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{missing}: not found")), "{}", text(&out));
+    assert!(!d.join("perf_baseline.json").exists());
+}
+
+#[test]
 fn noise_from_reads_an_s3_archive() {
     let (s3, dir) = setup();
     let d = dir.path();

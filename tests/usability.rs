@@ -240,10 +240,12 @@ fn man_pages_for_perfcert_and_each_command() {
     names.sort();
     let expected = [
         "perfcert-badge.1",
+        "perfcert-baseline.1",
         "perfcert-certify.1",
         "perfcert-compare.1",
         "perfcert-completions.1",
         "perfcert-fingerprint.1",
+        "perfcert-index.1",
         "perfcert-init.1",
         "perfcert-keygen.1",
         "perfcert-list.1",

@@ -3,6 +3,7 @@
 //! (through [`crate::pipeline`] and [`crate::store`]), and returns an [`ExitStatus`].
 
 mod badge;
+mod baseline;
 mod certify;
 mod compare;
 mod completions;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Compare(args) => compare::run(args.into(), &ui),
         Command::Certify(args) => certify::run((*args).try_into()?, &ui),
         Command::Verify(args) => verify::run((*args).try_into()?, &ui),
+        Command::Baseline(args) => baseline::run(args.try_into()?, &ui),
         Command::Keygen(args) => keygen::run(args, &ui),
         Command::Upload(args) => upload::run(args.try_into()?, &ui),
         Command::List(args) => list::run(args.into(), &ui),

@@ -13,15 +13,11 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
+use crate::authenticate::{self, not_authentic};
 use crate::certificate::{Certificate, FileDigest};
 use crate::exit::{ExitStatus, Failure};
-use crate::fsutil;
-use crate::options::{self, Target, Trust, Verify};
+use crate::options::{self, Verify};
 use crate::pipeline;
-use crate::signing::keyless;
-use crate::signing::{self, VerifyError};
-use crate::store::s3::S3Archive;
-use crate::store::{self, Archive, Contents, S3Location, StoreError, layout};
 use crate::ui::Ui;
 
 /// The checks that passed, printed as they pass and kept for the job summary.
@@ -38,120 +34,19 @@ impl Checks<'_> {
     }
 }
 
-fn not_authentic(what: &str, why: impl std::fmt::Display) -> Failure {
-    Failure::not_authentic(anyhow!("not authentic: {what}: {why}"))
-}
-
 pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let fetched = fetch(&o)?;
-    let mut checks = Checks { ui, rows: vec![] };
-    checks.pass("certificate", fetched.cert_shown.clone())?;
-    checks.pass("bundle", fetched.bundle_shown.clone())?;
-    let bundle = String::from_utf8(fetched.bundle)
-        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
-    let bundle_name = fetched.bundle_shown.as_str();
-
-    let statement = match &o.trust {
-        Trust::Key(key_path) => {
-            let key = pipeline::read_public_key(key_path)?;
-            let statement = signing::verify_with_key(&key, &bundle).map_err(|e| match e {
-                VerifyError::Key(why) => {
-                    Failure::input(anyhow!("{}: not a usable public key: {why}", key_path.display()))
-                }
-                e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
-                e => not_authentic(bundle_name, e),
-            })?;
-            checks
-                .pass("signature", format!("OK: the in-toto statement is signed by the key {}", key_path.display()))?;
-            statement
-        }
-        Trust::Keyless { rule, issuer, trusted_root } => {
-            let (root, root_name) = match trusted_root {
-                Some(path) => {
-                    let json =
-                        std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
-                    let root = keyless::trusted_root(Some(&json))
-                        .map_err(|e| Failure::input(anyhow!("{}: not a Sigstore trusted root: {e}", path.display())))?;
-                    (root, path.display().to_string())
-                }
-                None => {
-                    (keyless::trusted_root(None).expect("the built-in root parses"), "the public-good root".to_string())
-                }
-            };
-            let (statement, who) =
-                keyless::verify(&root, &bundle, &fetched.cert, rule, issuer).map_err(|e| match e {
-                    VerifyError::TrustedRoot(why) => {
-                        Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}"))
-                    }
-                    e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
-                    e => not_authentic(bundle_name, e),
-                })?;
-            let mut line = format!("OK: its Fulcio certificate chains to {root_name}");
-            if let Some(t) = who.logged_at {
-                line.push_str(&format!(", logged in Rekor at {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
-            }
-            if let Some(t) = who.timestamps.iter().find(|t| Some(**t) != who.logged_at) {
-                line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
-            }
-            checks.pass("signature", line)?;
-            checks.pass("signer", format!("OK: {} (issuer {})", who.identity, who.issuer))?;
-            statement
-        }
+    let wanted = authenticate::Wanted {
+        certificate: &o.certificate,
+        bundle: o.bundle.as_ref(),
+        endpoint: o.endpoint.as_deref(),
+        service: o.service.as_deref(),
+        version: o.version.as_deref(),
     };
-
-    let cert_shown = fetched.cert_shown.as_str();
-    let cert_value: Option<serde_json::Value> = serde_json::from_slice(&fetched.cert).ok();
-    if cert_value.as_ref() != Some(&statement.predicate) {
-        return Err(not_authentic(cert_shown, "the file differs from the certificate that was signed"));
-    }
-    let cert_sha = signing::sha256_hex(&fetched.cert);
-    let signed_as = statement
-        .subject
-        .iter()
-        .filter(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(&cert_sha)))
-        .map(|s| s.name.as_str())
-        .collect::<Vec<_>>();
-    if signed_as.is_empty() {
-        return Err(not_authentic(cert_shown, format!("its sha256 {cert_sha} is not among the signed subjects")));
-    }
-    if !signed_as.contains(&fetched.file_name.as_str()) {
-        return Err(not_authentic(
-            cert_shown,
-            format!(
-                "it was signed as {}, not as {}: a certificate is valid only under the name it was signed with",
-                signed_as.join(", "),
-                fetched.file_name
-            ),
-        ));
-    }
-    checks.pass(
-        "content",
-        format!(
-            "OK: the certificate file is exactly the signed predicate ({}), signed as {}",
-            statement.predicate_type, fetched.file_name
-        ),
-    )?;
-    let cert: Certificate = serde_json::from_value(statement.predicate.clone())
-        .map_err(|e| Failure::input(anyhow!("{cert_shown}: not a perfcert certificate: {e}")))?;
-    // The predicate type and the schema must agree, and the schema must have its fields: a
-    // reader of one version must never take the other for it.
-    let version_ok = crate::certificate::schema_of(&statement.predicate_type) == Some(cert.schema)
-        && (cert.schema == crate::certificate::SCHEMA_DECISION)
-            == (cert.decision.is_some() && cert.runs_needed.is_some())
-        && (cert.schema != crate::certificate::SCHEMA || (cert.decision.is_none() && cert.runs_needed.is_none()));
-    if !version_ok {
-        return Err(not_authentic(
-            cert_shown,
-            format!(
-                "it says schema {} under the predicate type {}: schema 1 is {} without `decision`, schema 2 is {} \
-                 with `decision` and `runs_needed`",
-                cert.schema,
-                statement.predicate_type,
-                crate::certificate::PREDICATE_TYPE,
-                crate::certificate::PREDICATE_TYPE_V2
-            ),
-        ));
-    }
+    let fetched = authenticate::fetch(&wanted)?;
+    let mut checks = Checks { ui, rows: vec![] };
+    let authentic = authenticate::authenticate(fetched, &o.trust, &mut |name, text| checks.pass(name, text))?;
+    let (cert, statement) = (&authentic.cert, &authentic.statement);
+    let cert_shown = authentic.shown.as_str();
 
     for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
         if let Some(wanted) = wanted
@@ -189,7 +84,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     checks.pass("subjects", subjects.join("; "))?;
 
     if let Some(inputs) = &o.recompute {
-        let line = recompute(inputs, &cert, &fetched.cert, ui)?;
+        let line = recompute(inputs, cert, &authentic.bytes, ui)?;
         checks.pass("recomputed", format!("OK: {line}"))?;
     }
     let approvers = if cert.approvers.is_empty() { "none".to_string() } else { cert.approvers.join(", ") };
@@ -210,7 +105,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
             ("status", cert.status.clone()),
             ("service", cert.service.clone()),
             ("version", cert.version.clone()),
-            ("certificate", fetched.cert_shown.clone()),
+            ("certificate", authentic.shown.clone()),
         ];
         gh.outputs(ui, &outputs);
     }
@@ -219,92 +114,6 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         "INCONCLUSIVE" => ExitStatus::Inconclusive,
         _ => ExitStatus::Fail,
     })
-}
-
-/// The certificate and its bundle, wherever they are.
-struct Fetched {
-    cert: Vec<u8>,
-    cert_shown: String,
-    /// The certificate's own file name, which must be what was signed.
-    file_name: String,
-    bundle: Vec<u8>,
-    bundle_shown: String,
-}
-
-fn fetch(o: &Verify) -> Result<Fetched, Failure> {
-    let endpoint = o.endpoint.as_deref();
-    let (cert, cert_shown, file_name, beside) = match &o.certificate {
-        options::Certificate::At(target) => {
-            let (bytes, shown) = read(target, endpoint)?;
-            let file_name = match target {
-                Target::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                Target::S3 { key, .. } => key.rsplit('/').next().unwrap_or_default().to_string(),
-            };
-            let beside = match (&o.bundle, layout::bundle_beside(&file_name)) {
-                (Some(_), _) => None,
-                (None, Some(name)) => Some(match target {
-                    Target::File(p) => Target::File(p.with_file_name(name)),
-                    Target::S3 { bucket, key } => Target::S3 {
-                        bucket: bucket.clone(),
-                        key: format!("{}{name}", &key[..key.len() - file_name.len()]),
-                    },
-                }),
-                (None, None) => {
-                    return Err(Failure::input(anyhow!(
-                        "{target}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle"
-                    )));
-                }
-            };
-            (bytes, shown, file_name, beside)
-        }
-        options::Certificate::InArchive(location) => {
-            let (service, version) =
-                (o.service.as_deref().unwrap_or_default(), o.version.as_deref().unwrap_or_default());
-            let archive = store::open(location, endpoint).map_err(store_failure)?;
-            let keys = archive.list().map_err(store_failure)?;
-            let contents = Contents::of(keys.iter().map(String::as_str));
-            let stem = layout::stem(service, version);
-            let names = contents
-                .newest_of(&stem)
-                .ok_or_else(|| Failure::input(anyhow!("{}: no certificate of {service} {version}", archive.root())))?;
-            let cert = archive.read(&names.certificate()).map_err(store_failure)?;
-            let shown = archive.show(&names.certificate());
-            if o.bundle.is_none() {
-                let bundle = archive.read(&names.bundle()).map_err(store_failure)?;
-                let bundle_shown = archive.show(&names.bundle());
-                let file_name = names.certificate_file_name();
-                return Ok(Fetched { cert, cert_shown: shown, file_name, bundle, bundle_shown });
-            }
-            (cert, shown, names.certificate_file_name(), None)
-        }
-    };
-    let bundle_target = o.bundle.clone().or(beside).expect("a bundle is given or found beside the certificate");
-    let (bundle, bundle_shown) = read(&bundle_target, endpoint)?;
-    Ok(Fetched { cert, cert_shown, file_name, bundle, bundle_shown })
-}
-
-/// A file or an S3 object's bytes, and how to name it.
-fn read(target: &Target, endpoint: Option<&str>) -> Result<(Vec<u8>, String), Failure> {
-    match target {
-        Target::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
-            Ok((bytes, path.display().to_string()))
-        }
-        Target::S3 { bucket, key } => {
-            let location = S3Location { bucket: bucket.clone(), prefix: String::new() };
-            let archive = S3Archive::connect(location, endpoint, Default::default())
-                .map_err(|e| Failure::external(anyhow!("{target}: {e}")))?;
-            Ok((archive.read(key).map_err(store_failure)?, target.to_string()))
-        }
-    }
-}
-
-/// A missing certificate or bundle is the user's to fix (exit 2); a store that fails is exit 3.
-fn store_failure(e: StoreError) -> Failure {
-    match e {
-        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
-        e => Failure::external(anyhow!("{e}")),
-    }
 }
 
 /// Checks the given inputs against the recorded digests, recomputes on the recorded day, and

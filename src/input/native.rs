@@ -12,6 +12,8 @@
 //! keys and checks of the fingerprint sidecar ([`super::fingerprint`]).
 //! Metric values are numbers, finite and >= 0; duplicate keys and
 //! unknown top-level fields are errors (a `$schema` field is allowed for editors).
+//! An optional top-level `provenance` object says which certificate a promoted baseline came
+//! from (`perfcert baseline promote`; [`crate::model::Provenance`]).
 //! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
 
 use std::fmt;
@@ -21,7 +23,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
 use crate::error::LoadError;
-use crate::model::{Counts, Precision, RunResults, value_problem};
+use crate::model::{Counts, Precision, Provenance, RunResults, value_problem};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +38,7 @@ struct Raw {
     precision: Option<PrecisionMap>,
     runs: Option<Vec<RawRun>>,
     fingerprint: Option<RawFingerprint>,
+    provenance: Option<Provenance>,
 }
 
 /// One run of a `runs` list.
@@ -314,6 +317,12 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
         to_error(e.into_inner(), key)
     })?;
     de.end().map_err(|e| to_error(e, String::new()))?;
+    if let Some(p) = &raw.provenance
+        && !(p.sha256.len() == 64 && p.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(LoadError::new(file, format!("expected 64 hexadecimal digits, found `{}`", p.sha256))
+            .key("provenance.sha256"));
+    }
     let file_fingerprint = match &raw.fingerprint {
         Some(f) => super::fingerprint::fields_of(file, &f.0, "fingerprint")?,
         None => IndexMap::new(),
@@ -338,6 +347,7 @@ pub fn parse_runs(file: &str, text: &str) -> Result<Vec<RunResults>, LoadError> 
             unavailable: IndexMap::new(),
             fingerprint,
             precision,
+            provenance: raw.provenance.clone(),
             ..RunResults::default()
         })
     };
@@ -442,6 +452,35 @@ mod tests {
         // Whole numbers: to the unit.
         assert!(agrees_as_written(0.4, 0.0) && !agrees_as_written(0.6, 0.0));
         assert!(agrees_as_written(1.0 / 3.0 * 100.0, 33.333333333333336));
+    }
+
+    #[test]
+    fn a_promoted_baselines_provenance_is_read_into_every_run() {
+        let sha = "ab".repeat(32);
+        let text = format!(
+            r#"{{"provenance": {{"certificate": "s-v1.cert.json", "from": "a/s-v1.cert.json", "sha256": "{sha}",
+                 "service": "s", "version": "v1", "commit": null, "date": "2026-11-22T16:13:57Z", "status": "PASS",
+                 "signer": "key cosign.pub", "waived": ["m"]}},
+                "runs": [{{"metrics": {{"m": 1}}}}, {{"metrics": {{"m": 2}}}}]}}"#
+        );
+        let runs = parse_runs("b.json", &text).unwrap();
+        let p = runs[1].provenance.as_ref().unwrap();
+        assert_eq!(
+            (p.sha256.as_str(), p.waived.as_slice(), p.commit.as_deref()),
+            (sha.as_str(), &["m".to_string()][..], None)
+        );
+        assert_eq!(runs[0].provenance, runs[1].provenance);
+        assert_eq!(
+            parse_runs("b.json", &text.replace(&sha, "12")).unwrap_err().to_string(),
+            "b.json: provenance.sha256: expected 64 hexadecimal digits, found `12`"
+        );
+        assert!(
+            parse_runs("b.json", &text.replace("\"waived\"", "\"extra\""))
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `extra`")
+        );
+        assert!(parse("a.json", r#"{"metrics": {"m": 1}}"#).unwrap().provenance.is_none());
     }
 
     fn err(text: &str) -> String {

@@ -74,6 +74,9 @@ struct Input<'a> {
     /// (`crate::fingerprint`); absent when none is known.
     #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
     fingerprint: &'a indexmap::IndexMap<String, String>,
+    /// A promoted baseline's certificate; absent for other inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a crate::model::Provenance>,
 }
 
 impl<'a> From<&Source<'a>> for Input<'a> {
@@ -86,6 +89,7 @@ impl<'a> From<&Source<'a>> for Input<'a> {
             date: s.results.date.as_deref(),
             runs: (s.runs > 1).then_some(s.runs),
             fingerprint: &s.results.fingerprint,
+            provenance: s.results.provenance.as_ref(),
         }
     }
 }

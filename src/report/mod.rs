@@ -178,6 +178,7 @@ pub fn noteworthy(row: &Row) -> bool {
 /// means the values are.
 pub fn source_label(s: &Source) -> String {
     let mut notes: Vec<String> = s.results.label().into_iter().collect();
+    notes.extend(s.results.provenance.as_ref().map(crate::model::Provenance::label));
     if s.runs > 1 {
         notes.push(format!(
             "{} runs: values are geometric means for relative limits, arithmetic means for absolute limits and SLOs",
