@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the pinned tools the tests use under
 # target/test-tools (npm: @sigstore/verify, and @sigstore/mock, whose handlers the tests serve on
-# 127.0.0.1 as a Fulcio/Rekor stand-in; Python: sigstore, cryptography, and moto, the S3 server
-# the S3 tests start on 127.0.0.1), then runs cargo test.
+# 127.0.0.1 as a Fulcio/Rekor stand-in; Python: sigstore, cryptography, duckdb (the archive
+# queries), and moto, the S3 server the S3 tests start on 127.0.0.1), then runs cargo test.
 # Needs: the Rust toolchain, Node >= 20 with npm, Python 3 with venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -183,6 +183,14 @@ report, Athena and DuckDB read (docs/archive-queries.md). rebuild writes the lin
 lacks, for certificates made before the index existed. The index is not signed: verify a
 certificate before trusting what its line says.";
 
+const INDEX_REBUILD_HELP: &str = "\
+Examples:
+  perfcert index rebuild perf/certificates
+  perfcert index rebuild s3://perf-certs/ingest --endpoint-url http://127.0.0.1:9000
+
+A line that exists is left as it is. Exit 3 when a certificate cannot be read or a line's name
+holds other bytes (each is named; the other certificates are indexed all the same).";
+
 const KEYGEN_HELP: &str = "\
 Examples:
   perfcert keygen                              # cosign.key + cosign.pub; password asked twice
@@ -645,6 +653,7 @@ pub struct PromoteArgs {
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
     /// Write the index line of every certificate that lacks one (create-only; safe to repeat).
+    #[command(after_help = INDEX_REBUILD_HELP)]
     Rebuild(IndexRebuildArgs),
 }
 

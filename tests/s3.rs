@@ -190,10 +190,12 @@ fn certify_uploads_with_metadata_encryption_and_lock_and_verify_reads_it_back() 
         serde_json::json!([format!("s3://perf-certs/{bundle_key}"), format!("s3://perf-certs/{cert_key}")])
     );
     let claim_key = "team-a/claims/ingest-api-v1.0.0.json".to_string();
+    let dt = format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..]);
+    let index_key = format!("team-a/index/dt={dt}/service=ingest-api/ingest-api-v1.0.0.json");
     assert_eq!(
         s3.keys("perf-certs"),
-        vec![cert_key.clone(), bundle_key.clone(), claim_key.clone()],
-        "one copy of each"
+        vec![cert_key.clone(), bundle_key.clone(), claim_key.clone(), index_key],
+        "one copy of each, and the index line (tests/index.rs checks its bytes)"
     );
     let claim: serde_json::Value = serde_json::from_slice(&s3.get("perf-certs", &claim_key)).unwrap();
     assert_eq!(claim["certificate"], format!("{day}/ingest-api-v1.0.0.cert.json"), "the claim names its certificate");
@@ -296,7 +298,7 @@ fn a_taken_name_is_refused_before_signing_and_uploads_are_idempotent() {
         assert!(text(&out).contains(expect), "{}", text(&out));
     }
     let later: Vec<String> = s3.keys("perf-certs").into_iter().filter(|k| k.starts_with("later/")).collect();
-    assert_eq!(later.len(), 3, "one version of each, and the claim: {later:?}");
+    assert_eq!(later.len(), 4, "one version of each, the claim and the index line: {later:?}");
     let claim = "later/claims/ingest-api-v2.2.0.json";
     let foreign = String::from_utf8(s3.get("perf-certs", claim)).unwrap().replace("\"sha256\":\"", "\"sha256\":\"0");
     s3.put("perf-certs", "again/claims/ingest-api-v2.2.0.json", foreign.as_bytes());
@@ -467,7 +469,7 @@ fn uploads_carry_a_checksum_a_signature_and_the_create_only_condition() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let seen = s3.seen();
     let puts = seen["puts"].as_array().unwrap();
-    assert_eq!(puts.len(), 3, "the claim, the bundle, the certificate: {seen}");
+    assert_eq!(puts.len(), 4, "the claim, the bundle, the certificate, the index line: {seen}");
     for put in puts {
         let h = &put["headers"];
         assert_eq!(h["x-amz-checksum-sha256"], put["body_sha256"], "the checksum is the body's: {put}");
