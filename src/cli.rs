@@ -310,6 +310,13 @@ pub struct InputArgs {
     /// are not checked, and the report says so.
     #[arg(long, value_name = "FILE.pub", requires = "noise_from")]
     pub noise_key: Option<PathBuf>,
+
+    /// The reference run the policy's cumulative limits (max_total_increase / max_total_decrease)
+    /// judge the current runs against: the last certified release's results, e.g. a promoted
+    /// perf_baseline.json (any format --baseline reads; repeat for several runs). The slow-drift
+    /// guard: the baseline moves every release, the reference does not.
+    #[arg(long, value_name = "RUN")]
+    pub reference: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -513,6 +520,10 @@ pub struct VerifyArgs {
     /// certificates it recorded are now (default: the archive it recorded).
     #[arg(long, value_name = "ARCHIVE", requires = "recompute")]
     pub noise_from: Option<Location>,
+
+    /// With --recompute: the reference runs, as given to certify.
+    #[arg(long, value_name = "RUN", requires = "recompute")]
+    pub reference: Vec<PathBuf>,
 }
 
 /// Who must have signed: a public key, or a keyless identity and its OIDC issuer.

@@ -73,6 +73,8 @@ pub struct Inputs {
     /// every run of that side gets in its fingerprint.
     pub baseline_testbed: Option<String>,
     pub current_testbed: Option<String>,
+    /// `--reference`: the runs the policy's cumulative limits (`max_total_*`) judge against.
+    pub reference: Vec<RunSpec>,
 }
 
 /// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
@@ -114,6 +116,7 @@ impl From<cli::InputArgs> for Inputs {
             look: LookAt::Nth(1),
             baseline_testbed,
             current_testbed,
+            reference: runs(&a.reference),
         }
     }
 }
@@ -461,6 +464,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             look: LookAt::Nth(1),
             baseline_testbed: None,
             current_testbed: None,
+            reference: runs(&a.reference),
         });
         Ok(Verify {
             certificate,

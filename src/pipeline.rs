@@ -38,6 +38,7 @@ pub struct Labels {
     baseline: String,
     current: String,
     thresholds: String,
+    reference: String,
 }
 
 impl Labels {
@@ -48,12 +49,14 @@ impl Labels {
                 baseline: format!("{duet} (duet, baseline side)"),
                 current: format!("{duet} (duet, current side)"),
                 thresholds: inputs.thresholds.display().to_string(),
+                reference: label(&inputs.reference),
             };
         }
         Labels {
             baseline: label(&inputs.baseline),
             current: label(&inputs.current),
             thresholds: inputs.thresholds.display().to_string(),
+            reference: label(&inputs.reference),
         }
     }
 
@@ -64,6 +67,11 @@ impl Labels {
             current: Source { file: &self.current, results: &loaded.current, runs: loaded.current_runs.runs.len() },
             thresholds_file: &self.thresholds,
             decision: loaded.decision.as_ref(),
+            reference: loaded.reference.as_ref().map(|side| Source {
+                file: &self.reference,
+                results: &loaded.reference_summary,
+                runs: side.runs.len(),
+            }),
         }
     }
 }
@@ -155,19 +163,53 @@ pub struct Loaded {
     /// How a statistical verdict was reached, and the look; `None` under the threshold method
     /// (and for a version-1 certificate recomputed).
     pub decision: Option<Decision>,
+    /// `--reference`: the runs the cumulative limits judge against, and their summary.
+    pub reference: Option<Side>,
+    pub reference_summary: RunResults,
 }
 
 impl Loaded {
-    fn of(baseline_runs: Side, current_runs: Side, comparison: Comparison, decision: Option<Decision>) -> Loaded {
+    fn of(
+        baseline_runs: Side,
+        current_runs: Side,
+        reference: Option<Side>,
+        comparison: Comparison,
+        decision: Option<Decision>,
+    ) -> Loaded {
         Loaded {
             baseline: baseline_runs.summary(),
             current: current_runs.summary(),
+            reference_summary: reference.as_ref().map(Side::summary).unwrap_or_default(),
+            reference,
             baseline_runs,
             current_runs,
             comparison,
             decision,
         }
     }
+}
+
+/// The reference (`--reference`) the policy's cumulative limits need: loaded like a side; none
+/// given while the policy sets a cumulative limit is an input error (exit 2), never a skipped
+/// check. A reference and a policy without cumulative limits: the comparison warns.
+fn load_reference(inputs: &Inputs, policy: &Policy, ui: &Ui) -> Result<Option<Side>, Failure> {
+    if inputs.reference.is_empty() {
+        return match policy.cumulative().next() {
+            None => Ok(None),
+            Some(m) => {
+                let key = if m.max_total_increase.is_some() { "max_total_increase" } else { "max_total_decrease" };
+                Err(Failure::input(anyhow!(
+                    "{}: metrics.{}.{key} is a cumulative limit against a reference: give --reference FILE (the \
+                     last certified release's results, e.g. a promoted perf_baseline.json)",
+                    inputs.thresholds.display(),
+                    m.name
+                )))
+            }
+        };
+    }
+    let side = load_side(&inputs.reference, None, policy, ("--reference", ""), ui)?;
+    ui.detail(&format!("reference {}: {} run(s)", label(&inputs.reference), side.runs.len()));
+    Ok(Some(side))
 }
 
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
@@ -209,7 +251,8 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
                 "--testbed does not apply to --duet: both sides of a duet run ran on one testbed at once"
             )));
         }
-        return load_duet(&inputs.duet, &policy, today, decision, ui);
+        let reference = load_reference(inputs, &policy, ui)?;
+        return load_duet(&inputs.duet, reference, &policy, today, decision, ui);
     }
     let mut baseline_runs =
         load_side(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
@@ -217,6 +260,7 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         load_side(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
     label_testbed(&mut baseline_runs, inputs.baseline_testbed.as_deref(), "--baseline-testbed")?;
     label_testbed(&mut current_runs, inputs.current_testbed.as_deref(), "--current-testbed")?;
+    let reference = load_reference(inputs, &policy, ui)?;
     let comparable = comparability(&baseline_runs, &current_runs, &policy, &inputs.thresholds)?;
     let history = match &inputs.noise_from {
         Some(archive) => {
@@ -242,14 +286,21 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         }
         None => None,
     };
-    let mut comparison =
-        compare_with_history(&baseline_runs.results(), &current_runs.results(), &policy, today, history.as_ref());
+    let reference_results = reference.as_ref().map(Side::results);
+    let mut comparison = compare_with_history(
+        &baseline_runs.results(),
+        &current_runs.results(),
+        reference_results.as_deref(),
+        &policy,
+        today,
+        history.as_ref(),
+    );
     // What differs about how the runs were made comes first: it qualifies every row.
     comparison.warnings.splice(0..0, comparable);
     if let Some(d) = decision.as_mut() {
         d.history = comparison.history.as_ref().map(crate::record::history_value);
     }
-    Ok(Loaded::of(baseline_runs, current_runs, comparison, decision))
+    Ok(Loaded::of(baseline_runs, current_runs, reference, comparison, decision))
 }
 
 /// Reads the earlier certificates of `service` in an archive and learns their noise
@@ -440,6 +491,7 @@ fn run_prints<'a>(side: &'a Side, labels: &'a [String]) -> Vec<fingerprint::RunP
 /// ran is told in a detail line, and warned about when unknown or never swapped.
 fn load_duet(
     specs: &[RunSpec],
+    reference: Option<Side>,
     policy: &Policy,
     today: jiff::civil::Date,
     decision: Option<Decision>,
@@ -509,15 +561,17 @@ fn load_duet(
     if let Some(first) = current_runs.runs.first_mut() {
         first.results.notes.extend(notes);
     }
+    let reference_results = reference.as_ref().map(Side::results);
     let comparison = crate::compare::compare_duet(
         &baseline_runs.results(),
         &current_runs.results(),
+        reference_results.as_deref(),
         &slices,
         placement.as_deref(),
         policy,
         today,
     );
-    Ok(Loaded::of(baseline_runs, current_runs, comparison, decision))
+    Ok(Loaded::of(baseline_runs, current_runs, reference, comparison, decision))
 }
 
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of
@@ -755,6 +809,7 @@ pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Fail
         .iter()
         .chain(&i.current)
         .chain(&i.duet)
+        .chain(&i.reference)
         .flat_map(|run| run.parts.iter().map(|p| &p.path))
         .chain([&i.thresholds])
         .collect();
