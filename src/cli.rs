@@ -112,6 +112,7 @@ Examples:
   COSIGN_PASSWORD=... perfcert certify --key cosign.key --service ingest-api --version v1.4.2 \\
       --baseline baseline.json --current current.json --approver qa-lead --subject dist/app.tar.gz
   perfcert certify --keyless ...       # in CI: GitHub Actions needs `permissions: id-token: write`
+  perfcert certify --key cosign.key --reference perf_baseline.json ...   # policy sets max_total_*
 
 Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over existing ones.
 A service and version is certified once per archive (--force: SERVICE-VERSION.2, ...).
@@ -124,7 +125,8 @@ const VERIFY_HELP: &str = "\
 Examples:
   perfcert verify perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
   perfcert verify CERT.cert.json --key cosign.pub --recompute \\
-      --baseline baseline.json --current current.json --thresholds perf_thresholds.yml
+      --baseline baseline.json --current current.json --thresholds perf_thresholds.yml \\
+      [--reference perf_baseline.json]        # when certify was given one
   perfcert verify CERT.cert.json \\
       --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
@@ -175,6 +177,7 @@ Examples:
   perfcert compare                                   # baseline.json, current.json, perf_thresholds.yml here
   perfcert compare --baseline main.json --current pr.json --format markdown --output report.md
   perfcert compare --report json=perf.json --report junit=perf.xml
+  perfcert compare --reference v1.0.json ...        # the policy sets max_total_increase
 
 Exit codes:
   0  PASS   1  FAIL (regression or SLO breach)   2  usage or input error";
