@@ -320,6 +320,13 @@ pub struct InputArgs {
     /// guard: the baseline moves every release, the reference does not.
     #[arg(long, value_name = "RUN")]
     pub reference: Vec<PathBuf>,
+
+    /// The reference is the newest PASS certificate of the service (--service, else the current
+    /// results' `service`) in this archive (a directory or s3://BUCKET[/PREFIX]), found through
+    /// its index, other than one of the current version: its current values (every run) become
+    /// the reference, and certify records the certificate and its sha256.
+    #[arg(long, value_name = "ARCHIVE", conflicts_with = "reference")]
+    pub reference_from: Option<Location>,
 }
 
 #[derive(Debug, Args)]

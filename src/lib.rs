@@ -6,6 +6,7 @@
 //! - [`report`]: one renderer per output format; [`badge`]: the SVG / shields.io badge;
 //!   [`github`]: GitHub Actions' annotation and output syntax.
 //! - [`fingerprint`]: how a run was produced, and whether runs are comparable; pure.
+//! - [`reference`]: a certificate's current side as the slow-drift guard's reference; pure.
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
 //! - [`certificate`]: the certificate document; [`signing`]: sign and verify it, Sigstore-style.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
@@ -61,6 +62,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod record;
 pub mod redact;
+pub mod reference;
 pub mod report;
 pub mod signing;
 pub mod stats;

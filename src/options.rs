@@ -75,6 +75,9 @@ pub struct Inputs {
     pub current_testbed: Option<String>,
     /// `--reference`: the runs the policy's cumulative limits (`max_total_*`) judge against.
     pub reference: Vec<RunSpec>,
+    /// `--reference-from`: the newest PASS certificate of the service in this archive is the
+    /// reference instead.
+    pub reference_from: Option<Location>,
 }
 
 /// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
@@ -117,6 +120,7 @@ impl From<cli::InputArgs> for Inputs {
             baseline_testbed,
             current_testbed,
             reference: runs(&a.reference),
+            reference_from: a.reference_from,
         }
     }
 }
@@ -465,6 +469,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             baseline_testbed: None,
             current_testbed: None,
             reference: runs(&a.reference),
+            reference_from: None,
         });
         Ok(Verify {
             certificate,

@@ -382,3 +382,62 @@ fn certify_records_the_reference_and_verify_recomputes_it() {
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
     assert!(text(&ok).contains("certificate rebuilt byte for byte, verdict PASS"), "{}", text(&ok));
 }
+
+#[test]
+fn reference_from_an_archive_is_the_newest_pass_certificate_of_the_service() {
+    let dir = workdir_with_keys();
+    let d = dir.path();
+    let plain = write(d, "plain.yml", "metrics:\n  latency_p95_read: { max_increase: 5% }\n");
+    let drift = write(d, "p.yml", DRIFT);
+    let certify = |args: &[&str]| {
+        let mut all = vec!["certify", "--key", "cosign.key", "--format", "json"];
+        all.extend(args);
+        let out = perfcert(d, &all);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (out, v["certificate"].as_str().map(|c| d.join(c)))
+    };
+    // Before any certificate: no reference, and the message says what to do.
+    let (b, c) = (results(d, "b.json", "v1.0", 100.0), results(d, "c.json", "v1.1", 103.0));
+    std::fs::create_dir_all(d.join("perf/certificates")).unwrap();
+    let (out, _) = compare(
+        d,
+        &["--baseline", &b, "--current", &c, "--thresholds", &drift, "--reference-from", "perf/certificates"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no PASS certificate of api other than v1.1 in its index"), "{}", text(&out));
+
+    // v1.0 certified PASS (before the policy had a cumulative limit), then v1.1 certified FAIL.
+    let (out, first) = certify(&["--baseline", &b, "--current", &b, "--thresholds", &plain, "--version", "v1.0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let first = first.unwrap();
+    let bad = results(d, "bad.json", "v1.1", 120.0);
+    let (out, _) = certify(&["--baseline", &b, "--current", &bad, "--thresholds", &plain, "--version", "v1.1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // v1.2 against v1.1's baseline: the reference is v1.0, the newest PASS.
+    let c = results(d, "c2.json", "v1.2", 119.0);
+    let b2 = results(d, "b2.json", "v1.1", 115.0);
+    let args = ["--baseline", &b2, "--current", &c, "--thresholds", &drift, "--reference-from", "perf/certificates"];
+    let (out, doc) = compare(d, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(doc["inputs"]["reference"]["version"], "v1.0", "{}", doc["inputs"]);
+    assert_eq!(check(&doc, "max_total_increase")["reason"], "+19% <= +20% since the reference (100 ms)");
+    let (out, cert) = certify(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cert = cert.unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cert).unwrap()).unwrap();
+    let bytes = std::fs::read(&first).unwrap();
+    let recorded = &doc["inputs"]["reference"][0];
+    assert_eq!(recorded["sha256"], perfcert::signing::sha256_hex(&bytes));
+    let file = recorded["file"].as_str().unwrap();
+    assert!(d.join(file) == first, "{file} is {}", first.display());
+    assert!(doc["warnings"][0].as_str().unwrap().starts_with("the reference is the certificate of api v1.0 (sha256 "));
+
+    // verify --recompute reads the recorded certificate as the reference, like any input.
+    let cert_arg = cert.display().to_string();
+    let mut verify = vec!["verify", &cert_arg, "--key", "cosign.pub", "--recompute"];
+    verify.extend(&args[..6]);
+    verify.extend(["--reference", file]);
+    let ok = perfcert(d, &verify);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+}
