@@ -1221,6 +1221,45 @@ mod tests {
     }
 
     #[test]
+    fn cumulative_limits_judge_against_the_reference_and_fail_without_one() {
+        let policy = policy::parse(
+            "p.yml",
+            "metrics:\n  a: { max_increase: 5%, max_total_increase: 20% }\n  b: { max_total_decrease: 10 }\n",
+        )
+        .unwrap();
+        let (b, c) = (run(&[("a", 115.0), ("b", 95.0)]), run(&[("a", 119.0), ("b", 89.0)]));
+        // The library without a reference: a FAIL, never a skipped check.
+        let none = compare(&b, &c, &policy, today());
+        assert_eq!(none.verdict, Verdict::Fail);
+        assert_eq!(
+            none.rows[0].reasons,
+            ["no reference given: max_total_increase cannot be judged (give --reference); nothing unverified passes"]
+        );
+        let reference = [run(&[("a", 100.0), ("b", 100.0)])];
+        let with = compare_with_history(
+            std::slice::from_ref(&b),
+            std::slice::from_ref(&c),
+            Some(&reference),
+            &policy,
+            today(),
+            None,
+        );
+        assert_eq!(with.rows[0].reasons, ["+3.48% <= +5%", "+19% <= +20% since the reference (100)"]);
+        assert_eq!(with.rows[1].reasons, ["-11 < -10 since the reference (100)"]);
+        assert_eq!(with.verdict, Verdict::Fail);
+        let v = with.rows[0].reference.clone().unwrap();
+        assert_eq!((v.value, v.change, v.runs), (Some(100.0), Some(19.0), vec![Some(100.0)]));
+        assert!((v.delta.unwrap() - 0.19).abs() < 1e-12);
+        // A reference of 0: as a baseline of 0.
+        let zero = [run(&[("a", 0.0), ("b", 0.0)])];
+        let z = compare_with_history(&[b], &[c], Some(&zero), &policy, today(), None);
+        assert!(z.rows[0].reasons[0].starts_with("the reference is 0, so any increase"), "{:?}", z.rows[0].reasons);
+        assert!(
+            z.rows[0].reasons[0].ends_with("give this metric an absolute max_total_increase since the reference (0)")
+        );
+    }
+
+    #[test]
     fn two_sided_and_absolute_decrease() {
         let yaml = "metrics:\n  cost_per_1000_req: { max_increase: 5%, max_decrease: 5% }\n  throughput: { max_decrease: 500 }\n";
         let c = cmp(
