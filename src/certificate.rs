@@ -80,6 +80,10 @@ pub struct Inputs {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duet: Vec<FileDigest>,
     pub thresholds: FileDigest,
+    /// `--reference` files (the cumulative limits' reference); absent without one, so
+    /// certificates made before references existed keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference: Vec<FileDigest>,
 }
 
 /// A waiver that turned a failure into WAIVED.

@@ -115,6 +115,7 @@ Examples:
   COSIGN_PASSWORD=... perfcert certify --key cosign.key --service ingest-api --version v1.4.2 \\
       --baseline baseline.json --current current.json --approver qa-lead --subject dist/app.tar.gz
   perfcert certify --keyless ...       # in CI: GitHub Actions needs `permissions: id-token: write`
+  perfcert certify --key cosign.key --reference perf_baseline.json ...   # policy sets max_total_*
 
 Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over existing ones.
 A service and version is certified once per archive (--force: SERVICE-VERSION.2, ...).
@@ -127,7 +128,8 @@ const VERIFY_HELP: &str = "\
 Examples:
   perfcert verify perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
   perfcert verify CERT.cert.json --key cosign.pub --recompute \\
-      --baseline baseline.json --current current.json --thresholds perf_thresholds.yml
+      --baseline baseline.json --current current.json --thresholds perf_thresholds.yml \\
+      [--reference perf_baseline.json]        # when certify was given one
   perfcert verify CERT.cert.json \\
       --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
@@ -203,6 +205,7 @@ Examples:
   perfcert compare                                   # baseline.json, current.json, perf_thresholds.yml here
   perfcert compare --baseline main.json --current pr.json --format markdown --output report.md
   perfcert compare --report json=perf.json --report junit=perf.xml
+  perfcert compare --reference v1.0.json ...        # the policy sets max_total_increase
 
 Exit codes:
   0  PASS   1  FAIL (regression or SLO breach)   2  usage or input error";
@@ -338,6 +341,20 @@ pub struct InputArgs {
     /// are not checked, and the report says so.
     #[arg(long, value_name = "FILE.pub", requires = "noise_from")]
     pub noise_key: Option<PathBuf>,
+
+    /// The reference run the policy's cumulative limits (max_total_increase / max_total_decrease)
+    /// judge the current runs against: the last certified release's results, e.g. a promoted
+    /// perf_baseline.json (any format --baseline reads; repeat for several runs). The slow-drift
+    /// guard: the baseline moves every release, the reference does not.
+    #[arg(long, value_name = "RUN")]
+    pub reference: Vec<PathBuf>,
+
+    /// The reference is the newest PASS certificate of the service (--service, else the current
+    /// results' `service`) in this archive (a directory or s3://BUCKET[/PREFIX]), found through
+    /// its index, other than one of the current version: its current values (every run) become
+    /// the reference, and certify records the certificate and its sha256.
+    #[arg(long, value_name = "ARCHIVE", conflicts_with = "reference")]
+    pub reference_from: Option<Location>,
 }
 
 #[derive(Debug, Args)]
@@ -541,6 +558,10 @@ pub struct VerifyArgs {
     /// certificates it recorded are now (default: the archive it recorded).
     #[arg(long, value_name = "ARCHIVE", requires = "recompute")]
     pub noise_from: Option<Location>,
+
+    /// With --recompute: the reference runs, as given to certify.
+    #[arg(long, value_name = "RUN", requires = "recompute")]
+    pub reference: Vec<PathBuf>,
 }
 
 /// Who must have signed: a public key, or a keyless identity and its OIDC issuer.

@@ -66,6 +66,9 @@ pub enum CheckKind {
     Present,
     MaxIncrease,
     MaxDecrease,
+    /// The slow-drift guard: the change since the reference (`--reference`).
+    MaxTotalIncrease,
+    MaxTotalDecrease,
     Max,
     Min,
 }
@@ -76,6 +79,8 @@ impl CheckKind {
             CheckKind::Present => "present",
             CheckKind::MaxIncrease => "max_increase",
             CheckKind::MaxDecrease => "max_decrease",
+            CheckKind::MaxTotalIncrease => "max_total_increase",
+            CheckKind::MaxTotalDecrease => "max_total_decrease",
             CheckKind::Max => "max",
             CheckKind::Min => "min",
         }
@@ -147,6 +152,21 @@ pub struct Row {
     /// With several runs on a side: every run's value and which mean `baseline` and `current`
     /// are. `None` with one run per side.
     pub runs: Option<RunValues>,
+    /// The row against the reference, when a reference was given and the metric has a
+    /// cumulative limit (`max_total_increase` / `max_total_decrease`).
+    pub reference: Option<Versus>,
+}
+
+/// A row's values against the reference (the slow-drift guard): the reference's value (the
+/// mean the row shows), the cumulative change to the current value, and every reference run's value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versus {
+    pub value: Option<f64>,
+    /// `(current - reference) / reference`, as [`Row::delta`].
+    pub delta: Option<f64>,
+    /// `current - reference`, in the metric's unit.
+    pub change: Option<f64>,
+    pub runs: Vec<Option<f64>>,
 }
 
 /// Which mean of the runs' values a row shows and its tolerance compares.
@@ -276,19 +296,24 @@ impl Runs<'_> {
 /// Compares sides of one or more runs each (see the module rules); with one run per side this
 /// is [`compare`].
 pub fn compare_runs(baseline: &[RunResults], current: &[RunResults], policy: &Policy, today: Date) -> Comparison {
-    compare_with(baseline, current, None, policy, today, None)
+    compare_with(baseline, current, None, policy, today, None, None)
 }
 
 /// [`compare_runs`], with the run-to-run noise of earlier certificates (`--noise-from`) for the
 /// statistical decision. The threshold method ignores it.
+///
+/// `reference`: the runs of the reference (the last certified release) that the cumulative
+/// limits (`max_total_increase` / `max_total_decrease`) judge the current runs against. Without
+/// one, a cumulative limit FAILS its row: nothing unverified passes.
 pub fn compare_with_history(
     baseline: &[RunResults],
     current: &[RunResults],
+    reference: Option<&[RunResults]>,
     policy: &Policy,
     today: Date,
     history: Option<&crate::history::Noise>,
 ) -> Comparison {
-    compare_with(baseline, current, None, policy, today, history)
+    compare_with(baseline, current, None, policy, today, history, reference)
 }
 
 /// Compares duet runs: run i's baseline and current sides were measured side by side in one
@@ -300,15 +325,17 @@ pub fn compare_with_history(
 /// `placement` says what is wrong with where the sides ran (not known, or never swapped), if
 /// anything: then a place's own speed cannot be told from the change, and the statistical
 /// method leaves paired checks INCONCLUSIVE with that sentence instead of PASS or FAIL.
+/// The cumulative limits judge the current side against `reference`, unpaired.
 pub fn compare_duet(
     baseline: &[RunResults],
     current: &[RunResults],
+    reference: Option<&[RunResults]>,
     slices: &[Slices],
     placement: Option<&str>,
     policy: &Policy,
     today: Date,
 ) -> Comparison {
-    compare_with(baseline, current, Some(Duet { slices, placement }), policy, today, None)
+    compare_with(baseline, current, Some(Duet { slices, placement }), policy, today, None, reference)
 }
 
 /// Duet runs as the comparison needs them: each run's slices, and what is wrong with the
@@ -326,11 +353,16 @@ fn compare_with(
     policy: &Policy,
     today: Date,
     history: Option<&crate::history::Noise>,
+    reference: Option<&[RunResults]>,
 ) -> Comparison {
     let (b_runs, c_runs) = (Runs { runs: baseline }, Runs { runs: current });
+    let r_runs = reference.map(|runs| Runs { runs });
     let several = b_runs.several() || c_runs.several();
-    let mut rows: Vec<Row> =
-        policy.metrics.iter().map(|m| gated_row(m, &b_runs, &c_runs, &policy.waivers, today)).collect();
+    let mut rows: Vec<Row> = policy
+        .metrics
+        .iter()
+        .map(|m| gated_row(m, &b_runs, &c_runs, r_runs.as_ref(), &policy.waivers, today))
+        .collect();
 
     let tracked = |name: &str| policy.metrics.iter().any(|m| m.name == name);
     let mut untracked: Vec<&String> = vec![];
@@ -361,12 +393,21 @@ fn compare_with(
                 current: c_runs.values(name),
                 mean: Mean::Geometric,
             }),
+            reference: None,
         });
     }
 
     // What the readers noted about the inputs (estimated percentiles, left-out rows) first.
-    let mut warnings: Vec<String> =
-        baseline.iter().flat_map(|r| &r.notes).chain(current.iter().flat_map(|r| &r.notes)).cloned().collect();
+    let mut warnings: Vec<String> = baseline
+        .iter()
+        .flat_map(|r| &r.notes)
+        .chain(current.iter().flat_map(|r| &r.notes))
+        .chain(reference.unwrap_or_default().iter().flat_map(|r| &r.notes))
+        .cloned()
+        .collect();
+    if reference.is_some() && policy.cumulative().next().is_none() {
+        warnings.push("the reference is not used: the policy sets no max_total_increase or max_total_decrease".into());
+    }
     for w in policy.waivers.iter().filter(|w| !w.is_active(today)) {
         warnings.push(format!(
             "waiver for {} expired on {} and is ignored ({}); renew it or remove it",
@@ -383,7 +424,7 @@ fn compare_with(
     }
     let history = history.filter(|_| method == DecisionMethod::Statistical);
     if method == DecisionMethod::Statistical {
-        statistical(&mut rows, &b_runs, &c_runs, duet, policy, today, history);
+        statistical(&mut rows, &b_runs, &c_runs, r_runs.as_ref(), duet, policy, today, history);
     } else if duet.is_some() {
         warnings.push(format!(
             "duet runs judged by the threshold method: each side's value is over all its slices of each of the {} \
@@ -431,15 +472,25 @@ fn compare_with(
     }
 }
 
-fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waiver], today: Date) -> Row {
+fn gated_row(
+    m: &MetricPolicy,
+    baseline: &Runs,
+    current: &Runs,
+    reference: Option<&Runs>,
+    waivers: &[Waiver],
+    today: Date,
+) -> Row {
     let unit = m.unit.clone().or_else(|| default_unit(&m.name).map(String::from));
     let mean_for = |t: Option<Tolerance>| match t {
         Some(Tolerance::Absolute(_)) => Mean::Arithmetic,
         _ => Mean::Geometric,
     };
-    let relative = [m.max_increase, m.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_))));
+    let relative = [m.max_increase, m.max_decrease, m.max_total_increase, m.max_total_decrease]
+        .iter()
+        .any(|t| matches!(t, Some(Tolerance::Relative(_))));
     let shown = if relative { Mean::Geometric } else { Mean::Arithmetic };
     let several = baseline.several() || current.several();
+    let cumulative = m.max_total_increase.is_some() || m.max_total_decrease.is_some();
     let b = baseline.mean(&m.name, shown);
     let c = current.mean(&m.name, shown);
     let mut row = Row {
@@ -458,6 +509,15 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
             baseline: baseline.values(&m.name),
             current: current.values(&m.name),
             mean: shown,
+        }),
+        reference: reference.filter(|_| cumulative).map(|r| {
+            let value = r.mean(&m.name, shown).filter(|v| v.is_finite());
+            Versus {
+                value,
+                delta: relative_delta(value, c),
+                change: finite(value.zip(c).map(|(r, c)| c - r)),
+                runs: r.values(&m.name),
+            }
         }),
     };
     let unit = row.unit.as_deref();
@@ -518,6 +578,47 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
         };
         row.checks.push(check);
     }
+    // The slow-drift guard: the same checks against the reference instead of the baseline.
+    for (kind, tolerance) in
+        [(CheckKind::MaxTotalIncrease, m.max_total_increase), (CheckKind::MaxTotalDecrease, m.max_total_decrease)]
+    {
+        let Some(tolerance) = tolerance else { continue };
+        let Some(reference) = reference else {
+            let reason = format!(
+                "no reference given: {} cannot be judged (give --reference); nothing unverified passes",
+                kind.as_str()
+            );
+            row.checks.push(Check { kind, outcome: Outcome::Fail, reason, stats: None });
+            continue;
+        };
+        let mean = mean_for(Some(tolerance));
+        let c = if mean == shown { c } else { current.mean(&m.name, mean).unwrap_or(c) };
+        let check = match reference.mean(&m.name, mean) {
+            None => {
+                let why = match reference.first_missing(&m.name) {
+                    Some(run) => format!("missing from reference {run}"),
+                    None => "not in the reference".into(),
+                };
+                Check {
+                    kind,
+                    outcome: Outcome::Skipped,
+                    reason: format!("{why}: {} check skipped", kind.as_str()),
+                    stats: None,
+                }
+            }
+            Some(r) => {
+                let mut check = tolerance_check(kind, tolerance, r, c, unit);
+                let runs = if several || reference.several() {
+                    format!("; {} means of {} and {} runs", mean.as_str(), reference.runs.len(), current.runs.len())
+                } else {
+                    String::new()
+                };
+                check.reason.push_str(&format!(" since the reference ({}{runs})", with_unit(r, unit)));
+                check
+            }
+        };
+        row.checks.push(check);
+    }
     // SLOs judge the arithmetic mean of the current runs.
     let c = if several && shown != Mean::Arithmetic { current.mean(&m.name, Mean::Arithmetic).unwrap_or(c) } else { c };
     let slo_note = if several { format!(" (arithmetic mean of {c_runs} runs)") } else { String::new() };
@@ -540,10 +641,12 @@ fn gated_row(m: &MetricPolicy, baseline: &Runs, current: &Runs, waivers: &[Waive
 /// a value that is not finite) keeps its outcome: nothing unverified passes.
 ///
 /// Duet runs (`slices`): tolerance checks are paired per run, floored at the slices' precision.
+#[allow(clippy::too_many_arguments)]
 fn statistical(
     rows: &mut [Row],
     baseline: &Runs,
     current: &Runs,
+    reference: Option<&Runs>,
     duet: Option<Duet>,
     policy: &Policy,
     today: Date,
@@ -570,6 +673,7 @@ fn statistical(
         };
         let Some(c) = all(current) else { continue };
         let b = all(baseline);
+        let r = reference.and_then(all);
         let relative = [m.max_increase, m.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_))));
         let scale = |limit: f64| if relative && limit > 0.0 { Scale::Log } else { Scale::Linear };
         for (j, check) in row.checks.iter().enumerate() {
@@ -584,22 +688,29 @@ fn statistical(
                 CheckKind::Present => None,
                 CheckKind::MaxIncrease => tolerance(m.max_increase, Worse::Higher),
                 CheckKind::MaxDecrease => tolerance(m.max_decrease, Worse::Lower),
+                CheckKind::MaxTotalIncrease => tolerance(m.max_total_increase, Worse::Higher),
+                CheckKind::MaxTotalDecrease => tolerance(m.max_total_decrease, Worse::Lower),
                 CheckKind::Max => m.max.map(|limit| stats::Check::Ceiling { limit, scale: scale(limit) }),
                 CheckKind::Min => m.min.map(|limit| stats::Check::Floor { limit, scale: scale(limit) }),
             };
             let Some(kind) = kind else { continue };
             let slo = matches!(kind, stats::Check::Ceiling { .. } | stats::Check::Floor { .. });
-            let b = match (&b, slo) {
+            // A cumulative check's other side is the reference's runs, never paired with the
+            // current ones (a check without a reference keeps its FAIL).
+            let total = matches!(check.kind, CheckKind::MaxTotalIncrease | CheckKind::MaxTotalDecrease);
+            let (other, other_runs) = if total { (&r, reference) } else { (&b, Some(baseline)) };
+            let Some(other_runs) = other_runs else { continue };
+            let b = match (other, slo) {
                 (_, true) => vec![],
                 (Some(b), false) => b.clone(),
                 (None, false) => continue,
             };
-            let paired_se = match (slices, kind) {
+            let paired_se = match (slices.filter(|_| !total), kind) {
                 (Some(slices), stats::Check::Relative { .. }) => Some(slice_se(slices, &m.name, true)),
                 (Some(slices), stats::Check::Absolute { .. }) => Some(slice_se(slices, &m.name, false)),
                 _ => None,
             };
-            let evidence = Evidence::of(&m.name, kind, if slo { None } else { Some(baseline) }, current);
+            let evidence = Evidence::of(&m.name, kind, if slo { None } else { Some(other_runs) }, current);
             planned.push(Planned {
                 row: i,
                 check: j,
@@ -670,6 +781,9 @@ fn statistical(
             stats::Verdict::Inconclusive => Outcome::Inconclusive,
         };
         check.reason = stats_reason(&p.check_kind, &outcome, unit.as_deref(), &runs_note);
+        if matches!(check.kind, CheckKind::MaxTotalIncrease | CheckKind::MaxTotalDecrease) {
+            check.reason = format!("{} (since the reference)", check.reason);
+        }
         check.stats = Some(CheckStats {
             estimate: outcome.estimate,
             interval: outcome.interval,
@@ -877,7 +991,13 @@ fn settle(row: &mut Row, waivers: &[Waiver], today: Date) {
 }
 
 fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: Option<&str>) -> Check {
-    let increase = kind == CheckKind::MaxIncrease;
+    let increase = matches!(kind, CheckKind::MaxIncrease | CheckKind::MaxTotalIncrease);
+    // How the sentences name the other side; the baseline's are as they have always been.
+    let (side, short) = if matches!(kind, CheckKind::MaxTotalIncrease | CheckKind::MaxTotalDecrease) {
+        ("the reference", "the reference")
+    } else {
+        ("the baseline", "baseline")
+    };
     let change = match tolerance {
         Tolerance::Relative(_) if b != 0.0 => (c - b) / b,
         _ => c - b,
@@ -888,7 +1008,7 @@ fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: 
         let reason = if b.is_finite() {
             format!("the change from {} to {} is too large to compute", with_unit(b, unit), with_unit(c, unit))
         } else {
-            "the baseline is not a finite number: the change cannot be judged".to_string()
+            format!("{side} is not a finite number: the change cannot be judged")
         };
         return Check { kind, outcome: Outcome::Fail, reason, stats: None };
     }
@@ -900,13 +1020,15 @@ fn tolerance_check(kind: CheckKind, tolerance: Tolerance, b: f64, c: f64, unit: 
                 (
                     Outcome::Fail,
                     format!(
-                        "baseline is 0, so any increase (to {}) exceeds a relative limit of {}; give this metric an absolute max_increase",
+                        "{} is 0, so any increase (to {}) exceeds a relative limit of {}; give this metric an absolute {}",
+                        short,
                         with_unit(c, unit),
-                        pct(limit)
+                        pct(limit),
+                        kind.as_str()
                     ),
                 )
             } else {
-                (Outcome::Pass, "baseline is 0: it cannot decrease".to_string())
+                (Outcome::Pass, format!("{short} is 0: it cannot decrease"))
             }
         }
         Tolerance::Relative(limit) => {
@@ -1096,6 +1218,45 @@ mod tests {
             assert!(row.reasons[0].contains(crate::stats::NO_SPREAD), "{:?}", row.reasons);
             assert!(row.checks.iter().all(|c| c.stats.as_ref().is_some_and(|s| s.interval.is_none())));
         }
+    }
+
+    #[test]
+    fn cumulative_limits_judge_against_the_reference_and_fail_without_one() {
+        let policy = policy::parse(
+            "p.yml",
+            "metrics:\n  a: { max_increase: 5%, max_total_increase: 20% }\n  b: { max_total_decrease: 10 }\n",
+        )
+        .unwrap();
+        let (b, c) = (run(&[("a", 115.0), ("b", 95.0)]), run(&[("a", 119.0), ("b", 89.0)]));
+        // The library without a reference: a FAIL, never a skipped check.
+        let none = compare(&b, &c, &policy, today());
+        assert_eq!(none.verdict, Verdict::Fail);
+        assert_eq!(
+            none.rows[0].reasons,
+            ["no reference given: max_total_increase cannot be judged (give --reference); nothing unverified passes"]
+        );
+        let reference = [run(&[("a", 100.0), ("b", 100.0)])];
+        let with = compare_with_history(
+            std::slice::from_ref(&b),
+            std::slice::from_ref(&c),
+            Some(&reference),
+            &policy,
+            today(),
+            None,
+        );
+        assert_eq!(with.rows[0].reasons, ["+3.48% <= +5%", "+19% <= +20% since the reference (100)"]);
+        assert_eq!(with.rows[1].reasons, ["-11 < -10 since the reference (100)"]);
+        assert_eq!(with.verdict, Verdict::Fail);
+        let v = with.rows[0].reference.clone().unwrap();
+        assert_eq!((v.value, v.change, v.runs), (Some(100.0), Some(19.0), vec![Some(100.0)]));
+        assert!((v.delta.unwrap() - 0.19).abs() < 1e-12);
+        // A reference of 0: as a baseline of 0.
+        let zero = [run(&[("a", 0.0), ("b", 0.0)])];
+        let z = compare_with_history(&[b], &[c], Some(&zero), &policy, today(), None);
+        assert!(z.rows[0].reasons[0].starts_with("the reference is 0, so any increase"), "{:?}", z.rows[0].reasons);
+        assert!(
+            z.rows[0].reasons[0].ends_with("give this metric an absolute max_total_increase since the reference (0)")
+        );
     }
 
     #[test]

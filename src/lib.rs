@@ -6,6 +6,7 @@
 //! - [`report`]: one renderer per output format; [`badge`]: the SVG / shields.io badge;
 //!   [`github`]: GitHub Actions' annotation and output syntax.
 //! - [`fingerprint`]: how a run was produced, and whether runs are comparable; pure.
+//! - [`reference`]: a certificate's current side as the slow-drift guard's reference; pure.
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
 //! - [`certificate`]: the certificate document; [`baseline`]: a PASS certificate's current side
 //!   as a baseline results file; [`signing`]: sign and verify it, Sigstore-style.
@@ -65,6 +66,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod record;
 pub mod redact;
+pub mod reference;
 pub mod releases;
 pub mod report;
 pub mod signing;

@@ -73,6 +73,11 @@ pub struct Inputs {
     /// every run of that side gets in its fingerprint.
     pub baseline_testbed: Option<String>,
     pub current_testbed: Option<String>,
+    /// `--reference`: the runs the policy's cumulative limits (`max_total_*`) judge against.
+    pub reference: Vec<RunSpec>,
+    /// `--reference-from`: the newest PASS certificate of the service in this archive is the
+    /// reference instead.
+    pub reference_from: Option<Location>,
 }
 
 /// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
@@ -114,6 +119,8 @@ impl From<cli::InputArgs> for Inputs {
             look: LookAt::Nth(1),
             baseline_testbed,
             current_testbed,
+            reference: runs(&a.reference),
+            reference_from: a.reference_from,
         }
     }
 }
@@ -440,6 +447,8 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             look: LookAt::Nth(1),
             baseline_testbed: None,
             current_testbed: None,
+            reference: runs(&a.reference),
+            reference_from: None,
         });
         Ok(Verify {
             certificate,

@@ -38,6 +38,7 @@ pub struct Labels {
     baseline: String,
     current: String,
     thresholds: String,
+    reference: String,
 }
 
 impl Labels {
@@ -48,12 +49,14 @@ impl Labels {
                 baseline: format!("{duet} (duet, baseline side)"),
                 current: format!("{duet} (duet, current side)"),
                 thresholds: inputs.thresholds.display().to_string(),
+                reference: label(&inputs.reference),
             };
         }
         Labels {
             baseline: label(&inputs.baseline),
             current: label(&inputs.current),
             thresholds: inputs.thresholds.display().to_string(),
+            reference: label(&inputs.reference),
         }
     }
 
@@ -64,6 +67,12 @@ impl Labels {
             current: Source { file: &self.current, results: &loaded.current, runs: loaded.current_runs.runs.len() },
             thresholds_file: &self.thresholds,
             decision: loaded.decision.as_ref(),
+            reference: loaded.reference.as_ref().map(|side| Source {
+                // From an archive: the certificate found there.
+                file: loaded.reference_record.as_ref().map_or(self.reference.as_str(), |r| r.file.as_str()),
+                results: &loaded.reference_summary,
+                runs: side.runs.len(),
+            }),
         }
     }
 }
@@ -155,19 +164,170 @@ pub struct Loaded {
     /// How a statistical verdict was reached, and the look; `None` under the threshold method
     /// (and for a version-1 certificate recomputed).
     pub decision: Option<Decision>,
+    /// `--reference`: the runs the cumulative limits judge against, and their summary.
+    pub reference: Option<Side>,
+    pub reference_summary: RunResults,
+    /// `--reference-from`: the certificate the reference came from (its path in the archive and
+    /// its sha256), as certify records it in `inputs.reference`.
+    pub reference_record: Option<crate::certificate::FileDigest>,
 }
 
 impl Loaded {
-    fn of(baseline_runs: Side, current_runs: Side, comparison: Comparison, decision: Option<Decision>) -> Loaded {
+    fn of(
+        baseline_runs: Side,
+        current_runs: Side,
+        reference: Reference,
+        comparison: Comparison,
+        decision: Option<Decision>,
+    ) -> Loaded {
+        let Reference { side: reference, record: reference_record } = reference;
         Loaded {
             baseline: baseline_runs.summary(),
             current: current_runs.summary(),
+            reference_summary: reference.as_ref().map(Side::summary).unwrap_or_default(),
+            reference,
+            reference_record,
             baseline_runs,
             current_runs,
             comparison,
             decision,
         }
     }
+}
+
+/// The reference of the cumulative limits, and where it came from when that was an archive.
+#[derive(Default)]
+struct Reference {
+    side: Option<Side>,
+    record: Option<crate::certificate::FileDigest>,
+}
+
+/// The reference the policy's cumulative limits need: `--reference` loaded like a side (a
+/// certificate file is read as its current side, [`crate::reference`]), or `--reference-from`
+/// an archive. None given while the policy sets a cumulative limit is an input error (exit 2),
+/// never a skipped check. A reference and a policy without cumulative limits: the comparison warns.
+fn load_reference(inputs: &Inputs, policy: &Policy, current: &Side, ui: &Ui) -> Result<Reference, Failure> {
+    if let Some(archive) = &inputs.reference_from {
+        return reference_from(archive, inputs, current, ui);
+    }
+    if inputs.reference.is_empty() {
+        return match policy.cumulative().next() {
+            None => Ok(Reference::default()),
+            Some(m) => {
+                let key = if m.max_total_increase.is_some() { "max_total_increase" } else { "max_total_decrease" };
+                Err(Failure::input(anyhow!(
+                    "{}: metrics.{}.{key} is a cumulative limit against a reference: give --reference FILE (the \
+                     last certified release's results, e.g. a promoted perf_baseline.json)",
+                    inputs.thresholds.display(),
+                    m.name
+                )))
+            }
+        };
+    }
+    // A certificate given as the reference: its current side, as --reference-from reads it.
+    if let [spec] = inputs.reference.as_slice()
+        && let [part] = spec.parts.as_slice()
+        && part.format.is_none()
+        && let Ok(bytes) = std::fs::read(&part.path)
+        && crate::reference::is_certificate(&bytes)
+    {
+        let shown = part.path.display().to_string();
+        let side =
+            certified_side(&shown, &bytes).map_err(|why| Failure::input(anyhow!("--reference {shown}: {why}")))?;
+        return Ok(Reference { side: Some(side), record: None });
+    }
+    let side = load_side(&inputs.reference, None, policy, ("--reference", ""), ui)?;
+    ui.detail(&format!("reference {}: {} run(s)", label(&inputs.reference), side.runs.len()));
+    Ok(Reference { side: Some(side), record: None })
+}
+
+/// A certificate's current side as the reference, with a note that its signature was not
+/// checked here (the same words whichever way it came, so a recompute from the file repeats them).
+fn certified_side(shown: &str, bytes: &[u8]) -> Result<Side, String> {
+    let certified = crate::reference::from_certificate(bytes)?;
+    if certified.status != "PASS" {
+        return Err(format!("a {} certificate; the reference must be a certified PASS", certified.status));
+    }
+    let sha = crate::signing::sha256_hex(bytes);
+    let mut runs: Vec<Run> =
+        certified.runs.into_iter().map(|results| Run { files: vec![shown.to_string()], results }).collect();
+    if let Some(first) = runs.first_mut() {
+        first.results.notes.push(format!(
+            "the reference is the certificate of {} {} (sha256 {sha}); its signature was not checked here \
+             (perfcert verify checks it)",
+            certified.service, certified.version
+        ));
+    }
+    Ok(Side { runs })
+}
+
+/// `--reference-from ARCHIVE`: the newest PASS certificate of the service in the archive's
+/// index, other than one of the current version. The index is a convenience, not evidence: the
+/// certificate it names must have the sha256 it says (exit 3 if not), and must say PASS itself.
+fn reference_from(
+    archive: &crate::store::Location,
+    inputs: &Inputs,
+    current: &Side,
+    ui: &Ui,
+) -> Result<Reference, Failure> {
+    use crate::store::{self, Contents};
+    let failure = |e: store::StoreError| Failure::external(anyhow!("--reference-from {archive}: {e}"));
+    let summary = current.summary();
+    let service = inputs.service.clone().or(summary.service.clone()).ok_or_else(|| {
+        Failure::input(anyhow!(
+            "--reference-from finds the last certified release of the same service, and the current results do not \
+             name one: give --service (certify) or a `service` in the current results"
+        ))
+    })?;
+    if let store::Location::Dir(path) = archive
+        && !path.is_dir()
+    {
+        return Err(Failure::input(anyhow!(
+            "--reference-from {archive}: no such directory (expected an archive of certificates)"
+        )));
+    }
+    let opened = store::open(archive, None).map_err(failure)?;
+    let listed = opened.list().map_err(failure)?;
+    let contents = Contents::of(listed.iter().map(String::as_str));
+    let lines = store::index_lines(opened.as_ref(), &contents, &service);
+    for (at, line) in &lines {
+        if let Err(why) = line {
+            ui.warn(&format!("--reference-from: index line {at} is left out: {why}"));
+        }
+    }
+    // Newest by the certificate's date (RFC 3339 UTC sorts as text), then by index order.
+    let newest = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, line))| Some((i, line.as_ref().ok()?)))
+        .filter(|(_, l)| l.status == "PASS" && summary.version.as_ref() != Some(&l.version))
+        .max_by(|(i, a), (j, b)| (&a.date, i).cmp(&(&b.date, j)))
+        .map(|(_, l)| l);
+    let Some(line) = newest else {
+        let other = summary.version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
+        return Err(Failure::input(anyhow!(
+            "--reference-from {archive}: no PASS certificate of {service}{other} in its index (index/dt=.../service=...; \
+             `perfcert index rebuild {archive}` writes it for certificates made before the index). A first release has \
+             no reference: give --reference FILE, or certify it without max_total_* limits"
+        )));
+    };
+    let shown = opened.show(&line.certificate);
+    let bytes = opened.read(&line.certificate).map_err(failure)?;
+    let sha = crate::signing::sha256_hex(&bytes);
+    if sha != line.certificate_sha256 {
+        return Err(Failure::external(anyhow!(
+            "--reference-from {archive}: {shown} has sha256 {sha}, not the {} its index line says; rebuild the index \
+             or give --reference FILE",
+            line.certificate_sha256
+        )));
+    }
+    let side =
+        certified_side(&shown, &bytes).map_err(|why| Failure::input(anyhow!("--reference-from {shown}: {why}")))?;
+    ui.detail(&format!("reference: {shown} ({service} {}, {} run(s))", line.version, side.runs.len()));
+    Ok(Reference {
+        side: Some(side),
+        record: Some(crate::certificate::FileDigest { file: shown, sha256: sha, run: None }),
+    })
 }
 
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).
@@ -209,7 +369,7 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
                 "--testbed does not apply to --duet: both sides of a duet run ran on one testbed at once"
             )));
         }
-        return load_duet(&inputs.duet, &policy, today, decision, ui);
+        return load_duet(&inputs.duet, inputs, &policy, today, decision, ui);
     }
     let mut baseline_runs =
         load_side(&inputs.baseline, inputs.baseline_format, &policy, ("--baseline", "baseline.json"), ui)?;
@@ -217,6 +377,7 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         load_side(&inputs.current, inputs.current_format, &policy, ("--current", "current.json"), ui)?;
     label_testbed(&mut baseline_runs, inputs.baseline_testbed.as_deref(), "--baseline-testbed")?;
     label_testbed(&mut current_runs, inputs.current_testbed.as_deref(), "--current-testbed")?;
+    let reference = load_reference(inputs, &policy, &current_runs, ui)?;
     let comparable = comparability(&baseline_runs, &current_runs, &policy, &inputs.thresholds)?;
     let history = match &inputs.noise_from {
         Some(archive) => {
@@ -242,14 +403,21 @@ pub fn load_and_compare(inputs: &Inputs, ui: &Ui) -> Result<Loaded, Failure> {
         }
         None => None,
     };
-    let mut comparison =
-        compare_with_history(&baseline_runs.results(), &current_runs.results(), &policy, today, history.as_ref());
+    let reference_results = reference.side.as_ref().map(Side::results);
+    let mut comparison = compare_with_history(
+        &baseline_runs.results(),
+        &current_runs.results(),
+        reference_results.as_deref(),
+        &policy,
+        today,
+        history.as_ref(),
+    );
     // What differs about how the runs were made comes first: it qualifies every row.
     comparison.warnings.splice(0..0, comparable);
     if let Some(d) = decision.as_mut() {
         d.history = comparison.history.as_ref().map(crate::record::history_value);
     }
-    Ok(Loaded::of(baseline_runs, current_runs, comparison, decision))
+    Ok(Loaded::of(baseline_runs, current_runs, reference, comparison, decision))
 }
 
 /// Reads the earlier certificates of `service` in an archive and learns their noise
@@ -485,6 +653,7 @@ fn run_prints<'a>(side: &'a Side, labels: &'a [String]) -> Vec<fingerprint::RunP
 /// ran is told in a detail line, and warned about when unknown or never swapped.
 fn load_duet(
     specs: &[RunSpec],
+    inputs: &Inputs,
     policy: &Policy,
     today: jiff::civil::Date,
     decision: Option<Decision>,
@@ -554,15 +723,18 @@ fn load_duet(
     if let Some(first) = current_runs.runs.first_mut() {
         first.results.notes.extend(notes);
     }
+    let reference = load_reference(inputs, policy, &current_runs, ui)?;
+    let reference_results = reference.side.as_ref().map(Side::results);
     let comparison = crate::compare::compare_duet(
         &baseline_runs.results(),
         &current_runs.results(),
+        reference_results.as_deref(),
         &slices,
         placement.as_deref(),
         policy,
         today,
     );
-    Ok(Loaded::of(baseline_runs, current_runs, comparison, decision))
+    Ok(Loaded::of(baseline_runs, current_runs, reference, comparison, decision))
 }
 
 /// Loads every run of one side, and refuses runs that share no metric: that is the files of
@@ -800,6 +972,7 @@ pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Fail
         .iter()
         .chain(&i.current)
         .chain(&i.duet)
+        .chain(&i.reference)
         .flat_map(|run| run.parts.iter().map(|p| &p.path))
         .chain([&i.thresholds])
         .collect();

@@ -31,6 +31,14 @@ pub struct Policy {
     pub duet: crate::input::duet::Settings,
 }
 
+impl Policy {
+    /// The metrics with a cumulative limit (`max_total_increase` / `max_total_decrease`): they
+    /// need a reference to be judged.
+    pub fn cumulative(&self) -> impl Iterator<Item = &MetricPolicy> {
+        self.metrics.iter().filter(|m| m.max_total_increase.is_some() || m.max_total_decrease.is_some())
+    }
+}
+
 /// `comparability`: what runs whose fingerprints differ ([`crate::fingerprint`]) lead to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Comparability {
@@ -100,7 +108,7 @@ pub enum DecisionMethod {
     Statistical,
 }
 
-/// The limits for one metric. At least one of the four limits is set.
+/// The limits for one metric. At least one of the six limits is set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricPolicy {
     pub name: String,
@@ -108,6 +116,11 @@ pub struct MetricPolicy {
     pub max_increase: Option<Tolerance>,
     /// Largest allowed fall below the baseline (lower is worse).
     pub max_decrease: Option<Tolerance>,
+    /// Largest allowed rise over the reference (`--reference`, the last certified release): the
+    /// slow-drift guard, cumulative over every release since the reference.
+    pub max_total_increase: Option<Tolerance>,
+    /// Largest allowed fall below the reference.
+    pub max_total_decrease: Option<Tolerance>,
     /// Absolute SLO ceiling, inclusive: the current value must be <= `max`.
     pub max: Option<f64>,
     /// Absolute SLO floor, inclusive: the current value must be >= `min`.
@@ -215,6 +228,10 @@ struct RawMetric {
     max_increase: Option<Spanned<Limit>>,
     #[serde(default, deserialize_with = "present")]
     max_decrease: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    max_total_increase: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    max_total_decrease: Option<Spanned<Limit>>,
     #[serde(default, deserialize_with = "present")]
     max: Option<Spanned<Limit>>,
     #[serde(default, deserialize_with = "present")]
@@ -590,7 +607,12 @@ impl Validator<'_> {
                 return Err(self.error(limit, path(field), "expected a finite tolerance"));
             }
             if magnitude < 0.0 {
-                let other = if field == "max_increase" { "max_decrease" } else { "max_increase" };
+                let other = match field {
+                    "max_increase" => "max_decrease",
+                    "max_decrease" => "max_increase",
+                    "max_total_increase" => "max_total_decrease",
+                    _ => "max_total_increase",
+                };
                 return Err(self.error(
                     limit,
                     path(field),
@@ -609,13 +631,15 @@ impl Validator<'_> {
                 Some(l @ Spanned { value: Limit::Text(text), .. }) => Err(self.error(
                     l,
                     path(field),
-                    format!("expected an absolute number in the metric's unit, found \"{text}\" (percentages belong in max_increase / max_decrease)"),
+                    format!("expected an absolute number in the metric's unit, found \"{text}\" (percentages belong in max_increase / max_decrease / max_total_increase / max_total_decrease)"),
                 )),
             }
         };
         let policy = MetricPolicy {
             max_increase: tolerance("max_increase", &m.max_increase)?,
             max_decrease: tolerance("max_decrease", &m.max_decrease)?,
+            max_total_increase: tolerance("max_total_increase", &m.max_total_increase)?,
+            max_total_decrease: tolerance("max_total_decrease", &m.max_total_decrease)?,
             max: slo("max", &m.max)?,
             min: slo("min", &m.min)?,
             unit: m.unit.clone(),
@@ -624,13 +648,15 @@ impl Validator<'_> {
         };
         if policy.max_increase.is_none()
             && policy.max_decrease.is_none()
+            && policy.max_total_increase.is_none()
+            && policy.max_total_decrease.is_none()
             && policy.max.is_none()
             && policy.min.is_none()
         {
             return Err(self.error(
                 &raw,
                 format!("metrics.{name}"),
-                "no limit; expected at least one of max_increase, max_decrease, max, min",
+                "no limit; expected at least one of max_increase, max_decrease, max_total_increase, max_total_decrease, max, min",
             ));
         }
         if let (Some(min), Some(max)) = (policy.min, policy.max)
@@ -830,6 +856,38 @@ waivers:
             .map(|(text, expected, got)| format!("for {text:?}\n  got:      {got}\n  expected: {expected}"))
             .collect();
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn cumulative_limits() {
+        let p = parse(
+            "p.yml",
+            "metrics:\n  a: { max_increase: 4%, max_total_increase: 20% }\n  b: { max_total_decrease: 3 }\n  c: { max: 1 }\n",
+        )
+        .unwrap();
+        assert_eq!(p.metrics[0].max_total_increase, Some(Tolerance::Relative(0.20)));
+        assert_eq!(p.metrics[1].max_total_decrease, Some(Tolerance::Absolute(3.0)));
+        let names: Vec<&str> = p.cumulative().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let cases = [
+            (
+                "metrics:\n  a: { max_total_increase: lots }\n",
+                "p.yml:2:28: metrics.a.max_total_increase: expected a number or a percentage such as 10%, found \"lots\"",
+            ),
+            (
+                "metrics:\n  a: { max_total_decrease: -10% }\n",
+                "p.yml:2:28: metrics.a.max_total_decrease: a tolerance must be >= 0; the direction comes from the key (use max_total_increase",
+            ),
+            ("metrics:\n  a: { max_total_increase: 1e999 }\n", "metrics.a.max_total_increase: expected a finite"),
+            ("metrics:\n  a: { max_total_increase: ~ }\n", "p.yml:2:28: metrics.a.max_total_increase: no value"),
+            ("metrics:\n  a: { max_total_increase: [1] }\n", "metrics.a.max_total_increase: invalid type: sequence"),
+            ("metrics:\n  a: { max_total_increase: \"nan%\" }\n", "metrics.a.max_total_increase: expected a number"),
+            ("metrics:\n  a: { max_total: 20% }\n", "metrics.a.max_total: unknown field `max_total`, expected one of"),
+        ];
+        for (text, want) in cases {
+            let got = err(text);
+            assert!(got.contains(want), "{text:?}\n  got:  {got}\n  want: {want}");
+        }
     }
 
     #[test]

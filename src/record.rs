@@ -110,6 +110,10 @@ pub struct Metric<'a> {
     /// `current` are. Absent with one run per side.
     #[serde(skip_serializing_if = "Option::is_none")]
     runs: Option<Runs>,
+    /// `--reference` given and the metric has a cumulative limit: the reference's value, the
+    /// cumulative change since it, and every reference run's value. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<Reference>,
     /// `decision.method: statistical` only: the interval of the check that decided the row
     /// (the first FAIL, else the first INCONCLUSIVE, else the first judged), its method and
     /// the runs per side that would settle it. Absent under the threshold method.
@@ -162,6 +166,15 @@ fn deciding(r: &Row) -> Option<&CheckStats> {
         .and_then(|c| c.stats.as_ref())
 }
 
+/// A row against the reference ([`crate::compare::Versus`]).
+#[derive(Serialize)]
+pub struct Reference {
+    value: Option<f64>,
+    delta: Option<f64>,
+    change: Option<f64>,
+    runs: Vec<Option<f64>>,
+}
+
 #[derive(Serialize)]
 pub struct Runs {
     mean: &'static str,
@@ -179,10 +192,11 @@ fn runs(r: &Row, every_run: bool) -> Option<Runs> {
     if !every_run {
         return None;
     }
-    let relative = r
-        .policy
-        .as_ref()
-        .is_none_or(|p| [p.max_increase, p.max_decrease].iter().any(|t| matches!(t, Some(Tolerance::Relative(_)))));
+    let relative = r.policy.as_ref().is_none_or(|p| {
+        [p.max_increase, p.max_decrease, p.max_total_increase, p.max_total_decrease]
+            .iter()
+            .any(|t| matches!(t, Some(Tolerance::Relative(_))))
+    });
     let mean = if relative { Mean::Geometric } else { Mean::Arithmetic };
     Some(Runs { mean: mean.as_str(), baseline: vec![r.baseline], current: vec![r.current] })
 }
@@ -195,6 +209,10 @@ pub struct Limits {
     max_increase: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_decrease: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_total_increase: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_total_decrease: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,6 +253,8 @@ fn metric(r: &Row, every_run: bool) -> Metric<'_> {
         limits: r.policy.as_ref().map(|p| Limits {
             max_increase: p.max_increase.map(tolerance),
             max_decrease: p.max_decrease.map(tolerance),
+            max_total_increase: p.max_total_increase.map(tolerance),
+            max_total_decrease: p.max_total_decrease.map(tolerance),
             max: p.max,
             min: p.min,
         }),
@@ -256,6 +276,12 @@ fn metric(r: &Row, every_run: bool) -> Metric<'_> {
             expires: w.expires.to_string(),
         }),
         runs: runs(r, every_run),
+        reference: r.reference.as_ref().map(|v| Reference {
+            value: v.value,
+            delta: v.delta,
+            change: v.change,
+            runs: v.runs.clone(),
+        }),
         stats: deciding(r).map(stats),
     }
 }

@@ -772,6 +772,8 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         name: name.into(),
         max_increase: None,
         max_decrease: None,
+        max_total_increase: None,
+        max_total_decrease: None,
         max: None,
         min: None,
         unit: None,
@@ -874,7 +876,9 @@ fn pass_is_proven(c: &Comparison) -> Vec<Violation> {
                         None => false,
                     }
                 }
-                (CheckKind::MaxIncrease | CheckKind::MaxDecrease, None) | (CheckKind::Present, _) => false,
+                // These policies set no cumulative limits: such a check passing would be a bug.
+                (CheckKind::MaxIncrease | CheckKind::MaxDecrease, None)
+                | (CheckKind::Present | CheckKind::MaxTotalIncrease | CheckKind::MaxTotalDecrease, _) => false,
             };
             if !finite || !holds {
                 let class = if finite { "compare-non-finite" } else { "reader-value" };
@@ -905,6 +909,7 @@ fn check_reports(comparison: &Comparison, b: &RunResults, c: &RunResults) -> Vec
         current: Source { file: "current.json", results: c, runs: 1 },
         thresholds_file: "perf_thresholds.yml",
         decision: None,
+        reference: None,
     };
     for format in report::Format::ALL {
         let mut bytes = vec![];

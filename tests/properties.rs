@@ -169,6 +169,7 @@ fn report_json(result: &Comparison) -> String {
         current: Source { file: "c.json", results: &empty, runs: 1 },
         thresholds_file: "p.yml",
         decision: None,
+        reference: None,
     };
     let mut out = vec![];
     Format::Json.renderer(false).render(&report, &mut out).unwrap();

@@ -595,3 +595,52 @@ fn a_look_counts_the_certificates_in_s3_too() {
         serde_json::from_slice(&s3.get("perf-certs", &format!("{day}/api-v3.2.cert.json"))).unwrap();
     assert_eq!(cert["decision"]["look"], 2);
 }
+
+/// `--reference-from s3://...` finds the newest PASS certificate of the service through the
+/// archive's index in S3, as in a directory, and certify records its S3 name and sha256.
+#[test]
+fn reference_from_reads_an_s3_archive() {
+    let (s3, dir) = setup();
+    let d = dir.path();
+    let one = |name: &str, version: &str, latency: f64| {
+        let doc =
+            serde_json::json!({ "service": "api", "version": version, "metrics": { "latency_p95_read": latency } });
+        std::fs::write(d.join(name), doc.to_string()).unwrap();
+    };
+    std::fs::write(d.join("plain.yml"), "metrics:\n  latency_p95_read: { max_increase: 5% }\n").unwrap();
+    std::fs::write(
+        d.join("drift.yml"),
+        "metrics:\n  latency_p95_read: { max_increase: 5%, max_total_increase: 10% }\n",
+    )
+    .unwrap();
+    one("v1.json", "v1", 100.0);
+    let upload = ["--upload", "s3://perf-certs/drift", "--endpoint-url", &s3.direct];
+    let mut first = vec!["certify", "--key", "cosign.key", "--baseline", "v1.json", "--current", "v1.json"];
+    first.extend(["--thresholds", "plain.yml"]);
+    first.extend(upload);
+    let out = perfcert(d, &first);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    one("v2.json", "v2", 104.0);
+    one("v3.json", "v3", 108.0);
+    let args = ["--baseline", "v2.json", "--current", "v3.json", "--thresholds", "drift.yml"];
+    let with: Vec<&str> = ["compare", "--format", "json"]
+        .into_iter()
+        .chain(args)
+        .chain(["--reference-from", "s3://perf-certs/drift"])
+        .collect();
+    let out = perfcert_env(d, &with, &[("AWS_ENDPOINT_URL", &s3.direct)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["inputs"]["reference"]["file"],
+        format!("s3://perf-certs/drift/{}/api-v1.cert.json", today()),
+        "{}",
+        doc["inputs"]
+    );
+    assert_eq!(doc["metrics"][0]["reference"]["value"], 100.0);
+    assert_eq!(doc["metrics"][0]["checks"][1]["reason"], "+8% <= +10% since the reference (100 ms)");
+    // v3 is +12% on v1 with v2's baseline moved up: FAIL against the reference.
+    one("v3.json", "v3", 112.0);
+    let out = perfcert_env(d, &with, &[("AWS_ENDPOINT_URL", &s3.direct)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}

@@ -78,6 +78,7 @@ fn certificates_match_the_certificate_schema() {
             current: vec![digest("c.json")],
             duet: vec![],
             thresholds: digest("p.yml"),
+            reference: vec![digest("r.json")],
         };
         // Schema 1 (the threshold method), and schema 2 as a statistical decision records it.
         let mut statistical = policy.decision;

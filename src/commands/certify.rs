@@ -169,6 +169,10 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
         current: run_digests(&o.inputs.current)?,
         duet: run_digests(&o.inputs.duet)?,
         thresholds: digests(std::slice::from_ref(&o.inputs.thresholds))?.remove(0),
+        reference: match &loaded.reference_record {
+            Some(record) => vec![record.clone()],
+            None => run_digests(&o.inputs.reference)?,
+        },
     };
     let cert = certificate::build(identity, comparison, &loaded.baseline, current, inputs, loaded.decision.clone());
     let cert_json = cert.to_json();

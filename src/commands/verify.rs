@@ -151,6 +151,7 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
     check("current", &crate::input::spec::numbered_parts(&inputs.current), &cert.inputs.current)?;
     check("duet", &crate::input::spec::numbered_parts(&inputs.duet), &cert.inputs.duet)?;
     check("thresholds", &[(None, inputs.thresholds.as_path())], std::slice::from_ref(&cert.inputs.thresholds))?;
+    check("reference", &crate::input::spec::numbered_parts(&inputs.reference), &cert.inputs.reference)?;
     let as_of = cert.as_of.parse().map_err(|_| fail(format!("recorded as_of `{}` is not a date", cert.as_of)))?;
     // The testbeds certify was told (flags) are part of how the runs were made: give them again.
     let testbed = |side: &indexmap::IndexMap<String, String>| side.get("testbed").cloned();

@@ -53,6 +53,9 @@ struct Inputs<'a> {
     baseline: Input<'a>,
     current: Input<'a>,
     thresholds: File<'a>,
+    /// `--reference`: what the cumulative limits judged against; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<Input<'a>>,
 }
 
 #[derive(Serialize)]
@@ -117,6 +120,7 @@ impl Renderer for Json {
                 baseline: (&report.baseline).into(),
                 current: (&report.current).into(),
                 thresholds: File { file: report.thresholds_file },
+                reference: report.reference.as_ref().map(Input::from),
             },
             metrics: crate::record::rows(c, report.decision.is_some()),
             warnings: &c.warnings,

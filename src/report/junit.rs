@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{Renderer, Report, value_text, xml_escape as xml};
+use super::{Renderer, Report, reference_text, total_text, value_text, xml_escape as xml};
 use crate::compare::Status;
 
 pub struct Junit;
@@ -33,12 +33,25 @@ impl Renderer for Junit {
         writeln!(out, r#"      <property name="baseline" value="{}"/>"#, xml(report.baseline.file))?;
         writeln!(out, r#"      <property name="current" value="{}"/>"#, xml(report.current.file))?;
         writeln!(out, r#"      <property name="thresholds" value="{}"/>"#, xml(report.thresholds_file))?;
+        if let Some(reference) = &report.reference {
+            writeln!(out, r#"      <property name="reference" value="{}"/>"#, xml(reference.file))?;
+        }
         writeln!(out, "    </properties>")?;
         for r in &c.rows {
             let reasons = xml(&r.reasons.join("; "));
-            let values = xml(&format!("baseline {}, current {}", value_text(r.baseline, r), value_text(r.current, r)));
+            let mut values = format!("baseline {}, current {}", value_text(r.baseline, r), value_text(r.current, r));
+            if r.reference.is_some() {
+                values.push_str(&format!(", reference {} (total {})", reference_text(r), total_text(r)));
+            }
+            let values = xml(&values);
             write!(out, r#"    <testcase classname="perfcert.metrics" name="{}""#, xml(&r.name))?;
             match r.status {
+                // A row with a cumulative limit says how far it has come since the reference.
+                Status::Pass if r.reference.is_some() => {
+                    writeln!(out, ">")?;
+                    writeln!(out, "      <system-out>{values}: {reasons}</system-out>")?;
+                    writeln!(out, "    </testcase>")?;
+                }
                 Status::Pass => writeln!(out, "/>")?,
                 Status::Fail => {
                     writeln!(out, ">")?;

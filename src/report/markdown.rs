@@ -5,7 +5,10 @@
 
 use std::io::{self, Write};
 
-use super::{Renderer, Report, delta_text, headline, limit_text, noteworthy, slo_text, source_label, value_text};
+use super::{
+    Renderer, Report, delta_text, headline, limit_text, noteworthy, reference_text, slo_text, source_label,
+    total_limit_text, total_text, value_text,
+};
 use crate::compare::{Status, Verdict};
 
 pub struct Markdown;
@@ -35,22 +38,29 @@ fn code(text: &str) -> String {
     format!("{fence}{}{fence}", cell(text))
 }
 
-fn write_rows(out: &mut dyn Write, rows: &[&crate::compare::Row]) -> io::Result<()> {
-    writeln!(out, "| Metric | Baseline | Current | Delta | Limit | SLO | Status |")?;
-    writeln!(out, "|---|---:|---:|---:|---|---|---|")?;
-    for r in rows {
+/// The rows as a table; with a reference, its value, the change since it and the cumulative
+/// limit as three more columns.
+fn write_rows(out: &mut dyn Write, rows: &[&crate::compare::Row], reference: bool) -> io::Result<()> {
+    if reference {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} {} |",
-            code(&r.name),
-            cell(&value_text(r.baseline, r)),
-            cell(&value_text(r.current, r)),
-            cell(&delta_text(r)),
-            cell(&limit_text(r)),
-            cell(&slo_text(r)),
-            icon(r.status),
-            r.status.as_str()
+            "| Metric | Baseline | Current | Delta | Limit | Reference | Total | Total limit | SLO | Status |"
         )?;
+        writeln!(out, "|---|---:|---:|---:|---|---:|---:|---|---|---|")?;
+    } else {
+        writeln!(out, "| Metric | Baseline | Current | Delta | Limit | SLO | Status |")?;
+        writeln!(out, "|---|---:|---:|---:|---|---|---|")?;
+    }
+    for r in rows {
+        let mut cells =
+            vec![code(&r.name), value_text(r.baseline, r), value_text(r.current, r), delta_text(r), limit_text(r)];
+        if reference {
+            cells.extend([reference_text(r), total_text(r), total_limit_text(r)]);
+        }
+        cells.extend([slo_text(r), format!("{} {}", icon(r.status), r.status.as_str())]);
+        let cells: Vec<String> =
+            cells.iter().enumerate().map(|(i, c)| if i == 0 { c.clone() } else { cell(c) }).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
     }
     Ok(())
 }
@@ -73,13 +83,18 @@ impl Renderer for Markdown {
             code(&source_label(&report.current)),
             code(report.thresholds_file)
         )?;
+        if let Some(reference) = &report.reference {
+            writeln!(out)?;
+            writeln!(out, "Reference (cumulative limits) {}", code(&source_label(reference)))?;
+        }
         if let Some(d) = report.decision {
             writeln!(out)?;
             writeln!(out, "Decision: {}", cell(&d.line()))?;
         }
         writeln!(out)?;
         let (gated, untracked): (Vec<_>, Vec<_>) = c.rows.iter().partition(|r| r.status != Status::Untracked);
-        write_rows(out, &gated)?;
+        let with_reference = report.reference.is_some();
+        write_rows(out, &gated, with_reference)?;
         if !untracked.is_empty() {
             writeln!(out)?;
             writeln!(
@@ -88,7 +103,7 @@ impl Renderer for Markdown {
                 untracked.len()
             )?;
             writeln!(out)?;
-            write_rows(out, &untracked)?;
+            write_rows(out, &untracked, with_reference)?;
             writeln!(out)?;
             writeln!(out, "</details>")?;
         }

@@ -80,6 +80,8 @@ pub struct Report<'a> {
     pub thresholds_file: &'a str,
     /// How a statistical verdict was reached, with the look; `None` under the threshold method.
     pub decision: Option<&'a crate::record::Decision>,
+    /// `--reference`: what the cumulative limits judged against; `None` without one.
+    pub reference: Option<Source<'a>>,
 }
 
 pub trait Renderer {
@@ -136,12 +138,41 @@ pub fn delta_text(row: &Row) -> String {
 /// The tolerance: `+10%`, `-5%`, `±5%`, `+0.2 pp`, or `-`.
 pub fn limit_text(row: &Row) -> String {
     let Some(p) = &row.policy else { return "-".into() };
-    let unit = row.unit.as_deref();
+    tolerance_text(p.max_increase, p.max_decrease, row.unit.as_deref())
+}
+
+/// The cumulative limits against the reference, as [`limit_text`].
+pub fn total_limit_text(row: &Row) -> String {
+    let Some(p) = &row.policy else { return "-".into() };
+    tolerance_text(p.max_total_increase, p.max_total_decrease, row.unit.as_deref())
+}
+
+/// The reference's value of a row, or `-`.
+pub fn reference_text(row: &Row) -> String {
+    value_text(row.reference.as_ref().and_then(|v| v.value), row)
+}
+
+/// The cumulative change since the reference: absolute when the cumulative limit is, else
+/// relative; `-` without a reference value.
+pub fn total_text(row: &Row) -> String {
+    let Some(v) = &row.reference else { return "-".into() };
+    let absolute = row
+        .policy
+        .as_ref()
+        .is_some_and(|p| matches!(p.max_total_increase.or(p.max_total_decrease), Some(Tolerance::Absolute(_))));
+    match (absolute, v.change, v.delta) {
+        (true, Some(change), _) => diff_with_unit(change, row.unit.as_deref()),
+        (false, _, Some(delta)) => pct(delta),
+        _ => "-".into(),
+    }
+}
+
+fn tolerance_text(increase: Option<Tolerance>, decrease: Option<Tolerance>, unit: Option<&str>) -> String {
     let show = |t: Tolerance, sign: f64| match t {
         Tolerance::Relative(f) => pct(sign * f),
         Tolerance::Absolute(a) => diff_with_unit(sign * a, unit),
     };
-    match (p.max_increase, p.max_decrease) {
+    match (increase, decrease) {
         (Some(Tolerance::Relative(a)), Some(Tolerance::Relative(b))) if a == b => {
             format!("±{}", &pct(a)[1..])
         }

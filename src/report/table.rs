@@ -5,7 +5,10 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::columns::Grid;
-use super::{Renderer, Report, delta_text, headline, limit_text, noteworthy, slo_text, source_label, value_text};
+use super::{
+    Renderer, Report, delta_text, headline, limit_text, noteworthy, reference_text, slo_text, source_label,
+    total_limit_text, total_text, value_text,
+};
 use crate::compare::{Status, Verdict};
 
 pub struct Table {
@@ -36,25 +39,37 @@ impl Renderer for Table {
         writeln!(out, "baseline  {}", source_label(&report.baseline))?;
         writeln!(out, "current   {}", source_label(&report.current))?;
         writeln!(out, "policy    {}", report.thresholds_file)?;
+        if let Some(reference) = &report.reference {
+            writeln!(out, "reference {}", source_label(reference))?;
+        }
         if let Some(d) = report.decision {
             writeln!(out, "decision  {}", d.line())?;
         }
         writeln!(out)?;
 
-        let header = ["METRIC", "BASELINE", "CURRENT", "DELTA", "LIMIT", "SLO", "STATUS"];
+        // With a reference, three more columns: its value, the change since it, and the limit.
+        let with_reference = report.reference.is_some();
+        let mut header = vec!["METRIC", "BASELINE", "CURRENT", "DELTA", "LIMIT"];
+        if with_reference {
+            header.extend(["REFERENCE", "TOTAL", "TOTAL LIMIT"]);
+        }
+        header.extend(["SLO", "STATUS"]);
         // Untracked metrics can be many (a k6 summary has ~30); they get one line, not a row each.
         let (rows, untracked): (Vec<_>, Vec<_>) = c.rows.iter().partition(|r| r.status != Status::Untracked);
-        let records: Vec<Vec<String>> = std::iter::once(header.map(String::from).to_vec())
+        let records: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
             .chain(rows.iter().map(|r| {
-                vec![
+                let mut cells = vec![
                     r.name.clone(),
                     value_text(r.baseline, r),
                     value_text(r.current, r),
                     delta_text(r),
                     limit_text(r),
-                    slo_text(r),
-                    r.status.as_str().to_string(),
-                ]
+                ];
+                if with_reference {
+                    cells.extend([reference_text(r), total_text(r), total_limit_text(r)]);
+                }
+                cells.extend([slo_text(r), r.status.as_str().to_string()]);
+                cells
             }))
             .collect();
         let status_styles: Vec<_> =
@@ -62,7 +77,11 @@ impl Renderer for Table {
         // Numbers right-aligned, words left-aligned.
         let grid = Grid {
             records: &records,
-            right: &[false, true, true, true],
+            right: if with_reference {
+                &[false, true, true, true, false, true, true]
+            } else {
+                &[false, true, true, true]
+            },
             header: self.color.then(|| Style::new().bold()),
             cells: if self.color { &status_styles } else { &[] },
         };
