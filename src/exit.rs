@@ -42,7 +42,7 @@ impl ExitStatus {
         ),
         (
             ExitStatus::External,
-            "signing, storage or network failure, or Chromium missing or failing (also: the name is taken in the archive)",
+            "signing, storage or network failure, or no Chromium (also: the name is taken in the archive)",
         ),
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
         (
