@@ -3,7 +3,8 @@
 # target/test-tools (npm: @sigstore/verify, and @sigstore/mock, whose handlers the tests serve on
 # 127.0.0.1 as a Fulcio/Rekor stand-in; Python: sigstore, cryptography, duckdb (the archive
 # queries), and moto, the S3 server the S3 tests start on 127.0.0.1), then runs cargo test.
-# Needs: the Rust toolchain, Node >= 20 with npm, Python 3 with venv.
+# Needs: the Rust toolchain, Node >= 20 with npm, Python 3 with venv; Chromium and poppler-utils
+# (installed from Debian's packages when missing, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=target/test-tools
@@ -17,5 +18,13 @@ if [ ! -x "$tools/venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt 
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
   cp tests/interop/requirements.txt "$tools/"
+fi
+# Headless Chromium and poppler-utils for the report tests (tests/report.rs renders the page and
+# reads the PDF), from Debian's packages: installed when missing and this runs as root with
+# apt-get (a CI machine); elsewhere those tests say they were skipped, and fail only under CI.
+if { ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; } \
+  && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null
 fi
 PERFCERT_TEST_TOOLS="$PWD/$tools" exec cargo test --locked "$@"

@@ -77,6 +77,9 @@ pub enum Command {
     /// The archive's index (one JSON line per certificate, for history, reports, Athena and DuckDB).
     #[command(subcommand, after_help = INDEX_HELP)]
     Index(IndexCommand),
+    /// A service's last releases as a self-contained HTML page or a PDF, for people and the CAB.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -192,6 +195,22 @@ Examples:
 
 A line that exists is left as it is. Exit 3 when a certificate cannot be read or a line's name
 holds other bytes (each is named; the other certificates are indexed all the same).";
+const REPORT_HELP: &str = "\
+Examples:
+  perfcert report perf/certificates --service ingest-api --format html --output ingest-api.html
+  perfcert report s3://perf-certs/ingest --service ingest-api --last 5 --format pdf --output cab.pdf
+
+The page shows the latest release's current vs baseline per metric (with limits), pass/fail
+counts per metric, the cost per 1000 requests trend and the p95 regression chart over the last
+five releases. It is read from the archive's index (perfcert index rebuild) and the latest
+certificate; it verifies nothing (use perfcert verify). The HTML needs nothing else: no script,
+no network. --format pdf prints that page with headless Chromium (Debian/Ubuntu: apt-get install
+chromium), found on PATH as chromium, chromium-browser or google-chrome, or named with
+--chromium / PERFCERT_CHROMIUM. The output is replaced atomically, like compare's --output.
+
+Exit codes:
+  0  written   2  usage or input error (no such archive, service or index lines)
+  3  storage failure, or Chromium missing, failing or too slow (--format pdf)";
 
 const KEYGEN_HELP: &str = "\
 Examples:
@@ -638,6 +657,51 @@ pub struct ListArgs {
     pub endpoint_url: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX].
+    #[arg(value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Location,
+
+    /// The service whose releases to show.
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+
+    /// Show the last N releases (a version certified more than once is one release).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub last: u32,
+
+    /// html: one self-contained page; pdf: that page printed by headless Chromium (A4).
+    #[arg(long, short = 'f', value_enum, default_value_t = PageFormat::Html, value_name = "FORMAT")]
+    pub format: PageFormat,
+
+    /// Write the report to FILE (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// The Chromium or Chrome binary for --format pdf (default: PERFCERT_CHROMIUM, else chromium,
+    /// chromium-browser or google-chrome on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub chromium: Option<PathBuf>,
+
+    /// Stop Chromium after this many seconds (--format pdf).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub chromium_timeout: u64,
+
+    /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// The formats of `perfcert report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PageFormat {
+    /// A self-contained HTML page (inline CSS and SVG; no script, no network).
+    Html,
+    /// The same page as an A4 PDF, printed by headless Chromium.
+    Pdf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Verify a PASS certificate and write its current side as a baseline results file.
@@ -800,7 +864,7 @@ fn parse_badge_path(value: &str) -> Result<PathBuf, String> {
 fn parse_report(value: &str) -> Result<(Format, PathBuf), String> {
     let (format, path) = value.split_once('=').ok_or_else(|| format!("expected FORMAT=PATH, found `{value}`"))?;
     let format = Format::from_str(format, true)
-        .map_err(|_| format!("unknown report format `{format}`; expected one of table, json, markdown, junit"))?;
+        .map_err(|_| format!("unknown report format `{format}`; expected one of table, json, markdown, junit, html"))?;
     if path.is_empty() {
         return Err(format!("no path after `{}=`", value.split('=').next().unwrap_or_default()));
     }

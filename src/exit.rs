@@ -40,7 +40,10 @@ impl ExitStatus {
             ExitStatus::Usage,
             "usage or input error: bad flag, missing or invalid file, runs not comparable (no verdict)",
         ),
-        (ExitStatus::External, "signing, storage or network failure (also: the name is taken in the archive)"),
+        (
+            ExitStatus::External,
+            "signing, storage or network failure, or no Chromium (also: the name is taken in the archive)",
+        ),
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
         (
             ExitStatus::Inconclusive,

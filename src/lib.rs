@@ -3,7 +3,8 @@
 //! - [`model`]: one run's results; [`input`]: readers that produce it from files.
 //! - [`policy`]: `perf_thresholds.yml`, parsed and validated.
 //! - [`compare`]: (baseline, current, policy) -> per-metric rows and a verdict; pure.
-//! - [`report`]: one renderer per output format; [`badge`]: the SVG / shields.io badge;
+//! - [`report`]: one renderer per output format (and `report::releases_html`, the history
+//!   page of `perfcert report`); [`badge`]: the SVG / shields.io badge;
 //!   [`github`]: GitHub Actions' annotation and output syntax.
 //! - [`fingerprint`]: how a run was produced, and whether runs are comparable; pure.
 //! - [`reference`]: a certificate's current side as the slow-drift guard's reference; pure.
@@ -17,7 +18,7 @@
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
-//!   [`fsutil`] (file edges).
+//!   [`fsutil`] (file edges), [`chromium`] (headless Chromium for PDFs, the one program run).
 //!
 //! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `record`, `report`,
 //! `certificate`, `baseline`) does not print, read the clock or know of clap; readers get file names and
@@ -48,6 +49,7 @@ pub mod authenticate;
 pub mod badge;
 pub mod baseline;
 pub mod certificate;
+pub mod chromium;
 pub mod cli;
 pub mod commands;
 pub mod compare;

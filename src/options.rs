@@ -549,6 +549,34 @@ impl From<cli::IndexCommand> for IndexRebuild {
     }
 }
 
+/// `perfcert report`.
+#[derive(Debug)]
+pub struct ReportPage {
+    pub archive: Location,
+    pub endpoint: Option<String>,
+    pub service: String,
+    pub last: usize,
+    pub pdf: bool,
+    pub output: PathBuf,
+    pub chromium: Option<PathBuf>,
+    pub timeout: std::time::Duration,
+}
+
+impl From<cli::ReportArgs> for ReportPage {
+    fn from(a: cli::ReportArgs) -> ReportPage {
+        ReportPage {
+            archive: a.archive,
+            endpoint: a.endpoint_url,
+            service: a.service,
+            last: usize::try_from(a.last).unwrap_or(usize::MAX),
+            pdf: a.format == cli::PageFormat::Pdf,
+            output: a.output,
+            chromium: a.chromium,
+            timeout: std::time::Duration::from_secs(a.chromium_timeout),
+        }
+    }
+}
+
 /// `perfcert upload`.
 #[derive(Debug)]
 pub struct Upload {

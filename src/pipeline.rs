@@ -90,7 +90,7 @@ impl Written {
         match format {
             Format::Json => self.report_json = Some(path.to_path_buf()),
             Format::Markdown => self.report_markdown = Some(path.to_path_buf()),
-            Format::Table | Format::Junit => {}
+            Format::Table | Format::Junit | Format::Html => {}
         }
     }
 }
@@ -558,6 +558,18 @@ pub fn load_releases(
         return Err(Failure::input(anyhow!("{}: no certificates of service {service}", archive.root())));
     }
     Ok(crate::releases::History::of(service, lines, last))
+}
+
+/// A certificate of an archive, by its relative name, for what index lines lack (limits,
+/// units); unverified. The error is a sentence naming it.
+pub fn read_certificate(
+    location: &crate::store::Location,
+    endpoint: Option<&str>,
+    name: &str,
+) -> Result<crate::certificate::Certificate, String> {
+    let archive = crate::store::open(location, endpoint).map_err(|e| e.to_string())?;
+    let bytes = archive.read(name).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a perfcert certificate: {e}", archive.show(name)))
 }
 
 fn signed_with(key: &str, cert: &[u8], name: &str, archive: &dyn crate::store::Archive) -> Result<(), String> {

@@ -118,10 +118,13 @@ impl History {
 }
 
 /// A certificate's place in time: its date, then its look number (`STEM.N`), then its name.
+/// The number is what follows the name's own stem (`SERVICE-VERSION`), so a version's own dots
+/// (`v1.4`) are not taken for one.
 fn order(line: &Line) -> (String, u32, String) {
     let stem = line.certificate.rsplit('/').next().unwrap_or("").trim_end_matches(".cert.json");
-    let n = stem.rsplit_once('.').and_then(|(_, n)| n.parse().ok()).unwrap_or(1);
-    (line.date.clone(), n, line.certificate.clone())
+    let own = crate::store::layout::stem(&line.service, &line.version);
+    let n = stem.strip_prefix(own.as_str()).and_then(|rest| rest.strip_prefix('.')).and_then(|n| n.parse().ok());
+    (line.date.clone(), n.unwrap_or(1), line.certificate.clone())
 }
 
 #[cfg(test)]
@@ -182,6 +185,20 @@ mod tests {
         assert_eq!(h.releases.len(), 2);
         assert!((h.releases[0].change["latency_p95_read"] - 0.10).abs() < 1e-12);
         assert_eq!(h.counts["latency_p95_read"], Counts { pass: 1, fail: 1, ..Counts::default() });
+    }
+
+    #[test]
+    fn a_version_with_dots_is_not_a_later_look() {
+        // Certified in the same second: v1.4 is not look 4 of `api-v1`, so v1.5 stays after it.
+        let lines = vec![
+            line("v1.5", "2026-11-01T00:00:00Z", "20261101/api-v1.5.cert.json", 1.0, "PASS"),
+            line("v1.4", "2026-11-01T00:00:00Z", "20261101/api-v1.4.cert.json", 1.0, "PASS"),
+            line("v1.4", "2026-11-01T00:00:01Z", "20261101/api-v1.4.2.cert.json", 1.0, "PASS"),
+        ];
+        let h = History::of("api", lines, None);
+        let versions: Vec<&str> = h.releases.iter().map(|r| r.line.version.as_str()).collect();
+        assert_eq!(versions, ["v1.4", "v1.5"]);
+        assert_eq!(h.releases[0].line.certificate, "20261101/api-v1.4.2.cert.json");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod init;
 mod keygen;
 mod list;
 mod man;
+mod report;
 mod upload;
 mod verify;
 
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Upload(args) => upload::run(args.try_into()?, &ui),
         Command::List(args) => list::run(args.into(), &ui),
         Command::Index(args) => index::run(args.into(), &ui),
+        Command::Report(args) => report::run(args.into(), &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

@@ -1,10 +1,13 @@
 //! Renderers: one file per output format, each behind [`Renderer`], writing to a writer it is
 //! given. They format a finished [`Comparison`]; they decide nothing.
 
+pub mod chart;
 mod columns;
+pub mod html;
 pub mod json;
 mod junit;
 mod markdown;
+pub mod releases_html;
 mod table;
 
 use std::io::{self, Write};
@@ -15,6 +18,7 @@ use crate::numfmt::{diff_with_unit, pct, with_unit};
 use crate::policy::Tolerance;
 
 pub use columns::columns;
+pub use html::Html;
 pub use json::Json;
 pub use junit::Junit;
 pub use markdown::Markdown;
@@ -27,10 +31,11 @@ pub enum Format {
     Json,
     Markdown,
     Junit,
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Markdown, Format::Junit];
+    pub const ALL: [Format; 5] = [Format::Table, Format::Json, Format::Markdown, Format::Junit, Format::Html];
 
     /// The name flags take.
     pub fn name(self) -> &'static str {
@@ -39,6 +44,7 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "markdown",
             Format::Junit => "junit",
+            Format::Html => "html",
         }
     }
 
@@ -49,6 +55,7 @@ impl Format {
             Format::Json => "Stable machine-readable JSON (schemas/report.schema.json)",
             Format::Markdown => "GitHub-flavoured Markdown, for a PR comment or $GITHUB_STEP_SUMMARY",
             Format::Junit => "JUnit XML, one test case per metric",
+            Format::Html => "A self-contained HTML page (inline CSS and SVG charts) that prints on A4",
         }
     }
 
@@ -58,6 +65,7 @@ impl Format {
             Format::Json => Box::new(Json),
             Format::Markdown => Box::new(Markdown),
             Format::Junit => Box::new(Junit),
+            Format::Html => Box::new(Html),
         }
     }
 }
