@@ -374,6 +374,12 @@ pub struct InputArgs {
     /// the reference, and certify records the certificate and its sha256.
     #[arg(long, value_name = "ARCHIVE", conflicts_with = "reference")]
     pub reference_from: Option<Location>,
+
+    /// With --reference-from: only a certificate whose signature bundle verifies with this cosign
+    /// public key can be the reference (newer ones that do not are passed over, with a warning).
+    /// certify requires it.
+    #[arg(long, value_name = "FILE.pub", requires = "reference_from")]
+    pub reference_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -78,6 +78,8 @@ pub struct Inputs {
     /// `--reference-from`: the newest PASS certificate of the service in this archive is the
     /// reference instead.
     pub reference_from: Option<Location>,
+    /// `--reference-key`: the key the reference certificate must be signed with.
+    pub reference_key: Option<PathBuf>,
 }
 
 /// Which look at a release a statistical comparison is (issue 14 §3); the threshold method has
@@ -121,6 +123,7 @@ impl From<cli::InputArgs> for Inputs {
             current_testbed,
             reference: runs(&a.reference),
             reference_from: a.reference_from,
+            reference_key: a.reference_key,
         }
     }
 }
@@ -300,6 +303,12 @@ impl TryFrom<cli::CertifyArgs> for Certify {
         let mut inputs: Inputs = a.inputs.into();
         inputs.as_of = Some(certify_day(inputs.as_of, today_utc())?);
         inputs.service = a.service.clone();
+        if inputs.reference_from.is_some() && inputs.reference_key.is_none() {
+            return Err(Failure::input(anyhow!(
+                "certify --reference-from needs --reference-key (the public key that signs the archive's certificates): \
+                 a signed certificate must not rest on a reference whose signature was not checked"
+            )));
+        }
         if inputs.noise_from.is_some() && inputs.noise_key.is_none() {
             return Err(Failure::input(anyhow!(
                 "certify --noise-from needs --noise-key (the public key that signs the archive's certificates): a signed \
@@ -449,6 +458,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             current_testbed: None,
             reference: runs(&a.reference),
             reference_from: None,
+            reference_key: None,
         });
         Ok(Verify {
             certificate,

@@ -295,15 +295,33 @@ fn reference_from(
             ui.warn(&format!("--reference-from: index line {at} is left out: {why}"));
         }
     }
-    // Newest by the certificate's date (RFC 3339 UTC sorts as text), then by index order.
-    let newest = lines
+    // Newest by the certificate's date (RFC 3339 UTC sorts as text), then by index order; with
+    // --reference-key, the newest whose bundle verifies with it and signs its bytes.
+    let mut candidates: Vec<(usize, &crate::index::Line)> = lines
         .iter()
         .enumerate()
         .filter_map(|(i, (_, line))| Some((i, line.as_ref().ok()?)))
         .filter(|(_, l)| l.status == "PASS" && summary.version.as_ref() != Some(&l.version))
-        .max_by(|(i, a), (j, b)| (&a.date, i).cmp(&(&b.date, j)))
-        .map(|(_, l)| l);
-    let Some(line) = newest else {
+        .collect();
+    candidates.sort_by(|(i, a), (j, b)| (&b.date, j).cmp(&(&a.date, i)));
+    let key = inputs.reference_key.as_deref().map(read_public_key).transpose()?;
+    let mut chosen = None;
+    for (_, line) in candidates {
+        let shown = opened.show(&line.certificate);
+        let bytes = opened.read(&line.certificate).map_err(failure)?;
+        if let Some(key) = &key
+            && let Err(why) = signed_with(key, &bytes, &line.certificate, opened.as_ref(), "--reference-key")
+        {
+            ui.warn(&format!("--reference-from: {shown} is passed over: {why}"));
+            continue;
+        }
+        if key.is_some() {
+            ui.detail(&format!("reference {shown}: its bundle verifies with --reference-key"));
+        }
+        chosen = Some((line, shown, bytes));
+        break;
+    }
+    let Some((line, shown, bytes)) = chosen else {
         let other = summary.version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
         return Err(Failure::input(anyhow!(
             "--reference-from {archive}: no PASS certificate of {service}{other} in its index (index/dt=.../service=...; \
@@ -311,8 +329,6 @@ fn reference_from(
              no reference: give --reference FILE, or certify it without max_total_* limits"
         )));
     };
-    let shown = opened.show(&line.certificate);
-    let bytes = opened.read(&line.certificate).map_err(failure)?;
     let sha = crate::signing::sha256_hex(&bytes);
     if sha != line.certificate_sha256 {
         return Err(Failure::external(anyhow!(
@@ -483,7 +499,7 @@ fn load_history(
             }
         }
         if let (Some(key), None, Ok(cert)) = (key, recorded, &bytes)
-            && let Err(why) = signed_with(key, cert, name, opened.as_ref())
+            && let Err(why) = signed_with(key, cert, name, opened.as_ref(), "--noise-key")
         {
             notes.push(format!("history: {} is left out: {why}", opened.show(name)));
             continue;
@@ -572,14 +588,19 @@ pub fn read_certificate(
     serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a perfcert certificate: {e}", archive.show(name)))
 }
 
-fn signed_with(key: &str, cert: &[u8], name: &str, archive: &dyn crate::store::Archive) -> Result<(), String> {
+fn signed_with(
+    key: &str,
+    cert: &[u8],
+    name: &str,
+    archive: &dyn crate::store::Archive,
+    flag: &str,
+) -> Result<(), String> {
     let crate::store::layout::Kind::Certificate(names) = crate::store::layout::classify(name) else {
         return Err("not a certificate of the archive layout".into());
     };
     let bundle = archive.read(&names.bundle()).map_err(|e| format!("its bundle cannot be read ({e})"))?;
     let bundle = String::from_utf8(bundle).map_err(|_| "its bundle is not UTF-8".to_string())?;
-    let statement =
-        crate::signing::verify_with_key(key, &bundle).map_err(|e| format!("not signed by --noise-key ({e})"))?;
+    let statement = crate::signing::verify_with_key(key, &bundle).map_err(|e| format!("not signed by {flag} ({e})"))?;
     if !statement.signs_sha256(&crate::signing::sha256_hex(cert)) {
         return Err("its bundle signs another certificate".into());
     }

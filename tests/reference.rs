@@ -422,8 +422,33 @@ fn reference_from_an_archive_is_the_newest_pass_certificate_of_the_service() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(doc["inputs"]["reference"]["version"], "v1.0", "{}", doc["inputs"]);
     assert_eq!(check(&doc, "max_total_increase")["reason"], "+19% <= +20% since the reference (100 ms)");
-    let (out, cert) = certify(&args);
+    // certify rests on the reference only with its signature checked.
+    let (out, _) = certify(&args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("certify --reference-from needs --reference-key"), "{}", text(&out));
+    // A newer PASS certificate that the key did not sign (here: v1.0's, edited, with a line
+    // that matches it) is passed over, never the reference.
+    let forged_text =
+        std::fs::read_to_string(&first).unwrap().replace("\"version\": \"v1.0\"", "\"version\": \"v1.05\"");
+    let forged_text = forged_text.replace("\"latency_p95_read\": 100.0", "\"latency_p95_read\": 118.0");
+    let day_dir = first.parent().unwrap();
+    let forged = day_dir.join("api-v1.05.cert.json");
+    std::fs::write(&forged, &forged_text).unwrap();
+    std::fs::copy(day_dir.join("api-v1.0.sigstore.json"), day_dir.join("api-v1.05.sigstore.json")).unwrap();
+    let out = perfcert(d, &["index", "rebuild", "perf/certificates"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (out, doc) = compare(d, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(doc["inputs"]["reference"]["version"], "v1.05", "without a key the newest line wins: {}", doc["inputs"]);
+    let mut keyed = args.to_vec();
+    keyed.extend(["--reference-key", "cosign.pub"]);
+    let (out, cert) = certify(&keyed);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("api-v1.05.cert.json is passed over: its bundle signs another certificate"),
+        "{}",
+        text(&out)
+    );
     let cert = cert.unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cert).unwrap()).unwrap();
     let bytes = std::fs::read(&first).unwrap();
