@@ -147,6 +147,7 @@ mod tests {
             baseline: IndexMap::new(),
             delta: IndexMap::new(),
             metric_status,
+            units: IndexMap::new(),
             failed_metrics: vec![],
             inconclusive_metrics: vec![],
             waived_metrics: vec![],
