@@ -2,6 +2,7 @@
 //! given. They format a finished [`Comparison`]; they decide nothing.
 
 mod columns;
+pub mod history;
 pub mod json;
 mod junit;
 mod markdown;
