@@ -180,7 +180,9 @@ One column per release (a version; one certified more than once is shown by its 
 certificate, with how many it has), one row per gated metric with its change from the previous
 release, then each metric's pass/fail counts over the releases shown and the cost per 1000
 requests trend. Read from the archive's index (an archive written before the index existed:
-run perfcert index rebuild first). Signatures are not verified: use verify on a certificate.";
+run perfcert index rebuild first). Signatures are not verified: use verify on a certificate.
+Exit codes: 0 shown; 2 no such archive, no certificates of the service, or a bad flag;
+3 the archive cannot be reached.";
 
 const GRAFANA_HELP: &str = "\
 Examples:

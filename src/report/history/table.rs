@@ -32,9 +32,12 @@ fn style(status: &str) -> Option<Style> {
     }
 }
 
+/// A count column: its heading and which count it shows.
+type CountColumn = (&'static str, fn(&Counts) -> u32);
+
 /// The count columns a history needs: PASS and FAIL always, the others when any metric has one.
-fn count_columns(h: &History) -> Vec<(&'static str, fn(&Counts) -> u32)> {
-    let all: [(&'static str, fn(&Counts) -> u32); 5] = [
+fn count_columns(h: &History) -> Vec<CountColumn> {
+    let all: [CountColumn; 5] = [
         ("PASS", |c| c.pass),
         ("FAIL", |c| c.fail),
         ("INCONCLUSIVE", |c| c.inconclusive),
