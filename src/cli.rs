@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use crate::exit::ExitStatus;
 use crate::input::Format as InputFormat;
 use crate::report::Format;
+use crate::report::history::Format as HistoryFormat;
 use crate::store::{Location, S3Location};
 
 /// Where certify archives certificates, and list looks, unless told otherwise.
@@ -77,6 +78,12 @@ pub enum Command {
     /// The archive's index (one JSON line per certificate, for history, reports, Athena and DuckDB).
     #[command(subcommand, after_help = INDEX_HELP)]
     Index(IndexCommand),
+    /// A service's last releases from the archive's index: metrics, changes, pass/fail counts, cost.
+    #[command(after_help = HISTORY_HELP)]
+    History(HistoryArgs),
+    /// Print the Release Perf Certification Grafana dashboard (JSON) over the archive's index.
+    #[command(after_help = GRAFANA_HELP)]
+    Grafana(GrafanaArgs),
     /// A service's last releases as a self-contained HTML page or a PDF, for people and the CAB.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
@@ -195,6 +202,7 @@ Examples:
 
 A line that exists is left as it is. Exit 3 when a certificate cannot be read or a line's name
 holds other bytes (each is named; the other certificates are indexed all the same).";
+
 const REPORT_HELP: &str = "\
 Examples:
   perfcert report perf/certificates --service ingest-api --format html --output ingest-api.html
@@ -211,6 +219,31 @@ chromium), found on PATH as chromium, chromium-browser or google-chrome, or name
 Exit codes:
   0  written   2  usage or input error (no such archive, service or index lines)
   3  storage failure, or Chromium missing, failing or too slow (--format pdf)";
+
+const HISTORY_HELP: &str = "\
+Examples:
+  perfcert history --service ingest-api                 # ./perf/certificates, the last 5 releases
+  perfcert history s3://perf-certs/ingest --service ingest-api --last 10
+  perfcert history --service ingest-api --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+
+One column per release (a version; one certified more than once is shown by its newest
+certificate, with how many it has), one row per gated metric with its change from the previous
+release, then each metric's pass/fail counts over the releases shown and the cost per 1000
+requests trend. Read from the archive's index (an archive written before the index existed:
+run perfcert index rebuild first). Signatures are not verified: use verify on a certificate.
+Exit codes: 0 shown; 2 no such archive, no certificates of the service, or a bad flag;
+3 the archive cannot be reached.";
+
+const GRAFANA_HELP: &str = "\
+Examples:
+  perfcert grafana --datasource athena > release-perf.json
+  perfcert grafana --datasource athena --database perf --table certificate_index
+
+Prints the dashboard of PERF-004 §8 (current vs baseline, pass/fail counts per metric, cost
+efficiency trend, the rolling 5-release regression chart) as Grafana dashboard JSON whose panels
+query the archive's index table with the Amazon Athena data source plugin
+(grafana-athena-datasource). Import it, pick the data source and type the service. The
+repository ships it as ops/dashboards/release-perf-certification.json.";
 
 const KEYGEN_HELP: &str = "\
 Examples:
@@ -741,6 +774,52 @@ pub struct PromoteArgs {
     pub force: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX] (default: perf/certificates).
+    #[arg(value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Option<Location>,
+
+    /// The archive, as the other commands take it (same as ARCHIVE).
+    #[arg(long = "archive", value_name = "ARCHIVE", value_parser = parse_archive, conflicts_with = "archive")]
+    pub archive_flag: Option<Location>,
+
+    /// The service whose releases to show.
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+
+    /// How many releases to show, the newest last.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub last: u32,
+
+    /// Output format for stdout (or --output).
+    #[arg(long, short = 'f', value_enum, default_value_t = HistoryFormat::Table, value_name = "FORMAT")]
+    pub format: HistoryFormat,
+
+    /// Write it to FILE instead of stdout (replaced atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GrafanaArgs {
+    /// The Grafana data source the panels query.
+    #[arg(long, value_name = "KIND", value_parser = ["athena"])]
+    pub datasource: String,
+
+    /// The Athena database that holds the index table.
+    #[arg(long, value_name = "DB", default_value = "perfcert", value_parser = parse_sql_name)]
+    pub database: String,
+
+    /// The Athena table over the archive's index/ prefix.
+    #[arg(long, value_name = "TABLE", default_value = "certificate_index", value_parser = parse_sql_name)]
+    pub table: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
     /// Write the index line of every certificate that lacks one (create-only; safe to repeat).
@@ -902,6 +981,25 @@ impl ValueEnum for InputFormat {
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.name()).help(self.help()))
+    }
+}
+
+impl ValueEnum for HistoryFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &HistoryFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.help()))
+    }
+}
+
+/// An Athena database or table name, as the dashboard's queries name it.
+fn parse_sql_name(value: &str) -> Result<String, String> {
+    if crate::grafana::valid_name(value) {
+        Ok(value.to_string())
+    } else {
+        Err(format!("expected letters, digits and _ only, found `{value}`"))
     }
 }
 

@@ -23,6 +23,7 @@
 //! | `baseline` | map string -> double | baseline value of every compared metric that had one |
 //! | `delta` | map string -> double | relative change, current / baseline - 1 |
 //! | `metric_status` | map string -> string | each compared metric's status |
+//! | `units` | map string -> string | the unit of every compared metric that has one (`ms`, `%`) |
 //! | `failed_metrics`, `inconclusive_metrics`, `waived_metrics` | array of string | by status |
 //! | `cost_per_1000_req` | double or null | cost efficiency |
 //! | `certificate` | string | the certificate, relative to the archive root |
@@ -54,6 +55,9 @@ pub struct Line {
     pub baseline: IndexMap<String, f64>,
     pub delta: IndexMap<String, f64>,
     pub metric_status: IndexMap<String, String>,
+    /// Absent from lines written before units were indexed: read as none.
+    #[serde(default)]
+    pub units: IndexMap<String, String>,
     pub failed_metrics: Vec<String>,
     pub inconclusive_metrics: Vec<String>,
     pub waived_metrics: Vec<String>,
@@ -66,6 +70,7 @@ impl Line {
     /// The line of `cert`, archived under `names`, whose bytes have `sha256`.
     pub fn of(cert: &Certificate, names: &Names, sha256: &str) -> Line {
         let (mut baseline, mut delta, mut metric_status) = (IndexMap::new(), IndexMap::new(), IndexMap::new());
+        let mut units = IndexMap::new();
         let (mut failed, mut inconclusive, mut waived) = (vec![], vec![], vec![]);
         for row in cert.comparison.as_array().into_iter().flatten() {
             let Some(name) = row.get("name").and_then(|v| v.as_str()) else { continue };
@@ -75,6 +80,9 @@ impl Line {
             }
             if let Some(d) = number("delta") {
                 delta.insert(name.to_string(), d);
+            }
+            if let Some(unit) = row.get("unit").and_then(|v| v.as_str()).filter(|u| !u.is_empty()) {
+                units.insert(name.to_string(), unit.to_string());
             }
             let status = row.get("status").and_then(|v| v.as_str()).unwrap_or("");
             match status {
@@ -100,6 +108,7 @@ impl Line {
             baseline,
             delta,
             metric_status,
+            units,
             failed_metrics: failed,
             inconclusive_metrics: inconclusive,
             waived_metrics: waived,
@@ -176,8 +185,21 @@ mod tests {
         assert_eq!(line.metrics.len(), cert.metrics.len());
         assert!(line.baseline.contains_key("latency_p95_read"));
         assert_eq!(line.metric_status.get("latency_p95_read").map(String::as_str), Some("PASS"));
+        assert_eq!(line.units.get("latency_p95_read").map(String::as_str), Some("ms"));
+        assert_eq!(line.units.get("error_rate").map(String::as_str), Some("%"));
         // The same certificate always gives the same bytes: rebuild writes what certify wrote.
         assert_eq!(Line::of(&cert, &names, "ab12").to_bytes(), bytes);
+    }
+
+    #[test]
+    fn a_line_without_units_reads_as_having_none() {
+        let cert = certificate();
+        let line = Line::of(&cert, &Names::new("20261122", "ingest-api-v1.4.2"), "ab12");
+        let mut value = serde_json::to_value(&line).unwrap();
+        value.as_object_mut().unwrap().remove("units");
+        let read = Line::parse(&serde_json::to_vec(&value).unwrap()).unwrap();
+        assert!(read.units.is_empty());
+        assert_eq!(read.metrics, line.metrics);
     }
 
     #[test]

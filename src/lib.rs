@@ -12,6 +12,8 @@
 //! - [`certificate`]: the certificate document; [`baseline`]: a PASS certificate's current side
 //!   as a baseline results file; [`signing`]: sign and verify it, Sigstore-style.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
+//! - [`index`]: one line per archived certificate; [`releases`]: a service's releases from
+//!   those lines (`report::history` renders them); [`grafana`]: the dashboard over the index.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
@@ -58,6 +60,7 @@ pub mod exit;
 pub mod fingerprint;
 pub mod fsutil;
 pub mod github;
+pub mod grafana;
 pub mod history;
 pub mod index;
 pub mod input;

@@ -545,6 +545,31 @@ impl From<cli::ListArgs> for List {
     }
 }
 
+/// `perfcert history`.
+#[derive(Debug)]
+pub struct History {
+    pub archive: Location,
+    pub service: String,
+    pub last: usize,
+    pub format: crate::report::history::Format,
+    pub output: Option<PathBuf>,
+    pub endpoint: Option<String>,
+}
+
+impl From<cli::HistoryArgs> for History {
+    fn from(a: cli::HistoryArgs) -> History {
+        let archive = a.archive_flag.or(a.archive).unwrap_or_else(|| Location::Dir(cli::DEFAULT_ARCHIVE.into()));
+        History {
+            archive,
+            service: a.service,
+            last: usize::try_from(a.last).unwrap_or(usize::MAX),
+            format: a.format,
+            output: a.output,
+            endpoint: a.endpoint_url,
+        }
+    }
+}
+
 /// `perfcert index rebuild`.
 #[derive(Debug)]
 pub struct IndexRebuild {

@@ -24,6 +24,9 @@ pub struct Release {
     pub certificates: u32,
     /// Relative change of each metric from the previous release shown (`current / previous - 1`).
     pub change: IndexMap<String, f64>,
+    /// Relative change of the cost per 1000 requests from the previous release shown, where
+    /// both have one and the earlier is not zero.
+    pub cost_change: Option<f64>,
 }
 
 /// How often each status was given to one metric over the releases shown.
@@ -49,6 +52,9 @@ pub struct History {
     pub counts: IndexMap<String, Counts>,
     /// Releases in the archive before the ones shown.
     pub earlier: usize,
+    /// Each metric's unit, as the newest release shown that has one says (absent: unit-less,
+    /// or lines written before units were indexed).
+    pub units: IndexMap<String, String>,
 }
 
 impl History {
@@ -70,8 +76,9 @@ impl History {
         let keep = last.unwrap_or(total).min(total);
         // One release more than shown, so the first shown has its change too.
         let from = total - keep;
-        let mut previous: Option<IndexMap<String, f64>> =
-            from.checked_sub(1).map(|i| groups[i].last().expect("a group has a line").1.metrics.clone());
+        let before = from.checked_sub(1).map(|i| &groups[i].last().expect("a group has a line").1);
+        let mut previous: Option<IndexMap<String, f64>> = before.map(|l| l.metrics.clone());
+        let mut previous_cost: Option<f64> = before.and_then(|l| l.cost_per_1000_req);
         let mut releases = vec![];
         for mut group in groups.into_iter().skip(from) {
             let certificates = u32::try_from(group.len()).unwrap_or(u32::MAX);
@@ -81,21 +88,23 @@ impl History {
                 .map(|prev| {
                     line.metrics
                         .iter()
-                        .filter_map(|(name, &now)| {
-                            let before = *prev.get(name)?;
-                            let c = now / before - 1.0;
-                            (before != 0.0 && c.is_finite()).then(|| (name.clone(), c))
-                        })
+                        .filter_map(|(name, &now)| Some((name.clone(), relative(*prev.get(name)?, now)?)))
                         .collect()
                 })
                 .unwrap_or_default();
+            let cost_change = previous_cost.zip(line.cost_per_1000_req).and_then(|(b, n)| relative(b, n));
             previous = Some(line.metrics.clone());
-            releases.push(Release { line, at, certificates, change });
+            previous_cost = line.cost_per_1000_req;
+            releases.push(Release { line, at, certificates, change, cost_change });
         }
 
         let mut metrics: Vec<String> = vec![];
         let mut counts: IndexMap<String, Counts> = IndexMap::new();
+        let mut units: IndexMap<String, String> = IndexMap::new();
         for r in &releases {
+            for (name, unit) in &r.line.units {
+                units.insert(name.clone(), unit.clone());
+            }
             for name in r.line.metrics.keys() {
                 if !metrics.contains(name) {
                     metrics.push(name.clone());
@@ -113,8 +122,19 @@ impl History {
             }
         }
         counts.retain(|name, _| metrics.contains(name));
-        History { service: service.to_string(), releases, metrics, counts, earlier: from }
+        History { service: service.to_string(), releases, metrics, counts, earlier: from, units }
     }
+
+    /// The unit of `metric`, if known.
+    pub fn unit(&self, metric: &str) -> Option<&str> {
+        self.units.get(metric).map(String::as_str)
+    }
+}
+
+/// `now / before - 1`, where it is a finite number and `before` is not zero.
+fn relative(before: f64, now: f64) -> Option<f64> {
+    let c = now / before - 1.0;
+    (before != 0.0 && c.is_finite()).then_some(c)
 }
 
 /// A certificate's place in time: its date, then its look number (`STEM.N`), then its name.
@@ -150,6 +170,7 @@ mod tests {
             baseline: IndexMap::new(),
             delta: IndexMap::new(),
             metric_status,
+            units: IndexMap::new(),
             failed_metrics: vec![],
             inconclusive_metrics: vec![],
             waived_metrics: vec![],
@@ -199,6 +220,26 @@ mod tests {
         let versions: Vec<&str> = h.releases.iter().map(|r| r.line.version.as_str()).collect();
         assert_eq!(versions, ["v1.4", "v1.5"]);
         assert_eq!(h.releases[0].line.certificate, "20261101/api-v1.4.2.cert.json");
+    }
+
+    #[test]
+    fn cost_changes_and_units_come_from_the_lines() {
+        let mut lines = vec![
+            line("v1", "2026-11-01T00:00:00Z", "20261101/api-v1.cert.json", 100.0, "PASS"),
+            line("v2", "2026-11-02T00:00:00Z", "20261102/api-v2.cert.json", 100.0, "PASS"),
+            line("v3", "2026-11-03T00:00:00Z", "20261103/api-v3.cert.json", 100.0, "PASS"),
+        ];
+        lines[0].1.cost_per_1000_req = Some(0.004);
+        lines[1].1.cost_per_1000_req = Some(0.005);
+        lines[2].1.cost_per_1000_req = None;
+        lines[2].1.units.insert("latency_p95_read".into(), "ms".into());
+        let h = History::of("api", lines.clone(), Some(2));
+        assert!((h.releases[0].cost_change.unwrap() - 0.25).abs() < 1e-12, "from the release before the window");
+        assert_eq!(h.releases[1].cost_change, None, "no cost, no change");
+        assert_eq!(h.unit("latency_p95_read"), Some("ms"));
+        assert_eq!(h.unit("error_rate"), None);
+        let h = History::of("api", lines, None);
+        assert_eq!(h.releases[0].cost_change, None, "the first release has nothing to change from");
     }
 
     #[test]

@@ -245,6 +245,8 @@ fn man_pages_for_perfcert_and_each_command() {
         "perfcert-compare.1",
         "perfcert-completions.1",
         "perfcert-fingerprint.1",
+        "perfcert-grafana.1",
+        "perfcert-history.1",
         "perfcert-index.1",
         "perfcert-init.1",
         "perfcert-keygen.1",

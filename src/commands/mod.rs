@@ -8,6 +8,8 @@ mod certify;
 mod compare;
 mod completions;
 mod fingerprint;
+mod grafana;
+mod history;
 mod index;
 mod init;
 mod keygen;
@@ -35,6 +37,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::List(args) => list::run(args.into(), &ui),
         Command::Index(args) => index::run(args.into(), &ui),
         Command::Report(args) => report::run(args.into(), &ui),
+        Command::History(args) => history::run(args.into(), &ui),
+        Command::Grafana(args) => grafana::run(args, &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

@@ -3,6 +3,7 @@
 
 pub mod chart;
 mod columns;
+pub mod history;
 pub mod html;
 pub mod json;
 mod junit;
