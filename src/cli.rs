@@ -237,7 +237,7 @@ Exit codes: 0 shown; 2 no such archive, no certificates of the service, or a bad
 const GRAFANA_HELP: &str = "\
 Examples:
   perfcert grafana --datasource athena > release-perf.json
-  perfcert grafana --datasource athena --database perf --table certificate_index
+  perfcert grafana --datasource athena --database perf --table perfcert_index
 
 Prints the dashboard of PERF-004 §8 (current vs baseline, pass/fail counts per metric, cost
 efficiency trend, the rolling 5-release regression chart) as Grafana dashboard JSON whose panels
@@ -816,7 +816,7 @@ pub struct GrafanaArgs {
     pub database: String,
 
     /// The Athena table over the archive's index/ prefix.
-    #[arg(long, value_name = "TABLE", default_value = "certificate_index", value_parser = parse_sql_name)]
+    #[arg(long, value_name = "TABLE", default_value = "perfcert_index", value_parser = parse_sql_name)]
     pub table: String,
 }
 

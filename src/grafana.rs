@@ -209,7 +209,7 @@ mod tests {
     use super::*;
 
     fn dashboard() -> Value {
-        Athena { database: "perfcert".into(), table: "certificate_index".into() }.dashboard()
+        Athena { database: "perfcert".into(), table: "perfcert_index".into() }.dashboard()
     }
 
     #[test]
@@ -229,7 +229,7 @@ mod tests {
         for p in panels {
             let t = &p["targets"][0];
             let sql = t["rawSQL"].as_str().unwrap();
-            assert!(sql.contains("FROM \"perfcert\".\"certificate_index\""), "{sql}");
+            assert!(sql.contains("FROM \"perfcert\".\"perfcert_index\""), "{sql}");
             assert!(sql.contains("WHERE service = ${service:sqlstring}"), "{sql}");
             assert_eq!(t["connectionArgs"]["database"], "perfcert");
             assert_eq!(t["datasource"]["type"], ATHENA_PLUGIN);

@@ -23,6 +23,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS perfcert_index (
   `baseline` map<string,double>,
   `delta` map<string,double>,
   `metric_status` map<string,string>,
+  `units` map<string,string>,
   `failed_metrics` array<string>,
   `inconclusive_metrics` array<string>,
   `waived_metrics` array<string>,

@@ -25,6 +25,7 @@ FROM read_json(
     'baseline': 'MAP(VARCHAR, DOUBLE)',
     'delta': 'MAP(VARCHAR, DOUBLE)',
     'metric_status': 'MAP(VARCHAR, VARCHAR)',
+    'units': 'MAP(VARCHAR, VARCHAR)',
     'failed_metrics': 'VARCHAR[]',
     'inconclusive_metrics': 'VARCHAR[]',
     'waived_metrics': 'VARCHAR[]',
