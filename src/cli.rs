@@ -401,10 +401,10 @@ pub struct InputArgs {
     #[arg(long, value_name = "RUN")]
     pub reference: Vec<PathBuf>,
 
-    /// The reference is the newest PASS certificate of the service (--service, else the current
-    /// results' `service`) in this archive (a directory or s3://BUCKET[/PREFIX]), found through
-    /// its index, other than one of the current version: its current values (every run) become
-    /// the reference, and certify records the certificate and its sha256.
+    /// The reference the service's releases are held to, from this archive (a directory or
+    /// s3://BUCKET[/PREFIX]): the reference the newest PASS certificate of the service was itself
+    /// held to (carried forward), or that certificate if it had none. It moves only when a
+    /// release is certified with an explicit --reference. certify records it and its sha256.
     #[arg(long, value_name = "ARCHIVE", conflicts_with = "reference")]
     pub reference_from: Option<Location>,
 

@@ -207,6 +207,12 @@ struct Reference {
 /// an archive. None given while the policy sets a cumulative limit is an input error (exit 2),
 /// never a skipped check. A reference and a policy without cumulative limits: the comparison warns.
 fn load_reference(inputs: &Inputs, policy: &Policy, current: &Side, ui: &Ui) -> Result<Reference, Failure> {
+    if inputs.reference_key.is_some() && inputs.reference_from.is_none() {
+        return Err(Failure::input(anyhow!(
+            "--reference-key checks the certificate --reference-from chooses; it is given without --reference-from \
+             (a --reference file is used as given: check a certificate with perfcert verify)"
+        )));
+    }
     if let Some(archive) = &inputs.reference_from {
         return reference_from(archive, inputs, current, ui);
     }
@@ -216,8 +222,9 @@ fn load_reference(inputs: &Inputs, policy: &Policy, current: &Side, ui: &Ui) -> 
             Some(m) => {
                 let key = if m.max_total_increase.is_some() { "max_total_increase" } else { "max_total_decrease" };
                 Err(Failure::input(anyhow!(
-                    "{}: metrics.{}.{key} is a cumulative limit against a reference: give --reference FILE (the \
-                     last certified release's results, e.g. a promoted perf_baseline.json)",
+                    "{}: metrics.{}.{key} is a cumulative limit against a reference: give --reference FILE (e.g. a \
+                     promoted perf_baseline.json) or --reference-from ARCHIVE --reference-key KEY.pub (the reference \
+                     the service's certified releases are held to)",
                     inputs.thresholds.display(),
                     m.name
                 )))
@@ -234,6 +241,10 @@ fn load_reference(inputs: &Inputs, policy: &Policy, current: &Side, ui: &Ui) -> 
         let shown = part.path.display().to_string();
         let side =
             certified_side(&shown, &bytes).map_err(|why| Failure::input(anyhow!("--reference {shown}: {why}")))?;
+        ui.warn(&format!(
+            "--reference {shown} is a certificate, used as given: its signature is not checked here (perfcert verify \
+             checks it)"
+        ));
         return Ok(Reference { side: Some(side), record: None });
     }
     let side = load_side(&inputs.reference, None, policy, ("--reference", ""), ui)?;
@@ -241,8 +252,8 @@ fn load_reference(inputs: &Inputs, policy: &Policy, current: &Side, ui: &Ui) -> 
     Ok(Reference { side: Some(side), record: None })
 }
 
-/// A certificate's current side as the reference, with a note that its signature was not
-/// checked here (the same words whichever way it came, so a recompute from the file repeats them).
+/// A certificate's current side as the reference, with a note naming it (the same words
+/// whichever way it came, so a recompute from the file repeats them).
 fn certified_side(shown: &str, bytes: &[u8]) -> Result<Side, String> {
     let certified = crate::reference::from_certificate(bytes)?;
     if certified.status != "PASS" {
@@ -253,17 +264,21 @@ fn certified_side(shown: &str, bytes: &[u8]) -> Result<Side, String> {
         certified.runs.into_iter().map(|results| Run { files: vec![shown.to_string()], results }).collect();
     if let Some(first) = runs.first_mut() {
         first.results.notes.push(format!(
-            "the reference is the certificate of {} {} (sha256 {sha}); its signature was not checked here \
-             (perfcert verify checks it)",
+            "the reference is the certificate of {} {} (sha256 {sha})",
             certified.service, certified.version
         ));
     }
     Ok(Side { runs })
 }
 
-/// `--reference-from ARCHIVE`: the newest PASS certificate of the service in the archive's
-/// index, other than one of the current version. The index is a convenience, not evidence: the
-/// certificate it names must have the sha256 it says (exit 3 if not), and must say PASS itself.
+/// `--reference-from ARCHIVE`: the reference the service's releases are held to, which moves
+/// only when someone moves it. The newest PASS certificate of the service (other than one of
+/// the current version) is looked up through the archive's index; if it was itself judged
+/// against a reference certificate of this archive, that certificate is the reference (carried
+/// forward, so ten small steps are all measured from one anchor), else it is. A `--reference`
+/// given once moves the anchor. The index is a convenience, not evidence: a certificate is used
+/// only if its bytes have the sha256 its line says and it says what the line says (service,
+/// version, date, PASS); with `--reference-key` its bundle must verify with that key and sign it.
 fn reference_from(
     archive: &crate::store::Location,
     inputs: &Inputs,
@@ -295,51 +310,122 @@ fn reference_from(
             ui.warn(&format!("--reference-from: index line {at} is left out: {why}"));
         }
     }
-    // Newest by the certificate's date (RFC 3339 UTC sorts as text), then by index order; with
-    // --reference-key, the newest whose bundle verifies with it and signs its bytes.
-    let mut candidates: Vec<(usize, &crate::index::Line)> = lines
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (_, line))| Some((i, line.as_ref().ok()?)))
-        .filter(|(_, l)| l.status == "PASS" && summary.version.as_ref() != Some(&l.version))
-        .collect();
-    candidates.sort_by(|(i, a), (j, b)| (&b.date, j).cmp(&(&a.date, i)));
+    let lines: Vec<&crate::index::Line> = lines.iter().filter_map(|(_, l)| l.as_ref().ok()).collect();
     let key = inputs.reference_key.as_deref().map(read_public_key).transpose()?;
-    let mut chosen = None;
-    for (_, line) in candidates {
-        let shown = opened.show(&line.certificate);
+    // A certificate an index line names, if it is what the line says.
+    let accept = |line: &crate::index::Line| -> Result<Result<(String, Vec<u8>, Vec<String>), String>, Failure> {
         let bytes = opened.read(&line.certificate).map_err(failure)?;
+        if crate::signing::sha256_hex(&bytes) != line.certificate_sha256 {
+            return Ok(Err("its sha256 is not the one its index line says".into()));
+        }
         if let Some(key) = &key
             && let Err(why) = signed_with(key, &bytes, &line.certificate, opened.as_ref(), "--reference-key")
         {
-            ui.warn(&format!("--reference-from: {shown} is passed over: {why}"));
-            continue;
+            return Ok(Err(why));
         }
-        if key.is_some() {
-            ui.detail(&format!("reference {shown}: its bundle verifies with --reference-key"));
+        let certified = match crate::reference::from_certificate(&bytes) {
+            Ok(c) => c,
+            Err(why) => return Ok(Err(why)),
+        };
+        if certified.service != service
+            || certified.version != line.version
+            || certified.date.as_deref() != Some(line.date.as_str())
+            || certified.status != "PASS"
+        {
+            return Ok(Err(format!(
+                "it is not what its index line says (it certifies {} {}, {} on {})",
+                certified.service,
+                certified.version,
+                certified.status,
+                certified.date.as_deref().unwrap_or("no date")
+            )));
         }
-        chosen = Some((line, shown, bytes));
-        break;
+        Ok(Ok((opened.show(&line.certificate), bytes, certified.reference_sha256)))
+    };
+
+    // The newest PASS certificate: by the line's date (checked against the certificate's own),
+    // then by index order.
+    let mut candidates: Vec<(usize, &crate::index::Line)> = lines
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, l)| l.status == "PASS" && summary.version.as_ref() != Some(&l.version))
+        .collect();
+    candidates.sort_by(|(i, a), (j, b)| (&b.date, j).cmp(&(&a.date, i)));
+    let found = candidates.len();
+    let mut newest = None;
+    for (_, line) in candidates {
+        match accept(line)? {
+            Ok(taken) => {
+                newest = Some((line, taken));
+                break;
+            }
+            Err(why) => ui.warn(&format!("--reference-from: {} is passed over: {why}", opened.show(&line.certificate))),
+        }
     }
-    let Some((line, shown, bytes)) = chosen else {
+    let Some((line, (shown, bytes, carried))) = newest else {
         let other = summary.version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
+        if found > 0 {
+            return Err(Failure::input(anyhow!(
+                "--reference-from {archive}: none of the {found} PASS certificate(s) of {service}{other} in its index can \
+                 be the reference (see the warnings above{})",
+                if key.is_some() { "; --reference-key must be the key that signed them" } else { "" }
+            )));
+        }
         return Err(Failure::input(anyhow!(
             "--reference-from {archive}: no PASS certificate of {service}{other} in its index (index/dt=.../service=...; \
              `perfcert index rebuild {archive}` writes it for certificates made before the index). A first release has \
              no reference: give --reference FILE, or certify it without max_total_* limits"
         )));
     };
-    let sha = crate::signing::sha256_hex(&bytes);
-    if sha != line.certificate_sha256 {
-        return Err(Failure::external(anyhow!(
-            "--reference-from {archive}: {shown} has sha256 {sha}, not the {} its index line says; rebuild the index \
-             or give --reference FILE",
-            line.certificate_sha256
-        )));
+    // Carried forward: the reference that certificate was judged against, if it is one of this
+    // archive's certificates.
+    let (shown, bytes) = match carried.as_slice() {
+        [] => {
+            ui.detail(&format!("reference: {shown} ({service} {}), certified without a reference", line.version));
+            (shown, bytes)
+        }
+        [sha] => {
+            let Some(anchor) = lines.iter().find(|l| &l.certificate_sha256 == sha) else {
+                return Err(Failure::input(anyhow!(
+                    "--reference-from {archive}: {shown} was judged against a reference (sha256 {sha}) that is not a \
+                     certificate in this archive (a file given as --reference): give that file as --reference again. \
+                     The reference moves only when you give a new one"
+                )));
+            };
+            match accept(anchor)? {
+                Ok((anchor_shown, anchor_bytes, _)) => {
+                    ui.detail(&format!(
+                        "reference: {anchor_shown} ({service} {}), carried forward from {shown}",
+                        anchor.version
+                    ));
+                    (anchor_shown, anchor_bytes)
+                }
+                Err(why) => {
+                    return Err(Failure::input(anyhow!(
+                        "--reference-from {archive}: {shown} was judged against {}, which cannot be the reference: {why}",
+                        opened.show(&anchor.certificate)
+                    )));
+                }
+            }
+        }
+        _ => {
+            return Err(Failure::input(anyhow!(
+                "--reference-from {archive}: {shown} was judged against {} reference files, not a certificate of this \
+                 archive: give them as --reference again. The reference moves only when you give a new one",
+                carried.len()
+            )));
+        }
+    };
+    if key.is_none() {
+        ui.warn(&format!(
+            "the reference {shown} was chosen without checking its signature (--reference-key checks it; perfcert verify \
+             checks a certificate)"
+        ));
     }
+    let sha = crate::signing::sha256_hex(&bytes);
     let side =
         certified_side(&shown, &bytes).map_err(|why| Failure::input(anyhow!("--reference-from {shown}: {why}")))?;
-    ui.detail(&format!("reference: {shown} ({service} {}, {} run(s))", line.version, side.runs.len()));
     Ok(Reference {
         side: Some(side),
         record: Some(crate::certificate::FileDigest { file: shown, sha256: sha, run: None }),

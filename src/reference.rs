@@ -17,6 +17,11 @@ pub struct Certified {
     pub service: String,
     pub version: String,
     pub status: String,
+    /// When it was certified (RFC 3339 UTC), as the certificate says.
+    pub date: Option<String>,
+    /// The sha256 of each reference the certificate was itself judged against
+    /// (`inputs.reference`), so the reference can be carried forward.
+    pub reference_sha256: Vec<String>,
     pub runs: Vec<RunResults>,
 }
 
@@ -67,12 +72,22 @@ pub fn from_certificate(bytes: &[u8]) -> Result<Certified, String> {
             version: Some(version.clone()),
             commit: text("commit"),
             date: text("date"),
-            metrics: values.iter().filter_map(|(name, v)| Some((name.clone(), (*v.get(i).or(v.first())?)?))).collect(),
+            // A row of one value among rows of n runs is that one run's: copying it into every
+            // run would invent runs with no spread.
+            metrics: values.iter().filter_map(|(name, v)| Some((name.clone(), (*v.get(i)?)?))).collect(),
             fingerprint: fingerprint.clone(),
             ..Default::default()
         })
         .collect();
-    Ok(Certified { service, version, status, runs })
+    let reference_sha256 = doc
+        .get("inputs")
+        .and_then(|i| i.get("reference"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("sha256").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    Ok(Certified { service, version, status, date: text("date"), reference_sha256, runs })
 }
 
 #[cfg(test)]

@@ -95,7 +95,8 @@ fn a_cumulative_limit_without_a_reference_is_an_input_error_never_a_skipped_chec
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "error: p.yml: metrics.latency_p95_read.max_total_increase is a cumulative limit against a reference: give \
-         --reference FILE (the last certified release's results, e.g. a promoted perf_baseline.json)\n"
+         --reference FILE (e.g. a promoted perf_baseline.json) or --reference-from ARCHIVE --reference-key KEY.pub (the \
+         reference the service's certified releases are held to)\n"
     );
     assert!(out.stdout.is_empty(), "no report without a verdict");
     // certify alike, before anything is signed or archived.
@@ -465,4 +466,84 @@ fn reference_from_an_archive_is_the_newest_pass_certificate_of_the_service() {
     verify.extend(["--reference", file]);
     let ok = perfcert(d, &verify);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+}
+
+/// Every release certified with --reference-from: the reference is carried forward from the
+/// first release certified without one, so +4% steps add up and the step past +20% FAILs; an
+/// explicit --reference moves the anchor; an index line pointing at another service's signed
+/// certificate is passed over.
+#[test]
+fn reference_from_carries_the_anchor_forward_so_small_steps_add_up() {
+    let dir = workdir_with_keys();
+    let d = dir.path();
+    let plain = write(d, "plain.yml", "metrics:\n  latency_p95_read: { max_increase: 5% }\n");
+    let drift = write(d, "p.yml", DRIFT);
+    let certify = |args: &[&str]| {
+        let mut all = vec!["certify", "--key", "cosign.key", "--format", "json", "--as-of", "2026-11-30"];
+        all.extend(args);
+        let out = perfcert(d, &all);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (out, v["certificate"].as_str().map(|c| d.join(c)))
+    };
+    let from = ["--reference-from", "perf/certificates", "--reference-key", "cosign.pub"];
+    // v0 is certified before the policy had a cumulative limit: the first anchor.
+    let r0 = results(d, "r0.json", "v0", 100.0);
+    let (out, _) = certify(&["--baseline", &r0, "--current", &r0, "--thresholds", &plain]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut statuses = vec![];
+    for i in 1..=6 {
+        let before = format!("r{}.json", i - 1);
+        let now = results(d, &format!("r{i}.json"), &format!("v{i}"), 100.0 * 1.04f64.powi(i));
+        let mut args = vec!["--baseline", &before, "--current", &now, "--thresholds", &drift];
+        args.extend(from);
+        let (out, cert) = certify(&args);
+        statuses.push(out.status.code());
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(cert.unwrap()).unwrap()).unwrap();
+        let reference = doc["inputs"]["reference"][0]["file"].as_str().unwrap().to_string();
+        assert!(reference.ends_with("api-v0.cert.json"), "release {i} is held to v0, not {reference}");
+    }
+    // 1.04^4 = +16.99% passes, 1.04^5 = +21.67% fails; a FAIL is never the next anchor.
+    assert_eq!(statuses, [Some(0), Some(0), Some(0), Some(0), Some(1), Some(1)]);
+
+    // Moving the anchor on purpose: v7 is certified with v4's certificate as --reference ...
+    let v4 = std::fs::read_dir(d.join("perf/certificates"))
+        .unwrap()
+        .flat_map(|day| std::fs::read_dir(day.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("api-v4.cert.json"))
+        .unwrap();
+    let v4 = v4.strip_prefix(d).unwrap().display().to_string();
+    let r7 = results(d, "r7.json", "v7", 121.0);
+    let (out, _) = certify(&["--baseline", "r4.json", "--current", &r7, "--thresholds", &drift, "--reference", &v4]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("its signature is not checked here"), "{}", text(&out));
+    // ... and v8 is then held to v4.
+    let r8 = results(d, "r8.json", "v8", 126.0);
+    let mut args = vec!["--baseline", &r7, "--current", &r8, "--thresholds", &drift];
+    args.extend(from);
+    let (out, _) = compare(d, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (_, doc) = compare(d, &args);
+    assert_eq!(doc["inputs"]["reference"]["version"], "v4", "{}", doc["inputs"]);
+
+    // Another service's certificate, signed by the same key, behind an index line of `api`
+    // dated later: not what the line says, so passed over.
+    let other = write(d, "other.json", r#"{"service": "slow", "version": "v9", "metrics": {"latency_p95_read": 500}}"#);
+    let (out, slow) = certify(&["--baseline", &other, "--current", &other, "--thresholds", &plain]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let slow = slow.unwrap();
+    let slow_bytes = std::fs::read(&slow).unwrap();
+    let index = d.join("perf/certificates/index");
+    let line_path = walk(&index).into_iter().find(|p| p.to_string_lossy().ends_with("api-v7.json")).unwrap();
+    let mut line: serde_json::Value = serde_json::from_slice(&std::fs::read(&line_path).unwrap()).unwrap();
+    let slow_rel = slow.strip_prefix(d.join("perf/certificates")).unwrap().display().to_string();
+    line["certificate"] = slow_rel.into();
+    line["certificate_sha256"] = perfcert::signing::sha256_hex(&slow_bytes).into();
+    line["date"] = "2099-01-01T00:00:00Z".into();
+    std::fs::write(&line_path, line.to_string()).unwrap();
+    let (out, doc) = compare(d, &args);
+    assert!(text(&out).contains("is passed over: it is not what its index line says"), "{}", text(&out));
+    // The newest PASS left is v4, held to v0: +26% since v0 FAILs (the forged 500 ms would pass it).
+    assert_eq!(doc["inputs"]["reference"]["version"], "v0", "{}", doc["inputs"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
