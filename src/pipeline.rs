@@ -271,6 +271,10 @@ fn certified_side(shown: &str, bytes: &[u8]) -> Result<Side, String> {
     Ok(Side { runs })
 }
 
+/// A certificate `--reference-from` accepted: as shown, its bytes, the sha256 of the references
+/// it was itself held to.
+type Accepted = (String, Vec<u8>, Vec<String>);
+
 /// `--reference-from ARCHIVE`: the reference the service's releases are held to, which moves
 /// only when someone moves it. The newest PASS certificate of the service (other than one of
 /// the current version) is looked up through the archive's index; if it was itself judged
@@ -313,7 +317,7 @@ fn reference_from(
     let lines: Vec<&crate::index::Line> = lines.iter().filter_map(|(_, l)| l.as_ref().ok()).collect();
     let key = inputs.reference_key.as_deref().map(read_public_key).transpose()?;
     // A certificate an index line names, if it is what the line says.
-    let accept = |line: &crate::index::Line| -> Result<Result<(String, Vec<u8>, Vec<String>), String>, Failure> {
+    let accept = |line: &crate::index::Line| -> Result<Result<Accepted, String>, Failure> {
         let bytes = opened.read(&line.certificate).map_err(failure)?;
         if crate::signing::sha256_hex(&bytes) != line.certificate_sha256 {
             return Ok(Err("its sha256 is not the one its index line says".into()));
