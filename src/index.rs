@@ -148,6 +148,14 @@ impl Line {
     }
 }
 
+/// Whether a stored line stands for the same certificate as `line` (the same name and sha256):
+/// a line written by another perfcert version, in another format, is not replaced, and is not
+/// an error either.
+pub fn same_certificate(stored: &[u8], line: &[u8]) -> bool {
+    let (Ok(a), Ok(b)) = (Line::parse(stored), Line::parse(line)) else { return false };
+    a.certificate == b.certificate && a.certificate_sha256 == b.certificate_sha256
+}
+
 /// The index entry of a stored certificate: its relative name and bytes, from the certificate's
 /// own bytes (so the line always matches what is archived).
 pub fn entry(names: &Names, certificate: &[u8]) -> Result<(String, Vec<u8>), String> {

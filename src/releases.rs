@@ -105,7 +105,10 @@ impl History {
             for (name, unit) in &r.line.units {
                 units.insert(name.clone(), unit.clone());
             }
-            for name in r.line.metrics.keys() {
+            // Gated metrics: those with a current value, and those judged without one (a FAIL
+            // for a metric missing from the current results has no value, and must be counted).
+            let judged = r.line.metric_status.iter().filter(|(_, s)| s.as_str() != "UNTRACKED").map(|(n, _)| n);
+            for name in r.line.metrics.keys().chain(judged) {
                 if !metrics.contains(name) {
                     metrics.push(name.clone());
                 }
@@ -240,6 +243,16 @@ mod tests {
         assert_eq!(h.unit("error_rate"), None);
         let h = History::of("api", lines, None);
         assert_eq!(h.releases[0].cost_change, None, "the first release has nothing to change from");
+    }
+
+    #[test]
+    fn a_metric_that_failed_by_being_missing_is_counted() {
+        let (at, mut l) = line("v1", "2026-11-01T00:00:00Z", "20261101/api-v1.cert.json", 100.0, "FAIL");
+        l.metrics.clear();
+        l.metric_status.insert("throughput".into(), "UNTRACKED".into());
+        let h = History::of("api", vec![(at, l)], None);
+        assert_eq!(h.metrics, ["latency_p95_read"]);
+        assert_eq!(h.counts["latency_p95_read"], Counts { fail: 1, ..Counts::default() });
     }
 
     #[test]

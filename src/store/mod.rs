@@ -166,13 +166,23 @@ pub fn copy_certificate(
     if let Some(other) = contents.other_day(names) {
         return Err(StoreError::Taken { at: archive.show(&other.certificate()) });
     }
+    let mut index_there = false;
     for (relative, bytes) in &files {
-        if contents.holds(relative) && archive.read(relative)? != *bytes {
-            return Err(StoreError::Taken { at: archive.show(relative) });
+        if contents.holds(relative) {
+            let stored = archive.read(relative)?;
+            if *relative == index_name && crate::index::same_certificate(&stored, bytes) {
+                // Another perfcert's line for this very certificate: left as it is.
+                index_there = true;
+            } else if stored != *bytes {
+                return Err(StoreError::Taken { at: archive.show(relative) });
+            }
         }
     }
     let mut done = vec![];
     for (relative, bytes) in files {
+        if index_there && relative == index_name {
+            continue;
+        }
         let put = archive.create(&relative, bytes)?;
         if relative != names.claim() && relative != index_name {
             done.push((archive.show(&relative), put));
@@ -237,11 +247,17 @@ pub fn rebuild_index(archive: &dyn Archive, contents: &Contents) -> Vec<Rebuilt>
         done.push(match archive.create(&relative, &line) {
             Ok(Put::Created) => Rebuilt::Created(archive.show(&relative)),
             Ok(Put::AlreadyThere) => Rebuilt::AlreadyThere(archive.show(&relative)),
-            Err(StoreError::Taken { at }) => Rebuilt::Failed {
-                at,
-                reason: "holds another line than this perfcert derives from the certificate; it is never \
-                         overwritten (a line written by another perfcert version?)"
-                    .into(),
+            Err(StoreError::Taken { at }) => match archive.read(&relative) {
+                // Another perfcert's line for this very certificate: left as it is.
+                Ok(stored) if crate::index::same_certificate(&stored, &line) => {
+                    Rebuilt::AlreadyThere(archive.show(&relative))
+                }
+                _ => Rebuilt::Failed {
+                    at,
+                    reason: "holds a line that does not match its certificate (edited, or not an index line); it is \
+                             never overwritten: compare it with the certificate, and move it aside to rebuild it"
+                        .into(),
+                },
             },
             Err(e) => Rebuilt::Failed { at: archive.show(&relative), reason: e.to_string() },
         });
