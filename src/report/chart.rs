@@ -38,6 +38,9 @@ pub fn status_color(status: &str) -> &'static str {
 
 /// One coordinate, one decimal, no `-0.0`.
 fn c(v: f64) -> String {
+    // A coordinate past any page (a value near f64::MAX on a finite axis) is drawn at the edge
+    // of a huge canvas rather than as `inf` or `NaN`, which no SVG reader accepts.
+    let v = if v.is_nan() { 0.0 } else { v.clamp(-1e6, 1e6) };
     let s = format!("{:.1}", v);
     if s == "-0.0" { "0.0".into() } else { s }
 }
@@ -272,7 +275,7 @@ pub fn lines(labels: &[String], series: &[Series], limit: Option<(f64, String)>,
     let mut s = open(height, "Values per release");
     // Grid and y labels: five steps.
     for k in 0..=4 {
-        let v = lo + (hi - lo) * f64::from(k) / 4.0;
+        let v = lo + (hi - lo) * (f64::from(k) / 4.0);
         s.push_str(&format!(
             "<line x1=\"{}\" y1=\"{yy}\" x2=\"{}\" y2=\"{yy}\" stroke=\"{}\" stroke-width=\"1\"/>\
              <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{INK}\" text-anchor=\"end\">{}</text>",
@@ -399,7 +402,9 @@ fn nice_range(lo: f64, hi: f64) -> (f64, f64) {
             let step = m * mag;
             let bottom = (lo / step).floor() * step;
             if bottom + 4.0 * step >= hi {
-                return (bottom, bottom + 4.0 * step);
+                let top = bottom + 4.0 * step;
+                // Values near f64::MAX: no round axis fits; the values' own range does.
+                return if top.is_finite() && bottom.is_finite() { (bottom, top) } else { (lo, hi) };
             }
         }
         mag *= 10.0;
@@ -456,6 +461,11 @@ mod tests {
         assert_eq!(svg.matches("</svg>").count(), 1, "{svg}");
         assert_eq!(svg.matches("<circle").count(), 2, "the NaN point is a gap: {svg}");
         assert!(!svg.contains("<polyline"), "a gap breaks the line into single points: {svg}");
+
+        // Values near f64::MAX: the axis and its grid stay finite (the grid once overflowed).
+        let huge = Series { name: "p95".into(), values: vec![Some(1e308), Some(1.0)], color: BLUE, dashed: false };
+        let svg = lines(&labels[..2], &[huge], Some((1.7e308, "limit".into())), None);
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
 
     #[test]
@@ -478,6 +488,9 @@ mod tests {
         assert_eq!(nice_range(0.0, 212.4), (0.0, 240.0));
         assert_eq!(nice_range(0.0, 300.0), (0.0, 300.0));
         assert_eq!(nice_range(0.0, 0.0), (0.0, 1.0));
+        assert_eq!(nice_range(0.0, 1e308), (0.0, 1e308), "no round axis past f64::MAX");
+        assert_eq!(c(f64::INFINITY), "1000000.0");
+        assert_eq!(c(f64::NAN), "0.0");
         let (lo, hi) = nice_range(0.0, 0.0049);
         assert!(lo == 0.0 && (0.0049..0.01).contains(&hi), "{hi}");
         let svg = lines(&["v1".into()], &[], Some((300.0, "SLO 300 ms".into())), None);
