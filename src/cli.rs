@@ -807,8 +807,8 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct GrafanaArgs {
-    /// The Grafana data source the panels query.
-    #[arg(long, value_name = "KIND", value_parser = ["athena"])]
+    /// The Grafana data source the panels query (athena, the only kind so far).
+    #[arg(long, value_name = "KIND", value_parser = ["athena"], default_value = "athena")]
     pub datasource: String,
 
     /// The Athena database that holds the index table.

@@ -122,7 +122,16 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
     let fail = |why: String| Failure::not_authentic(anyhow!("not authentic: recomputation: {why}"));
     let check = |role: &str, given: &[(Option<usize>, &Path)], recorded: &[FileDigest]| {
         if given.len() != recorded.len() {
-            return Err(fail(format!("{} {role} file(s) given, {} recorded", given.len(), recorded.len())));
+            // What the user gave is short of (or more than) what certify was given: an input
+            // error that names what to give, not evidence that the certificate is not authentic.
+            let names: Vec<&str> = recorded.iter().map(|r| r.file.as_str()).collect();
+            return Err(Failure::input(anyhow!(
+                "--recompute: {} {role} file(s) given, {} recorded{}: give each recorded file as --{role}, as certify \
+                 was given them",
+                given.len(),
+                recorded.len(),
+                if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+            )));
         }
         for ((run, path), rec) in given.iter().zip(recorded) {
             if *run != rec.run {

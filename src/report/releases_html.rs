@@ -2,7 +2,7 @@
 //! self-contained HTML page for people and the CAB (PERF-004 §8): the latest release's current
 //! vs baseline per metric, pass/fail counts per metric, the cost per 1000 requests trend, and
 //! the p95 regression chart over the rolling last five releases. Pure: the history, the latest
-//! certificate (for limits and units, which index lines do not carry) and a time stamp in,
+//! certificate (for limits, which index lines do not carry, and units) and a time stamp in,
 //! HTML out; the same input gives the same bytes.
 //!
 //! It shows what the archive says; it verifies nothing (the page says so).
