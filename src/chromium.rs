@@ -135,6 +135,8 @@ pub fn render(chromium: &Path, html: &Path, out: Output, timeout: Duration) -> R
         log.try_clone().map_err(|e| ChromiumError::Io { what: "a temporary log".into(), reason: e.to_string() })?;
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::from(log_for_child));
     let start_err = |e: std::io::Error| ChromiumError::Start { path: chromium.to_path_buf(), reason: e.to_string() };
+    // Its own process group, so a timeout stops its renderer and GPU processes too.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().map_err(start_err)?;
     let started = Instant::now();
     let status = loop {
@@ -142,6 +144,14 @@ pub fn render(chromium: &Path, html: &Path, out: Output, timeout: Duration) -> R
             break status;
         }
         if started.elapsed() >= timeout {
+            // The whole group (its pid is the group's id), then the child itself in case the
+            // `kill` program is missing.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             return Err(ChromiumError::Timeout { path: chromium.to_path_buf(), timeout });
