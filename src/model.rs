@@ -63,11 +63,14 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// `promoted from ingest-api-v1.4.2.cert.json, certified PASS 2026-11-22T16:13:57Z with error_rate waived`.
+    /// `says it was promoted from ingest-api-v1.4.2.cert.json, certified PASS 2026-11-22T16:13:57Z with error_rate waived (not checked here)`: the file says so; compare does not verify it.
     pub fn label(&self) -> String {
         let waived =
             if self.waived.is_empty() { String::new() } else { format!(" with {} waived", self.waived.join(", ")) };
-        format!("promoted from {}, certified {} {}{waived}", self.certificate, self.status, self.date)
+        format!(
+            "says it was promoted from {}, certified {} {}{waived} (not checked here)",
+            self.certificate, self.status, self.date
+        )
     }
 }
 

@@ -89,7 +89,11 @@ fn a_pass_certificate_round_trips_through_compare() {
     assert_eq!(report["inputs"]["baseline"]["provenance"]["sha256"], sha256(&cert).as_str());
     // The table's baseline line says where it came from.
     let table = perfcert(d, &["compare", "--baseline", "perf_baseline.json", "--current", &c, "--thresholds", &p]);
-    assert!(text(&table).contains("promoted from ingest-api-v1.4.2.cert.json, certified PASS "), "{}", text(&table));
+    assert!(
+        text(&table).contains("says it was promoted from ingest-api-v1.4.2.cert.json, certified PASS "),
+        "{}",
+        text(&table)
+    );
 }
 
 #[test]
