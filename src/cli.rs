@@ -698,9 +698,13 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX].
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX] (default: perf/certificates).
     #[arg(value_name = "ARCHIVE", value_parser = parse_archive)]
-    pub archive: Location,
+    pub archive: Option<Location>,
+
+    /// The archive, as the other commands take it (same as ARCHIVE).
+    #[arg(long = "archive", value_name = "ARCHIVE", value_parser = parse_archive, conflicts_with = "archive")]
+    pub archive_flag: Option<Location>,
 
     /// The service whose releases to show.
     #[arg(long, value_name = "NAME")]
@@ -829,9 +833,13 @@ pub enum IndexCommand {
 
 #[derive(Debug, Args)]
 pub struct IndexRebuildArgs {
-    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX].
+    /// The archive: a directory laid out by certify, or s3://BUCKET[/PREFIX] (default: perf/certificates).
     #[arg(value_name = "ARCHIVE", value_parser = parse_archive)]
-    pub archive: Location,
+    pub archive: Option<Location>,
+
+    /// The archive, as the other commands take it (same as ARCHIVE).
+    #[arg(long = "archive", value_name = "ARCHIVE", value_parser = parse_archive, conflicts_with = "archive")]
+    pub archive_flag: Option<Location>,
 
     /// S3-compatible endpoint for s3:// archives (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, value_name = "URL")]

@@ -580,7 +580,8 @@ pub struct IndexRebuild {
 impl From<cli::IndexCommand> for IndexRebuild {
     fn from(a: cli::IndexCommand) -> IndexRebuild {
         let cli::IndexCommand::Rebuild(a) = a;
-        IndexRebuild { archive: a.archive, endpoint: a.endpoint_url }
+        let archive = a.archive_flag.or(a.archive).unwrap_or_else(|| Location::Dir(cli::DEFAULT_ARCHIVE.into()));
+        IndexRebuild { archive, endpoint: a.endpoint_url }
     }
 }
 
@@ -600,7 +601,7 @@ pub struct ReportPage {
 impl From<cli::ReportArgs> for ReportPage {
     fn from(a: cli::ReportArgs) -> ReportPage {
         ReportPage {
-            archive: a.archive,
+            archive: a.archive_flag.or(a.archive).unwrap_or_else(|| Location::Dir(cli::DEFAULT_ARCHIVE.into())),
             endpoint: a.endpoint_url,
             service: a.service,
             last: usize::try_from(a.last).unwrap_or(usize::MAX),

@@ -160,7 +160,7 @@ fn index_rebuild_writes_the_same_bytes_once_and_never_overwrites() {
     assert!(text(&out).contains("3 index lines created, 0 already there"), "{}", text(&out));
     assert_eq!(index_files(&archive), written, "rebuild writes the very bytes certify wrote");
 
-    let again = perfcert(dir.path(), &["index", "rebuild", &archive_arg]);
+    let again = perfcert(dir.path(), &["index", "rebuild", "--archive", &archive_arg]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(text(&again).contains("0 index lines created, 3 already there"), "{}", text(&again));
     assert_eq!(index_files(&archive), written, "a second rebuild creates nothing");

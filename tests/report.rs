@@ -176,7 +176,10 @@ fn the_history_page_shows_the_releases_and_escapes_what_files_say() {
     assert_eq!(html.matches("<svg").count(), 5, "delta, counts, cost and two p95 charts");
 
     // --last 2: the two newest; the rolling chart shows what there is.
-    let out = perfcert(dir.path(), &["report", &archive(), "--service", "ingest-api", "--last", "2", "-o", "two.html"]);
+    let out = perfcert(
+        dir.path(),
+        &["report", "--archive", &archive(), "--service", "ingest-api", "--last", "2", "-o", "two.html"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let two = std::fs::read_to_string(dir.path().join("two.html")).unwrap();
     assert!(two.contains("2 releases shown, v1.4 to v1.5") && two.contains("(3 earlier in the archive)"));
