@@ -67,12 +67,18 @@ pub fn delta_bars(bars: &[DeltaBar]) -> String {
     const RIGHT: f64 = 130.0;
     const TOP: f64 = 24.0;
     let fin = |x: Option<f64>| x.filter(|v| v.is_finite());
+    // The scale fits the changes, and the limits near them: a limit far past every change (an
+    // absolute +0.2 pp on a 0.15% error rate is +133%) would squeeze every bar to a sliver, so it
+    // is drawn at the edge with its value written beside it.
+    let changes = bars.iter().filter_map(|b| fin(b.delta)).map(f64::abs).fold(0.05_f64, f64::max);
+    let near = (3.0 * changes).max(0.25);
     let extent = bars
         .iter()
-        .flat_map(|b| [fin(b.delta), fin(b.up), fin(b.down)])
+        .flat_map(|b| [fin(b.up), fin(b.down)])
         .flatten()
         .map(f64::abs)
-        .fold(0.05_f64, f64::max)
+        .filter(|l| *l <= near)
+        .fold(changes, f64::max)
         * 1.1;
     // Rounded up to 1, 2, 2.5 or 5 x 10^k, so the scale reads -20%, -10%, 0, +10%, +20%.
     let mag = 10f64.powf(extent.log10().floor());
@@ -144,6 +150,15 @@ pub fn delta_bars(bars: &[DeltaBar]) -> String {
                 esc(&pct(sign * l)),
                 lx = c(x(sign * l))
             ));
+            if l > extent {
+                s.push_str(&format!(
+                    "<text x=\"{}\" y=\"{}\" font-size=\"9\" fill=\"{RED}\" text-anchor=\"{}\">{}</text>",
+                    c(x(sign * l) - sign * 4.0),
+                    c(y + 9.0),
+                    if sign > 0.0 { "end" } else { "start" },
+                    esc(&pct(sign * l))
+                ));
+            }
         }
         s.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{INK}\">{}</text>",
@@ -466,6 +481,17 @@ mod tests {
         let huge = Series { name: "p95".into(), values: vec![Some(1e308), Some(1.0)], color: BLUE, dashed: false };
         let svg = lines(&labels[..2], &[huge], Some((1.7e308, "limit".into())), None);
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+    }
+
+    #[test]
+    fn a_limit_far_past_every_change_does_not_set_the_scale() {
+        let bars = [
+            DeltaBar { name: "p95".into(), delta: Some(0.03), up: Some(0.1), down: None, status: "PASS".into() },
+            DeltaBar { name: "errors".into(), delta: Some(0.02), up: Some(1.33), down: None, status: "PASS".into() },
+        ];
+        let svg = delta_bars(&bars);
+        assert!(svg.contains(">+20%<") && !svg.contains(">+200%<"), "the scale fits the changes: {svg}");
+        assert!(svg.contains(">+133%<"), "the far limit is written at the edge: {svg}");
     }
 
     #[test]
