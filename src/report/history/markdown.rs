@@ -43,7 +43,7 @@ fn code(text: &str) -> String {
 impl HistoryRenderer for Markdown {
     fn render(&self, h: &History, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{MARKER}")?;
-        writeln!(out, "### perfcert history: {}", cell(&title(h)))?;
+        writeln!(out, "### Performance history of {}", cell(&title(h)))?;
         writeln!(out)?;
         if h.releases.is_empty() {
             writeln!(out, "No releases.")?;

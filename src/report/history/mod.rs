@@ -149,8 +149,7 @@ pub fn cost_line(h: &History) -> String {
 pub fn title(h: &History) -> String {
     let n = h.releases.len();
     let plural = if n == 1 { "" } else { "s" };
-    let earlier =
-        if h.earlier > 0 { format!(" ({} earlier not shown; --last to see more)", h.earlier) } else { String::new() };
+    let earlier = if h.earlier > 0 { format!(" ({} earlier not shown)", h.earlier) } else { String::new() };
     format!("{}: {n} release{plural}{earlier}", h.service)
 }
 
