@@ -431,6 +431,18 @@ fn print_paths(
                 cert_path.display(),
                 bundle_path.display()
             )?;
+            // What did not pass, so a FAIL says why without opening the certificate.
+            let rows = cert.comparison.as_array().map(Vec::as_slice).unwrap_or_default();
+            for (status, label) in [("FAIL", "failed     "), ("INCONCLUSIVE", "inconclusive")] {
+                let names: Vec<&str> = rows
+                    .iter()
+                    .filter(|r| r.get("status").and_then(|s| s.as_str()) == Some(status))
+                    .filter_map(|r| r.get("name").and_then(|n| n.as_str()))
+                    .collect();
+                if !names.is_empty() {
+                    writeln!(out, "{label} {}", names.join(", "))?;
+                }
+            }
             for (url, put) in uploaded {
                 writeln!(out, "{} {url}", crate::ui::uploaded(*put))?;
             }
