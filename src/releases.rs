@@ -140,14 +140,38 @@ fn relative(before: f64, now: f64) -> Option<f64> {
     (before != 0.0 && c.is_finite()).then_some(c)
 }
 
-/// A certificate's place in time: its date, then its look number (`STEM.N`), then its name.
-/// The number is what follows the name's own stem (`SERVICE-VERSION`), so a version's own dots
-/// (`v1.4`) are not taken for one.
-fn order(line: &Line) -> (String, u32, String) {
+/// A certificate's place in time: its date (to the second), then its version in natural order
+/// (`v1.9` before `v1.10`: releases certified within one second), then its look number
+/// (`STEM.N`), then its name. The number is what follows the name's own stem
+/// (`SERVICE-VERSION`), so a version's own dots (`v1.4`) are not taken for one.
+fn order(line: &Line) -> (String, Vec<Chunk>, u32, String) {
     let stem = line.certificate.rsplit('/').next().unwrap_or("").trim_end_matches(".cert.json");
     let own = crate::store::layout::stem(&line.service, &line.version);
     let n = stem.strip_prefix(own.as_str()).and_then(|rest| rest.strip_prefix('.')).and_then(|n| n.parse().ok());
-    (line.date.clone(), n.unwrap_or(1), line.certificate.clone())
+    (line.date.clone(), natural(&line.version), n.unwrap_or(1), line.certificate.clone())
+}
+
+/// A piece of a version in natural order: runs of digits compare as numbers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Chunk {
+    Number(u128),
+    Text(String),
+}
+
+fn natural(s: &str) -> Vec<Chunk> {
+    let mut chunks = vec![];
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest.find(|ch: char| ch.is_ascii_digit() != digit).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        chunks.push(match run.parse() {
+            Ok(n) if digit => Chunk::Number(n),
+            _ => Chunk::Text(run.to_string()),
+        });
+        rest = tail;
+    }
+    chunks
 }
 
 #[cfg(test)]
@@ -243,6 +267,20 @@ mod tests {
         assert_eq!(h.unit("error_rate"), None);
         let h = History::of("api", lines, None);
         assert_eq!(h.releases[0].cost_change, None, "the first release has nothing to change from");
+    }
+
+    #[test]
+    fn versions_certified_in_the_same_second_are_in_natural_order() {
+        let lines = vec![
+            line("v1.10", "2026-11-01T00:00:00Z", "20261101/api-v1.10.cert.json", 1.0, "PASS"),
+            line("v1.9", "2026-11-01T00:00:00Z", "20261101/api-v1.9.cert.json", 1.0, "PASS"),
+            line("v1.8", "2026-10-31T00:00:00Z", "20261031/api-v1.8.cert.json", 1.0, "PASS"),
+        ];
+        let h = History::of("api", lines, None);
+        let versions: Vec<&str> = h.releases.iter().map(|r| r.line.version.as_str()).collect();
+        assert_eq!(versions, ["v1.8", "v1.9", "v1.10"]);
+        assert!(natural("v1.2-rc1") < natural("v1.2-rc10"));
+        assert!(natural("99999999999999999999999999999999999999999") > natural("1"), "no overflow panic");
     }
 
     #[test]
