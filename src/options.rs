@@ -67,6 +67,9 @@ pub struct Inputs {
     /// The service the runs are of when a flag names it (certify --service); else the current
     /// results' own `service`. History is learned from this service's certificates only.
     pub service: Option<String>,
+    /// The version being certified when a flag names it (certify --version); else the current
+    /// results' own `version`. `--reference-from` never takes a certificate of it.
+    pub version: Option<String>,
     /// Which look at the release this is (`decision.method: statistical`).
     pub look: LookAt,
     /// `--baseline-testbed` / `--current-testbed` (or `--testbed` for both): the testbed label
@@ -118,6 +121,7 @@ impl From<cli::InputArgs> for Inputs {
             noise_key: a.noise_key,
             noise_recorded: None,
             service: None,
+            version: None,
             look: LookAt::Nth(1),
             baseline_testbed,
             current_testbed,
@@ -303,6 +307,7 @@ impl TryFrom<cli::CertifyArgs> for Certify {
         let mut inputs: Inputs = a.inputs.into();
         inputs.as_of = Some(certify_day(inputs.as_of, today_utc())?);
         inputs.service = a.service.clone();
+        inputs.version = a.service_version.clone();
         if inputs.reference_from.is_some() && inputs.reference_key.is_none() {
             return Err(Failure::input(anyhow!(
                 "certify --reference-from needs --reference-key (the public key that signs the archive's certificates): \
@@ -453,6 +458,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             noise_key: None,
             noise_recorded: None,
             service: None,
+            version: None,
             look: LookAt::Nth(1),
             baseline_testbed: None,
             current_testbed: None,

@@ -315,9 +315,16 @@ fn reference_from(
         }
     }
     let lines: Vec<&crate::index::Line> = lines.iter().filter_map(|(_, l)| l.as_ref().ok()).collect();
+    let this_version = inputs.version.clone().or(summary.version.clone());
     let key = inputs.reference_key.as_deref().map(read_public_key).transpose()?;
     // A certificate an index line names, if it is what the line says.
     let accept = |line: &crate::index::Line| -> Result<Result<Accepted, String>, Failure> {
+        if !matches!(crate::store::layout::classify(&line.certificate), crate::store::layout::Kind::Certificate(_)) {
+            return Ok(Err(format!(
+                "its index line names {}, not a certificate of the archive's layout",
+                line.certificate
+            )));
+        }
         let bytes = opened.read(&line.certificate).map_err(failure)?;
         if crate::signing::sha256_hex(&bytes) != line.certificate_sha256 {
             return Ok(Err("its sha256 is not the one its index line says".into()));
@@ -353,7 +360,7 @@ fn reference_from(
         .iter()
         .copied()
         .enumerate()
-        .filter(|(_, l)| l.status == "PASS" && summary.version.as_ref() != Some(&l.version))
+        .filter(|(_, l)| l.status == "PASS" && this_version.as_ref() != Some(&l.version))
         .collect();
     candidates.sort_by(|(i, a), (j, b)| (&b.date, j).cmp(&(&a.date, i)));
     let found = candidates.len();
@@ -368,7 +375,7 @@ fn reference_from(
         }
     }
     let Some((line, (shown, bytes, carried))) = newest else {
-        let other = summary.version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
+        let other = this_version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
         if found > 0 {
             return Err(Failure::input(anyhow!(
                 "--reference-from {archive}: none of the {found} PASS certificate(s) of {service}{other} in its index can \
@@ -673,6 +680,9 @@ pub fn read_certificate(
     endpoint: Option<&str>,
     name: &str,
 ) -> Result<crate::certificate::Certificate, String> {
+    if !matches!(crate::store::layout::classify(name), crate::store::layout::Kind::Certificate(_)) {
+        return Err(format!("{name}: not a certificate of the archive's layout (YYYYMMDD/STEM.cert.json)"));
+    }
     let archive = crate::store::open(location, endpoint).map_err(|e| e.to_string())?;
     let bytes = archive.read(name).map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("{}: not a perfcert certificate: {e}", archive.show(name)))

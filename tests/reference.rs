@@ -542,7 +542,19 @@ fn reference_from_carries_the_anchor_forward_so_small_steps_add_up() {
     line["certificate_sha256"] = perfcert::signing::sha256_hex(&slow_bytes).into();
     line["date"] = "2099-01-01T00:00:00Z".into();
     std::fs::write(&line_path, line.to_string()).unwrap();
+    // And a line naming a file outside the archive's layout is never read.
+    let v6_line = walk(&index).into_iter().find(|p| p.to_string_lossy().ends_with("api-v6.json")).unwrap();
+    let mut outside: serde_json::Value = serde_json::from_slice(&std::fs::read(&v6_line).unwrap()).unwrap();
+    outside["certificate"] = "../../other.json".into();
+    outside["status"] = "PASS".into();
+    outside["date"] = "2099-01-02T00:00:00Z".into();
+    std::fs::write(&v6_line, outside.to_string()).unwrap();
     let (out, doc) = compare(d, &args);
+    assert!(
+        text(&out).contains("is passed over: its index line names ../../other.json, not a certificate"),
+        "{}",
+        text(&out)
+    );
     assert!(text(&out).contains("is passed over: it is not what its index line says"), "{}", text(&out));
     // The newest PASS left is v4, held to v0: +26% since v0 FAILs (the forged 500 ms would pass it).
     assert_eq!(doc["inputs"]["reference"]["version"], "v0", "{}", doc["inputs"]);
