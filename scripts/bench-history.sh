@@ -34,8 +34,8 @@ for i in range(n):
 PY
 measure() { # name, command...
   local name=$1; shift
-  local t; t=$( { /usr/bin/time -f '%e %U %S %M' "$@" > /dev/null 2>&1; } 2>&1 | tail -1)
-  read -r wall user sys rss <<< "$t"
+  /usr/bin/time -o "$work/time" -f '%e %U %S %M' "$@" > /dev/null 2>&1
+  read -r wall user sys rss < "$work/time"
   awk -v n="$name" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" \
     'BEGIN { printf "| %s | %.2f | %.2f | %.0f |\n", n, w, u + s, r / 1024 }'
 }
