@@ -754,9 +754,23 @@ pub enum BaselineCommand {
 
 #[derive(Debug, Args)]
 pub struct PromoteArgs {
-    /// The certificate, SERVICE-VERSION.cert.json: a file or s3://BUCKET/KEY.
+    /// The certificate, SERVICE-VERSION.cert.json: a file or s3://BUCKET/KEY (or find it by
+    /// --archive, --service and --version).
     #[arg(value_name = "CERTIFICATE")]
-    pub certificate: PathBuf,
+    pub certificate: Option<PathBuf>,
+
+    /// Find the certificate in this archive (a directory or s3://BUCKET[/PREFIX]) by --service and
+    /// --version: the newest of that name.
+    #[arg(long, value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Option<Location>,
+
+    /// With --archive: the service whose certificate to promote.
+    #[arg(long, value_name = "NAME", requires = "archive")]
+    pub service: Option<String>,
+
+    /// With --archive: the version whose certificate to promote.
+    #[arg(long = "version", value_name = "VERSION", requires = "archive")]
+    pub service_version: Option<String>,
 
     /// Its Sigstore bundle, a file or s3://BUCKET/KEY (default: SERVICE-VERSION.sigstore.json beside it).
     #[arg(long, value_name = "FILE")]

@@ -510,6 +510,9 @@ fn trust(signer: cli::SignerArgs) -> Result<Trust, Failure> {
 #[derive(Debug)]
 pub struct Promote {
     pub certificate: Certificate,
+    /// With [`Certificate::InArchive`]: the service and version to find.
+    pub service: Option<String>,
+    pub version: Option<String>,
     pub bundle: Option<Target>,
     pub endpoint: Option<String>,
     pub trust: Trust,
@@ -523,8 +526,28 @@ impl TryFrom<cli::BaselineCommand> for Promote {
 
     fn try_from(a: cli::BaselineCommand) -> Result<Promote, Failure> {
         let cli::BaselineCommand::Promote(a) = a;
+        let certificate = match (a.certificate, a.archive) {
+            (Some(path), None) => Certificate::At(Target::parse(path, "CERTIFICATE")?),
+            (None, Some(archive)) if a.service.is_some() && a.service_version.is_some() => {
+                Certificate::InArchive(archive)
+            }
+            (Some(_), Some(_)) => {
+                return Err(Failure::input(anyhow!(
+                    "give the certificate either as a path (CERTIFICATE) or by name (--archive with --service and \
+                     --version), not both"
+                )));
+            }
+            (None, _) => {
+                return Err(Failure::input(anyhow!(
+                    "which certificate? Pass its path (perfcert baseline promote CERT.cert.json ...) or \
+                     --archive DIR|s3://BUCKET[/PREFIX] --service NAME --version VERSION"
+                )));
+            }
+        };
         Ok(Promote {
-            certificate: Certificate::At(Target::parse(a.certificate, "CERTIFICATE")?),
+            certificate,
+            service: a.service,
+            version: a.service_version,
             bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
             endpoint: a.endpoint_url,
             trust: trust(a.signer)?,

@@ -249,3 +249,40 @@ fn an_existing_file_is_replaced_only_with_force() {
     assert_eq!(printed, json(&d.join("perf_baseline.json")));
     assert!(String::from_utf8_lossy(&out.stderr).contains("signature    OK"));
 }
+
+#[test]
+fn a_certificate_is_found_by_name_in_an_archive() {
+    let dir = workdir_with_keys();
+    let d = dir.path();
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
+    let cert = certify(d, &["--baseline", &b, "--current", &c, "--thresholds", &p]);
+    let by_name = [
+        "baseline",
+        "promote",
+        "--archive",
+        "perf/certificates",
+        "--service",
+        "ingest-api",
+        "--version",
+        "v1.4.2",
+        "--key",
+        "cosign.pub",
+    ];
+    let out = perfcert(d, &by_name);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(json(&d.join("perf_baseline.json"))["provenance"]["sha256"], sha256(&cert).as_str());
+
+    // A name with no certificate, and a path with a name, are input errors.
+    let mut missing = by_name.to_vec();
+    missing[7] = "v9";
+    missing.push("--force");
+    let out = perfcert(d, &missing);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no certificate of ingest-api v9"), "{}", text(&out));
+    let c = cert.display().to_string();
+    let mut both = by_name.to_vec();
+    both.insert(2, &c);
+    let out = perfcert(d, &both);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not both"), "{}", text(&out));
+}

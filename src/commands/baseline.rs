@@ -31,8 +31,8 @@ pub fn run(o: Promote, ui: &Ui) -> Result<ExitStatus, Failure> {
         certificate: &o.certificate,
         bundle: o.bundle.as_ref(),
         endpoint: o.endpoint.as_deref(),
-        service: None,
-        version: None,
+        service: o.service.as_deref(),
+        version: o.version.as_deref(),
     };
     let fetched = authenticate::fetch(&wanted)?;
     // The checks go to stderr when the baseline itself is printed.
@@ -46,6 +46,17 @@ pub fn run(o: Promote, ui: &Ui) -> Result<ExitStatus, Failure> {
     };
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut pass)?;
     let cert = &authentic.cert;
+    // Found by name: the certificate must certify that name (a file named for another is refused).
+    for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
+        if let Some(wanted) = wanted
+            && wanted != found
+        {
+            return Err(authenticate::not_authentic(
+                &authentic.shown,
+                format!("it certifies {flag} {found}, not {wanted}"),
+            ));
+        }
+    }
     let origin = Origin {
         file_name: authentic.file_name.clone(),
         from: authentic.shown.clone(),
