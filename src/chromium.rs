@@ -135,8 +135,9 @@ pub fn render(chromium: &Path, html: &Path, out: Output, timeout: Duration) -> R
         log.try_clone().map_err(|e| ChromiumError::Io { what: "a temporary log".into(), reason: e.to_string() })?;
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::from(log_for_child));
     let start_err = |e: std::io::Error| ChromiumError::Start { path: chromium.to_path_buf(), reason: e.to_string() };
-    // Its own process group, so a timeout stops its renderer and GPU processes too.
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    // In perfcert's own process group, so Ctrl-C reaches it too. On a timeout only the browser
+    // process is killed: its renderer and GPU processes exit with it. (A group of its own would
+    // let a timeout kill them all, but then Ctrl-C would leave Chromium running.)
     let mut child = cmd.spawn().map_err(start_err)?;
     let started = Instant::now();
     let status = loop {
@@ -144,14 +145,6 @@ pub fn render(chromium: &Path, html: &Path, out: Output, timeout: Duration) -> R
             break status;
         }
         if started.elapsed() >= timeout {
-            // The whole group (its pid is the group's id), then the child itself in case the
-            // `kill` program is missing.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
             let _ = child.kill();
             let _ = child.wait();
             return Err(ChromiumError::Timeout { path: chromium.to_path_buf(), timeout });

@@ -148,12 +148,19 @@ impl Line {
     }
 }
 
-/// Whether a stored line stands for the same certificate as `line` (the same name and sha256):
-/// a line written by another perfcert version, in another format, is not replaced, and is not
-/// an error either.
+/// Whether a stored line is `line` as an earlier perfcert wrote it: every key it has holds the
+/// value this perfcert derives, and it lacks only keys added since (such as `units`). An edited
+/// line (a status, a value, another certificate) is not.
 pub fn same_certificate(stored: &[u8], line: &[u8]) -> bool {
-    let (Ok(a), Ok(b)) = (Line::parse(stored), Line::parse(line)) else { return false };
-    a.certificate == b.certificate && a.certificate_sha256 == b.certificate_sha256
+    if Line::parse(stored).is_err() {
+        return false;
+    }
+    let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
+        (serde_json::from_slice(stored), serde_json::from_slice(line))
+    else {
+        return false;
+    };
+    old.iter().all(|(k, v)| new.get(k) == Some(v))
 }
 
 /// The index entry of a stored certificate: its relative name and bytes, from the certificate's

@@ -271,18 +271,25 @@ fn certified_side(shown: &str, bytes: &[u8]) -> Result<Side, String> {
     Ok(Side { runs })
 }
 
-/// A certificate `--reference-from` accepted: as shown, its bytes, the sha256 of the references
-/// it was itself held to.
-type Accepted = (String, Vec<u8>, Vec<String>);
+/// A certificate of the archive as `--reference-from` read it: as shown, its bytes, what it
+/// certifies.
+struct Indexed {
+    shown: String,
+    bytes: Vec<u8>,
+    certified: crate::reference::Certified,
+}
 
 /// `--reference-from ARCHIVE`: the reference the service's releases are held to, which moves
-/// only when someone moves it. The newest PASS certificate of the service (other than one of
-/// the current version) is looked up through the archive's index; if it was itself judged
-/// against a reference certificate of this archive, that certificate is the reference (carried
-/// forward, so ten small steps are all measured from one anchor), else it is. A `--reference`
-/// given once moves the anchor. The index is a convenience, not evidence: a certificate is used
-/// only if its bytes have the sha256 its line says and it says what the line says (service,
-/// version, date, PASS); with `--reference-key` its bundle must verify with that key and sign it.
+/// only when someone moves it. Every certificate of the service the archive's index names is
+/// read (what a certificate says decides, never what its line says): the PASS certificates
+/// other than of the current version, newest first (by date, then version in natural order).
+/// The reference is the one the newest of them that was held to a reference recorded (carried
+/// forward, so ten small steps are all measured from one anchor, and a release certified
+/// without a reference does not move it); if none was, the newest PASS is (a first use). A
+/// certificate is read only if its name is of the archive's layout, its bytes have the sha256 its
+/// line says and it says what the line says; with `--reference-key` its bundle must verify with
+/// that key and sign it. A line that fails these is warned about (with the key: an error, as is
+/// a certificate of the service without a line), never silently skipped.
 fn reference_from(
     archive: &crate::store::Location,
     inputs: &Inputs,
@@ -308,139 +315,158 @@ fn reference_from(
     let opened = store::open(archive, None).map_err(failure)?;
     let listed = opened.list().map_err(failure)?;
     let contents = Contents::of(listed.iter().map(String::as_str));
-    let lines = store::index_lines(opened.as_ref(), &contents, &service);
-    for (at, line) in &lines {
-        if let Err(why) = line {
-            ui.warn(&format!("--reference-from: index line {at} is left out: {why}"));
-        }
-    }
-    let lines: Vec<&crate::index::Line> = lines.iter().filter_map(|(_, l)| l.as_ref().ok()).collect();
-    let this_version = inputs.version.clone().or(summary.version.clone());
     let key = inputs.reference_key.as_deref().map(read_public_key).transpose()?;
-    // A certificate an index line names, if it is what the line says.
-    let accept = |line: &crate::index::Line| -> Result<Result<Accepted, String>, Failure> {
-        if !matches!(crate::store::layout::classify(&line.certificate), crate::store::layout::Kind::Certificate(_)) {
-            return Ok(Err(format!(
-                "its index line names {}, not a certificate of the archive's layout",
-                line.certificate
+    let this_version = inputs.version.clone().or(summary.version.clone());
+    // With the key, anything the index does not vouch for is an error, not a warning.
+    let problem = |text: String| -> Result<(), Failure> {
+        if key.is_some() {
+            return Err(Failure::input(anyhow!(
+                "--reference-from {archive}: {text}; with --reference-key every certificate of {service} must be \
+                 readable and indexed (`perfcert index rebuild {archive}` writes missing lines)"
             )));
         }
-        let bytes = opened.read(&line.certificate).map_err(failure)?;
-        if crate::signing::sha256_hex(&bytes) != line.certificate_sha256 {
-            return Ok(Err("its sha256 is not the one its index line says".into()));
-        }
-        if let Some(key) = &key
-            && let Err(why) = signed_with(key, &bytes, &line.certificate, opened.as_ref(), "--reference-key")
-        {
-            return Ok(Err(why));
-        }
-        let certified = match crate::reference::from_certificate(&bytes) {
-            Ok(c) => c,
-            Err(why) => return Ok(Err(why)),
-        };
-        if certified.service != service
-            || certified.version != line.version
-            || certified.date.as_deref() != Some(line.date.as_str())
-            || certified.status != "PASS"
-        {
-            return Ok(Err(format!(
-                "it is not what its index line says (it certifies {} {}, {} on {})",
-                certified.service,
-                certified.version,
-                certified.status,
-                certified.date.as_deref().unwrap_or("no date")
-            )));
-        }
-        Ok(Ok((opened.show(&line.certificate), bytes, certified.reference_sha256)))
+        ui.warn(&format!("--reference-from: {text}"));
+        Ok(())
     };
 
-    // The newest PASS certificate: by the line's date (checked against the certificate's own),
-    // then by index order.
-    let mut candidates: Vec<(usize, &crate::index::Line)> = lines
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, l)| l.status == "PASS" && this_version.as_ref() != Some(&l.version))
-        .collect();
-    candidates.sort_by(|(i, a), (j, b)| (&b.date, j).cmp(&(&a.date, i)));
-    let found = candidates.len();
-    let mut newest = None;
-    for (_, line) in candidates {
-        match accept(line)? {
-            Ok(taken) => {
-                newest = Some((line, taken));
-                break;
+    let mut read: Vec<Indexed> = vec![];
+    let mut indexed = std::collections::HashSet::new();
+    for (at, line) in store::index_lines(opened.as_ref(), &contents, &service) {
+        let line = match line {
+            Ok(line) => line,
+            Err(why) => {
+                problem(format!("index line {at} cannot be read: {why}"))?;
+                continue;
             }
-            Err(why) => ui.warn(&format!("--reference-from: {} is passed over: {why}", opened.show(&line.certificate))),
+        };
+        indexed.insert(line.certificate.clone());
+        let shown = opened.show(&line.certificate);
+        match read_indexed(opened.as_ref(), &line, &service, key.as_deref()) {
+            Ok((bytes, certified)) => read.push(Indexed { shown, bytes, certified }),
+            Err(why) => problem(format!("{shown} cannot be the reference: {why}"))?,
         }
     }
-    let Some((line, (shown, bytes, carried))) = newest else {
-        let other = this_version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
-        if found > 0 {
-            return Err(Failure::input(anyhow!(
-                "--reference-from {archive}: none of the {found} PASS certificate(s) of {service}{other} in its index can \
-                 be the reference (see the warnings above{})",
-                if key.is_some() { "; --reference-key must be the key that signed them" } else { "" }
-            )));
+    for names in contents.certificates_of_service(&service) {
+        if !indexed.contains(&names.certificate()) {
+            // A service whose name extends this one's matches the prefix too: only its own.
+            let own = opened.read(&names.certificate()).ok().and_then(|b| crate::reference::from_certificate(&b).ok());
+            if own.is_some_and(|c| c.service == service) {
+                problem(format!("{} has no index line", opened.show(&names.certificate())))?;
+            }
         }
+    }
+
+    let mut candidates: Vec<&Indexed> = read
+        .iter()
+        .filter(|r| r.certified.status == "PASS" && this_version.as_ref() != Some(&r.certified.version))
+        .collect();
+    let when = |r: &Indexed| (r.certified.date.clone(), crate::releases::natural(&r.certified.version));
+    candidates.sort_by_key(|r| std::cmp::Reverse(when(r)));
+    let Some(newest) = candidates.first() else {
+        let other = this_version.as_ref().map(|v| format!(" other than {v}")).unwrap_or_default();
         return Err(Failure::input(anyhow!(
             "--reference-from {archive}: no PASS certificate of {service}{other} in its index (index/dt=.../service=...; \
              `perfcert index rebuild {archive}` writes it for certificates made before the index). A first release has \
              no reference: give --reference FILE, or certify it without max_total_* limits"
         )));
     };
-    // Carried forward: the reference that certificate was judged against, if it is one of this
-    // archive's certificates.
-    let (shown, bytes) = match carried.as_slice() {
-        [] => {
-            ui.detail(&format!("reference: {shown} ({service} {}), certified without a reference", line.version));
-            (shown, bytes)
+    // Carried forward from the newest PASS that was held to a reference.
+    let anchor: &Indexed = match candidates.iter().find(|r| !r.certified.reference_sha256.is_empty()) {
+        None => {
+            ui.detail(&format!(
+                "reference: {} ({service} {}), the newest PASS; none was held to a reference",
+                newest.shown, newest.certified.version
+            ));
+            newest
         }
-        [sha] => {
-            let Some(anchor) = lines.iter().find(|l| &l.certificate_sha256 == sha) else {
+        Some(held) => {
+            let [sha] = held.certified.reference_sha256.as_slice() else {
                 return Err(Failure::input(anyhow!(
-                    "--reference-from {archive}: {shown} was judged against a reference (sha256 {sha}) that is not a \
-                     certificate in this archive (a file given as --reference): give that file as --reference again. \
-                     The reference moves only when you give a new one"
+                    "--reference-from {archive}: {} was held to {} reference files, not a certificate of this archive: \
+                     give them as --reference again. The reference moves only when you give a new one",
+                    held.shown,
+                    held.certified.reference_sha256.len()
                 )));
             };
-            match accept(anchor)? {
-                Ok((anchor_shown, anchor_bytes, _)) => {
-                    ui.detail(&format!(
-                        "reference: {anchor_shown} ({service} {}), carried forward from {shown}",
-                        anchor.version
-                    ));
-                    (anchor_shown, anchor_bytes)
-                }
-                Err(why) => {
-                    return Err(Failure::input(anyhow!(
-                        "--reference-from {archive}: {shown} was judged against {}, which cannot be the reference: {why}",
-                        opened.show(&anchor.certificate)
-                    )));
-                }
+            let Some(anchor) = read.iter().find(|r| crate::signing::sha256_hex(&r.bytes) == *sha) else {
+                return Err(Failure::input(anyhow!(
+                    "--reference-from {archive}: {} was held to a reference (sha256 {sha}) that is not an indexed \
+                     certificate of {service} in this archive (a file given as --reference, or a certificate without \
+                     its index line: `perfcert index rebuild {archive}`): give that file as --reference again. The \
+                     reference moves only when you give a new one",
+                    held.shown
+                )));
+            };
+            if anchor.certified.status != "PASS" {
+                return Err(Failure::input(anyhow!(
+                    "--reference-from {archive}: {} was held to {}, which says {}; the reference must be a PASS",
+                    held.shown,
+                    anchor.shown,
+                    anchor.certified.status
+                )));
             }
-        }
-        _ => {
-            return Err(Failure::input(anyhow!(
-                "--reference-from {archive}: {shown} was judged against {} reference files, not a certificate of this \
-                 archive: give them as --reference again. The reference moves only when you give a new one",
-                carried.len()
-            )));
+            if !std::ptr::eq(*held, *newest) {
+                ui.warn(&format!(
+                    "--reference-from: the newest PASS, {}, was certified without a reference; the reference stays \
+                     the one {} was held to (give --reference to move it)",
+                    newest.shown, held.shown
+                ));
+            }
+            ui.detail(&format!(
+                "reference: {} ({service} {}), carried forward from {}",
+                anchor.shown, anchor.certified.version, held.shown
+            ));
+            anchor
         }
     };
     if key.is_none() {
         ui.warn(&format!(
-            "the reference {shown} was chosen without checking its signature (--reference-key checks it; perfcert verify \
-             checks a certificate)"
+            "the reference {} was chosen without checking its signature (--reference-key checks it; perfcert verify \
+             checks a certificate)",
+            anchor.shown
         ));
     }
-    let sha = crate::signing::sha256_hex(&bytes);
-    let side =
-        certified_side(&shown, &bytes).map_err(|why| Failure::input(anyhow!("--reference-from {shown}: {why}")))?;
+    let sha = crate::signing::sha256_hex(&anchor.bytes);
+    let side = certified_side(&anchor.shown, &anchor.bytes)
+        .map_err(|why| Failure::input(anyhow!("--reference-from {}: {why}", anchor.shown)))?;
     Ok(Reference {
         side: Some(side),
-        record: Some(crate::certificate::FileDigest { file: shown, sha256: sha, run: None }),
+        record: Some(crate::certificate::FileDigest { file: anchor.shown.clone(), sha256: sha, run: None }),
     })
+}
+
+/// The certificate an index line names, if it is what the line says (`Err` says why not).
+fn read_indexed(
+    archive: &dyn crate::store::Archive,
+    line: &crate::index::Line,
+    service: &str,
+    key: Option<&str>,
+) -> Result<(Vec<u8>, crate::reference::Certified), String> {
+    if !matches!(crate::store::layout::classify(&line.certificate), crate::store::layout::Kind::Certificate(_)) {
+        return Err(format!("its index line names {}, not a certificate of the archive's layout", line.certificate));
+    }
+    let bytes = archive.read(&line.certificate).map_err(|e| e.to_string())?;
+    if crate::signing::sha256_hex(&bytes) != line.certificate_sha256 {
+        return Err("its sha256 is not the one its index line says".into());
+    }
+    if let Some(key) = key {
+        signed_with(key, &bytes, &line.certificate, archive, "--reference-key")?;
+    }
+    let certified = crate::reference::from_certificate(&bytes)?;
+    if certified.service != service
+        || certified.version != line.version
+        || certified.date.as_deref() != Some(line.date.as_str())
+        || certified.status != line.status
+    {
+        return Err(format!(
+            "it is not what its index line says (it certifies {} {}, {} on {})",
+            certified.service,
+            certified.version,
+            certified.status,
+            certified.date.as_deref().unwrap_or("no date")
+        ));
+    }
+    Ok((bytes, certified))
 }
 
 /// Loads the policy and both runs and compares them (`--as-of`, else today in UTC).

@@ -151,14 +151,15 @@ fn order(line: &Line) -> (String, Vec<Chunk>, u32, String) {
     (line.date.clone(), natural(&line.version), n.unwrap_or(1), line.certificate.clone())
 }
 
-/// A piece of a version in natural order: runs of digits compare as numbers.
+/// A piece of a version in natural order ([`natural`]): runs of digits compare as numbers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Chunk {
+pub enum Chunk {
     Number(u128),
     Text(String),
 }
 
-fn natural(s: &str) -> Vec<Chunk> {
+/// A version as pieces that sort naturally: `v1.9` before `v1.10`.
+pub fn natural(s: &str) -> Vec<Chunk> {
     let mut chunks = vec![];
     let mut rest = s;
     while let Some(c) = rest.chars().next() {

@@ -457,6 +457,10 @@ fn a_duet_certificate_records_the_duet_files_and_verify_recomputes_it() {
     // The runs in another order are not what was certified.
     let out = perfcert(d, &[&verify[..], &["--duet", &two, "--duet", &one]].concat());
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // The same files grouped otherwise (one run of two parts) is a mistake in what was given.
+    let joined = format!("{one}+{two}");
+    let out = perfcert(d, &[&verify[..], &["--duet", &joined]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     // --recompute without inputs says what it needs.
     let out = perfcert(d, &["verify", &path, "--key", "cosign.pub", "--recompute"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

@@ -198,6 +198,19 @@ fn index_rebuild_writes_the_same_bytes_once_and_never_overwrites() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("0 index lines created, 3 already there"), "{}", text(&out));
     assert_eq!(index_files(&archive)[&pass_line], older.as_bytes(), "never replaced");
+
+    // An edited line (a FAIL made to read PASS) is reported, not taken for an older format.
+    let mut edited: serde_json::Value = serde_json::from_slice(&written[&fail_line]).unwrap();
+    edited["status"] = "PASS".into();
+    edited["failed_metrics"] = serde_json::json!([]);
+    std::fs::write(archive.join(&fail_line), format!("{edited}\n")).unwrap();
+    let out = perfcert(dir.path(), &["index", "rebuild", &archive_arg]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("ingest-api-v1.5.0.json: holds a line that does not match its certificate"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// moto on a free loopback port (tests/interop/s3_server.py), until dropped.

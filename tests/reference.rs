@@ -442,15 +442,24 @@ fn reference_from_an_archive_is_the_newest_pass_certificate_of_the_service() {
     let (out, doc) = compare(d, &args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(doc["inputs"]["reference"]["version"], "v1.05", "without a key the newest line wins: {}", doc["inputs"]);
+    // With the key, a certificate of the service the key did not sign is an error: the archive
+    // does not vouch for its releases, so no reference is chosen from it.
     let mut keyed = args.to_vec();
     keyed.extend(["--reference-key", "cosign.pub"]);
-    let (out, cert) = certify(&keyed);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (out, _) = certify(&keyed);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        text(&out).contains("api-v1.05.cert.json is passed over: its bundle signs another certificate"),
+        text(&out).contains("api-v1.05.cert.json cannot be the reference: its bundle signs another certificate"),
         "{}",
         text(&out)
     );
+    std::fs::remove_file(&forged).unwrap();
+    std::fs::remove_file(day_dir.join("api-v1.05.sigstore.json")).unwrap();
+    let index = d.join("perf/certificates/index");
+    let forged_line = walk(&index).into_iter().find(|p| p.to_string_lossy().ends_with("api-v1.05.json")).unwrap();
+    std::fs::remove_file(forged_line).unwrap();
+    let (out, cert) = certify(&keyed);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let cert = cert.unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cert).unwrap()).unwrap();
     let bytes = std::fs::read(&first).unwrap();
@@ -527,6 +536,14 @@ fn reference_from_carries_the_anchor_forward_so_small_steps_add_up() {
     let (_, doc) = compare(d, &args);
     assert_eq!(doc["inputs"]["reference"]["version"], "v4", "{}", doc["inputs"]);
 
+    // A release certified without a reference (a hotfix under another policy) does not move it.
+    let r7h = results(d, "r7h.json", "v7h", 124.0);
+    let (out, _) = certify(&["--baseline", &r7, "--current", &r7h, "--thresholds", &plain]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (out, doc) = compare(d, &args);
+    assert_eq!(doc["inputs"]["reference"]["version"], "v4", "{}", doc["inputs"]);
+    assert!(text(&out).contains("was certified without a reference; the reference stays"), "{}", text(&out));
+
     // Another service's certificate, signed by the same key, behind an index line of `api`
     // dated later: not what the line says, so passed over.
     let other = write(d, "other.json", r#"{"service": "slow", "version": "v9", "metrics": {"latency_p95_read": 500}}"#);
@@ -549,14 +566,18 @@ fn reference_from_carries_the_anchor_forward_so_small_steps_add_up() {
     outside["status"] = "PASS".into();
     outside["date"] = "2099-01-02T00:00:00Z".into();
     std::fs::write(&v6_line, outside.to_string()).unwrap();
-    let (out, doc) = compare(d, &args);
-    assert!(
-        text(&out).contains("is passed over: its index line names ../../other.json, not a certificate"),
-        "{}",
-        text(&out)
-    );
-    assert!(text(&out).contains("is passed over: it is not what its index line says"), "{}", text(&out));
-    // The newest PASS left is v4, held to v0: +26% since v0 FAILs (the forged 500 ms would pass it).
+    // With the key: the archive no longer vouches for the service's releases, so no reference.
+    let (out, _) = compare(d, &args);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("cannot be the reference: its index line names ../../other.json"), "{}", text(&out));
+    // Without it: each is warned about (the real v7, its line gone, is named too), never used
+    // (the forged 500 ms would pass anything); the newest PASS held to a reference that is left
+    // is v4, held to v0.
+    let unkeyed = &args[..args.len() - 2];
+    let (out, doc) = compare(d, unkeyed);
+    let said = text(&out);
+    assert!(said.contains("cannot be the reference: its index line names ../../other.json"), "{said}");
+    assert!(said.contains("cannot be the reference: it is not what its index line says"), "{said}");
+    assert!(said.contains("api-v7.cert.json has no index line"), "{said}");
     assert_eq!(doc["inputs"]["reference"]["version"], "v0", "{}", doc["inputs"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }

@@ -136,9 +136,10 @@ fn recompute(inputs: &options::Inputs, cert: &Certificate, bytes: &[u8], ui: &Ui
         for ((run, path), rec) in given.iter().zip(recorded) {
             if *run != rec.run {
                 let show = |r: Option<usize>| r.map_or_else(|| "the only run".to_string(), |r| format!("run {r}"));
-                return Err(fail(format!(
-                    "{role} {} is part of {} as given, of {} in the certificate: give the runs as certify was \
-                     given them (one --{role} per run, parts joined with +)",
+                // How the user grouped the files, not the certificate: an input error.
+                return Err(Failure::input(anyhow!(
+                    "--recompute: {role} {} is part of {} as given, of {} in the certificate: give the runs as \
+                     certify was given them (one --{role} per run, parts joined with +)",
                     path.display(),
                     show(*run),
                     show(rec.run)
