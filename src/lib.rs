@@ -55,6 +55,7 @@ pub mod chromium;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod drift;
 pub mod error;
 pub mod exit;
 pub mod fingerprint;
