@@ -344,7 +344,7 @@ fn metric(
             let start_ms = from_ms + i as i64 * policy.window_ms;
             let mean = Some(sums[i] / counts[i] as f64)
                 .filter(|m| 2 * counts[i] >= expected && counts[i] > 0 && m.is_finite());
-            let bounds = b.as_ref().ok().map(|&b| (b * (1.0 - policy.band), b * (1.0 + policy.band)));
+            let bounds = b.as_ref().ok().map(|&b| (b - b * policy.band, b + b * policy.band));
             let status = match (mean, bounds) {
                 (Some(m), Some((lower, upper))) => {
                     let high = above(m, upper) && direction != Direction::Down;

@@ -56,6 +56,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod drift;
+pub mod drift_report;
 pub mod error;
 pub mod exit;
 pub mod fingerprint;
