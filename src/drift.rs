@@ -26,6 +26,26 @@
 //!   the first sample at which that holds.
 //! - Overall: ROLLBACK when the flag is raised, else FAIL when a metric fails, else INCONCLUSIVE
 //!   when a metric is inconclusive (or there is no metric), else PASS.
+//!
+//! ```
+//! use perfcert::drift::{Baseline, Inputs, Series, Status, evaluate};
+//! use perfcert::drift_report::{DriftRenderer, Format};
+//!
+//! let yaml = "metrics:\n  latency_p95: { max_increase: 10% }\ndrift:\n  metrics: { latency_p95: {} }\n";
+//! let policy = perfcert::policy::parse("perf_thresholds.yml", yaml)?.drift.expect("a drift: block");
+//! let from = 1_796_040_000_000; // unix ms; 15 s samples over 15 minutes, +25% from minute 5
+//! let samples = (0..60).map(|k| (from + k * 15_000, if k < 20 { 200.0 } else { 250.0 })).collect();
+//! let baseline = Baseline { value: 200.0, reference: "range".into(), sha256: None, query: None, period_ms: None };
+//! let series = vec![Series { metric: "latency_p95".into(), baseline: Some(baseline), samples }];
+//! let result = evaluate(&policy, &Inputs { from_ms: from, to_ms: from + 900_000, series });
+//!
+//! let m = &result.metrics[0];
+//! assert_eq!((m.breaches, m.ticket), (2, false));
+//! assert_eq!((result.status, result.status.exit().code()), (Status::Fail, 1));
+//! let mut json = vec![];
+//! Format::Json.renderer().render(&result, &mut json)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::exit::ExitStatus;
 use crate::policy::{Direction, DriftPolicy, OnNoData};
@@ -215,8 +235,23 @@ pub fn evaluate(policy: &DriftPolicy, inputs: &Inputs) -> DriftResult {
             warnings.push(format!("a second series for `{}` was ignored", s.metric));
         }
     }
+    // A policy from `policy::parse` always passes; one built by hand may not, and gets no window
+    // (so INCONCLUSIVE) rather than a division by zero or a ticket from nothing.
+    let settled = policy.step_ms > 0
+        && policy.window_ms >= policy.step_ms
+        && policy.window_ms % policy.step_ms == 0
+        && policy.band.is_finite()
+        && policy.band > 0.0
+        && policy.band <= 1.0
+        && policy.ticket_after >= 1;
+    if !settled {
+        warnings.push(format!(
+            "invalid drift settings (step {}ms, window {}ms, band {}, ticket_after {}): nothing was judged",
+            policy.step_ms, policy.window_ms, policy.band, policy.ticket_after
+        ));
+    }
     let span = i128::from(inputs.to_ms) - i128::from(inputs.from_ms);
-    let mut count = (span.max(0) / i128::from(policy.window_ms)) as i64;
+    let mut count = if settled { (span.max(0) / i128::from(policy.window_ms)) as i64 } else { 0 };
     if count > MAX_WINDOWS {
         warnings
             .push(format!("the range holds more than {MAX_WINDOWS} windows; only the first {MAX_WINDOWS} were judged"));
@@ -256,8 +291,8 @@ pub fn evaluate(policy: &DriftPolicy, inputs: &Inputs) -> DriftResult {
             }
         };
         let threshold = r.factor * b;
-        if !threshold.is_finite() {
-            out.reason = Some("factor × baseline is not a finite number".into());
+        if !threshold.is_finite() || r.factor <= 1.0 || r.for_ms < policy.step_ms {
+            out.reason = Some("invalid rule: factor must be finite and above 1, for at least one step".into());
             return out;
         }
         out.threshold = Some(threshold);
@@ -316,10 +351,10 @@ fn metric(
     unit: Option<String>,
     series: Option<&Series>,
 ) -> MetricResult {
-    let expected = (policy.window_ms / policy.step_ms) as u64;
+    let expected = (policy.window_ms / policy.step_ms.max(1)) as u64;
     let n = count as usize;
     let (mut counts, mut sums) = (vec![0u64; n], vec![0f64; n]);
-    if let Some(s) = series {
+    if let Some(s) = series.filter(|_| count > 0) {
         for &(t, v) in &s.samples {
             if !v.is_finite() || t < from_ms {
                 continue;

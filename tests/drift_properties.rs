@@ -1,7 +1,8 @@
 //! Properties of the drift engine (`perfcert::drift`) that must hold for every series, not just
 //! the examples of its unit tests: no NaN or infinity reaches a result or a report, no valid
 //! window never means PASS, the band is inclusive in the bad direction only, and the ticket
-//! follows the longest run of breaches.
+//! follows the longest run of breaches; every JSON report validates against
+//! schemas/drift-report.schema.json.
 
 use perfcert::drift::{Baseline, DriftResult, Inputs, Series, Status, WindowStatus, evaluate};
 use perfcert::drift_report::{Format, annotations};
@@ -58,6 +59,16 @@ fn evaluate_one(p: &DriftPolicy, b: Option<f64>, samples: Vec<(i64, f64)>, windo
     evaluate(p, &Inputs { from_ms: T0, to_ms: T0 + windows * 60_000, series })
 }
 
+/// schemas/drift-report.schema.json, compiled once.
+fn schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/drift-report.schema.json");
+        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        jsonschema::validator_for(&doc).unwrap()
+    })
+}
+
 fn all_finite(r: &DriftResult) -> bool {
     let windows = r.metrics.iter().flat_map(|m| &m.windows);
     let values = windows.flat_map(|w| [w.mean, w.lower, w.upper]);
@@ -79,7 +90,13 @@ proptest! {
         for format in Format::ALL {
             let mut out = vec![];
             format.renderer().render(&r, &mut out).unwrap();
-            let text = String::from_utf8(out).unwrap().to_lowercase();
+            let text = String::from_utf8(out).unwrap();
+            if format == Format::Json {
+                let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let errors: Vec<String> = schema().iter_errors(&doc).map(|e| e.to_string()).collect();
+                prop_assert!(errors.is_empty(), "{errors:?}\n{text}");
+            }
+            let text = text.to_lowercase();
             prop_assert!(!text.contains("nan") && !text.contains("inf"), "{}: {text}", format.name());
         }
         for line in annotations(&r) {

@@ -294,3 +294,31 @@ fn drift_policy_errors_name_the_key() {
     assert_eq!(p.rollback, Some(RollbackPolicy { metric: "p95".into(), factor: 2.0, for_ms: 90_000 }));
     assert_eq!((p.metrics[0].direction, p.metrics[0].unit.as_deref()), (Direction::Both, Some("ms")));
 }
+
+#[test]
+fn a_hand_built_policy_with_invalid_settings_judges_nothing_and_does_not_panic() {
+    let valid = policy_with(OnNoData::Pass, true);
+    let data = || vec![series("latency_p95", 100.0, &full(200.0, 4)), series("rps", 100.0, &full(100.0, 4))];
+    let broken: [fn(&mut DriftPolicy); 6] = [
+        |p| p.step_ms = 0,
+        |p| p.window_ms = 0,
+        |p| p.window_ms = p.step_ms * 3 / 2,
+        |p| p.band = f64::NAN,
+        |p| p.ticket_after = 0,
+        |p| p.step_ms = -15_000,
+    ];
+    for (i, breaking) in broken.iter().enumerate() {
+        let mut p = valid.clone();
+        breaking(&mut p);
+        let r = run(&p, 4, data());
+        assert_eq!(r.status, Status::Inconclusive, "case {i}");
+        assert!(r.metrics.iter().all(|m| m.windows.is_empty() && !m.ticket), "case {i}");
+        assert!(r.warnings.iter().any(|w| w.starts_with("invalid drift settings")), "case {i}");
+    }
+    for (factor, for_ms) in [(1.0, 600_000), (f64::NAN, 600_000), (f64::INFINITY, 600_000), (1.5, -1)] {
+        let mut p = valid.clone();
+        p.rollback = Some(RollbackPolicy { metric: "latency_p95".into(), factor, for_ms });
+        let rb = run(&p, 4, data()).rollback.unwrap();
+        assert!(!rb.flag && rb.reason.as_deref().is_some_and(|r| r.starts_with("invalid rule")), "{factor} {for_ms}");
+    }
+}

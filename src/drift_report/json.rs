@@ -1,4 +1,5 @@
-//! The `json` format of a drift result: stable and documented (docs/drift.md). The shapes here
+//! The `json` format of a drift result: stable and documented (docs/drift.md,
+//! schemas/drift-report.schema.json). The shapes here
 //! are the contract, kept apart from [`crate::drift`]'s types. Adding fields is compatible;
 //! renaming or removing one bumps [`DRIFT_REPORT_VERSION`]. Times are RFC 3339 UTC, durations
 //! in seconds; an absent value is `null`, never NaN.
