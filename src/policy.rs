@@ -700,6 +700,16 @@ impl Validator<'_> {
                         ),
                     ));
                 }
+                if metrics.iter().any(|m| m.name == r.metric.value && m.direction == Direction::Down) {
+                    return Err(self.error(
+                        &r.metric,
+                        "drift.rollback.metric".into(),
+                        format!(
+                            "`{}` has direction down; the rollback rule watches a rise (above factor × baseline): expected a metric whose direction is up or both",
+                            r.metric.value
+                        ),
+                    ));
+                }
                 let factor = match r.factor {
                     None => 1.5,
                     Some(raw) => match raw.value {

@@ -13,8 +13,10 @@ const T0: i64 = 1_796_040_000_000;
 const STEP: i64 = 15_000;
 
 fn policy(direction: &str, on_no_data: &str, ticket_after: u32) -> DriftPolicy {
+    // The rollback rule watches a rise: only on a metric that may not rise.
+    let rollback = if direction == "down" { "" } else { "  rollback: { metric: m, for: 30s }\n" };
     let yaml = format!(
-        "metrics:\n  m: {{ max: 1 }}\ndrift:\n  window: 1m\n  ticket_after: {ticket_after}\n  on_no_data: {on_no_data}\n  rollback: {{ metric: m, for: 30s }}\n  metrics: {{ m: {{ direction: {direction} }} }}\n"
+        "metrics:\n  m: {{ max: 1 }}\ndrift:\n  window: 1m\n  ticket_after: {ticket_after}\n  on_no_data: {on_no_data}\n{rollback}  metrics: {{ m: {{ direction: {direction} }} }}\n"
     );
     policy::parse("p.yml", &yaml).unwrap().drift.unwrap()
 }

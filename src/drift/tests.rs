@@ -275,6 +275,10 @@ fn drift_policy_errors_name_the_key() {
         ("  metrics: {}\n", "drift.metrics: no metrics"),
         ("  step: 15s\n", "drift: missing field `metrics`"),
         ("  metrics: { p95: {} }\n  band: ~\n", "drift.band: no value"),
+        (
+            "  metrics: { p95: {}, rps: { direction: down } }\n  rollback: { metric: rps }\n",
+            "drift.rollback.metric: `rps` has direction down; the rollback rule watches a rise",
+        ),
     ];
     let wrong: Vec<String> = cases
         .iter()
