@@ -23,7 +23,8 @@
 //! - The rollback flag is raised when the finite samples of the rollback metric stay strictly
 //!   above `factor × b` from some sample `since` to a sample at least `for` later, with no two
 //!   consecutive samples more than 2 steps apart (Prometheus `for:` semantics); `raised_at` is
-//!   the first sample at which that holds.
+//!   the first sample at which that holds. It reads every sample of `[from, to)`, a trailing
+//!   part shorter than a window included, so it never waits for a window to end.
 //! - Overall: ROLLBACK when the flag is raised, else FAIL when a metric fails, else INCONCLUSIVE
 //!   when a metric is inconclusive (or there is no metric), else PASS.
 //!
@@ -266,7 +267,6 @@ pub fn evaluate(policy: &DriftPolicy, inputs: &Inputs) -> DriftResult {
             metric(policy, inputs.from_ms, count, &m.name, m.direction, m.unit.clone(), s)
         })
         .collect();
-    let judged_to = inputs.from_ms + count * policy.window_ms;
     let rollback = policy.rollback.as_ref().map(|r| {
         let s = series(&r.metric);
         let mut out = Rollback {
@@ -291,13 +291,17 @@ pub fn evaluate(policy: &DriftPolicy, inputs: &Inputs) -> DriftResult {
             }
         };
         let threshold = r.factor * b;
-        if !threshold.is_finite() || r.factor <= 1.0 || r.for_ms < policy.step_ms {
+        if !settled || !threshold.is_finite() || r.factor <= 1.0 || r.for_ms < policy.step_ms {
             out.reason = Some("invalid rule: factor must be finite and above 1, for at least one step".into());
             return out;
         }
         out.threshold = Some(threshold);
-        let mut samples: Vec<(i64, f64)> =
-            s.samples.iter().copied().filter(|&(t, v)| v.is_finite() && t >= inputs.from_ms && t < judged_to).collect();
+        let mut samples: Vec<(i64, f64)> = s
+            .samples
+            .iter()
+            .copied()
+            .filter(|&(t, v)| v.is_finite() && t >= inputs.from_ms && t < inputs.to_ms)
+            .collect();
         samples.sort_by_key(|&(t, _)| t);
         if samples.is_empty() {
             out.reason = Some("no finite sample in the range".into());

@@ -218,6 +218,10 @@ fn rollback_needs_every_sample_above_for_the_whole_span() {
     dip.samples[30].1 = 149.0;
     let rb = run(&p, 4, vec![dip, rps()]).rollback.unwrap();
     assert_eq!((rb.flag, rb.since_ms), (false, None));
+    // It does not wait for a window to end: 10 minutes of samples in a range of 10m15s (two
+    // whole windows and a part) raise it at the last one.
+    let r = evaluate(&p, &Inputs { from_ms: T0, to_ms: T0 + 615_000, series: vec![above(41, None, 151.0), rps()] });
+    assert_eq!((r.metrics[0].windows.len(), r.rollback.unwrap().raised_at_ms), (2, Some(T0 + 600_000)));
     // No baseline: the rule cannot be judged and says why.
     let mut nb = above(41, None, 151.0);
     nb.baseline = None;
