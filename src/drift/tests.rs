@@ -330,3 +330,20 @@ fn a_hand_built_policy_with_invalid_settings_judges_nothing_and_does_not_panic()
         assert!(!rb.flag && rb.reason.as_deref().is_some_and(|r| r.starts_with("invalid rule")), "{factor} {for_ms}");
     }
 }
+
+#[test]
+fn the_fixture_policy_with_every_drift_key_parses() {
+    let text = include_str!("../../fixtures/drift-rules/perf_thresholds.yml");
+    let p = policy::parse("perf_thresholds.yml", text).unwrap().drift.unwrap();
+    let directions: Vec<(&str, Direction, Option<&str>)> =
+        p.metrics.iter().map(|m| (m.name.as_str(), m.direction, m.unit.as_deref())).collect();
+    assert_eq!(
+        directions,
+        [
+            ("latency_p95", Direction::Up, Some("ms")),
+            ("throughput", Direction::Down, Some("req/s")),
+            ("cpu_utilization", Direction::Both, Some("%"))
+        ]
+    );
+    assert_eq!(p.rollback.map(|r| r.metric), Some("latency_p95".to_string()));
+}
