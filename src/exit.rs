@@ -1,8 +1,8 @@
 //! The exit-code contract: what each process exit code means, for every command.
 //!
-//! Documented in the README and in `perfcert --help`, and tested. Codes 5 to 7 are reserved now
-//! so that the commands to come fill them in rather than invent their own: a script written
-//! against this list keeps working.
+//! Documented in the README and in `perfcert --help`, and tested. Code 7 is reserved now so that
+//! the commands to come fill it in rather than invent their own: a script written against this
+//! list keeps working.
 
 use std::process::ExitCode;
 
@@ -23,9 +23,11 @@ pub enum ExitStatus {
     External = 3,
     /// 4: not authentic: a certificate did not verify (the message names the check).
     VerifyFailed = 4,
-    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (`decision.method: statistical`).
+    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (`decision.method: statistical`;
+    /// drift: no valid window, or two consecutive windows without data).
     Inconclusive = 5,
-    /// 6: roll back: drift or a failed post-deploy check (reserved).
+    /// 6: roll back: drift's rollback flag ([`crate::drift`]: every sample of the rollback
+    /// metric above `factor` × baseline for `for`), or a failed post-deploy check.
     RollBack = 6,
     /// 7: authentic, but not approved for promotion (reserved for governance).
     NotApproved = 7,
@@ -47,9 +49,9 @@ impl ExitStatus {
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
         (
             ExitStatus::Inconclusive,
-            "INCONCLUSIVE: not enough evidence to PASS or FAIL (statistical decision; more runs settle it)",
+            "INCONCLUSIVE: not enough evidence (statistical decision: more runs settle it; drift: no data)",
         ),
-        (ExitStatus::RollBack, "roll back: drift or a failed post-deploy check (reserved)"),
+        (ExitStatus::RollBack, "roll back: drift's rollback flag (the metric above factor x baseline for `for`)"),
         (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),
     ];
 

@@ -14,6 +14,8 @@
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
 //! - [`index`]: one line per archived certificate; [`releases`]: a service's releases from
 //!   those lines (`report::history` renders them); [`grafana`]: the dashboard over the index.
+//! - [`drift`]: production series in windows against a baseline: breach, ticket, rollback
+//!   flag and status; pure. [`drift_report`]: its table, JSON, Markdown and annotations.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
@@ -22,9 +24,9 @@
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges), [`chromium`] (headless Chromium for PDFs, the one program run).
 //!
-//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `record`, `report`,
-//! `certificate`, `baseline`) does not print, read the clock or know of clap; readers get file names and
-//! bytes or paths to stream.
+//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `drift`, `drift_report`,
+//! `record`, `report`, `certificate`, `baseline`) does not print, read the clock or know of clap;
+//! readers get file names and bytes or paths to stream.
 //!
 //! The core can be used as a library:
 //!
@@ -55,6 +57,8 @@ pub mod chromium;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod drift;
+pub mod drift_report;
 pub mod error;
 pub mod exit;
 pub mod fingerprint;

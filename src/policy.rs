@@ -29,6 +29,92 @@ pub struct Policy {
     pub comparability: Comparability,
     /// How `--duet` files are split into sides and time slices (`duet:`); defaults when absent.
     pub duet: crate::input::duet::Settings,
+    /// Production drift rules (`drift:`, [`crate::drift`]); `None` when the block is absent.
+    pub drift: Option<DriftPolicy>,
+}
+
+/// The `drift:` block: how production series are cut into windows and judged against a
+/// baseline ([`crate::drift::evaluate`]). Durations are in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftPolicy {
+    /// The spacing of the samples (`step`, default 15s): a window expects `window / step` of them.
+    pub step_ms: i64,
+    /// The window length (`window`, default 5m), a whole multiple of `step`.
+    pub window_ms: i64,
+    /// The band around the baseline, as a fraction (`band: 10%` is 0.10): a window breaches when
+    /// its mean is outside `[b × (1 − band), b × (1 + band)]` in the metric's bad direction.
+    pub band: f64,
+    /// Consecutive breaching windows that raise the ticket signal (`ticket_after`, default 3).
+    pub ticket_after: u32,
+    /// The rollback rule (`rollback:`), or `None` for no rollback signal.
+    pub rollback: Option<RollbackPolicy>,
+    /// What windows without data lead to (`on_no_data`, default inconclusive).
+    pub on_no_data: OnNoData,
+    /// The watched metrics, in the order the block lists them.
+    pub metrics: Vec<DriftMetric>,
+}
+
+/// One metric under `drift.metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftMetric {
+    pub name: String,
+    pub direction: Direction,
+    pub unit: Option<String>,
+}
+
+/// Which way a drifting metric is bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher is worse (latency, CPU, cost): only `mean > b × (1 + band)` breaches.
+    Up,
+    /// Lower is worse (throughput): only `mean < b × (1 − band)` breaches.
+    Down,
+    /// Either way is a breach.
+    Both,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Both => "both",
+        }
+    }
+}
+
+/// `drift.rollback`: raise the rollback flag when every sample of `metric` over a span of
+/// `for_ms` is above `factor × baseline` (Prometheus `for:` semantics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackPolicy {
+    pub metric: String,
+    /// Default 1.5; above 1.
+    pub factor: f64,
+    /// Default 10m; at least one step.
+    pub for_ms: i64,
+}
+
+/// `drift.on_no_data`: what two or more consecutive NODATA windows, or no valid window at all,
+/// lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnNoData {
+    /// INCONCLUSIVE (exit 5), the default.
+    #[default]
+    Inconclusive,
+    /// FAIL (exit 1): missing data is treated as a breach.
+    Fail,
+    /// Gaps are ignored; but a metric without any valid window is still INCONCLUSIVE, never PASS.
+    Pass,
+}
+
+impl OnNoData {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnNoData::Inconclusive => "inconclusive",
+            OnNoData::Fail => "fail",
+            OnNoData::Pass => "pass",
+        }
+    }
 }
 
 impl Policy {
@@ -176,6 +262,40 @@ struct RawPolicy {
     decision: Option<Spanned<RawDecision>>,
     comparability: Option<Spanned<String>>,
     duet: Option<Spanned<RawDuet>>,
+    drift: Option<Spanned<RawDrift>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDrift {
+    #[serde(default, deserialize_with = "present")]
+    step: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    window: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    band: Option<Spanned<Limit>>,
+    #[serde(default, deserialize_with = "present")]
+    ticket_after: Option<Spanned<Limit>>,
+    rollback: Option<Spanned<RawRollback>>,
+    on_no_data: Option<Spanned<String>>,
+    metrics: Spanned<IndexMap<String, Spanned<RawDriftMetric>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRollback {
+    metric: Spanned<String>,
+    #[serde(default, deserialize_with = "present")]
+    factor: Option<Spanned<Limit>>,
+    #[serde(default, rename = "for", deserialize_with = "present")]
+    for_: Option<Spanned<Limit>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDriftMetric {
+    direction: Option<Spanned<String>>,
+    unit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -432,7 +552,182 @@ impl Validator<'_> {
             None => crate::input::duet::Settings::default(),
             Some(d) => self.duet(d.value)?,
         };
-        Ok(Policy { metrics, waivers, classes, decision, comparability, duet })
+        let drift = match raw.drift {
+            None => None,
+            Some(d) => Some(self.drift(d, &metrics)?),
+        };
+        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift })
+    }
+
+    fn drift(&self, raw: Spanned<RawDrift>, gated: &[MetricPolicy]) -> Result<DriftPolicy, LoadError> {
+        let raw = raw.value;
+        let shown = |limit: &Limit| match limit {
+            Limit::Number(n) => n.to_string(),
+            Limit::Text(t) => format!("\"{t}\""),
+        };
+        // A duration in whole milliseconds from `min_ms` to 7 days; a bare number is seconds.
+        let duration = |key: &str, raw: Option<Spanned<Limit>>, default: i64, min_ms: i64| -> Result<i64, LoadError> {
+            let Some(raw) = raw else { return Ok(default) };
+            let ns = match &raw.value {
+                Limit::Number(n) => Some(n * 1e9),
+                Limit::Text(t) => parse_duration(t),
+            };
+            match ns.map(|ns| ns / 1e6) {
+                Some(ms) if ms.is_finite() && ms.fract() == 0.0 && ms >= min_ms as f64 && ms <= 604_800_000.0 => {
+                    Ok(ms as i64)
+                }
+                _ => Err(self.error(
+                    &raw,
+                    format!("drift.{key}"),
+                    format!(
+                        "expected a duration of at least {min_ms}ms and at most 7 days, in whole milliseconds, such as 15s, 5m or 1h; found {}",
+                        shown(&raw.value)
+                    ),
+                )),
+            }
+        };
+        let step_ms = duration("step", raw.step, 15_000, 1_000)?;
+        let window_span = raw.window.as_ref().map(|w| w.referenced);
+        let window_ms = duration("window", raw.window, 300_000, 1_000)?;
+        if window_ms % step_ms != 0 || window_ms < 2 * step_ms {
+            let err = LoadError::new(
+                self.file,
+                format!("expected a whole multiple of step ({step_ms}ms) of at least two steps, found {window_ms}ms"),
+            )
+            .key("drift.window");
+            return Err(match window_span {
+                Some(span) => err.at(span.line(), span.column()),
+                None => err,
+            });
+        }
+        let band = match raw.band {
+            None => 0.10,
+            Some(raw) => match &raw.value {
+                Limit::Text(t) if parse_percent(t).is_some_and(|p| p > 0.0 && p <= 100.0) => {
+                    parse_percent(t).unwrap_or_default() / 100.0
+                }
+                other => {
+                    return Err(self.error(
+                        &raw,
+                        "drift.band".into(),
+                        format!("expected a percentage above 0% and at most 100% such as 10%, found {}", shown(other)),
+                    ));
+                }
+            },
+        };
+        let ticket_after = match raw.ticket_after {
+            None => 3,
+            Some(raw) => match raw.value {
+                Limit::Number(n) if n.fract() == 0.0 && (1.0..=1000.0).contains(&n) => n as u32,
+                ref other => {
+                    return Err(self.error(
+                        &raw,
+                        "drift.ticket_after".into(),
+                        format!("expected a whole number of windows from 1 to 1000, found {}", shown(other)),
+                    ));
+                }
+            },
+        };
+        let on_no_data = match raw.on_no_data {
+            None => OnNoData::default(),
+            Some(v) => match v.value.as_str() {
+                "inconclusive" => OnNoData::Inconclusive,
+                "fail" => OnNoData::Fail,
+                "pass" => OnNoData::Pass,
+                other => {
+                    return Err(self.error(
+                        &v,
+                        "drift.on_no_data".into(),
+                        format!("expected inconclusive, fail or pass, found \"{other}\""),
+                    ));
+                }
+            },
+        };
+        if raw.metrics.value.is_empty() {
+            return Err(self.error(
+                &raw.metrics,
+                "drift.metrics".into(),
+                "no metrics; expected at least one metric to watch",
+            ));
+        }
+        let mut metrics = vec![];
+        for (name, m) in raw.metrics.value {
+            if name.trim().is_empty() {
+                return Err(self.error(&m, "drift.metrics".into(), "metric names must not be empty"));
+            }
+            let key = format!("drift.metrics.{name}");
+            let gate = gated.iter().find(|g| g.name == name);
+            let direction = match &m.value.direction {
+                Some(d) => match d.value.as_str() {
+                    "up" => Direction::Up,
+                    "down" => Direction::Down,
+                    "both" => Direction::Both,
+                    other => {
+                        return Err(self.error(
+                            d,
+                            format!("{key}.direction"),
+                            format!("expected up, down or both, found \"{other}\""),
+                        ));
+                    }
+                },
+                None => match gate.map(implied_direction) {
+                    Some(Some(d)) => d,
+                    _ => {
+                        return Err(self.error(
+                            &m,
+                            key,
+                            "no direction; expected `direction: up`, `down` or `both`, or the same name under `metrics:` with max_increase or max_decrease",
+                        ));
+                    }
+                },
+            };
+            let unit = m.value.unit.clone().or_else(|| gate.and_then(|g| g.unit.clone()));
+            metrics.push(DriftMetric { name, direction, unit });
+        }
+        let rollback = match raw.rollback {
+            None => None,
+            Some(r) => {
+                let r = r.value;
+                if !metrics.iter().any(|m| m.name == r.metric.value) {
+                    let known: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+                    return Err(self.error(
+                        &r.metric,
+                        "drift.rollback.metric".into(),
+                        format!(
+                            "`{}` is not under drift.metrics; expected one of {}",
+                            r.metric.value,
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                if metrics.iter().any(|m| m.name == r.metric.value && m.direction == Direction::Down) {
+                    return Err(self.error(
+                        &r.metric,
+                        "drift.rollback.metric".into(),
+                        format!(
+                            "`{}` has direction down; the rollback rule watches a rise (above factor × baseline): expected a metric whose direction is up or both",
+                            r.metric.value
+                        ),
+                    ));
+                }
+                let factor = match r.factor {
+                    None => 1.5,
+                    Some(raw) => match raw.value {
+                        Limit::Number(n) if n.is_finite() && n > 1.0 && n <= 1000.0 => n,
+                        ref other => {
+                            return Err(self.error(
+                                &raw,
+                                "drift.rollback.factor".into(),
+                                format!("expected a finite number above 1 (such as 1.5), found {}", shown(other)),
+                            ));
+                        }
+                    },
+                };
+                let for_ms = duration("rollback.for", r.for_, 600_000, step_ms)?;
+                Some(RollbackPolicy { metric: r.metric.value, factor, for_ms })
+            }
+        };
+        Ok(DriftPolicy { step_ms, window_ms, band, ticket_after, rollback, on_no_data, metrics })
     }
 
     fn duet(&self, raw: RawDuet) -> Result<crate::input::duet::Settings, LoadError> {
@@ -702,7 +997,20 @@ impl Validator<'_> {
     }
 }
 
-/// `"10%"`, `"+10 %"` or `"2.5%"` to a number of percent; anything else is `None`.
+/// The direction a `metrics:` entry implies for drift: a rise limit (`max_increase`,
+/// `max_total_increase`, `max`) is up, a fall limit (`max_decrease`, `max_total_decrease`, `min`)
+/// down, both kinds both; `None` cannot happen for a validated metric.
+fn implied_direction(m: &MetricPolicy) -> Option<Direction> {
+    let up = m.max_increase.is_some() || m.max_total_increase.is_some() || m.max.is_some();
+    let down = m.max_decrease.is_some() || m.max_total_decrease.is_some() || m.min.is_some();
+    match (up, down) {
+        (true, true) => Some(Direction::Both),
+        (true, false) => Some(Direction::Up),
+        (false, true) => Some(Direction::Down),
+        (false, false) => None,
+    }
+}
+
 /// `10s`, `2m`, `500ms`, `1.5s`, `1h` to nanoseconds; a bare number is seconds.
 fn parse_duration(text: &str) -> Option<f64> {
     let t = text.trim();
@@ -721,6 +1029,7 @@ fn parse_duration(text: &str) -> Option<f64> {
     (n.is_finite() && n >= 0.0).then_some(n * scale)
 }
 
+/// `"10%"`, `"+10 %"` or `"2.5%"` to a number of percent; anything else is `None`.
 fn parse_percent(text: &str) -> Option<f64> {
     let number = text.trim().strip_suffix('%')?.trim_end();
     let number = number.strip_prefix('+').unwrap_or(number);

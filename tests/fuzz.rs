@@ -125,6 +125,7 @@ fn seeds() -> Vec<Case> {
         "fixtures/edge/perf_thresholds.yml",
         "fixtures/bad/not-a-limit.yml",
         "fixtures/bad/waiver-no-expiry.yml",
+        "fixtures/drift-rules/perf_thresholds.yml",
     ] {
         // Unique names: `perf004-baseline.json`, `k6-perf_thresholds.yml`.
         let name = p.trim_start_matches("fixtures/").replace('/', "-");
@@ -767,6 +768,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         decision: perfcert::policy::DecisionPolicy::default(),
         comparability: perfcert::policy::Comparability::default(),
         duet: Default::default(),
+        drift: None,
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),
@@ -973,6 +975,21 @@ fn check_policy(case: &Case) -> Vec<Violation> {
             || [m.max, m.min].into_iter().flatten().any(|x| !x.is_finite())
         {
             out.push(violation("policy-value", format!("metric {}: a non-finite or negative limit accepted", m.name)));
+        }
+    }
+    // A drift: block accepted only with settings the engine can use.
+    if let Some(d) = &p.drift {
+        let settled = d.step_ms > 0
+            && d.window_ms >= 2 * d.step_ms
+            && d.window_ms % d.step_ms == 0
+            && d.band.is_finite()
+            && d.band > 0.0
+            && d.band <= 1.0
+            && d.ticket_after >= 1
+            && !d.metrics.is_empty()
+            && d.rollback.as_ref().is_none_or(|r| r.factor.is_finite() && r.factor > 1.0 && r.for_ms >= d.step_ms);
+        if !settled {
+            out.push(violation("policy-value", format!("drift: unusable settings accepted: {d:?}")));
         }
     }
     // The same YAML read generically: a limit key that is there but null must not be read as
