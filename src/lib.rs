@@ -69,6 +69,7 @@ pub mod numfmt;
 pub mod options;
 pub mod pipeline;
 pub mod policy;
+pub mod prometheus;
 pub mod record;
 pub mod redact;
 pub mod reference;

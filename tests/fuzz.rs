@@ -767,6 +767,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         decision: perfcert::policy::DecisionPolicy::default(),
         comparability: perfcert::policy::Comparability::default(),
         duet: Default::default(),
+        sources: vec![],
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),
