@@ -87,8 +87,10 @@ pub enum Command {
     /// A service's last releases as a self-contained HTML page or a PDF, for people and the CAB.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
-    /// Query the policy's `sources:` (Prometheus / Amazon Managed Prometheus) over a run's window
-    /// and write the means as a results file (CPU, memory: what load tools do not measure).
+    /// Average CPU, memory, ... from Prometheus or AMP over a run's window into a results file.
+    ///
+    /// Queries each metric of the policy's `sources:` block over [--from, --to] and writes the
+    /// means as a native results file, with where each came from.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.

@@ -23,7 +23,8 @@ pub enum ExitStatus {
     External = 3,
     /// 4: not authentic: a certificate did not verify (the message names the check).
     VerifyFailed = 4,
-    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (`decision.method: statistical`).
+    /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (`decision.method: statistical`);
+    /// `collect`: no metric had enough data.
     Inconclusive = 5,
     /// 6: roll back: drift or a failed post-deploy check (reserved).
     RollBack = 6,
@@ -47,7 +48,7 @@ impl ExitStatus {
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
         (
             ExitStatus::Inconclusive,
-            "INCONCLUSIVE: not enough evidence to PASS or FAIL (statistical decision; more runs settle it)",
+            "INCONCLUSIVE: not enough evidence to PASS or FAIL (more runs settle it; collect: no data)",
         ),
         (ExitStatus::RollBack, "roll back: drift or a failed post-deploy check (reserved)"),
         (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),

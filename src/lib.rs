@@ -15,6 +15,8 @@
 //! - [`index`]: one line per archived certificate; [`releases`]: a service's releases from
 //!   those lines (`report::history` renders them); [`grafana`]: the dashboard over the index.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
+//! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
+//!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).

@@ -261,3 +261,15 @@ fn amp_queries_are_sigv4_signed_and_a_wrong_signature_is_refused() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("no AWS credentials found"), "{}", text(&out));
 }
+
+#[test]
+fn the_init_templates_sources_example_is_a_valid_policy() {
+    let template = std::fs::read_to_string(common::root().join("perf_thresholds.yml")).unwrap();
+    let at = template.find("\n# sources:").expect("a commented sources: example");
+    let (head, tail) = template.split_at(at + 1);
+    let uncommented: String = tail.lines().map(|l| l.strip_prefix("# ").unwrap_or(l).to_string() + "\n").collect();
+    let policy = perfcert::policy::parse("perf_thresholds.yml", &format!("{head}{uncommented}")).unwrap();
+    let names: Vec<&str> = policy.sources.iter().map(|s| s.metric.as_str()).collect();
+    assert_eq!(names, ["cpu_utilization", "memory_utilization"]);
+    assert_eq!(policy.sources[1].sigv4_region.as_deref(), Some("eu-west-1"));
+}
