@@ -297,14 +297,15 @@ Examples:
 Every value is checked as compare reads it (docs/formats.md, Fingerprint).";
 
 const COLLECT_HELP: &str = "\
-Each metric of the policy's sources: block is queried with query_range over [--from, --to] at
-its step (default 15s) and its value is the mean of the samples. A metric with no data, only
+Each metric of the policy's sources: block is queried with query_range over [--from, --to] (or
+the span of a k6 raw output, --window-from) at its step (default 15s) and its value is the mean of the samples. A metric with no data, only
 NaN/Inf, or fewer than half the expected samples is unavailable: a warning gives the reason and it
 is left out of the file (never 0), so a gated metric then fails as missing in compare.
 
 Examples:
   perfcert collect --from 2026-11-30T12:00:00Z --to 2026-11-30T12:15:00Z --service ingest-api \\
       --output usage.json
+  perfcert collect --window-from k6-raw.json.gz --service ingest-api --output usage.json
   perfcert compare --baseline baseline.json --current k6-summary.json+usage.json
 
 Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the server refused
@@ -877,12 +878,17 @@ pub struct KeygenArgs {
 #[derive(Debug, Args)]
 pub struct CollectArgs {
     /// Start of the run's window: RFC 3339 (2026-11-30T12:00:00Z) or unix seconds.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub from: jiff::Timestamp,
+    #[arg(long, value_name = "TIME", value_parser = parse_time, required_unless_present = "window_from", requires = "to")]
+    pub from: Option<jiff::Timestamp>,
 
     /// End of the run's window, as for --from.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub to: jiff::Timestamp,
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "from")]
+    pub to: Option<jiff::Timestamp>,
+
+    /// The window of a k6 raw output (`k6 run --out json=FILE`, plain or gzip): its first to its
+    /// last sample. Instead of --from/--to.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "to"])]
+    pub window_from: Option<PathBuf>,
 
     /// Policy with the `sources:` block.
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]

@@ -129,6 +129,50 @@ fn a_steady_series_gives_its_mean_with_provenance_and_compare_reads_it() {
 }
 
 #[test]
+fn the_window_can_come_from_a_k6_raw_output() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    policy(dir.path(), &source("cpu_utilization", &prom.url, "cpu_utilization{service=\"$service\"}", ""));
+    let time =
+        |s: i64, ns: &str| format!("{}.{ns}Z", jiff::Timestamp::from_second(s).unwrap().strftime("%Y-%m-%dT%H:%M:%S"));
+    let point = |t: String| {
+        format!(
+            r#"{{"metric":"http_reqs","type":"Point","data":{{"time":"{t}","value":1,"tags":{{"status":"200"}}}}}}"#
+        )
+    };
+    // The samples' order does not matter: the window is the first to the last time.
+    let raw = [
+        r#"{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default"},"metric":"http_reqs"}"#
+            .to_string(),
+        point(time(d.from + 600, "5")),
+        point(time(d.from, "000400000")),
+        point(time(d.to, "999999999")),
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join("k6.json"), raw + "\n").unwrap();
+    let out = collect_window(dir.path(), &["--window-from", "k6.json", "--service", "steady"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    assert_eq!(doc["collected"]["from"], format!("{}", jiff::Timestamp::from_second(d.from).unwrap()));
+    assert_eq!(doc["collected"]["window_from"], "k6.json");
+    assert_eq!(doc["collected"]["sources"]["cpu_utilization"]["expected"], 121);
+    let cpu = doc["metrics"]["cpu_utilization"].as_f64().unwrap();
+    assert!((cpu - steady_mean(&d)).abs() < 1e-9, "cpu {cpu}");
+
+    std::fs::write(dir.path().join("empty.json"), "\n").unwrap();
+    let out = collect_window(dir.path(), &["--window-from", "empty.json", "--service", "steady"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("empty.json: no k6 samples (Point lines) to take the window from"), "{}", text(&out));
+    let out = collect_window(dir.path(), &["--window-from", "k6.json", "--from", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+fn collect_window(dir: &Path, args: &[&str]) -> Output {
+    command(dir).arg("collect").args(args).output().unwrap()
+}
+
+#[test]
 fn gappy_nan_and_missing_series_are_unavailable_never_zero() {
     let d = data();
     let Some(prom) = Prometheus::start(&d.openmetrics) else { return };

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::cli::CollectArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::input::k6_raw;
 use crate::numfmt;
 use crate::pipeline;
 use crate::prometheus::client::{Auth, Client, RangeQuery};
@@ -18,9 +19,13 @@ use crate::prometheus::{Window, window_mean};
 use crate::ui::Ui;
 
 pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let (from, to) = (args.from.as_millisecond(), args.to.as_millisecond());
+    let (from_time, to_time) = window(&args)?;
+    let (from, to) = (from_time.as_millisecond(), to_time.as_millisecond());
     if to <= from {
-        return Err(Failure::input(anyhow!("--to ({}) must be after --from ({})", args.to, args.from)));
+        return Err(Failure::input(match &args.window_from {
+            Some(file) => anyhow!("{}: its samples span no time; expected a run's k6 raw output", file.display()),
+            None => anyhow!("--to ({to_time}) must be after --from ({from_time})"),
+        }));
     }
     let policy = pipeline::load_policy(&args.thresholds)?;
     let file = args.thresholds.display();
@@ -100,7 +105,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         }
     }
     if metrics.is_empty() {
-        ui.warn(&format!("no metric could be collected from {} to {}; nothing written", args.from, args.to));
+        ui.warn(&format!("no metric could be collected from {from_time} to {to_time}; nothing written"));
         return Ok(ExitStatus::Inconclusive);
     }
     let mut doc = Map::new();
@@ -110,11 +115,14 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     if let Some(version) = &args.service_version {
         doc.insert("version".into(), json!(version));
     }
-    doc.insert("date".into(), json!(args.from.to_string()));
+    doc.insert("date".into(), json!(from_time.to_string()));
     doc.insert("metrics".into(), Value::Object(metrics));
     let mut collected = Map::new();
-    collected.insert("from".into(), json!(args.from.to_string()));
-    collected.insert("to".into(), json!(args.to.to_string()));
+    collected.insert("from".into(), json!(from_time.to_string()));
+    collected.insert("to".into(), json!(to_time.to_string()));
+    if let Some(file) = &args.window_from {
+        collected.insert("window_from".into(), json!(file.display().to_string()));
+    }
     collected.insert("at".into(), json!(jiff::Timestamp::now().to_string()));
     collected.insert("sources".into(), Value::Object(provenance));
     if !unavailable.is_empty() {
@@ -127,4 +135,22 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write", &args.output, &e))))?;
     ui.say(|out| writeln!(out, "Wrote {}", args.output.display()))?;
     Ok(ExitStatus::Pass)
+}
+
+/// `--from`/`--to`, or the first and last sample of `--window-from` (to the millisecond).
+fn window(args: &CollectArgs) -> Result<(jiff::Timestamp, jiff::Timestamp), Failure> {
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        return Ok((from, to));
+    }
+    let Some(file) = &args.window_from else {
+        return Err(Failure::input(anyhow!("give --from and --to, or --window-from FILE")));
+    };
+    let (first, last) = k6_raw::time_span(file).map_err(Failure::input)?.ok_or_else(|| {
+        Failure::input(anyhow!("{}: no k6 samples (Point lines) to take the window from", file.display()))
+    })?;
+    let at = |ns: i128| {
+        jiff::Timestamp::from_millisecond(ns.div_euclid(1_000_000) as i64)
+            .map_err(|e| Failure::input(anyhow!("{}: a sample time out of range: {e}", file.display())))
+    };
+    Ok((at(first)?, at(last)?))
 }
