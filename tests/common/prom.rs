@@ -20,7 +20,7 @@ pub fn binaries() -> Option<PathBuf> {
         return Some(dir);
     }
     let why = format!(
-        "needs Prometheus at {}: run scripts/test.sh as root (it extracts Debian's prometheus package)",
+        "needs Prometheus at {}: run scripts/test.sh (it extracts the distribution's prometheus package)",
         dir.display()
     );
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
