@@ -4,7 +4,8 @@
 # 127.0.0.1 as a Fulcio/Rekor stand-in; Python: sigstore, cryptography, duckdb (the archive
 # queries), and moto, the S3 server the S3 tests start on 127.0.0.1), then runs cargo test.
 # Needs: the Rust toolchain, Node >= 20 with npm, Python 3 with venv; Chromium and poppler-utils
-# (installed from Debian's packages when missing, as root).
+# (installed from Debian's packages when missing, as root); Prometheus (extracted from the
+# distribution's package with apt-get download, no root needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=target/test-tools
@@ -26,5 +27,22 @@ if { ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; } \
   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null
+fi
+# A real Prometheus for tests/collect.rs: the distribution's prometheus package (2.42 on Debian
+# bookworm), only extracted (no service started, no user created) to target/test-tools/prometheus.
+# `apt-get download` needs no root; as root the package lists are refreshed if it fails. Without
+# it those tests say they were skipped, and fail only under CI.
+if [ ! -x "$tools/prometheus/promtool" ] && command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+  deb=$(mktemp -d)
+  if ! (cd "$deb" && apt-get download -qq prometheus 2>/dev/null) && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null
+    (cd "$deb" && apt-get download -qq prometheus 2>/dev/null) || true
+  fi
+  if ls "$deb"/prometheus_*.deb >/dev/null 2>&1; then
+    dpkg-deb -x "$deb"/prometheus_*.deb "$deb/root"
+    mkdir -p "$tools/prometheus"
+    cp "$deb/root/usr/bin/prometheus" "$deb/root/usr/bin/promtool" "$tools/prometheus/"
+  fi
+  rm -rf "$deb"
 fi
 PERFCERT_TEST_TOOLS="$PWD/$tools" exec cargo test --locked "$@"

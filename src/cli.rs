@@ -87,6 +87,12 @@ pub enum Command {
     /// A service's last releases as a self-contained HTML page or a PDF, for people and the CAB.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
+    /// Average CPU, memory, ... from Prometheus or AMP over a run's window into a results file.
+    ///
+    /// Queries each metric of the policy's `sources:` block over [--from, --to] and writes the
+    /// means as a native results file, with where each came from.
+    #[command(after_help = COLLECT_HELP)]
+    Collect(CollectArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -289,6 +295,22 @@ Examples:
   perfcert compare --baseline baseline.json --current k6-summary.json+run.fingerprint.json
 
 Every value is checked as compare reads it (docs/formats.md, Fingerprint).";
+
+const COLLECT_HELP: &str = "\
+Each metric of the policy's sources: block is queried with query_range over [--from, --to] (or
+the span of a k6 raw output, --window-from) at its step (default 15s) and its value is the mean of the samples. A metric with no data, only
+NaN/Inf, or fewer than half the expected samples is unavailable: a warning gives the reason and it
+is left out of the file (never 0), so a gated metric then fails as missing in compare.
+
+Examples:
+  perfcert collect --from 2026-11-30T12:00:00Z --to 2026-11-30T12:15:00Z --service ingest-api \\
+      --output usage.json
+  perfcert collect --window-from k6-raw.json.gz --service ingest-api --output usage.json
+  perfcert compare --baseline baseline.json --current k6-summary.json+usage.json
+
+Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the server refused
+(bad_data); 3 the endpoint could not be reached, refused the credentials or failed;
+5 no metric could be collected (nothing written).";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -865,6 +887,48 @@ pub struct KeygenArgs {
     /// Write PREFIX.key and PREFIX.pub; existing files are never overwritten.
     #[arg(long, value_name = "PREFIX", default_value = "cosign")]
     pub output_key_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Start of the run's window: RFC 3339 (2026-11-30T12:00:00Z) or unix seconds.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, required_unless_present = "window_from", requires = "to")]
+    pub from: Option<jiff::Timestamp>,
+
+    /// End of the run's window, as for --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "from")]
+    pub to: Option<jiff::Timestamp>,
+
+    /// The window of a k6 raw output (`k6 run --out json=FILE`, plain or gzip): its first to its
+    /// last sample. Instead of --from/--to.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "to"])]
+    pub window_from: Option<PathBuf>,
+
+    /// Policy with the `sources:` block.
+    #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
+    pub thresholds: PathBuf,
+
+    /// Service: replaces `$service` in the queries, and is written as the results' `service`.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Version tested, written as the results' `version`.
+    #[arg(long = "version", value_name = "VERSION")]
+    pub service_version: Option<String>,
+
+    /// Where to write the results (replaced if it exists).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "collected.json")]
+    pub output: PathBuf,
+}
+
+/// RFC 3339 with a UTC offset, or whole unix seconds.
+fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(seconds) = value.parse::<i64>() {
+        return jiff::Timestamp::from_second(seconds).map_err(|e| format!("`{value}`: {e}"));
+    }
+    value
+        .parse::<jiff::Timestamp>()
+        .map_err(|_| format!("expected RFC 3339 (2026-11-30T12:00:00Z) or unix seconds, found `{value}`"))
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,8 @@ pub enum ExitStatus {
     /// 4: not authentic: a certificate did not verify (the message names the check).
     VerifyFailed = 4,
     /// 5: INCONCLUSIVE: not enough evidence to PASS or FAIL (`decision.method: statistical`;
-    /// drift: no valid window, or two consecutive windows without data).
+    /// drift: no valid window, or two consecutive windows without data; `collect`: no metric had
+    /// enough data).
     Inconclusive = 5,
     /// 6: roll back: drift's rollback flag ([`crate::drift`]: every sample of the rollback
     /// metric above `factor` × baseline for `for`), or a failed post-deploy check.
@@ -49,7 +50,7 @@ impl ExitStatus {
         (ExitStatus::VerifyFailed, "not authentic: a certificate did not verify"),
         (
             ExitStatus::Inconclusive,
-            "INCONCLUSIVE: not enough evidence (statistical decision: more runs settle it; drift: no data)",
+            "INCONCLUSIVE: not enough evidence (statistical: more runs settle it; drift, collect: no data)",
         ),
         (ExitStatus::RollBack, "roll back: drift's rollback flag (the metric above factor x baseline for `for`)"),
         (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),

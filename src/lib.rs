@@ -17,6 +17,8 @@
 //! - [`drift`]: production series in windows against a baseline: breach, ticket, rollback
 //!   flag and status; pure. [`drift_report`]: its table, JSON, Markdown and annotations.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
+//! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
+//!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
@@ -73,6 +75,7 @@ pub mod numfmt;
 pub mod options;
 pub mod pipeline;
 pub mod policy;
+pub mod prometheus;
 pub mod record;
 pub mod redact;
 pub mod reference;

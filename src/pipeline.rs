@@ -1081,7 +1081,8 @@ impl Metrics for Vec<RunResults> {
     }
 }
 
-fn load_policy(path: &Path) -> Result<Policy, Failure> {
+/// Reads and validates the policy (`--thresholds`); errors exit 2.
+pub fn load_policy(path: &Path) -> Result<Policy, Failure> {
     let text = fsutil::read_text(path).map_err(|e| with_hint(e, path, "--thresholds", "perf_thresholds.yml"))?;
     policy::parse(&path.display().to_string(), &text).map_err(Failure::input)
 }

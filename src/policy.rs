@@ -31,6 +31,35 @@ pub struct Policy {
     pub duet: crate::input::duet::Settings,
     /// Production drift rules (`drift:`, [`crate::drift`]); `None` when the block is absent.
     pub drift: Option<DriftPolicy>,
+    /// Where `perfcert collect` reads metrics from (`sources:`), in the file's order; empty when
+    /// the block is absent.
+    pub sources: Vec<Source>,
+}
+
+/// One metric of the `sources:` block: a Prometheus or Amazon Managed Prometheus endpoint, the
+/// PromQL whose mean over the run's window is the metric's value, and the sampling step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub metric: String,
+    /// The base URL, without `/api/v1/...` (`http://prometheus:9090`, or
+    /// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WS-ID`).
+    pub prometheus: String,
+    /// PromQL; `$service` is replaced with the service collected for.
+    pub query: String,
+    /// Milliseconds between the samples averaged (`step:`, default 15s).
+    pub step_ms: i64,
+    /// `sigv4: { region: R }`: sign the queries for Amazon Managed Prometheus in region R.
+    pub sigv4_region: Option<String>,
+}
+
+impl Source {
+    /// The query with `$service` replaced; `None` when it needs a service and none was given.
+    pub fn query_for(&self, service: Option<&str>) -> Option<String> {
+        match service {
+            Some(s) => Some(self.query.replace("$service", s)),
+            None => (!self.query.contains("$service")).then(|| self.query.clone()),
+        }
+    }
 }
 
 /// The `drift:` block: how production series are cut into windows and judged against a
@@ -263,6 +292,23 @@ struct RawPolicy {
     comparability: Option<Spanned<String>>,
     duet: Option<Spanned<RawDuet>>,
     drift: Option<Spanned<RawDrift>>,
+    sources: Option<Spanned<IndexMap<String, Spanned<RawSource>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    prometheus: Spanned<String>,
+    query: Spanned<String>,
+    #[serde(default, deserialize_with = "present")]
+    step: Option<Spanned<Limit>>,
+    sigv4: Option<Spanned<RawSigV4>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSigV4 {
+    region: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -556,7 +602,86 @@ impl Validator<'_> {
             None => None,
             Some(d) => Some(self.drift(d, &metrics)?),
         };
-        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift })
+        let sources = match raw.sources {
+            None => Vec::new(),
+            Some(all) => all.value.into_iter().map(|(name, raw)| self.source(name, raw)).collect::<Result<_, _>>()?,
+        };
+        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift, sources })
+    }
+
+    fn source(&self, metric: String, raw: Spanned<RawSource>) -> Result<Source, LoadError> {
+        let raw = raw.value;
+        let at = |key: &str| format!("sources.{metric}.{key}");
+        let url = raw.prometheus.value.trim().trim_end_matches('/').to_string();
+        let authority = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+        match authority {
+            None => {
+                return Err(self.error(
+                    &raw.prometheus,
+                    at("prometheus"),
+                    format!("expected an http:// or https:// URL, found \"{}\"", raw.prometheus.value),
+                ));
+            }
+            Some(rest) if rest.split('/').next().is_some_and(|host| host.contains('@')) => {
+                return Err(self.error(
+                    &raw.prometheus,
+                    at("prometheus"),
+                    "credentials do not belong in the URL (they would be recorded in the results file); \
+                     use sigv4 for Amazon Managed Prometheus",
+                ));
+            }
+            Some(rest) if rest.is_empty() || rest.contains(['?', '#']) => {
+                return Err(self.error(
+                    &raw.prometheus,
+                    at("prometheus"),
+                    format!("expected a base URL such as http://prometheus:9090, found \"{}\"", raw.prometheus.value),
+                ));
+            }
+            Some(_) => {}
+        }
+        if raw.query.value.trim().is_empty() {
+            return Err(self.error(&raw.query, at("query"), "expected a PromQL expression, found nothing"));
+        }
+        let step_ms = match raw.step {
+            None => 15_000,
+            Some(step) => {
+                let ns = match &step.value {
+                    Limit::Number(n) => Some(n * 1e9),
+                    Limit::Text(t) => parse_duration(t),
+                };
+                let shown = match &step.value {
+                    Limit::Number(n) => n.to_string(),
+                    Limit::Text(t) => format!("\"{t}\""),
+                };
+                match ns {
+                    Some(ns) if (1e9..=86_400e9).contains(&ns) && (ns / 1e6).fract() == 0.0 => (ns / 1e6) as i64,
+                    _ => {
+                        return Err(self.error(
+                            &step,
+                            at("step"),
+                            format!("expected a duration from 1s to 24h such as 15s or 1m, found {shown}"),
+                        ));
+                    }
+                }
+            }
+        };
+        let sigv4_region = match raw.sigv4 {
+            None => None,
+            Some(s) => {
+                let region = s.value.region;
+                let ok = !region.value.is_empty()
+                    && region.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !ok {
+                    return Err(self.error(
+                        &region,
+                        at("sigv4.region"),
+                        format!("expected an AWS region such as us-east-1, found \"{}\"", region.value),
+                    ));
+                }
+                Some(region.value)
+            }
+        };
+        Ok(Source { metric, prometheus: url, query: raw.query.value, step_ms, sigv4_region })
     }
 
     fn drift(&self, raw: Spanned<RawDrift>, gated: &[MetricPolicy]) -> Result<DriftPolicy, LoadError> {
@@ -1241,5 +1366,55 @@ waivers:
         assert_eq!(parse_percent("%"), None);
         assert_eq!(parse_percent("1e3%"), None);
         assert_eq!(parse_percent("NaN%"), None);
+    }
+
+    #[test]
+    fn the_sources_block() {
+        let base = "metrics:\n  cpu_utilization: { max: 90 }\nsources:\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}  cpu_utilization:\n    prometheus: http://prom:9090/\n    query: avg(cpu{{service=\"$service\"}})\n  \
+                 memory_utilization:\n    prometheus: https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1\n    \
+                 query: avg(mem)\n    step: 1m\n    sigv4: {{ region: eu-west-1 }}\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(p.sources.len(), 2);
+        let cpu = &p.sources[0];
+        assert_eq!(
+            (cpu.metric.as_str(), cpu.prometheus.as_str(), cpu.step_ms),
+            ("cpu_utilization", "http://prom:9090", 15_000)
+        );
+        assert_eq!(cpu.sigv4_region, None);
+        assert_eq!(cpu.query_for(Some("api")).as_deref(), Some("avg(cpu{service=\"api\"})"));
+        assert_eq!(cpu.query_for(None), None);
+        assert_eq!(p.sources[1].step_ms, 60_000);
+        assert_eq!(p.sources[1].sigv4_region.as_deref(), Some("eu-west-1"));
+        assert_eq!(p.sources[1].query_for(None).as_deref(), Some("avg(mem)"));
+        assert!(parse("p.yml", "metrics:\n  m: { max: 1 }\n").unwrap().sources.is_empty());
+
+        let one = |extra: &str| err(&format!("{base}  cpu:\n    prometheus: http://prom:9090\n    query: up\n{extra}"));
+        assert!(one("    aggregate: max\n").contains("unknown field `aggregate`"), "{}", one("    aggregate: max\n"));
+        assert_eq!(
+            one("    step: 0.5s\n"),
+            "p.yml:7:11: sources.cpu.step: expected a duration from 1s to 24h such as 15s or 1m, found \"0.5s\""
+        );
+        assert!(one("    sigv4: { region: EU }\n").contains("sources.cpu.sigv4.region: expected an AWS region"));
+        assert!(one("    sigv4: {}\n").contains("missing field `region`"), "{}", one("    sigv4: {}\n"));
+        let url = |u: &str| err(&format!("{base}  cpu:\n    prometheus: {u}\n    query: up\n"));
+        assert_eq!(
+            url("prom:9090"),
+            "p.yml:5:17: sources.cpu.prometheus: expected an http:// or https:// URL, found \"prom:9090\""
+        );
+        assert!(
+            url("https://user:pw@prom").contains("credentials do not belong in the URL"),
+            "{}",
+            url("https://user:pw@prom")
+        );
+        assert!(url("http://prom/?x=1").contains("expected a base URL"));
+        let q = err(&format!("{base}  cpu:\n    prometheus: http://prom\n    query: ' '\n"));
+        assert!(q.contains("sources.cpu.query: expected a PromQL expression"), "{q}");
+        assert!(err(&format!("{base}  cpu:\n    query: up\n")).contains("missing field `prometheus`"));
     }
 }

@@ -769,6 +769,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         comparability: perfcert::policy::Comparability::default(),
         duet: Default::default(),
         drift: None,
+        sources: vec![],
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),

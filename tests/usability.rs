@@ -242,6 +242,7 @@ fn man_pages_for_perfcert_and_each_command() {
         "perfcert-badge.1",
         "perfcert-baseline.1",
         "perfcert-certify.1",
+        "perfcert-collect.1",
         "perfcert-compare.1",
         "perfcert-completions.1",
         "perfcert-fingerprint.1",

@@ -5,6 +5,7 @@
 mod badge;
 mod baseline;
 mod certify;
+mod collect;
 mod compare;
 mod completions;
 mod fingerprint;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Report(args) => report::run(args.into(), &ui),
         Command::History(args) => history::run(args.into(), &ui),
         Command::Grafana(args) => grafana::run(args, &ui),
+        Command::Collect(args) => collect::run(args, &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

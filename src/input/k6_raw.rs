@@ -46,6 +46,39 @@ pub fn read_shards(
     all.0.finish(file, SOURCE)
 }
 
+/// The first and last sample time of k6 raw output (unix nanoseconds): the run's window
+/// (`perfcert collect --window-from`). Reads `Point` lines in k6's own layout; `None` when there
+/// are none.
+pub fn time_span(path: &Path) -> Result<Option<(i128, i128)>, LoadError> {
+    let progress = AtomicU64::new(0);
+    Ok(lines::read(path, &Span::default, None, &progress)?.0)
+}
+
+/// The earliest and latest time of the `Point` lines seen.
+#[derive(Default)]
+struct Span(Option<(i128, i128)>, Clock);
+
+impl LineSink for Span {
+    fn line(&mut self, line: &[u8]) -> Result<(), String> {
+        let Some(line) = json_line(line)? else { return Ok(()) };
+        if let Some((time, _)) = scan_time_value(line) {
+            let t = self.1.parse(time).ok_or_else(|| format!("expected an RFC 3339 time, found {time:?}"))?;
+            self.0 = Some(match self.0 {
+                None => (t, t),
+                Some((first, last)) => (first.min(t), last.max(t)),
+            });
+        }
+        Ok(())
+    }
+
+    fn absorb(&mut self, later: Self) {
+        self.0 = match (self.0, later.0) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (one, other) => one.or(other),
+        };
+    }
+}
+
 /// Reads an in-memory NDJSON text (tests, and inputs already in memory).
 pub fn parse(file: &str, text: &str, classes: &Classes) -> Result<RunResults, LoadError> {
     let shared = Shared::new(classes, &Options::default());

@@ -14,6 +14,8 @@
 //! unknown top-level fields are errors (a `$schema` field is allowed for editors).
 //! An optional top-level `provenance` object says which certificate a promoted baseline came
 //! from (`perfcert baseline promote`; [`crate::model::Provenance`]).
+//! An optional top-level `collected` object records where `perfcert collect` read the metrics
+//! from (endpoint, query, window, step, when); it is informational.
 //! The format is documented in `docs/formats.md` and `schemas/results.schema.json`.
 
 use std::fmt;
@@ -39,6 +41,10 @@ struct Raw {
     runs: Option<Vec<RawRun>>,
     fingerprint: Option<RawFingerprint>,
     provenance: Option<Provenance>,
+    /// Where `perfcert collect` got the metrics (endpoints, queries, window): kept for people,
+    /// not read.
+    #[serde(rename = "collected")]
+    _collected: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// One run of a `runs` list.
