@@ -8,6 +8,7 @@ use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
+use crate::drift_report::Format as DriftFormat;
 use crate::exit::ExitStatus;
 use crate::input::Format as InputFormat;
 use crate::report::Format;
@@ -93,6 +94,13 @@ pub enum Command {
     /// means as a native results file, with where each came from.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
+    /// Judge production series (Prometheus / AMP) against a baseline, window by window (PERF-003).
+    ///
+    /// Fetches each metric of the policy's `drift:` block from its `sources:` entry over
+    /// [--from, --to) at the drift step, compares every window's mean with the metric's value in
+    /// --baseline, and exits 0 healthy, 1 breach, 5 inconclusive or 6 roll back.
+    #[command(after_help = DRIFT_HELP)]
+    Drift(DriftArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -311,6 +319,26 @@ Examples:
 Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the server refused
 (bad_data); 3 the endpoint could not be reached, refused the credentials or failed;
 5 no metric could be collected (nothing written).";
+
+const DRIFT_HELP: &str = "\
+Every metric under drift.metrics needs a sources: entry (its Prometheus or AMP endpoint and
+PromQL, `$service` replaced by --service); it is queried with query_range over [--from, --to) at
+drift.step. The baseline of a metric is its value in --baseline: a results file compare reads,
+such as `perfcert collect` over the last stable release's bake window, or a promoted baseline.
+A metric the baseline lacks, or a window without enough samples, is never a PASS.
+
+Examples:
+  perfcert collect --from 2026-11-23T12:00:00Z --to 2026-11-23T14:00:00Z --service ingest-api \\
+      --output stable.json
+  perfcert drift --service ingest-api --from 2026-11-30T12:00:00Z --to 2026-11-30T13:00:00Z \\
+      --baseline stable.json
+  perfcert drift --service ingest-api --from 1796040000 --to 1796043600 --baseline stable.json \\
+      --format json --output drift.json
+
+Exit codes: 0 healthy (every metric PASS); 1 a window breaches the band (FAIL); 2 bad flags,
+policy or baseline, a drift metric without a source, or a query the server refused; 3 an
+endpoint could not be reached or failed; 5 inconclusive (no valid window, or two in a row
+without data); 6 roll back (the rollback flag is raised).";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -921,6 +949,37 @@ pub struct CollectArgs {
     pub output: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Service: replaces `$service` in the sources' queries.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Start of the range judged: RFC 3339 (2026-11-30T12:00:00Z) or unix seconds.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: jiff::Timestamp,
+
+    /// End of the range (excluded), as for --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: jiff::Timestamp,
+
+    /// Policy with the `drift:` and `sources:` blocks.
+    #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
+    pub thresholds: PathBuf,
+
+    /// The baseline: a results file (any format compare reads) holding each drift metric's value.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DriftFormat::Table, value_name = "FORMAT")]
+    pub format: DriftFormat,
+
+    /// Write the report to FILE (replaced if it exists) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// RFC 3339 with a UTC offset, or whole unix seconds.
 fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(seconds) = value.parse::<i64>() {
@@ -1086,6 +1145,16 @@ fn parse_sql_name(value: &str) -> Result<String, String> {
         Ok(value.to_string())
     } else {
         Err(format!("expected letters, digits and _ only, found `{value}`"))
+    }
+}
+
+impl ValueEnum for DriftFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DriftFormat::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
     }
 }
 

@@ -8,6 +8,7 @@ mod certify;
 mod collect;
 mod compare;
 mod completions;
+mod drift;
 mod fingerprint;
 mod grafana;
 mod history;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::History(args) => history::run(args.into(), &ui),
         Command::Grafana(args) => grafana::run(args, &ui),
         Command::Collect(args) => collect::run(args, &ui),
+        Command::Drift(args) => drift::run(args, &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

@@ -1,0 +1,249 @@
+//! `perfcert drift` against a real Prometheus (Debian's, started by tests/common/prom.rs on
+//! 127.0.0.1 with series backfilled by promtool, relative to now): the exit code of each status,
+//! the window of the first breach, the ticket, the rollback flag's `since`, and the JSON report
+//! against its schema.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::prom::Prometheus;
+use common::{command, root, text};
+
+const STEP: i64 = 15;
+const BASELINE: f64 = 200.0;
+
+/// The backfilled data: 40 minutes of 15 s samples ending 10 minutes ago, and the range judged
+/// inside it (30 minutes from 5 minutes in: six 5-minute windows).
+struct Data {
+    openmetrics: String,
+    from: i64,
+    to: i64,
+}
+
+/// `latency_p95` of service `steady` cycles 194..=206 around the baseline (200); `step` is 200
+/// until 10 minutes into the range, then 240 (+20%); `rollback` is 400 (2x) from 5 minutes in;
+/// `gappy` stops 5 minutes into the range.
+fn data() -> Data {
+    let now = jiff::Timestamp::now().as_second();
+    let end = now / 60 * 60 - 600;
+    let start = end - 2400;
+    let from = start + 300;
+    let times = || (start..=end).step_by(STEP as usize);
+    let mut om = String::from("# TYPE latency_p95 gauge\n");
+    let mut add = |service: &str, value: &dyn Fn(i64) -> Option<f64>| {
+        for t in times() {
+            if let Some(v) = value(t) {
+                om += &format!("latency_p95{{service=\"{service}\"}} {v} {t}\n");
+            }
+        }
+    };
+    add("steady", &|t| Some(194.0 + ((t / STEP) % 13) as f64));
+    add("step", &|t| Some(if t < from + 600 { BASELINE } else { BASELINE * 1.2 }));
+    add("rollback", &|t| Some(if t < from + 300 { BASELINE } else { BASELINE * 2.0 }));
+    add("gappy", &|t| (t < from + 300).then_some(BASELINE));
+    om += "# EOF\n";
+    Data { openmetrics: om, from, to: from + 1800 }
+}
+
+/// A policy watching `latency_p95` (up), with the rollback rule at 1.5x for 10 minutes, and
+/// `extra` appended under drift.metrics; its source is `endpoint`.
+fn setup(dir: &Path, endpoint: &str, extra: &str) {
+    let policy = format!(
+        "metrics:\n  latency_p95: {{ max_increase: 10%, unit: ms }}\n\
+         drift:\n  step: 15s\n  window: 5m\n  band: 10%\n  ticket_after: 3\n\
+         \x20 rollback: {{ metric: latency_p95, factor: 1.5, for: 10m }}\n  metrics:\n    latency_p95: {{}}\n{extra}\
+         sources:\n  latency_p95:\n    prometheus: {endpoint}\n    query: 'latency_p95{{service=\"$service\"}}'\n"
+    );
+    std::fs::write(dir.join("perf_thresholds.yml"), policy).unwrap();
+    let baseline = format!("{{\"service\": \"api\", \"metrics\": {{\"latency_p95\": {BASELINE}}}}}\n");
+    std::fs::write(dir.join("stable.json"), baseline).unwrap();
+}
+
+fn drift(dir: &Path, d: &Data, service: &str, extra: &[&str]) -> Output {
+    command(dir)
+        .args(["drift", "--service", service, "--baseline", "stable.json"])
+        .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// `drift --format json` of `service`: the exit code and the report.
+fn json(dir: &Path, d: &Data, service: &str) -> (Option<i32>, serde_json::Value) {
+    let out = drift(dir, d, service, &["--format", "json"]);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    (out.status.code(), doc)
+}
+
+fn at(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).unwrap().to_string()
+}
+
+fn statuses(doc: &serde_json::Value) -> Vec<String> {
+    doc["metrics"][0]["windows"].as_array().unwrap().iter().map(|w| w["status"].as_str().unwrap().into()).collect()
+}
+
+#[test]
+fn steady_is_healthy_and_a_step_breaches_from_its_window_with_the_ticket_after_three() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    setup(dir.path(), &prom.url, "");
+
+    let out = drift(dir.path(), &d, "steady", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("PASS"), "{}", text(&out));
+    let (code, doc) = json(dir.path(), &d, "steady");
+    assert_eq!(code, Some(0));
+    assert_eq!(statuses(&doc), ["OK"; 6]);
+    assert_eq!(doc["metrics"][0]["windows"][0]["samples"], 20, "20 samples of 15 s in each 5 minutes");
+    assert_eq!(doc["rollback"]["flag"], false);
+
+    let (code, doc) = json(dir.path(), &d, "step");
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(doc["status"], "FAIL");
+    assert_eq!(statuses(&doc), ["OK", "OK", "BREACH", "BREACH", "BREACH", "BREACH"]);
+    let m = &doc["metrics"][0];
+    assert_eq!(m["windows"][2]["start"], at(d.from + 600), "the first breach is the window the step starts");
+    assert_eq!(m["windows"][2]["mean"], 240.0);
+    assert_eq!(m["ticket"], true);
+    assert_eq!(m["ticket_at"], at(d.from + 600 + 3 * 300), "the ticket at the end of the third breaching window");
+    assert_eq!(doc["rollback"]["flag"], false, "+20% is below the 1.5x rollback threshold");
+    let b = &m["baseline"];
+    assert_eq!(b["value"], BASELINE);
+    assert_eq!(b["ref"], "stable.json");
+    let sha = perfcert::signing::sha256_hex(&std::fs::read(dir.path().join("stable.json")).unwrap());
+    assert_eq!(b["sha256"], sha);
+
+    // The table names the failing metric and the ticket; the annotations on a runner too.
+    let out = command(dir.path())
+        .args(["drift", "--service", "step", "--baseline", "stable.json"])
+        .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .env_remove("PERFCERT_NO_GITHUB")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", dir.path().join("gh-output"))
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("gh-summary"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("::error title=perfcert drift%3A latency_p95 FAIL (ticket)::baseline 200"), "{stderr}");
+    let outputs = std::fs::read_to_string(dir.path().join("gh-output")).unwrap();
+    assert!(outputs.contains("status=FAIL\n") && outputs.contains("tickets=latency_p95\n"), "{outputs}");
+    assert!(std::fs::read_to_string(dir.path().join("gh-summary")).unwrap().contains("latency_p95"));
+}
+
+#[test]
+fn twice_the_baseline_for_ten_minutes_is_a_rollback_since_it_started() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    setup(dir.path(), &prom.url, "");
+    let (code, doc) = json(dir.path(), &d, "rollback");
+    assert_eq!(code, Some(6), "{doc:#}");
+    assert_eq!(doc["status"], "ROLLBACK");
+    let rb = &doc["rollback"];
+    assert_eq!(rb["flag"], true);
+    assert_eq!(rb["since"], at(d.from + 300));
+    assert_eq!(rb["raised_at"], at(d.from + 300 + 600));
+    assert_eq!(rb["threshold"], 300.0);
+}
+
+#[test]
+fn a_gappy_series_is_inconclusive_never_a_pass() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    setup(dir.path(), &prom.url, "");
+    let (code, doc) = json(dir.path(), &d, "gappy");
+    assert_eq!(code, Some(5), "{doc:#}");
+    assert_eq!(doc["status"], "INCONCLUSIVE");
+    let s = statuses(&doc);
+    assert_eq!(s[0], "OK");
+    assert!(s[2..].iter().all(|s| s == "NODATA"), "{s:?}");
+    // A service with no series at all: every window NODATA, still INCONCLUSIVE.
+    let (code, doc) = json(dir.path(), &d, "absent");
+    assert_eq!(code, Some(5), "{doc:#}");
+    assert_eq!(doc["metrics"][0]["valid_windows"], 0);
+    // A metric the baseline lacks is judged against nothing: INCONCLUSIVE, named in a warning.
+    std::fs::write(dir.path().join("stable.json"), "{\"metrics\": {\"throughput\": 1000}}\n").unwrap();
+    let out = drift(dir.path(), &d, "steady", &[]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("latency_p95: stable.json has no value for it"), "{}", text(&out));
+}
+
+#[test]
+fn the_json_report_validates_against_its_schema() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    setup(dir.path(), &prom.url, "");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/drift-report.schema.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for service in ["steady", "step", "rollback", "gappy", "absent"] {
+        let out = drift(dir.path(), &d, service, &["--format", "json", "--output", "drift.json"]);
+        assert!(out.stdout.is_empty(), "--output: nothing on stdout");
+        assert!(text(&out).contains("drift: "), "the headline on stderr: {}", text(&out));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("drift.json")).unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{service}: {errors:?}");
+    }
+    let out = drift(dir.path(), &d, "step", &["--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("latency_p95"), "{}", text(&out));
+}
+
+#[test]
+fn a_drift_metric_without_a_source_is_an_input_error_naming_it() {
+    let d = data();
+    let dir = common::workdir();
+    setup(dir.path(), "http://127.0.0.1:9", "    throughput: { direction: down }\n");
+    let out = drift(dir.path(), &d, "steady", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("perf_thresholds.yml: drift.metrics `throughput` has no entry under `sources:`"),
+        "{}",
+        text(&out)
+    );
+    // No drift: block at all.
+    std::fs::write(dir.path().join("perf_thresholds.yml"), "metrics:\n  latency_p95: { max: 1 }\n").unwrap();
+    let out = drift(dir.path(), &d, "steady", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no `drift:` block"), "{}", text(&out));
+}
+
+#[test]
+fn an_unreachable_endpoint_is_an_external_error() {
+    let d = data();
+    let dir = common::workdir();
+    // A port nothing listens on: taken, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    setup(dir.path(), &url, "");
+    let out = drift(dir.path(), &d, "steady", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains(&format!("sources.latency_p95: {url}")), "{}", text(&out));
+}
+
+#[test]
+fn bad_ranges_and_baselines_are_input_errors() {
+    let d = data();
+    let dir = common::workdir();
+    setup(dir.path(), "http://127.0.0.1:9", "");
+    let swapped = Data { openmetrics: String::new(), from: d.to, to: d.from };
+    let out = drift(dir.path(), &swapped, "steady", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("must be after --from"), "{}", text(&out));
+    std::fs::write(dir.path().join("stable.json"), "{\"metrics\": {\"latency_p95\": -1}}\n").unwrap();
+    let out = drift(dir.path(), &d, "steady", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("stable.json"), "{}", text(&out));
+    let out = drift(dir.path(), &d, "steady", &["--output", "stable.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("refusing to write the report over it"), "{}", text(&out));
+}
