@@ -245,6 +245,7 @@ fn man_pages_for_perfcert_and_each_command() {
         "perfcert-collect.1",
         "perfcert-compare.1",
         "perfcert-completions.1",
+        "perfcert-drift.1",
         "perfcert-fingerprint.1",
         "perfcert-grafana.1",
         "perfcert-history.1",
