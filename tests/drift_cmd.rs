@@ -184,6 +184,16 @@ fn the_json_report_validates_against_its_schema() {
         serde_json::from_str(&std::fs::read_to_string(root().join("schemas/drift-report.schema.json")).unwrap())
             .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
+    // A baseline `perfcert collect` wrote: its query and period are the baseline's provenance.
+    let collected = serde_json::json!({
+        "service": "api",
+        "metrics": { "latency_p95": BASELINE },
+        "collected": {
+            "from": at(d.from - 7200), "to": at(d.from - 3600),
+            "sources": { "latency_p95": { "endpoint": prom.url, "query": "latency_p95{service=\"api\"}" } }
+        }
+    });
+    std::fs::write(dir.path().join("stable.json"), collected.to_string()).unwrap();
     for service in ["steady", "step", "rollback", "gappy", "absent"] {
         let out = drift(dir.path(), &d, service, &["--format", "json", "--output", "drift.json"]);
         assert!(out.stdout.is_empty(), "--output: nothing on stdout");
@@ -192,6 +202,9 @@ fn the_json_report_validates_against_its_schema() {
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("drift.json")).unwrap()).unwrap();
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{service}: {errors:?}");
+        let b = &doc["metrics"][0]["baseline"];
+        assert_eq!(b["query"], "latency_p95{service=\"api\"}");
+        assert_eq!((&b["period"]["from"], &b["period"]["to"]), (&at(d.from - 7200).into(), &at(d.from - 3600).into()));
     }
     let out = drift(dir.path(), &d, "step", &["--format", "markdown"]);
     assert_eq!(out.status.code(), Some(1));
