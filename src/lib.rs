@@ -53,6 +53,7 @@ compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Su
 
 pub mod authenticate;
 pub mod badge;
+pub mod bake;
 pub mod baseline;
 pub mod certificate;
 pub mod chromium;
@@ -60,6 +61,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod drift;
+pub mod drift_fetch;
 pub mod drift_report;
 pub mod error;
 pub mod exit;
