@@ -169,3 +169,66 @@ pub fn run<E>(
 
 #[cfg(test)]
 mod tests;
+
+/// The predicate type of a signed verification record.
+pub const PREDICATE_TYPE: &str = "https://perfcert.dev/verification/v1";
+
+/// What a verification record says besides the outcome: who, what, where the data came from.
+pub struct Meta<'a> {
+    pub service: &'a str,
+    pub version: &'a str,
+    pub plan: Plan,
+    /// Each drift metric's (metric, endpoint, query), verbatim.
+    pub sources: Vec<(String, String, String)>,
+    /// The baseline file, its sha256, and each metric's value in it.
+    pub baseline_file: &'a str,
+    pub baseline_sha256: &'a str,
+    pub baseline_values: Vec<(String, f64)>,
+    pub perfcert_version: &'a str,
+}
+
+/// The verification record (`perf_verification.json`): `drift` is the last poll's drift report
+/// (the JSON renderer's document), times are RFC 3339 UTC.
+pub fn record(meta: &Meta, outcome: &Outcome, drift: serde_json::Value) -> serde_json::Value {
+    use serde_json::json;
+    let time = |ms: i64| crate::drift_report::time(ms);
+    let last = &outcome.last;
+    let slo: Vec<serde_json::Value> = last
+        .slo
+        .iter()
+        .map(|c| {
+            let (kind, limit) = match c.limit {
+                Limit::Max(v) => ("max", v),
+                Limit::Min(v) => ("min", v),
+            };
+            json!({ "metric": c.metric, "window": { "start": time(c.start_ms), "end": time(c.end_ms) },
+                    "mean": c.mean, kind: limit, "ok": c.ok })
+        })
+        .collect();
+    let breach = last.breach().map(|c| json!({ "metric": c.metric, "window_start": time(c.start_ms), "mean": c.mean }));
+    json!({
+        "schema": 1,
+        "service": meta.service,
+        "version": meta.version,
+        "deployed_at": time(meta.plan.deployed_ms),
+        "window": {
+            "from": time(meta.plan.deployed_ms),
+            "to": time(meta.plan.end_ms()),
+            "judged_to": time(last.at_ms),
+            "poll": crate::drift_report::duration(meta.plan.poll_ms),
+        },
+        "polls": outcome.polls,
+        "stopped_early": outcome.stopped_early,
+        "sources": meta.sources.iter().map(|(m, e, q)| json!({ "metric": m, "endpoint": e, "query": q })).collect::<Vec<_>>(),
+        "baseline": {
+            "ref": meta.baseline_file,
+            "sha256": meta.baseline_sha256,
+            "values": meta.baseline_values.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        },
+        "drift": drift,
+        "slo": slo,
+        "slo_breach": breach,
+        "status": last.status.as_str(),
+        "perfcert_version": meta.perfcert_version,
+    })
+}
