@@ -117,8 +117,21 @@ pub fn load_baseline(path: &Path, classes: &input::Classes, ui: &Ui) -> Result<L
     Ok(Loaded { path: path.display().to_string(), values, sha256, queries, period_ms })
 }
 
+/// Warns, once per metric, of the drift metrics `baseline` has no value for: they go to the
+/// engine without one, so they are never PASS.
+pub fn warn_missing(wanted: &Wanted, baseline: &Loaded, ui: &Ui) {
+    for (source, _) in &wanted.queries {
+        if !baseline.values.contains_key(&source.metric) {
+            ui.warn(&format!(
+                "{}: {} has no value for it, so it cannot be judged (INCONCLUSIVE)",
+                source.metric, baseline.path
+            ));
+        }
+    }
+}
+
 /// Every drift metric's series over `[from, to)` with its baseline: the engine's input. A
-/// metric the baseline lacks goes without one (so it is never PASS), with a warning.
+/// metric the baseline lacks goes without one (see [`warn_missing`]).
 pub fn series(
     client: &mut Client,
     wanted: &Wanted,
@@ -131,14 +144,11 @@ pub fn series(
     for (source, query) in &wanted.queries {
         let samples = fetch(client, source, query, from, to, wanted.rules.step_ms)?;
         ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.prometheus));
-        let base = baseline.baseline(&source.metric);
-        if base.is_none() {
-            ui.warn(&format!(
-                "{}: {} has no value for it, so it cannot be judged (INCONCLUSIVE)",
-                source.metric, baseline.path
-            ));
-        }
-        series.push(drift::Series { metric: source.metric.clone(), baseline: base, samples });
+        series.push(drift::Series {
+            metric: source.metric.clone(),
+            baseline: baseline.baseline(&source.metric),
+            samples,
+        });
     }
     Ok(series)
 }

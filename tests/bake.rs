@@ -177,6 +177,13 @@ fn a_gappy_series_is_inconclusive_and_bad_inputs_fail_before_any_poll() {
     let windows = rec["drift"]["metrics"][0]["windows"].as_array().unwrap();
     assert_eq!(windows.iter().filter(|w| w["status"] == "NODATA").count(), 4, "minutes 6 to 10");
 
+    // A baseline without the metric: judged against nothing, INCONCLUSIVE, said once (not per poll).
+    std::fs::write(dir.path().join("stable.json"), "{\"metrics\": {\"throughput\": 1000}}\n").unwrap();
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!(text(&out).matches("stable.json has no value for it").count(), 1, "{}", text(&out));
+    setup(dir.path(), &prom.url);
+
     // A wrong password is refused before the first poll, and nothing is written.
     std::fs::remove_file(dir.path().join("perf_verification.json")).unwrap();
     let out = command(dir.path())

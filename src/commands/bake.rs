@@ -47,6 +47,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let policy = pipeline::load_policy(&args.thresholds)?;
     let wanted = drift_fetch::wanted(&policy, &args.thresholds, Some(&args.service))?;
     let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
+    drift_fetch::warn_missing(&wanted, &baseline, ui);
     // The key is unlocked before the bake: a wrong password must not cost 30 minutes.
     let password = password::read(false)?;
     let pkcs8 =

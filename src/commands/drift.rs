@@ -39,6 +39,7 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         )));
     }
     let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
+    drift_fetch::warn_missing(&wanted, &baseline, ui);
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
     let series = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
     let result = drift::evaluate(rules, &Inputs { from_ms: from, to_ms: to, series });
