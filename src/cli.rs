@@ -101,6 +101,14 @@ pub enum Command {
     /// --baseline, and exits 0 healthy, 1 breach, 5 inconclusive or 6 roll back.
     #[command(after_help = DRIFT_HELP)]
     Drift(DriftArgs),
+    /// Watch a deployment: drift and SLO limits polled live, then a signed verification record.
+    ///
+    /// Every --poll, judges [--deployed-at, now) with the drift rules and each complete window's
+    /// mean against the policy's max / min; stops at the first roll-back signal. At the end (or
+    /// the stop) writes perf_verification.json, signs it and archives it under
+    /// daily/YYYYMMDD/SERVICE-VERSION.verify.json.
+    #[command(after_help = BAKE_HELP)]
+    Bake(BakeArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -339,6 +347,26 @@ Exit codes: 0 healthy (every metric PASS); 1 a window breaches the band (FAIL); 
 policy or baseline, a drift metric without a source, or a query the server refused; 3 an
 endpoint could not be reached or failed; 5 inconclusive (no valid window, or two in a row
 without data); 6 roll back (the rollback flag is raised).";
+
+const BAKE_HELP: &str = "\
+The bake runs from --deployed-at for --duration, polling every --poll; a bake whose window is
+already past is judged at once, poll by poll, without waiting. Each poll prints one line. A poll
+stops the bake when drift's rollback flag is raised or a complete window's mean is beyond a
+metric's `max` / `min` (SLO). The record, perf_verification.json (--output), holds the window,
+each source's endpoint and query, the baseline's provenance, the last drift result, the SLO
+checks and the status; it is signed (predicate https://perfcert.dev/verification/v1) and
+archived create-only in --archive as daily/YYYYMMDD/STEM.verify.json with its bundle
+STEM.verify.sigstore.json beside it (YYYYMMDD: the bake's end, UTC). A second bake of the same
+service and version that day is archived as STEM.2, STEM.3, ...: a record is never replaced.
+Not yet: keyless signing, --upload to S3 and CodeDeploy (--codedeploy-deployment-id).
+
+Examples:
+  COSIGN_PASSWORD=... perfcert bake --service ingest-api --version v1.4.2 --baseline stable.json \\
+      --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m --key cosign.key
+
+Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or baseline; 3 an
+endpoint, the signing or the archive failed; 5 inconclusive (no data); 6 roll back (the rollback
+flag, or an SLO breach).";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -978,6 +1006,64 @@ pub struct DriftArgs {
     /// Write the report to FILE (replaced if it exists) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BakeArgs {
+    /// Service: replaces `$service` in the sources' queries; names the record.
+    #[arg(long, value_name = "NAME")]
+    pub service: String,
+
+    /// The version deployed; names the record.
+    #[arg(long, value_name = "VERSION")]
+    pub version: String,
+
+    /// The baseline: a results file (any format compare reads) holding each drift metric's value.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+
+    /// When the version went live: RFC 3339 (2026-11-30T12:00:00Z) or unix seconds.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub deployed_at: jiff::Timestamp,
+
+    /// How long to watch from --deployed-at (s, m or h: 90s, 30m, 2h).
+    #[arg(long, value_name = "SPAN", default_value = "30m", value_parser = parse_span)]
+    pub duration: i64,
+
+    /// How often to judge (as --duration).
+    #[arg(long, value_name = "SPAN", default_value = "1m", value_parser = parse_span)]
+    pub poll: i64,
+
+    /// Policy with the `drift:`, `sources:` and `metrics:` blocks.
+    #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
+    pub thresholds: PathBuf,
+
+    /// Sign the record with this cosign private key (password from COSIGN_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// The local archive the record goes to.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_ARCHIVE)]
+    pub archive: PathBuf,
+
+    /// Where to write the record (replaced if it exists).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_verification.json")]
+    pub output: PathBuf,
+}
+
+/// `90s`, `30m`, `2h` (a bare number is seconds) to milliseconds; at least one second.
+fn parse_span(value: &str) -> Result<i64, String> {
+    let t = value.trim();
+    let (number, scale) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1_000),
+        Some((i, 'm')) => (&t[..i], 60_000),
+        Some((i, 'h')) => (&t[..i], 3_600_000),
+        _ => (t, 1_000),
+    };
+    match number.trim().parse::<i64>() {
+        Ok(n) if (1..=366 * 24 * 3600).contains(&n) => Ok(n * scale),
+        _ => Err(format!("expected a whole number of s, m or h (90s, 30m, 2h), found `{value}`")),
+    }
 }
 
 /// RFC 3339 with a UTC offset, or whole unix seconds.

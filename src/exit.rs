@@ -28,7 +28,7 @@ pub enum ExitStatus {
     /// enough data).
     Inconclusive = 5,
     /// 6: roll back: drift's rollback flag ([`crate::drift`]: every sample of the rollback
-    /// metric above `factor` × baseline for `for`), or a failed post-deploy check.
+    /// metric above `factor` × baseline for `for`), or, for `bake`, an SLO breach of a window.
     RollBack = 6,
     /// 7: authentic, but not approved for promotion (reserved for governance).
     NotApproved = 7,
@@ -52,7 +52,10 @@ impl ExitStatus {
             ExitStatus::Inconclusive,
             "INCONCLUSIVE: not enough evidence (statistical: more runs settle it; drift, collect: no data)",
         ),
-        (ExitStatus::RollBack, "roll back: drift's rollback flag (the metric above factor x baseline for `for`)"),
+        (
+            ExitStatus::RollBack,
+            "roll back: drift's rollback flag (factor x baseline for `for`), or a bake's SLO breach",
+        ),
         (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),
     ];
 

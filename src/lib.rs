@@ -16,6 +16,8 @@
 //!   those lines (`report::history` renders them); [`grafana`]: the dashboard over the index.
 //! - [`drift`]: production series in windows against a baseline: breach, ticket, rollback
 //!   flag and status; pure. [`drift_report`]: its table, JSON, Markdown and annotations.
+//!   [`bake`]: the post-deploy bake loop (clock injected), its SLO checks and verification
+//!   record; pure. [`drift_fetch`]: drift's inputs fetched (files, Prometheus) for drift and bake.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
 //!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
@@ -26,7 +28,7 @@
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges), [`chromium`] (headless Chromium for PDFs, the one program run).
 //!
-//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `drift`, `drift_report`,
+//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `drift`, `drift_report`, `bake`,
 //! `record`, `report`, `certificate`, `baseline`) does not print, read the clock or know of clap;
 //! readers get file names and bytes or paths to stream.
 //!
@@ -53,6 +55,7 @@ compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Su
 
 pub mod authenticate;
 pub mod badge;
+pub mod bake;
 pub mod baseline;
 pub mod certificate;
 pub mod chromium;
@@ -60,6 +63,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod drift;
+pub mod drift_fetch;
 pub mod drift_report;
 pub mod error;
 pub mod exit;

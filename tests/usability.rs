@@ -240,6 +240,7 @@ fn man_pages_for_perfcert_and_each_command() {
     names.sort();
     let expected = [
         "perfcert-badge.1",
+        "perfcert-bake.1",
         "perfcert-baseline.1",
         "perfcert-certify.1",
         "perfcert-collect.1",

@@ -3,6 +3,7 @@
 //! (through [`crate::pipeline`] and [`crate::store`]), and returns an [`ExitStatus`].
 
 mod badge;
+mod bake;
 mod baseline;
 mod certify;
 mod collect;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Grafana(args) => grafana::run(args, &ui),
         Command::Collect(args) => collect::run(args, &ui),
         Command::Drift(args) => drift::run(args, &ui),
+        Command::Bake(args) => bake::run(args, &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

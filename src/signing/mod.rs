@@ -76,13 +76,13 @@ pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
 }
 
 #[derive(Serialize)]
-struct StatementOut<'a> {
+struct StatementOut<'a, P: Serialize> {
     #[serde(rename = "_type")]
     type_: &'static str,
     subject: &'a [Subject],
     #[serde(rename = "predicateType")]
     predicate_type: &'static str,
-    predicate: &'a Certificate,
+    predicate: &'a P,
 }
 
 /// A statement as read back from a bundle.
@@ -111,6 +111,13 @@ pub fn statement(certificate: &Certificate, subjects: &[Subject]) -> Vec<u8> {
         predicate_type: certificate.predicate_type(),
         predicate: certificate,
     };
+    serde_json::to_vec(&out).expect("statement serialises")
+}
+
+/// The statement's bytes for another predicate than a certificate (e.g. a bake's verification
+/// record): the same envelope, signed the same way.
+pub fn statement_of(predicate_type: &'static str, predicate: &serde_json::Value, subjects: &[Subject]) -> Vec<u8> {
+    let out = StatementOut { type_: STATEMENT_TYPE, subject: subjects, predicate_type, predicate };
     serde_json::to_vec(&out).expect("statement serialises")
 }
 
@@ -190,6 +197,8 @@ pub enum VerifyError {
     StatementType(String),
     #[error("the predicate type is {0}, expected {PREDICATE_TYPE} or {PREDICATE_TYPE_V2}")]
     PredicateType(String),
+    #[error("the predicate type is {found}, expected {expected}")]
+    OtherPredicateType { found: String, expected: String },
     /// A perfcert certificate of a version this perfcert does not know: from a newer perfcert.
     /// Not a verdict on its authenticity: the caller treats it as an input error.
     #[error(
@@ -201,6 +210,33 @@ pub enum VerifyError {
 
 /// Checks a key-based bundle's signature with `public_pem` and returns the signed statement.
 pub fn verify_with_key(public_pem: &str, bundle_json: &str) -> Result<Statement, VerifyError> {
+    parse_statement(&verified_payload(public_pem, bundle_json)?)
+}
+
+/// Like [`verify_with_key`], for a statement of another predicate than a certificate (a bake's
+/// verification record): the predicate type must be `predicate_type` exactly. A certificate's
+/// check refuses such a statement, and this one refuses a certificate.
+pub fn verify_other_with_key(
+    public_pem: &str,
+    bundle_json: &str,
+    predicate_type: &str,
+) -> Result<Statement, VerifyError> {
+    let payload = verified_payload(public_pem, bundle_json)?;
+    let statement: Statement = serde_json::from_slice(&payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
+    if statement.type_ != STATEMENT_TYPE {
+        return Err(VerifyError::StatementType(statement.type_));
+    }
+    if statement.predicate_type != predicate_type {
+        return Err(VerifyError::OtherPredicateType {
+            found: statement.predicate_type,
+            expected: predicate_type.into(),
+        });
+    }
+    Ok(statement)
+}
+
+/// The DSSE payload of a key-based bundle whose signature `public_pem` verifies.
+fn verified_payload(public_pem: &str, bundle_json: &str) -> Result<Vec<u8>, VerifyError> {
     let spki = DerPublicKey::from_pem(public_pem).map_err(|e| VerifyError::Key(e.to_string()))?;
     let bundle = Bundle::from_json(bundle_json).map_err(|e| VerifyError::Bundle(e.to_string()))?;
     if bundle.media_type != MediaType::Bundle0_3 {
@@ -218,7 +254,7 @@ pub fn verify_with_key(public_pem: &str, bundle_json: &str) -> Result<Statement,
     }
     let key = VerificationKey::from_spki(&spki).map_err(|e| VerifyError::Key(e.to_string()))?;
     key.verify(envelope.pae(), &envelope.signature.sig).map_err(|_| VerifyError::Signature)?;
-    parse_statement(envelope.payload.as_bytes())
+    Ok(envelope.payload.as_bytes().to_vec())
 }
 
 /// Reads and checks the statement of a verified envelope.

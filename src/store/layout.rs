@@ -81,6 +81,11 @@ impl Names {
         format!("{DAILY}/{check_day}/{}.verify.json", self.stem)
     }
 
+    /// `daily/YYYYMMDD/STEM.verify.sigstore.json`: the signed statement of that record.
+    pub fn daily_record_bundle(&self, check_day: &str) -> String {
+        format!("{DAILY}/{check_day}/{}.verify{BUNDLE}", self.stem)
+    }
+
     /// `tickets/STEM.TICKET.json`.
     pub fn ticket(&self, ticket: &str) -> String {
         format!("{TICKETS}/{}.{}.json", self.stem, clean(ticket))
@@ -291,6 +296,8 @@ mod tests {
         assert_eq!(n.approval("qa lead", 1), "20261122/ingest_api-v1.4.2_rc1.approval.qa_lead.1.sigstore.json");
         assert_eq!(n.index_line("ingest api"), "index/dt=2026-11-22/service=ingest_api/ingest_api-v1.4.2_rc1.json");
         assert_eq!(n.daily_record("20261201"), "daily/20261201/ingest_api-v1.4.2_rc1.verify.json");
+        assert_eq!(n.daily_record_bundle("20261201"), "daily/20261201/ingest_api-v1.4.2_rc1.verify.sigstore.json");
+        assert_eq!(classify(&n.daily_record_bundle("20261201")), Kind::Other, "not a certificate's bundle");
         assert_eq!(nth("a-v1", 1), "a-v1");
         assert_eq!(nth("a-v1", 3), "a-v1.3");
     }

@@ -1,0 +1,206 @@
+//! `perfcert bake` against a real Prometheus (tests/common/prom.rs) with series backfilled in
+//! the past, and `--deployed-at` set so that the whole bake window is already over: every poll
+//! is judged at once, so a 4-minute bake takes a fraction of a second. The exit code of each
+//! status, the poll that stops a breaching bake, and the signed, create-only archived record.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::prom::Prometheus;
+use common::{command, text};
+
+const STEP: i64 = 15;
+
+/// 40 minutes of 15 s samples ending 10 minutes ago; the bake starts 5 minutes in.
+struct Data {
+    openmetrics: String,
+    deployed: i64,
+}
+
+/// `latency_p95` of `steady` cycles 194..=206 around the baseline (200); `breach` is 350 (above
+/// the SLO max 300) from 2 minutes after the deploy; `gappy` stops 1 minute after it (Prometheus
+/// repeats a last sample for 5 minutes, so its windows are NODATA from minute 6).
+fn data() -> Data {
+    let now = jiff::Timestamp::now().as_second();
+    let end = now / 60 * 60 - 600;
+    let start = end - 2400;
+    let deployed = start + 300;
+    let mut om = String::from("# TYPE latency_p95 gauge\n");
+    let mut add = |service: &str, value: &dyn Fn(i64) -> Option<f64>| {
+        for t in (start..=end).step_by(STEP as usize) {
+            if let Some(v) = value(t) {
+                om += &format!("latency_p95{{service=\"{service}\"}} {v} {t}\n");
+            }
+        }
+    };
+    add("steady", &|t| Some(194.0 + ((t / STEP) % 13) as f64));
+    add("breach", &|t| Some(if t < deployed + 120 { 200.0 } else { 350.0 }));
+    add("gappy", &|t| (t < deployed + 60).then_some(200.0));
+    om += "# EOF\n";
+    Data { openmetrics: om, deployed }
+}
+
+fn setup(dir: &Path, endpoint: &str) {
+    let policy = format!(
+        "metrics:\n  latency_p95: {{ max_increase: 10%, max: 300, unit: ms }}\n\
+         drift:\n  step: 15s\n  window: 1m\n  band: 10%\n  metrics:\n    latency_p95: {{}}\n\
+         sources:\n  latency_p95:\n    prometheus: {endpoint}\n    query: 'latency_p95{{service=\"$service\"}}'\n"
+    );
+    std::fs::write(dir.join("perf_thresholds.yml"), policy).unwrap();
+    std::fs::write(dir.join("stable.json"), "{\"service\": \"api\", \"metrics\": {\"latency_p95\": 200}}\n").unwrap();
+}
+
+fn bake(dir: &Path, d: &Data, service: &str) -> Output {
+    bake_for(dir, d, service, "4m")
+}
+
+fn bake_for(dir: &Path, d: &Data, service: &str, duration: &str) -> Output {
+    command(dir)
+        .args(["bake", "--service", service, "--version", "v1.4.2", "--baseline", "stable.json"])
+        .args(["--deployed-at", &d.deployed.to_string(), "--duration", duration, "--poll", "1m"])
+        .args(["--key", "cosign.key", "--archive", "archive"])
+        .output()
+        .unwrap()
+}
+
+fn record(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("perf_verification.json")).unwrap()).unwrap()
+}
+
+/// The one day directory under archive/daily (the bake's end, UTC; read, not recomputed, so that
+/// a test run across midnight does not fail).
+fn day(dir: &Path) -> String {
+    let days: Vec<String> = std::fs::read_dir(dir.join("archive/daily"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert!(days[0].len() == 8 && days[0].bytes().all(|b| b.is_ascii_digit()), "{days:?}");
+    days[0].clone()
+}
+
+#[test]
+fn a_healthy_bake_passes_with_a_signed_record_archived_create_only() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    let started = std::time::Instant::now();
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(started.elapsed().as_secs() < 30, "a past window is judged without waiting");
+    let log = text(&out);
+    assert_eq!(log.matches("poll ").count(), 4, "one line per poll: {log}");
+    assert!(log.contains("poll 4 at ") && log.contains("PASS (4m judged)"), "{log}");
+
+    let rec = record(dir.path());
+    assert_eq!((&rec["status"], &rec["polls"], &rec["stopped_early"]), (&"PASS".into(), &4.into(), &false.into()));
+    assert_eq!(rec["service"], "steady");
+    assert_eq!(rec["version"], "v1.4.2");
+    let deployed = jiff::Timestamp::from_second(d.deployed).unwrap().to_string();
+    assert_eq!(rec["deployed_at"], deployed);
+    assert_eq!(rec["sources"][0]["endpoint"], prom.url);
+    assert_eq!(rec["sources"][0]["query"], "latency_p95{service=\"steady\"}");
+    assert_eq!(rec["baseline"]["ref"], "stable.json");
+    assert_eq!(rec["baseline"]["values"]["latency_p95"], 200.0);
+    assert_eq!(rec["drift"]["status"], "PASS");
+    assert_eq!(rec["slo"].as_array().unwrap().len(), 4, "four complete 1-minute windows against max");
+    assert_eq!(rec["perfcert_version"], env!("CARGO_PKG_VERSION"));
+
+    // Archived: the same bytes, signed by the key, the statement naming their sha256.
+    let day = day(dir.path());
+    let archived = dir.path().join(format!("archive/daily/{day}/steady-v1.4.2.verify.json"));
+    let bytes = std::fs::read(&archived).unwrap();
+    assert_eq!(bytes, std::fs::read(dir.path().join("perf_verification.json")).unwrap());
+    let bundle =
+        std::fs::read_to_string(dir.path().join(format!("archive/daily/{day}/steady-v1.4.2.verify.sigstore.json")))
+            .unwrap();
+    let public = std::fs::read_to_string(dir.path().join("cosign.pub")).unwrap();
+    let statement =
+        perfcert::signing::verify_other_with_key(&public, &bundle, "https://perfcert.dev/verification/v1").unwrap();
+    // The same signature check as a certificate's, which refuses it: a record is no certificate.
+    assert!(matches!(
+        perfcert::signing::verify_with_key(&public, &bundle),
+        Err(perfcert::signing::VerifyError::PredicateType(_))
+    ));
+    assert!(statement.signs_sha256(&perfcert::signing::sha256_hex(&bytes)));
+    assert_eq!(statement.subject[0].name, "steady-v1.4.2.verify.json");
+    assert_eq!(statement.predicate, rec);
+    // Another key does not verify it.
+    let other = common::workdir_with_keys();
+    let other_pub = std::fs::read_to_string(other.path().join("cosign.pub")).unwrap();
+    assert!(matches!(
+        perfcert::signing::verify_other_with_key(&other_pub, &bundle, "https://perfcert.dev/verification/v1"),
+        Err(perfcert::signing::VerifyError::KeyHint(_) | perfcert::signing::VerifyError::Signature)
+    ));
+
+    // A second bake of the same version that day: STEM.2; the first record is untouched.
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read(&archived).unwrap(), bytes);
+    let second = dir.path().join(format!("archive/daily/{day}/steady-v1.4.2.2.verify.json"));
+    assert!(second.exists(), "{}", text(&out));
+    assert!(text(&out).contains("steady-v1.4.2.2.verify.json"), "{}", text(&out));
+}
+
+#[test]
+fn an_slo_breach_rolls_back_at_the_first_breaching_window() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    let out = bake(dir.path(), &d, "breach");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let log = text(&out);
+    assert_eq!(log.matches("poll ").count(), 3, "stops at the poll that sees the window: {log}");
+    let window = jiff::Timestamp::from_second(d.deployed + 120).unwrap().to_string();
+    assert!(log.contains(&format!("SLO breach, latency_p95 mean 350 > max 300 in the window from {window}")), "{log}");
+    let rec = record(dir.path());
+    assert_eq!((&rec["status"], &rec["polls"], &rec["stopped_early"]), (&"ROLLBACK".into(), &3.into(), &true.into()));
+    assert_eq!(rec["slo_breach"]["window_start"], window);
+    assert!(dir.path().join(format!("archive/daily/{}/breach-v1.4.2.verify.json", day(dir.path()))).exists());
+}
+
+#[test]
+fn a_gappy_series_is_inconclusive_and_bad_inputs_fail_before_any_poll() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    let out = bake_for(dir.path(), &d, "gappy", "10m");
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("poll 10 at ") && text(&out).contains("INCONCLUSIVE (10m judged)"), "{}", text(&out));
+    let rec = record(dir.path());
+    assert_eq!((&rec["status"], &rec["polls"]), (&"INCONCLUSIVE".into(), &10.into()));
+    let windows = rec["drift"]["metrics"][0]["windows"].as_array().unwrap();
+    assert_eq!(windows.iter().filter(|w| w["status"] == "NODATA").count(), 4, "minutes 6 to 10");
+
+    // A baseline without the metric: judged against nothing, INCONCLUSIVE, said once (not per poll).
+    std::fs::write(dir.path().join("stable.json"), "{\"metrics\": {\"throughput\": 1000}}\n").unwrap();
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!(text(&out).matches("stable.json has no value for it").count(), 1, "{}", text(&out));
+    setup(dir.path(), &prom.url);
+
+    // A wrong password is refused before the first poll, and nothing is written.
+    std::fs::remove_file(dir.path().join("perf_verification.json")).unwrap();
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v2", "--baseline", "stable.json"])
+        .args(["--deployed-at", &d.deployed.to_string(), "--duration", "4m", "--key", "cosign.key"])
+        .env("COSIGN_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!text(&out).contains("poll "), "{}", text(&out));
+    assert!(!dir.path().join("perf_verification.json").exists());
+    // A bad span names the flag's expected form.
+    let out = command(dir.path())
+        .args(["bake", "--service", "s", "--version", "v", "--baseline", "stable.json", "--deployed-at", "0"])
+        .args(["--duration", "30x", "--key", "cosign.key"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("expected a whole number of s, m or h"), "{}", text(&out));
+}
