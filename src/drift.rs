@@ -8,7 +8,7 @@
 //! - The range `[from, to)` is cut into consecutive windows of `window` starting at `from`; a
 //!   trailing part shorter than a window is not judged.
 //! - A window's value is the arithmetic mean of the finite samples whose timestamps fall in
-//!   `[start, end)`; NaN and ±Inf samples count as missing. A window with fewer than half of its
+//!   `[start, end)`, one per instant; NaN and ±Inf samples count as missing. A window with fewer than half of its
 //!   `window / step` expected samples is NODATA (so is every window of a metric without a usable
 //!   baseline: finite and above 0).
 //! - A window breaches when its mean is outside `[b × (1 − band), b × (1 + band)]` on the
@@ -17,7 +17,7 @@
 //! - The ticket signal fires when `ticket_after` consecutive windows breach; an OK or NODATA
 //!   window ends a run of breaches.
 //! - A metric is FAIL when a window breaches; else INCONCLUSIVE when no window is valid, or (under
-//!   `on_no_data: inconclusive`) two or more consecutive windows are NODATA; `on_no_data: fail`
+//!   `on_no_data: inconclusive`) the last window or two or more consecutive windows are NODATA; `on_no_data: fail`
 //!   makes both of those FAIL, `on_no_data: pass` ignores the gaps but never makes a metric
 //!   without a valid window PASS.
 //! - The rollback flag is raised when the finite samples of the rollback metric stay strictly
@@ -359,7 +359,12 @@ fn metric(
     let n = count as usize;
     let (mut counts, mut sums) = (vec![0u64; n], vec![0f64; n]);
     if let Some(s) = series.filter(|_| count > 0) {
-        for &(t, v) in &s.samples {
+        // One sample per instant: a server that repeats an instant (a partial or merged
+        // response) does not make a window look fuller than it is.
+        let mut samples = s.samples.clone();
+        samples.sort_by_key(|&(t, _)| t);
+        samples.dedup_by_key(|&mut (t, _)| t);
+        for &(t, v) in &samples {
             if !v.is_finite() || t < from_ms {
                 continue;
             }
@@ -447,6 +452,11 @@ fn metric(
             crate::numfmt::num(policy.band * 100.0)
         ));
         Status::Fail
+    } else if windows.last().is_some_and(|w| w.status == WindowStatus::NoData) && policy.on_no_data != OnNoData::Pass {
+        // The newest window is what a bake and a scheduled drift run are for: a series that
+        // stopped is not healthy.
+        reasons.push("the last window has no data (has the series stopped?)".into());
+        on_no_data(Status::Inconclusive)
     } else if max_gap >= 2 && policy.on_no_data != OnNoData::Pass {
         reasons.push(format!("{max_gap} consecutive windows without data"));
         on_no_data(Status::Inconclusive)

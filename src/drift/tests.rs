@@ -347,3 +347,38 @@ fn the_fixture_policy_with_every_drift_key_parses() {
     );
     assert_eq!(p.rollback.map(|r| r.metric), Some("latency_p95".to_string()));
 }
+
+#[test]
+fn a_series_that_stopped_is_not_healthy() {
+    // Three good windows, then nothing: the newest window is what a bake is for.
+    let p = policy_with(OnNoData::Inconclusive, false);
+    let mut w = full(100.0, 3);
+    w.push((100.0, 0));
+    let r = run(&p, 4, vec![series("latency_p95", 100.0, &w), series("rps", 100.0, &full(100.0, 4))]);
+    assert_eq!(statuses(&r.metrics[0]), ["OK", "OK", "OK", "NODATA"]);
+    assert_eq!(r.metrics[0].status, Status::Inconclusive, "{:?}", r.metrics[0].reasons);
+    assert!(r.metrics[0].reasons.iter().any(|x| x.contains("last window has no data")));
+    // One gap in the middle is still tolerated; on_no_data: pass ignores the trailing gap too.
+    let mut w = full(100.0, 1);
+    w.push((100.0, 0));
+    w.extend(full(100.0, 2));
+    let r = run(&p, 4, vec![series("latency_p95", 100.0, &w), series("rps", 100.0, &full(100.0, 4))]);
+    assert_eq!(r.metrics[0].status, Status::Pass);
+    let p = policy_with(OnNoData::Pass, false);
+    let mut w = full(100.0, 3);
+    w.push((100.0, 0));
+    let r = run(&p, 4, vec![series("latency_p95", 100.0, &w), series("rps", 100.0, &full(100.0, 4))]);
+    assert_eq!(r.metrics[0].status, Status::Pass);
+}
+
+#[test]
+fn a_repeated_instant_counts_once() {
+    // One real sample repeated 40 times is one sample: the window is NODATA, not full.
+    let p = policy_with(OnNoData::Inconclusive, false);
+    let mut s = series("latency_p95", 100.0, &[(100.0, 1)]);
+    s.samples = vec![(T0, 100.0); 40];
+    let r = run(&p, 1, vec![s, series("rps", 100.0, &full(100.0, 1))]);
+    assert_eq!(r.metrics[0].windows[0].samples, 1);
+    assert_eq!(statuses(&r.metrics[0]), ["NODATA"]);
+    assert_ne!(r.metrics[0].status, Status::Pass);
+}
