@@ -129,3 +129,54 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Res
     crash_point();
     Ok(())
 }
+
+/// Refuses to write `output` over one of a command's `inputs`, or inside `archive` (whose files
+/// are never replaced): `Err` names the file.
+pub fn refuse_over_inputs(output: &Path, inputs: &[&Path], archive: Option<&Path>) -> Result<(), String> {
+    let canonical = |p: &Path| -> std::path::PathBuf {
+        // The file may not exist yet: its directory does.
+        match (p.parent().filter(|d| !d.as_os_str().is_empty()), p.file_name()) {
+            (Some(dir), Some(name)) => dir.canonicalize().map(|d| d.join(name)).unwrap_or_else(|_| p.to_path_buf()),
+            (None, Some(name)) => {
+                Path::new(".").canonicalize().map(|d| d.join(name)).unwrap_or_else(|_| p.to_path_buf())
+            }
+            _ => p.to_path_buf(),
+        }
+    };
+    let out = canonical(output);
+    for input in inputs {
+        if canonical(input) == out {
+            return Err(format!("{}: is an input of this command; refusing to write over it", input.display()));
+        }
+    }
+    if let Some(archive) = archive
+        && let Ok(root) = archive.canonicalize()
+        && out.starts_with(&root)
+    {
+        return Err(format!(
+            "{}: is inside the archive {}, whose files are never replaced; write it elsewhere",
+            output.display(),
+            archive.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_are_refused_over_inputs_and_inside_an_archive() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (input, archive) = (tmp.path().join("baseline.json"), tmp.path().join("archive"));
+        std::fs::write(&input, "{}").unwrap();
+        std::fs::create_dir_all(archive.join("daily")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
+        let twice = tmp.path().join("sub/../baseline.json");
+        assert!(refuse_over_inputs(&twice, &[&input], None).unwrap_err().contains("is an input"));
+        let inside = archive.join("daily/x.verify.json");
+        assert!(refuse_over_inputs(&inside, &[&input], Some(&archive)).unwrap_err().contains("inside the archive"));
+        assert!(refuse_over_inputs(&tmp.path().join("record.json"), &[&input], Some(&archive)).is_ok());
+    }
+}

@@ -42,6 +42,8 @@ impl Clock for Wall {
 }
 
 pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
+    fsutil::refuse_over_inputs(&args.output, &[&args.baseline, &args.thresholds, &args.key], Some(&args.archive))
+        .map_err(|e| Failure::input(anyhow!(e)))?;
     let pem = std::fs::read_to_string(&args.key).map_err(|e| Failure::input(anyhow!(fsutil::at(&args.key, &e))))?;
     cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
     let policy = pipeline::load_policy(&args.thresholds)?;

@@ -27,6 +27,9 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             None => anyhow!("--to ({to_time}) must be after --from ({from_time})"),
         }));
     }
+    let mut inputs = vec![args.thresholds.as_path()];
+    inputs.extend(args.window_from.as_deref());
+    fsutil::refuse_over_inputs(&args.output, &inputs, None).map_err(|e| Failure::input(anyhow!(e)))?;
     let policy = pipeline::load_policy(&args.thresholds)?;
     let file = args.thresholds.display();
     if policy.sources.is_empty() {
