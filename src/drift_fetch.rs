@@ -117,15 +117,33 @@ pub fn load_baseline(path: &Path, classes: &input::Classes, ui: &Ui) -> Result<L
     Ok(Loaded { path: path.display().to_string(), values, sha256, queries, period_ms })
 }
 
-/// Warns, once per metric, of the drift metrics `baseline` has no value for: they go to the
-/// engine without one, so they are never PASS.
+/// Warns, once per metric, of the drift metrics `baseline` has no value for (they go to the
+/// engine without one, so they are never PASS), and of values not collected from production with
+/// the same query.
 pub fn warn_missing(wanted: &Wanted, baseline: &Loaded, ui: &Ui) {
-    for (source, _) in &wanted.queries {
+    for (source, query) in &wanted.queries {
         if !baseline.values.contains_key(&source.metric) {
             ui.warn(&format!(
                 "{}: {} has no value for it, so it cannot be judged (INCONCLUSIVE)",
                 source.metric, baseline.path
             ));
+            continue;
+        }
+        // A baseline is comparable only if it measured the same thing: production, through the
+        // same query (a load-test number, or another unit, would make every window look fine or
+        // every window breach).
+        match baseline.queries.get(&source.metric) {
+            None => ui.warn(&format!(
+                "{}: the value in {} was not collected from production by `perfcert collect` (it records no \
+                 query): a load-test number is not comparable with production traffic, and its unit may differ",
+                source.metric, baseline.path
+            )),
+            Some(q) if q != query => ui.warn(&format!(
+                "{}: the value in {} was collected with another query ({q}) than this one ({query}): check that \
+                 both measure the same thing in the same unit",
+                source.metric, baseline.path
+            )),
+            Some(_) => {}
         }
     }
 }

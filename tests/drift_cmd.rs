@@ -95,6 +95,8 @@ fn steady_is_healthy_and_a_step_breaches_from_its_window_with_the_ticket_after_t
     let out = drift(dir.path(), &d, "steady", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("PASS"), "{}", text(&out));
+    // A hand-written baseline is judged, with a warning that it was not collected from production.
+    assert!(text(&out).contains("was not collected from production"), "{}", text(&out));
     let (code, doc) = json(dir.path(), &d, "steady");
     assert_eq!(code, Some(0));
     assert_eq!(statuses(&doc), ["OK"; 6]);
