@@ -50,6 +50,18 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let wanted = drift_fetch::wanted(&policy, &args.thresholds, Some(&args.service))?;
     let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
     drift_fetch::warn_missing(&wanted, &baseline, ui);
+    // SLOs are watched for the drift metrics only: say which ceilings this bake does not watch.
+    let watched = |name: &str| wanted.queries.iter().any(|(s, _)| s.metric == name);
+    for source in &policy.sources {
+        let slo =
+            policy.metrics.iter().find(|m| m.name == source.metric).is_some_and(|m| m.max.is_some() || m.min.is_some());
+        if slo && !watched(&source.metric) {
+            ui.warn(&format!(
+                "{}: has an SLO (max/min) and a source, but is not under drift.metrics, so this bake does not watch it",
+                source.metric
+            ));
+        }
+    }
     // The key is unlocked before the bake: a wrong password must not cost 30 minutes.
     let password = password::read(false)?;
     let pkcs8 =
