@@ -418,28 +418,31 @@ pub struct Verify {
     pub recompute: Option<Inputs>,
 }
 
+impl Certificate {
+    /// The certificate a command names: a path (or `s3://` URL), or `--archive` with both
+    /// `--service` and `--version` (`named`); `command` is for the message.
+    fn given(path: Option<PathBuf>, archive: Option<Location>, named: bool, command: &str) -> Result<Self, Failure> {
+        match (path, archive) {
+            (Some(path), None) => Ok(Certificate::At(Target::parse(path, "CERTIFICATE")?)),
+            (None, Some(archive)) if named => Ok(Certificate::InArchive(archive)),
+            (Some(_), Some(_)) => Err(Failure::input(anyhow!(
+                "give the certificate either as a path (CERTIFICATE) or by name (--archive with --service and \
+                 --version), not both"
+            ))),
+            (None, _) => Err(Failure::input(anyhow!(
+                "which certificate? Pass its path (perfcert {command} CERT.cert.json ...) or \
+                 --archive DIR|s3://BUCKET[/PREFIX] --service NAME --version VERSION"
+            ))),
+        }
+    }
+}
+
 impl TryFrom<cli::VerifyArgs> for Verify {
     type Error = Failure;
 
     fn try_from(a: cli::VerifyArgs) -> Result<Verify, Failure> {
-        let certificate = match (a.certificate, a.archive) {
-            (Some(path), None) => Certificate::At(Target::parse(path, "CERTIFICATE")?),
-            (None, Some(archive)) if a.service.is_some() && a.service_version.is_some() => {
-                Certificate::InArchive(archive)
-            }
-            (Some(_), Some(_)) => {
-                return Err(Failure::input(anyhow!(
-                    "give the certificate either as a path (CERTIFICATE) or by name (--archive with --service and \
-                     --version), not both"
-                )));
-            }
-            (None, _) => {
-                return Err(Failure::input(anyhow!(
-                    "which certificate? Pass its path (perfcert verify CERT.cert.json ...) or \
-                     --archive DIR|s3://BUCKET[/PREFIX] --service NAME --version VERSION"
-                )));
-            }
-        };
+        let certificate =
+            Certificate::given(a.certificate, a.archive, a.service.is_some() && a.service_version.is_some(), "verify")?;
         let trust = trust(a.signer)?;
         if a.recompute && a.duet.is_empty() && (a.baseline.is_empty() || a.current.is_empty()) {
             return Err(Failure::input(anyhow!(
@@ -526,24 +529,12 @@ impl TryFrom<cli::BaselineCommand> for Promote {
 
     fn try_from(a: cli::BaselineCommand) -> Result<Promote, Failure> {
         let cli::BaselineCommand::Promote(a) = a;
-        let certificate = match (a.certificate, a.archive) {
-            (Some(path), None) => Certificate::At(Target::parse(path, "CERTIFICATE")?),
-            (None, Some(archive)) if a.service.is_some() && a.service_version.is_some() => {
-                Certificate::InArchive(archive)
-            }
-            (Some(_), Some(_)) => {
-                return Err(Failure::input(anyhow!(
-                    "give the certificate either as a path (CERTIFICATE) or by name (--archive with --service and \
-                     --version), not both"
-                )));
-            }
-            (None, _) => {
-                return Err(Failure::input(anyhow!(
-                    "which certificate? Pass its path (perfcert baseline promote CERT.cert.json ...) or \
-                     --archive DIR|s3://BUCKET[/PREFIX] --service NAME --version VERSION"
-                )));
-            }
-        };
+        let certificate = Certificate::given(
+            a.certificate,
+            a.archive,
+            a.service.is_some() && a.service_version.is_some(),
+            "baseline promote",
+        )?;
         Ok(Promote {
             certificate,
             service: a.service,

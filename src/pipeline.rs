@@ -654,6 +654,27 @@ fn load_history(
 }
 
 /// Whether the bundle beside the certificate `name` verifies with `key` and signs its sha256.
+/// An archive that must exist (a directory that is not there is an input error, not an empty
+/// archive) and what it holds: `list`, `history`, `report`, `index rebuild`.
+pub fn open_archive(
+    location: &crate::store::Location,
+    endpoint: Option<&str>,
+) -> Result<(Box<dyn crate::store::Archive>, crate::store::Contents), Failure> {
+    use crate::store::{self, Contents, StoreError};
+    if let store::Location::Dir(dir) = location
+        && !dir.is_dir()
+    {
+        return Err(Failure::input(anyhow!("{}: not found; expected an archive directory", dir.display())));
+    }
+    let archive = store::open(location, endpoint).map_err(|e| Failure::external(anyhow!("{e}")))?;
+    let keys = archive.list().map_err(|e| match e {
+        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
+        e => Failure::external(anyhow!("{e}")),
+    })?;
+    let contents = Contents::of(keys.iter().map(String::as_str));
+    Ok((archive, contents))
+}
+
 /// A service's releases from an archive's index (local or `s3://`): `perfcert history` and
 /// `perfcert report`. Lines that cannot be read are warned about and left out; an archive that
 /// has certificates of the service but no index lines for it is an input error that says to run
@@ -665,20 +686,9 @@ pub fn load_releases(
     last: Option<usize>,
     ui: &Ui,
 ) -> Result<crate::releases::History, Failure> {
-    use crate::store::{self, Contents, StoreError};
-    if let crate::store::Location::Dir(dir) = location
-        && !dir.is_dir()
-    {
-        return Err(Failure::input(anyhow!("{}: not found; expected an archive directory", dir.display())));
-    }
-    let archive = store::open(location, endpoint).map_err(|e| Failure::external(anyhow!("{e}")))?;
-    let keys = archive.list().map_err(|e| match e {
-        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
-        e => Failure::external(anyhow!("{e}")),
-    })?;
-    let contents = Contents::of(keys.iter().map(String::as_str));
+    let (archive, contents) = open_archive(location, endpoint)?;
     let mut lines = vec![];
-    for (at, line) in store::index_lines(archive.as_ref(), &contents, service) {
+    for (at, line) in crate::store::index_lines(archive.as_ref(), &contents, service) {
         match line {
             Ok(line) => lines.push((archive.show(&line.certificate), line)),
             Err(why) => ui.warn(&format!("{at}: skipped: {why}")),

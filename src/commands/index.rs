@@ -7,21 +7,12 @@ use anyhow::anyhow;
 
 use crate::exit::{ExitStatus, Failure};
 use crate::options::IndexRebuild;
-use crate::store::{self, Contents, Rebuilt, StoreError};
+use crate::pipeline;
+use crate::store::{self, Rebuilt};
 use crate::ui::Ui;
 
 pub fn run(o: IndexRebuild, ui: &Ui) -> Result<ExitStatus, Failure> {
-    if let store::Location::Dir(dir) = &o.archive
-        && !dir.is_dir()
-    {
-        return Err(Failure::input(anyhow!("{}: not found; expected an archive directory", dir.display())));
-    }
-    let archive = store::open(&o.archive, o.endpoint.as_deref()).map_err(|e| Failure::external(anyhow!("{e}")))?;
-    let keys = archive.list().map_err(|e| match e {
-        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
-        e => Failure::external(anyhow!("{e}")),
-    })?;
-    let contents = Contents::of(keys.iter().map(String::as_str));
+    let (archive, contents) = pipeline::open_archive(&o.archive, o.endpoint.as_deref())?;
     let (mut created, mut there, mut failed) = (0, 0, 0);
     for done in store::rebuild_index(archive.as_ref(), &contents) {
         match done {

@@ -4,13 +4,12 @@
 
 use std::io::{self, Write};
 
-use anyhow::anyhow;
 use serde::Serialize;
 
 use crate::certificate::Certificate;
 use crate::exit::{ExitStatus, Failure};
 use crate::options::{List, Print};
-use crate::store::{self, Contents, StoreError};
+use crate::pipeline;
 use crate::ui::Ui;
 
 #[derive(Serialize)]
@@ -26,17 +25,7 @@ struct Row {
 }
 
 pub fn run(o: List, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let archive = store::open(&o.archive, o.endpoint.as_deref()).map_err(|e| Failure::external(anyhow!("{e}")))?;
-    if let store::Location::Dir(dir) = &o.archive
-        && !dir.is_dir()
-    {
-        return Err(Failure::input(anyhow!("{}: not found; expected an archive directory", dir.display())));
-    }
-    let keys = archive.list().map_err(|e| match e {
-        StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
-        e => Failure::external(anyhow!("{e}")),
-    })?;
-    let contents = Contents::of(keys.iter().map(String::as_str));
+    let (archive, contents) = pipeline::open_archive(&o.archive, o.endpoint.as_deref())?;
     let since = o.since.map(|d| d.strftime("%Y%m%d").to_string()).unwrap_or_default();
     let mut certs: Vec<_> = contents.certificates.iter().filter(|n| n.day >= since).collect();
     certs.sort_by(|a, b| (&a.day, &a.stem).cmp(&(&b.day, &b.stem)));
