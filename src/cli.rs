@@ -314,14 +314,18 @@ Every value is checked as compare reads it (docs/formats.md, Fingerprint).";
 
 const COLLECT_HELP: &str = "\
 Each metric of the policy's sources: block is queried with query_range over [--from, --to] (or
-the span of a k6 raw output, --window-from) at its step (default 15s) and its value is the mean of the samples. A metric with no data, only
-NaN/Inf, or fewer than half the expected samples is unavailable: a warning gives the reason and it
-is left out of the file (never 0), so a gated metric then fails as missing in compare.
+the run window of a k6 raw/CSV or Locust JSON/stats-history output, --window-from) at its step
+(default 15s); its value is the samples' `aggregate:` (mean by default; max, min, p95, last). A
+metric with no data, only NaN/Inf, or fewer than half the expected samples is unavailable: a
+warning gives the reason and it is left out of the file (never 0), so a gated metric then fails as
+missing in compare. A server's `warnings` (a partial response from Thanos, Cortex or AMP) are
+printed, one line per metric, and recorded under collected.sources.METRIC.warnings.
 
 Examples:
   perfcert collect --from 2026-11-30T12:00:00Z --to 2026-11-30T12:15:00Z --service ingest-api \\
       --output usage.json
   perfcert collect --window-from k6-raw.json.gz --service ingest-api --output usage.json
+  perfcert collect --window-from locust-run.json --service ingest-api --output usage.json
   perfcert compare --baseline baseline.json --current k6-summary.json+usage.json
 
 Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the server refused
@@ -955,8 +959,10 @@ pub struct CollectArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "from")]
     pub to: Option<jiff::Timestamp>,
 
-    /// The window of a k6 raw output (`k6 run --out json=FILE`, plain or gzip): its first to its
-    /// last sample. Instead of --from/--to.
+    /// The window of a load-test output: k6 raw (`--out json`) or CSV (`--out csv`), plain or
+    /// gzip, from its first to its last sample; Locust `--json-file` (earliest start_time to latest
+    /// last_request_timestamp) or PREFIX_stats_history.csv (also found next to a PREFIX_stats.csv).
+    /// A k6 summary holds no times: give --from/--to. Instead of --from/--to.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "to"])]
     pub window_from: Option<PathBuf>,
 

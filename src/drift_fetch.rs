@@ -20,6 +20,9 @@ use crate::policy::{DriftPolicy, Policy, Source};
 use crate::prometheus::client::{Auth, Client, RangeQuery};
 use crate::ui::Ui;
 
+/// `(unix milliseconds, value)` samples of one series.
+type Samples = Vec<(i64, f64)>;
+
 /// Most samples one `query_range` asks for: Prometheus refuses more than 11,000 per series.
 const CHUNK: i64 = 10_000;
 
@@ -149,7 +152,9 @@ pub fn warn_missing(wanted: &Wanted, baseline: &Loaded, ui: &Ui) {
 }
 
 /// Every drift metric's series over `[from, to)` with its baseline: the engine's input. A
-/// metric the baseline lacks goes without one (see [`warn_missing`]).
+/// metric the baseline lacks goes without one (see [`warn_missing`]). Also, one line per metric
+/// whose server answered with `warnings` / `infos` (a partial response): for the report's
+/// warnings, never dropped.
 pub fn series(
     client: &mut Client,
     wanted: &Wanted,
@@ -157,22 +162,37 @@ pub fn series(
     from: i64,
     to: i64,
     ui: &Ui,
-) -> Result<Vec<drift::Series>, Failure> {
+) -> Result<(Vec<drift::Series>, Vec<String>), Failure> {
     let mut series = vec![];
+    let mut warned = vec![];
     for (source, query) in &wanted.queries {
-        let samples = fetch(client, source, query, from, to, wanted.rules.step_ms)?;
+        let (samples, warnings) = fetch(client, source, query, from, to, wanted.rules.step_ms)?;
         ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.prometheus));
+        if !warnings.is_empty() {
+            warned.push(server_warned(&source.metric, &source.prometheus, &warnings));
+        }
         series.push(drift::Series {
             metric: source.metric.clone(),
             baseline: baseline.baseline(&source.metric),
             samples,
         });
     }
-    Ok(series)
+    Ok((series, warned))
+}
+
+/// The one line that says what a metric's server warned of (its warnings deduplicated, in order).
+pub fn server_warned(metric: &str, endpoint: &str, warnings: &[String]) -> String {
+    let mut unique: Vec<&str> = vec![];
+    for w in warnings {
+        if !unique.contains(&w.as_str()) {
+            unique.push(w);
+        }
+    }
+    format!("{metric}: {endpoint} answered with warnings (the data may be partial): {}", unique.join("; "))
 }
 
 /// The samples of `query` at `from + k × step` for every such instant before `to`, in requests
-/// of at most [`CHUNK`] samples. No series is no samples; several are an input error (the query
+/// of at most [`CHUNK`] samples, with the server's warnings. No series is no samples; several are an input error (the query
 /// must aggregate them into one).
 fn fetch(
     client: &mut Client,
@@ -181,13 +201,14 @@ fn fetch(
     from: i64,
     to: i64,
     step: i64,
-) -> Result<Vec<(i64, f64)>, Failure> {
+) -> Result<(Samples, Vec<String>), Failure> {
     let auth = match &source.sigv4_region {
         Some(region) => Auth::SigV4 { region: region.clone() },
         None => Auth::None,
     };
     let last = from + (to - 1 - from) / step * step;
     let mut samples = vec![];
+    let mut warnings = vec![];
     let mut start = from;
     while start <= last {
         let end = last.min(start + (CHUNK - 1) * step);
@@ -197,7 +218,8 @@ fn fetch(
             let error = anyhow!("sources.{}: {e}", source.metric);
             if bad_query { Failure::input(error) } else { Failure::external(error) }
         })?;
-        match got.as_slice() {
+        warnings.extend(got.warnings);
+        match got.series.as_slice() {
             [] => {}
             [one] => samples.extend(one.samples.iter().copied().filter(|&(t, _)| t >= from && t < to)),
             many => {
@@ -212,5 +234,5 @@ fn fetch(
         }
         start = end + step;
     }
-    Ok(samples)
+    Ok((samples, warnings))
 }

@@ -50,6 +50,37 @@ pub struct Source {
     pub step_ms: i64,
     /// `sigv4: { region: R }`: sign the queries for Amazon Managed Prometheus in region R.
     pub sigv4_region: Option<String>,
+    /// How `perfcert collect` turns the window's samples into one value (`aggregate:`, default
+    /// mean). Drift always judges window means.
+    pub aggregate: Aggregate,
+}
+
+/// A source's `aggregate:`: which value of the window's samples `perfcert collect` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Aggregate {
+    /// The mean of the samples (the default).
+    #[default]
+    Mean,
+    Max,
+    Min,
+    /// The 95th percentile, linear interpolation between the closest ranks.
+    P95,
+    /// The last sample in the window.
+    Last,
+}
+
+impl Aggregate {
+    pub const ALL: [Aggregate; 5] = [Aggregate::Mean, Aggregate::Max, Aggregate::Min, Aggregate::P95, Aggregate::Last];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregate::Mean => "mean",
+            Aggregate::Max => "max",
+            Aggregate::Min => "min",
+            Aggregate::P95 => "p95",
+            Aggregate::Last => "last",
+        }
+    }
 }
 
 impl Source {
@@ -303,6 +334,7 @@ struct RawSource {
     #[serde(default, deserialize_with = "present")]
     step: Option<Spanned<Limit>>,
     sigv4: Option<Spanned<RawSigV4>>,
+    aggregate: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -681,7 +713,13 @@ impl Validator<'_> {
                 Some(region.value)
             }
         };
-        Ok(Source { metric, prometheus: url, query: raw.query.value, step_ms, sigv4_region })
+        let aggregate = match raw.aggregate {
+            None => Aggregate::Mean,
+            Some(a) => Aggregate::ALL.into_iter().find(|x| x.as_str() == a.value.trim()).ok_or_else(|| {
+                self.error(&a, at("aggregate"), format!("expected mean, max, min, p95 or last, found \"{}\"", a.value))
+            })?,
+        };
+        Ok(Source { metric, prometheus: url, query: raw.query.value, step_ms, sigv4_region, aggregate })
     }
 
     fn drift(&self, raw: Spanned<RawDrift>, gated: &[MetricPolicy]) -> Result<DriftPolicy, LoadError> {
@@ -1395,7 +1433,18 @@ waivers:
         assert!(parse("p.yml", "metrics:\n  m: { max: 1 }\n").unwrap().sources.is_empty());
 
         let one = |extra: &str| err(&format!("{base}  cpu:\n    prometheus: http://prom:9090\n    query: up\n{extra}"));
-        assert!(one("    aggregate: max\n").contains("unknown field `aggregate`"), "{}", one("    aggregate: max\n"));
+        assert_eq!(p.sources[0].aggregate, Aggregate::Mean, "the default");
+        for a in Aggregate::ALL {
+            let text = format!(
+                "{base}  cpu:\n    prometheus: http://prom:9090\n    query: up\n    aggregate: {}\n",
+                a.as_str()
+            );
+            assert_eq!(parse("p.yml", &text).unwrap().sources[0].aggregate, a);
+        }
+        assert_eq!(
+            one("    aggregate: p99\n"),
+            "p.yml:7:16: sources.cpu.aggregate: expected mean, max, min, p95 or last, found \"p99\""
+        );
         assert_eq!(
             one("    step: 0.5s\n"),
             "p.yml:7:11: sources.cpu.step: expected a duration from 1s to 24h such as 15s or 1m, found \"0.5s\""

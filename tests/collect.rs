@@ -163,7 +163,16 @@ fn the_window_can_come_from_a_k6_raw_output() {
     std::fs::write(dir.path().join("empty.json"), "\n").unwrap();
     let out = collect_window(dir.path(), &["--window-from", "empty.json", "--service", "steady"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("empty.json: no k6 samples (Point lines) to take the window from"), "{}", text(&out));
+    assert!(text(&out).contains("empty.json: file is empty"), "{}", text(&out));
+    // k6 output with no Point lines has no window.
+    std::fs::write(dir.path().join("nopoints.json"), format!("{}\n", raw_metric_line())).unwrap();
+    let out = collect_window(dir.path(), &["--window-from", "nopoints.json", "--service", "steady"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("nopoints.json: no k6 samples (Point lines) to take the window from"),
+        "{}",
+        text(&out)
+    );
     let out = collect_window(dir.path(), &["--window-from", "k6.json", "--from", "1"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
@@ -316,4 +325,116 @@ fn the_init_templates_sources_example_is_a_valid_policy() {
     let names: Vec<&str> = policy.sources.iter().map(|s| s.metric.as_str()).collect();
     assert_eq!(names, ["cpu_utilization", "memory_utilization"]);
     assert_eq!(policy.sources[1].sigv4_region.as_deref(), Some("eu-west-1"));
+}
+
+/// The Locust fixture run (fixtures/locust/locust-baseline*): 1795355775.085 to
+/// 1795355799.711 in its JSON, 1795355775 to 1795355799 in its stats history.
+const LOCUST_START: i64 = 1_795_355_700;
+
+/// `cpu_utilization` every 15 s from LOCUST_START, its value the seconds since LOCUST_START: the
+/// window's 15 s samples (at the window start and 15 s later) read 75 and 90.
+fn locust_data() -> String {
+    let mut om = String::from("# TYPE cpu_utilization gauge\n");
+    for t in (LOCUST_START..=LOCUST_START + 300).step_by(STEP as usize) {
+        om += &format!("cpu_utilization{{service=\"api\"}} {} {t}\n", t - LOCUST_START);
+    }
+    om + "# EOF\n"
+}
+
+#[test]
+fn the_window_can_come_from_locust_outputs_and_each_aggregate_is_recorded() {
+    let Some(prom) = Prometheus::start(&locust_data()) else { return };
+    let dir = common::workdir();
+    let query = "cpu_utilization{service=\"$service\"}";
+    let mut sources = String::new();
+    for (metric, aggregate) in
+        [("cpu_utilization", ""), ("cpu_max", "max"), ("cpu_min", "min"), ("cpu_p95", "p95"), ("cpu_last", "last")]
+    {
+        let extra = if aggregate.is_empty() { String::new() } else { format!("    aggregate: {aggregate}\n") };
+        sources += &source(metric, &prom.url, query, &extra);
+    }
+    policy(dir.path(), &sources);
+    let locust = common::root().join("fixtures/locust");
+    for (file, from, to) in [
+        ("locust-baseline.json", "2026-11-22T13:56:15.085Z", "2026-11-22T13:56:39.711Z"),
+        ("locust-baseline_stats_history.csv", "2026-11-22T13:56:15Z", "2026-11-22T13:56:39Z"),
+        // The stats CSV has no times: the history next to it is read.
+        ("locust-baseline_stats.csv", "2026-11-22T13:56:15Z", "2026-11-22T13:56:39Z"),
+    ] {
+        let given = locust.join(file);
+        let out = collect_window(
+            dir.path(),
+            &["--window-from", given.to_str().unwrap(), "--service", "api", "-o", "locust.json"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", text(&out));
+        let doc = read_json(&dir.path().join("locust.json"));
+        let c = &doc["collected"];
+        assert_eq!((c["from"].as_str().unwrap(), c["to"].as_str().unwrap()), (from, to), "{file}");
+        let read = c["window_from"].as_str().unwrap();
+        assert!(read.ends_with(&file.replace("_stats.csv", "_stats_history.csv")), "{file}: {read}");
+        assert!(c["window_of"].as_str().unwrap().starts_with("Locust "), "{c}");
+        // Samples at the window's start and 15 s later: 75 and 90, computed by hand.
+        let m = &doc["metrics"];
+        assert_eq!(m["cpu_utilization"], 82.5, "{file}: the mean");
+        assert_eq!(m["cpu_max"], 90.0);
+        assert_eq!(m["cpu_min"], 75.0);
+        assert_eq!(m["cpu_p95"], 89.25, "75 + (90 - 75) x 0.95");
+        assert_eq!(m["cpu_last"], 90.0);
+        assert_eq!(c["sources"]["cpu_utilization"]["aggregate"], "mean");
+        assert_eq!(c["sources"]["cpu_p95"]["aggregate"], "p95");
+        assert_eq!(c["sources"]["cpu_max"]["samples"], 2);
+        assert!(text(&out).contains("cpu_p95: 89.25 (p95 of 2 of 2 samples)"), "{}", text(&out));
+        std::fs::remove_file(dir.path().join("locust.json")).unwrap();
+    }
+
+    // A k6 summary holds no times: said, with what to do.
+    for summary in ["k6/k6-baseline-summary-export.json", "k6/k6-baseline-handlesummary.json"] {
+        let given = common::root().join("fixtures").join(summary);
+        let out = collect_window(dir.path(), &["--window-from", given.to_str().unwrap(), "--service", "api"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("holds no start and end time of the run; give --from and --to"), "{}", text(&out));
+    }
+    // A stats CSV without its history next to it.
+    std::fs::copy(locust.join("locust-baseline_stats.csv"), dir.path().join("alone_stats.csv")).unwrap();
+    let out = collect_window(dir.path(), &["--window-from", "alone_stats.csv", "--service", "api"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("alone_stats.csv: Locust's PREFIX_stats.csv holds no times"), "{}", text(&out));
+}
+
+#[test]
+fn a_partial_response_is_warned_of_and_recorded_never_dropped() {
+    let d = data();
+    let values: Vec<String> = (d.from..=d.to).step_by(STEP as usize).map(|t| format!("[{t},\"50\"]")).collect();
+    let stub = common::prom::Stub::start(format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},"warnings":["store 10.0.0.7:10901: context deadline exceeded","store 10.0.0.7:10901: context deadline exceeded"],"infos":["metric might not be a counter"]}}"#,
+        values.join(",")
+    ));
+    let dir = common::workdir();
+    policy(dir.path(), &source("cpu_utilization", &stub.url, "avg(cpu_utilization)", ""));
+    let out = collect(dir.path(), &d, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    let line = format!(
+        "warning: cpu_utilization: {} answered with warnings (the data may be partial): store 10.0.0.7:10901: \
+         context deadline exceeded; info: metric might not be a counter",
+        stub.url
+    );
+    assert_eq!(said.matches(&line).count(), 1, "one line per metric: {said}");
+    let doc = read_json(&dir.path().join("collected.json"));
+    assert_eq!(doc["metrics"]["cpu_utilization"], 50.0);
+    assert_eq!(
+        doc["collected"]["sources"]["cpu_utilization"]["warnings"],
+        serde_json::json!([
+            "store 10.0.0.7:10901: context deadline exceeded",
+            "store 10.0.0.7:10901: context deadline exceeded",
+            "info: metric might not be a counter"
+        ])
+    );
+    let asked = stub.requests.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains(&format!("start={}&end={}&step=15", d.from, d.to)), "{asked:?}");
+}
+
+fn raw_metric_line() -> &'static str {
+    r#"{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default"},"metric":"http_reqs"}"#
 }

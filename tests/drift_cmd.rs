@@ -262,3 +262,31 @@ fn bad_ranges_and_baselines_are_input_errors() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("refusing to write the report over it"), "{}", text(&out));
 }
+
+#[test]
+fn a_partial_response_is_in_the_reports_warnings_and_it_validates() {
+    let d = data();
+    let values: Vec<String> = (d.from..d.to).step_by(STEP as usize).map(|t| format!("[{t},\"{BASELINE}\"]")).collect();
+    let stub = common::prom::Stub::start(format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},"warnings":["ingester 3 of 3 did not answer"]}}"#,
+        values.join(",")
+    ));
+    let dir = common::workdir();
+    setup(dir.path(), &stub.url, "");
+    let out = drift(dir.path(), &d, "steady", &["--format", "json", "--output", "drift.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let line = format!(
+        "latency_p95: {} answered with warnings (the data may be partial): ingester 3 of 3 did not answer",
+        stub.url
+    );
+    assert!(text(&out).contains(&format!("warning: {line}")), "on stderr: {}", text(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("drift.json")).unwrap()).unwrap();
+    assert!(doc["warnings"].as_array().unwrap().iter().any(|w| w == &serde_json::json!(line)), "{doc}");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/drift-report.schema.json")).unwrap())
+            .unwrap();
+    let errors: Vec<String> =
+        jsonschema::validator_for(&schema).unwrap().iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -70,9 +70,18 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
 
     let plan = Plan { deployed_ms: args.deployed_at.as_millisecond(), duration_ms: args.duration, poll_ms: args.poll };
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
+    let mut said = std::collections::HashSet::new();
     let evaluate = |from: i64, to: i64| -> Result<drift::DriftResult, Failure> {
-        let series = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
-        Ok(drift::evaluate(wanted.rules, &Inputs { from_ms: from, to_ms: to, series }))
+        let (series, server_warnings) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
+        let mut result = drift::evaluate(wanted.rules, &Inputs { from_ms: from, to_ms: to, series });
+        // A partial response is warned of once, and kept in the record's drift report.
+        for w in &server_warnings {
+            if said.insert(w.clone()) {
+                ui.warn(w);
+            }
+        }
+        result.warnings.extend(server_warnings);
+        Ok(result)
     };
     let outcome = bake::run(plan, &policy.metrics, &mut Wall, evaluate, |poll| ui.note(&line(poll)))?;
 

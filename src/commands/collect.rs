@@ -1,34 +1,41 @@
-//! `perfcert collect`: the policy's `sources:` queried over a run's window, each metric's mean
-//! written as a native results file with where it came from (`collected`).
+//! `perfcert collect`: the policy's `sources:` queried over a run's window (`--from`/`--to`, or
+//! the times of a k6 / Locust output, [`crate::input::span`]), each metric's mean (or its
+//! source's `aggregate:`) written as a native results file with where it came from
+//! (`collected`).
 //!
 //! A metric without enough data is unavailable: a warning with the reason, and left out of the
-//! file, never written as 0. The queries go through [`crate::prometheus::client`]; the means are
-//! [`crate::prometheus::window_mean`]'s.
+//! file, never written as 0. A server's `warnings` (a partial response) are said on stderr, one
+//! line per metric, and recorded with the metric. The queries go through
+//! [`crate::prometheus::client`]; the values are [`crate::prometheus::window_value`]'s.
 
 use anyhow::anyhow;
 use serde_json::{Map, Value, json};
 
 use crate::cli::CollectArgs;
+use crate::drift_fetch;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
-use crate::input::k6_raw;
+use crate::input::span;
 use crate::numfmt;
 use crate::pipeline;
 use crate::prometheus::client::{Auth, Client, RangeQuery};
-use crate::prometheus::{Window, window_mean};
+use crate::prometheus::{Window, window_value};
 use crate::ui::Ui;
 
 pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let (from_time, to_time) = window(&args)?;
+    let (from_time, to_time, run_span) = window(&args)?;
     let (from, to) = (from_time.as_millisecond(), to_time.as_millisecond());
     if to <= from {
-        return Err(Failure::input(match &args.window_from {
-            Some(file) => anyhow!("{}: its samples span no time; expected a run's k6 raw output", file.display()),
+        return Err(Failure::input(match &run_span {
+            Some(span) => {
+                anyhow!("{}: its times span no time ({}); expected a whole run", span.file.display(), span.how)
+            }
             None => anyhow!("--to ({to_time}) must be after --from ({from_time})"),
         }));
     }
     let mut inputs = vec![args.thresholds.as_path()];
     inputs.extend(args.window_from.as_deref());
+    inputs.extend(run_span.as_ref().map(|s| s.file.as_path()));
     fsutil::refuse_over_inputs(&args.output, &inputs, None).map_err(|e| Failure::input(anyhow!(e)))?;
     let policy = pipeline::load_policy(&args.thresholds)?;
     let file = args.thresholds.display();
@@ -64,7 +71,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             end: window.end,
             step: window.step,
         };
-        let series = client.query_range(&request).map_err(|e| {
+        let answer = client.query_range(&request).map_err(|e| {
             let bad_query = e.is_bad_query();
             let error = anyhow!("sources.{}: {e}", source.metric);
             if bad_query { Failure::input(error) } else { Failure::external(error) }
@@ -76,12 +83,22 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         if let Some(region) = &source.sigv4_region {
             record.insert("sigv4_region".into(), json!(region));
         }
-        match window_mean(&series, window) {
+        record.insert("aggregate".into(), json!(source.aggregate.as_str()));
+        if !answer.warnings.is_empty() {
+            // A partial response (a store or shard that did not answer): said, and kept.
+            ui.warn(&drift_fetch::server_warned(&source.metric, &source.prometheus, &answer.warnings));
+            record.insert("warnings".into(), json!(answer.warnings));
+        }
+        match window_value(&answer.series, window, source.aggregate) {
             Ok(mean) => {
                 record.insert("samples".into(), json!(mean.samples));
                 record.insert("expected".into(), json!(mean.expected));
                 if mean.value < 0.0 {
-                    let why = format!("the mean is negative ({}); a metric value is >= 0", mean.value);
+                    let why = format!(
+                        "the {} is negative ({}); a metric value is >= 0",
+                        source.aggregate.as_str(),
+                        mean.value
+                    );
                     ui.warn(&format!("{}: unavailable: {why}", source.metric));
                     record.insert("unavailable".into(), json!(why));
                     unavailable.insert(source.metric.clone(), Value::Object(record));
@@ -90,9 +107,10 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 ui.say(|out| {
                     writeln!(
                         out,
-                        "{}: {} (mean of {} of {} samples)",
+                        "{}: {} ({} of {} of {} samples)",
                         source.metric,
                         numfmt::num(mean.value),
+                        source.aggregate.as_str(),
                         mean.samples,
                         mean.expected
                     )
@@ -123,8 +141,9 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let mut collected = Map::new();
     collected.insert("from".into(), json!(from_time.to_string()));
     collected.insert("to".into(), json!(to_time.to_string()));
-    if let Some(file) = &args.window_from {
-        collected.insert("window_from".into(), json!(file.display().to_string()));
+    if let Some(span) = &run_span {
+        collected.insert("window_from".into(), json!(span.file.display().to_string()));
+        collected.insert("window_of".into(), json!(span.how));
     }
     collected.insert("at".into(), json!(jiff::Timestamp::now().to_string()));
     collected.insert("sources".into(), Value::Object(provenance));
@@ -140,20 +159,19 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     Ok(ExitStatus::Pass)
 }
 
-/// `--from`/`--to`, or the first and last sample of `--window-from` (to the millisecond).
-fn window(args: &CollectArgs) -> Result<(jiff::Timestamp, jiff::Timestamp), Failure> {
+/// `--from`/`--to`, or the run window of `--window-from` (to the millisecond, or the second
+/// for outputs with whole-second times) with where it came from.
+fn window(args: &CollectArgs) -> Result<(jiff::Timestamp, jiff::Timestamp, Option<span::RunSpan>), Failure> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
-        return Ok((from, to));
+        return Ok((from, to, None));
     }
     let Some(file) = &args.window_from else {
         return Err(Failure::input(anyhow!("give --from and --to, or --window-from FILE")));
     };
-    let (first, last) = k6_raw::time_span(file).map_err(Failure::input)?.ok_or_else(|| {
-        Failure::input(anyhow!("{}: no k6 samples (Point lines) to take the window from", file.display()))
-    })?;
-    let at = |ns: i128| {
-        jiff::Timestamp::from_millisecond(ns.div_euclid(1_000_000) as i64)
-            .map_err(|e| Failure::input(anyhow!("{}: a sample time out of range: {e}", file.display())))
+    let run = span::run_span(file).map_err(Failure::input)?;
+    let at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map_err(|e| Failure::input(anyhow!("{}: a time out of range: {e}", run.file.display())))
     };
-    Ok((at(first)?, at(last)?))
+    Ok((at(run.from_ms)?, at(run.to_ms)?, Some(run)))
 }

@@ -41,8 +41,10 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
     drift_fetch::warn_missing(&wanted, &baseline, ui);
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
-    let series = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
-    let result = drift::evaluate(rules, &Inputs { from_ms: from, to_ms: to, series });
+    let (series, server_warnings) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
+    let mut result = drift::evaluate(rules, &Inputs { from_ms: from, to_ms: to, series });
+    // A partial response is said in the report (JSON `warnings`), never dropped.
+    result.warnings.extend(server_warnings);
 
     let mut rendered = vec![];
     args.format.renderer().render(&result, &mut rendered).expect("writing to memory cannot fail");

@@ -18,6 +18,7 @@ pub mod lines;
 pub mod locust;
 pub mod native;
 pub mod sketch;
+pub mod span;
 pub mod spec;
 pub mod strict_json;
 pub mod windows;

@@ -16,7 +16,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use super::{ResponseError, Series};
+use super::{Answer, ResponseError};
 use crate::redact;
 
 /// How requests to an endpoint are authenticated.
@@ -117,8 +117,8 @@ impl Client {
         Ok(credentials)
     }
 
-    /// Runs `query_range` and parses the answer.
-    pub fn query_range(&mut self, q: &RangeQuery) -> Result<Vec<Series>, QueryError> {
+    /// Runs `query_range` and parses the answer (its series, and the server's warnings).
+    pub fn query_range(&mut self, q: &RangeQuery) -> Result<Answer, QueryError> {
         let transport =
             |why: String| QueryError::Transport { endpoint: q.endpoint.to_string(), query: q.query.to_string(), why };
         let url = format!("{}/api/v1/query_range", q.endpoint.trim_end_matches('/'));

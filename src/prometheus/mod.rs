@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+pub use crate::policy::Aggregate;
+
 /// One time series: its labels and its samples in time order, `(unix milliseconds, value)`.
 /// Values may be NaN or infinite, as Prometheus sent them; [`window_mean`] decides what counts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,6 +61,10 @@ impl fmt::Display for ResponseError {
 enum Envelope {
     Success {
         data: Data,
+        #[serde(default)]
+        warnings: Vec<String>,
+        #[serde(default)]
+        infos: Vec<String>,
     },
     Error {
         #[serde(rename = "errorType")]
@@ -93,9 +99,19 @@ struct InstantSample {
 /// The longest part of a remote body quoted in an error.
 const BODY_QUOTE: usize = 300;
 
+/// A successful answer: its series, and what the server said along with them. Prometheus,
+/// Thanos, Cortex and AMP add `warnings` to a partial response (a store or a shard did not
+/// answer, a limit was hit) and `infos` to notes on the query; both are kept, never dropped,
+/// `infos` prefixed with `info: `.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer {
+    pub series: Vec<Series>,
+    pub warnings: Vec<String>,
+}
+
 /// Parses a response (`status`, `body`) of `/api/v1/query` or `/api/v1/query_range`. A vector
 /// or scalar becomes series of one sample each; a `string` result is an error (not a number).
-pub fn parse_response(status: u16, body: &str) -> Result<Vec<Series>, ResponseError> {
+pub fn parse_response(status: u16, body: &str) -> Result<Answer, ResponseError> {
     let envelope: Result<Envelope, _> = serde_json::from_str(body);
     match envelope {
         Ok(Envelope::Error { error_type, error }) => Err(ResponseError::Server { status, error_type, error }),
@@ -103,7 +119,11 @@ pub fn parse_response(status: u16, body: &str) -> Result<Vec<Series>, ResponseEr
             Err(ResponseError::Http { status, body: quote(body) })
         }
         Err(e) => Err(ResponseError::Malformed(e.to_string())),
-        Ok(Envelope::Success { data }) => data_series(data),
+        Ok(Envelope::Success { data, warnings, infos }) => {
+            let mut notes: Vec<String> = warnings.iter().map(|w| quote(w)).collect();
+            notes.extend(infos.iter().map(|i| format!("info: {}", quote(i))));
+            Ok(Answer { series: data_series(data)?, warnings: notes })
+        }
     }
 }
 
@@ -175,7 +195,8 @@ impl Window {
     }
 }
 
-/// A metric's value over a window: the mean of its finite samples, and how many there were.
+/// A metric's value over a window (the mean, or another [`Aggregate`] of its finite samples),
+/// and how many samples there were.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mean {
     pub value: f64,
@@ -195,11 +216,18 @@ impl fmt::Display for Unavailable {
     }
 }
 
-/// The mean over `window` of the one series a query returned. Unavailable when there is no
-/// series (no data), more than one (the query must aggregate them), or fewer than half the
-/// expected samples are finite (a gappy window, or NaN / ±Inf samples); samples outside the
-/// window are not counted.
+/// The mean over `window` of the one series a query returned: [`window_value`] with
+/// [`Aggregate::Mean`].
 pub fn window_mean(series: &[Series], window: Window) -> Result<Mean, Unavailable> {
+    window_value(series, window, Aggregate::Mean)
+}
+
+/// The `aggregate` (mean, max, min, p95 or last) over `window` of the one series a query
+/// returned. Unavailable when there is no series (no data), more than one (the query must
+/// aggregate them), or fewer than half the expected samples are finite (a gappy window, or NaN /
+/// ±Inf samples); samples outside the window are not counted. p95 interpolates linearly
+/// between the closest ranks (`(n − 1) × 0.95`); last is the latest finite sample.
+pub fn window_value(series: &[Series], window: Window, aggregate: Aggregate) -> Result<Mean, Unavailable> {
     let expected = window.expected();
     let series = match series {
         [] => return Err(Unavailable("no data: the query returned no series in the window".into())),
@@ -211,9 +239,10 @@ pub fn window_mean(series: &[Series], window: Window) -> Result<Mean, Unavailabl
             )));
         }
     };
-    let inside: Vec<f64> =
-        series.samples.iter().filter(|(t, _)| (window.start..=window.end).contains(t)).map(|&(_, v)| v).collect();
-    let finite: Vec<f64> = inside.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut inside: Vec<(i64, f64)> =
+        series.samples.iter().copied().filter(|(t, _)| (window.start..=window.end).contains(t)).collect();
+    inside.sort_by_key(|&(t, _)| t);
+    let finite: Vec<f64> = inside.iter().map(|&(_, v)| v).filter(|v| v.is_finite()).collect();
     let not_finite = inside.len() - finite.len();
     let n = finite.len() as u64;
     if finite.is_empty() || 2 * n < expected {
@@ -223,11 +252,24 @@ pub fn window_mean(series: &[Series], window: Window) -> Result<Mean, Unavailabl
         }
         return Err(Unavailable(why));
     }
-    let mean = finite.iter().sum::<f64>() / n as f64;
-    if !mean.is_finite() {
-        return Err(Unavailable("the samples' mean is not a finite number".into()));
+    let value = match aggregate {
+        Aggregate::Mean => finite.iter().sum::<f64>() / n as f64,
+        Aggregate::Max => finite.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        Aggregate::Min => finite.iter().copied().fold(f64::INFINITY, f64::min),
+        Aggregate::Last => finite[finite.len() - 1],
+        Aggregate::P95 => {
+            let mut sorted = finite.clone();
+            sorted.sort_by(f64::total_cmp);
+            let rank = (sorted.len() - 1) as f64 * 0.95;
+            let (lo, frac) = (rank.floor() as usize, rank.fract());
+            let hi = (lo + 1).min(sorted.len() - 1);
+            sorted[lo] + (sorted[hi] - sorted[lo]) * frac
+        }
+    };
+    if !value.is_finite() {
+        return Err(Unavailable(format!("the samples' {} is not a finite number", aggregate.as_str())));
     }
-    Ok(Mean { value: mean, samples: n, expected })
+    Ok(Mean { value, samples: n, expected })
 }
 
 #[cfg(test)]
@@ -241,7 +283,8 @@ mod tests {
             r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"service":"a"},
                "values":[[1796012880,"0.19"],[1796012895.5,"NaN"],[1796012910,"+Inf"],[1796012925,"-Inf"]]}]}}"#,
         )
-        .unwrap();
+        .unwrap()
+        .series;
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].labels["service"], "a");
         let s = &m[0].samples;
@@ -255,14 +298,55 @@ mod tests {
             200,
             r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1796016180,"NaN"]}]}}"#,
         )
-        .unwrap();
+        .unwrap()
+        .series;
         assert!(v[0].samples[0].1.is_nan());
         let s =
             parse_response(200, r#"{"status":"success","data":{"resultType":"scalar","result":[1796016180,"2.5"]}}"#)
-                .unwrap();
+                .unwrap()
+                .series;
         assert_eq!(s[0].samples, vec![(1_796_016_180_000, 2.5)]);
         let empty = parse_response(200, r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#).unwrap();
-        assert!(empty.is_empty());
+        assert!(empty.series.is_empty());
+        assert!(empty.warnings.is_empty());
+    }
+
+    #[test]
+    fn warnings_and_infos_of_a_partial_response_are_kept() {
+        // Thanos / Cortex / AMP answer a partial response with success and `warnings`.
+        let a = parse_response(
+            200,
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2"]]}]},
+               "warnings":["store gateway 10.0.0.3: context deadline exceeded"],
+               "infos":["PromQL info: metric might not be a counter"]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.series[0].samples, vec![(1000, 2.0)]);
+        assert_eq!(
+            a.warnings,
+            ["store gateway 10.0.0.3: context deadline exceeded", "info: PromQL info: metric might not be a counter"]
+        );
+    }
+
+    #[test]
+    fn each_aggregate_by_hand() {
+        // Ten samples, out of time order: the window sorts them; last is the latest in time.
+        let mut s = series(&[4.0, 1.0, 9.0, 3.0, 7.0, 2.0, 8.0, 6.0, 5.0, 10.0]);
+        s[0].samples.reverse();
+        let v = |a| window_value(&s, W, a).unwrap().value;
+        assert_eq!(v(Aggregate::Mean), 5.5);
+        assert_eq!(v(Aggregate::Max), 10.0);
+        assert_eq!(v(Aggregate::Min), 1.0);
+        // Sorted 1..=10: rank 9 × 0.95 = 8.55, between 9 and 10: 9.55.
+        assert!((v(Aggregate::P95) - 9.55).abs() < 1e-12, "{}", v(Aggregate::P95));
+        assert_eq!(v(Aggregate::Last), 10.0, "the sample at the latest time");
+        // NaN samples are skipped by every aggregate; last is the latest finite one.
+        let mut s = series(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, f64::NAN]);
+        assert_eq!(window_value(&s, W, Aggregate::Last).unwrap().value, 9.0);
+        assert_eq!(window_value(&s, W, Aggregate::Max).unwrap().value, 9.0);
+        // A gappy window is unavailable whatever the aggregate.
+        s[0].samples.truncate(4);
+        assert!(window_value(&s, W, Aggregate::Max).is_err());
     }
 
     #[test]

@@ -136,3 +136,75 @@ impl Drop for AmpStub {
         let _ = self.child.wait();
     }
 }
+
+/// A loopback HTTP server that answers every request with `body` (status 200, JSON) and keeps
+/// the request bodies: a stand-in for a Thanos / Cortex / AMP answering a partial response
+/// (success with `warnings`). Serves until dropped; each connection has a 5 s read timeout.
+pub struct Stub {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stub {
+    pub fn start(body: String) -> Stub {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let requests = Arc::new(Mutex::new(vec![]));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen, stopped) = (requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            // Bounded: at most 10 minutes, whatever the test does.
+            let deadline = Instant::now() + Duration::from_secs(600);
+            while !stopped.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                if let Some(request) = answer(stream, &body) {
+                    seen.lock().unwrap().push(request);
+                }
+            }
+        });
+        Stub { url, requests, stop }
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Reads one request (headers, then Content-Length bytes) and answers `body`; the request body.
+fn answer(mut stream: TcpStream, body: &str) -> Option<String> {
+    stream.set_nonblocking(false).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut request = vec![0u8; length];
+    reader.read_exact(&mut request).ok()?;
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes()).ok()?;
+    Some(String::from_utf8_lossy(&request).into_owned())
+}
