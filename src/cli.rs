@@ -336,7 +336,9 @@ const DRIFT_HELP: &str = "\
 Every metric under drift.metrics needs a sources: entry (its Prometheus or AMP endpoint and
 PromQL, `$service` replaced by --service); it is queried with query_range over [--from, --to) at
 drift.step. The baseline of a metric is its value in --baseline: a results file compare reads,
-such as `perfcert collect` over the last stable release's bake window, or a promoted baseline.
+such as `perfcert collect` over the last stable release's bake window, or a promoted baseline;
+or that release's bake record (PASS only; its signature checked with --baseline-key PUB); or,
+with --baseline-from/--baseline-to, the mean of the same query over that past range.
 A metric the baseline lacks, or a window without enough samples, is never a PASS.
 
 Examples:
@@ -1001,9 +1003,25 @@ pub struct DriftArgs {
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub thresholds: PathBuf,
 
-    /// The baseline: a results file (any format compare reads) holding each drift metric's value.
-    #[arg(long, value_name = "FILE")]
-    pub baseline: PathBuf,
+    /// The baseline: a results file (any format compare reads) holding each drift metric's value,
+    /// or the last stable release's bake record (perf_verification.json, PASS only): each metric's
+    /// mean over its bake. Or --baseline-from/--baseline-to.
+    #[arg(long, value_name = "FILE", required_unless_present = "baseline_from", conflicts_with = "baseline_from")]
+    pub baseline: Option<PathBuf>,
+
+    /// Check the --baseline bake record's signature with this cosign public key: its bundle
+    /// (NAME.sigstore.json beside NAME.json) must verify and sign it (exit 4 otherwise).
+    #[arg(long, value_name = "PUB", requires = "baseline")]
+    pub baseline_key: Option<PathBuf>,
+
+    /// Instead of --baseline: each metric's baseline is the mean of the same query over
+    /// [--baseline-from, --baseline-to) (e.g. the last stable release's bake), as for --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "baseline_to")]
+    pub baseline_from: Option<jiff::Timestamp>,
+
+    /// End of the baseline range, as for --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "baseline_from")]
+    pub baseline_to: Option<jiff::Timestamp>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Table, value_name = "FORMAT")]
@@ -1024,9 +1042,14 @@ pub struct BakeArgs {
     #[arg(long, value_name = "VERSION")]
     pub version: String,
 
-    /// The baseline: a results file (any format compare reads) holding each drift metric's value.
+    /// The baseline: a results file (any format compare reads) holding each drift metric's value,
+    /// or the last stable release's bake record (perf_verification.json, PASS only).
     #[arg(long, value_name = "FILE")]
     pub baseline: PathBuf,
+
+    /// Check the --baseline bake record's signature with this cosign public key (as for drift).
+    #[arg(long, value_name = "PUB")]
+    pub baseline_key: Option<PathBuf>,
 
     /// When the version went live: RFC 3339 (2026-11-30T12:00:00Z) or unix seconds.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]

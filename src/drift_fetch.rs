@@ -66,12 +66,14 @@ pub fn wanted<'p>(policy: &'p Policy, file: &Path, service: Option<&str>) -> Res
     Ok(Wanted { rules, queries })
 }
 
-/// The drift metrics' baseline values, the file's sha256, and, for a file `perfcert collect`
-/// wrote, each metric's query and the period it covers.
+/// The drift metrics' baseline values, the file's sha256 (none for a time range), and, for a
+/// file `perfcert collect` or `perfcert bake` wrote or a range, each metric's query and the
+/// period it covers.
 pub struct Loaded {
+    /// The file as given, or `range FROM to TO`.
     pub path: String,
     pub values: indexmap::IndexMap<String, f64>,
-    pub sha256: String,
+    pub sha256: Option<String>,
     pub queries: HashMap<String, String>,
     pub period_ms: Option<(i64, i64)>,
 }
@@ -82,14 +84,25 @@ impl Loaded {
         self.values.get(metric).map(|&value| Baseline {
             value,
             reference: self.path.clone(),
-            sha256: Some(self.sha256.clone()),
+            sha256: self.sha256.clone(),
             query: self.queries.get(metric).cloned(),
             period_ms: self.period_ms,
         })
     }
 }
 
-pub fn load_baseline(path: &Path, classes: &input::Classes, ui: &Ui) -> Result<Loaded, Failure> {
+/// `--baseline FILE`: a bake record (`perf_verification.json`, [`load_bake_record`]) or any
+/// results file compare reads (a metric's value is the mean over the file's runs).
+pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, ui: &Ui) -> Result<Loaded, Failure> {
+    if let Some(record) = bake_record(path) {
+        return load_bake_record(path, &record, key, ui);
+    }
+    if key.is_some() {
+        return Err(Failure::input(anyhow!(
+            "{}: --baseline-key checks a bake record (perf_verification.json), and this is not one",
+            path.display()
+        )));
+    }
     let format = input::detect_path(path).map_err(Failure::input)?;
     let runs =
         input::load_runs(path, format, classes, &std::sync::atomic::AtomicU64::new(0)).map_err(Failure::input)?;
@@ -98,7 +111,7 @@ pub fn load_baseline(path: &Path, classes: &input::Classes, ui: &Ui) -> Result<L
     }
     let side = Side { runs: runs.into_iter().map(|results| Run { files: vec![], results }).collect() };
     let values = side.summary().metrics;
-    let sha256 = pipeline::sha256_of(path)?;
+    let sha256 = Some(pipeline::sha256_of(path)?);
     let (mut queries, mut period_ms) = (HashMap::new(), None);
     if format == input::Format::Native
         && let Ok(text) = fsutil::read_text(path)
@@ -118,6 +131,125 @@ pub fn load_baseline(path: &Path, classes: &input::Classes, ui: &Ui) -> Result<L
         }
     }
     Ok(Loaded { path: path.display().to_string(), values, sha256, queries, period_ms })
+}
+
+/// The document of a bake record (what `perfcert bake` writes), or `None` for any other file.
+fn bake_record(path: &Path) -> Option<Value> {
+    let text = fsutil::read_text(path).ok()?;
+    let doc: Value = serde_json::from_str(&text).ok()?;
+    let o = doc.as_object()?;
+    ["deployed_at", "drift", "slo", "sources", "status"].iter().all(|k| o.contains_key(*k)).then_some(doc)
+}
+
+/// A bake record as the baseline: each drift metric's mean over the bake's valid windows
+/// (weighted by their samples: the mean of the samples), with the record's query for it and its
+/// window as the period. Only a PASS record is a baseline. With `key`, the record's bundle
+/// (`NAME.sigstore.json` beside `NAME.json`, as the archive keeps them) must verify with it and
+/// sign the record's bytes; without, a warning says it is not checked.
+pub fn load_bake_record(path: &Path, record: &Value, key: Option<&Path>, ui: &Ui) -> Result<Loaded, Failure> {
+    let file = path.display();
+    let sha256 = pipeline::sha256_of(path)?;
+    match key {
+        Some(key) => {
+            let bundle_path = path.with_extension("sigstore.json");
+            let pem = std::fs::read_to_string(key).map_err(|e| Failure::input(anyhow!(fsutil::at(key, &e))))?;
+            let bundle = std::fs::read_to_string(&bundle_path).map_err(|e| {
+                Failure::input(anyhow!(
+                    "{}; --baseline-key needs the record's bundle beside it (as the archive keeps them)",
+                    fsutil::at(&bundle_path, &e)
+                ))
+            })?;
+            let statement = crate::signing::verify_other_with_key(&pem, &bundle, crate::bake::PREDICATE_TYPE)
+                .map_err(|e| Failure::not_authentic(anyhow!("{}: {e}", bundle_path.display())))?;
+            if !statement.signs_sha256(&sha256) {
+                return Err(Failure::not_authentic(anyhow!(
+                    "{}: does not sign {file} (sha256 {sha256}): the record was changed or is another one",
+                    bundle_path.display()
+                )));
+            }
+            ui.detail(&format!("{file}: signed by {} ({})", key.display(), bundle_path.display()));
+        }
+        None => ui.warn(&format!(
+            "{file}: a bake record used as the baseline without checking its signature; pass --baseline-key              cosign.pub to verify it"
+        )),
+    }
+    let status = record["status"].as_str().unwrap_or("");
+    if status != "PASS" {
+        return Err(Failure::input(anyhow!(
+            "{file}: the bake record's status is {status}; only a healthy (PASS) release's record is a baseline"
+        )));
+    }
+    let mut queries = HashMap::new();
+    for s in record["sources"].as_array().into_iter().flatten() {
+        if let (Some(m), Some(q)) = (s["metric"].as_str(), s["query"].as_str()) {
+            queries.insert(m.to_string(), q.to_string());
+        }
+    }
+    let mut values = indexmap::IndexMap::new();
+    for m in record["drift"]["metrics"].as_array().into_iter().flatten() {
+        let Some(name) = m["name"].as_str() else { continue };
+        let (mut sum, mut n) = (0.0, 0u64);
+        for w in m["windows"].as_array().into_iter().flatten() {
+            if let (Some(mean), Some(samples)) = (w["mean"].as_f64(), w["samples"].as_u64())
+                && mean.is_finite()
+                && samples > 0
+            {
+                sum += mean * samples as f64;
+                n += samples;
+            }
+        }
+        let value = sum / n as f64;
+        if n > 0 && value.is_finite() {
+            values.insert(name.to_string(), value);
+        }
+    }
+    let time = |v: &Value| v.as_str()?.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond());
+    let window = &record["window"];
+    let period_ms = time(&window["from"]).zip(time(&window["judged_to"]));
+    Ok(Loaded { path: path.display().to_string(), values, sha256: Some(sha256), queries, period_ms })
+}
+
+/// `--baseline-from/--baseline-to`: each drift metric's mean over a past range, from the same
+/// query at the drift step (the finite samples; fewer than half the expected ones gives no value,
+/// with a warning, so the metric is judged INCONCLUSIVE).
+pub fn range_baseline(
+    client: &mut Client,
+    wanted: &Wanted,
+    from: i64,
+    to: i64,
+    ui: &Ui,
+) -> Result<(Loaded, Vec<String>), Failure> {
+    let step = wanted.rules.step_ms;
+    let expected = ((to - from) + step - 1) / step;
+    let mut values = indexmap::IndexMap::new();
+    let mut queries = HashMap::new();
+    let mut warned = vec![];
+    let range = format!("range {} to {}", crate::drift_report::time(from), crate::drift_report::time(to));
+    for (source, query) in &wanted.queries {
+        let (samples, warnings) = fetch(client, source, query, from, to, step)?;
+        if !warnings.is_empty() {
+            warned.push(server_warned(&source.metric, &source.prometheus, &warnings));
+        }
+        queries.insert(source.metric.clone(), query.clone());
+        let mut seen = std::collections::BTreeMap::new();
+        for (t, v) in samples {
+            if v.is_finite() {
+                seen.insert(t, v);
+            }
+        }
+        let n = seen.len() as i64;
+        let mean = seen.values().sum::<f64>() / n as f64;
+        if n == 0 || 2 * n < expected || !mean.is_finite() {
+            ui.warn(&format!(
+                "{}: the baseline {range} has {n} of {expected} expected samples (fewer than half); it has no value",
+                source.metric
+            ));
+            continue;
+        }
+        ui.detail(&format!("{}: baseline {} (mean of {n} samples, {range})", source.metric, crate::numfmt::num(mean)));
+        values.insert(source.metric.clone(), mean);
+    }
+    Ok((Loaded { path: range, values, sha256: None, queries, period_ms: Some((from, to)) }, warned))
 }
 
 /// Warns, once per metric, of the drift metrics `baseline` has no value for (they go to the

@@ -290,3 +290,131 @@ fn a_partial_response_is_in_the_reports_warnings_and_it_validates() {
         jsonschema::validator_for(&schema).unwrap().iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// `steady`'s samples at `from + k × 15 s` for every such instant before `to`.
+fn steady_values(from: i64, to: i64) -> Vec<f64> {
+    (from..to).step_by(STEP as usize).map(|t| 194.0 + ((t / STEP) % 13) as f64).collect()
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+#[test]
+fn the_baseline_can_be_a_past_range_of_the_same_query() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    setup(dir.path(), &prom.url, "");
+    // The five minutes before the range: 20 samples, their mean computed here.
+    let (bf, bt) = (d.from - 300, d.from);
+    let range = ["--baseline-from", &bf.to_string(), "--baseline-to", &bt.to_string()];
+    let run = |service: &str| {
+        command(dir.path())
+            .args(["drift", "--service", service, "--format", "json"])
+            .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+            .args(range)
+            .output()
+            .unwrap()
+    };
+    let out = run("steady");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &doc["metrics"][0]["baseline"];
+    let expected = mean(&steady_values(bf, bt));
+    assert!((b["value"].as_f64().unwrap() - expected).abs() < 1e-9, "{b} against {expected}");
+    assert_eq!(b["ref"], format!("range {} to {}", at(bf), at(bt)));
+    assert_eq!(b["sha256"], serde_json::Value::Null);
+    assert_eq!(b["query"], "latency_p95{service=\"steady\"}");
+    assert_eq!((&b["period"]["from"], &b["period"]["to"]), (&at(bf).into(), &at(bt).into()));
+    // `step` is 200 before the range and +20% from 10 minutes in: a breach, as with a file.
+    let out = run("step");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // A range without data: no baseline, never a PASS.
+    let out = run("absent");
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("has 0 of 20 expected samples (fewer than half)"), "{}", text(&out));
+    // Both ends, after one another; not with --baseline.
+    let out = command(dir.path())
+        .args(["drift", "--service", "steady", "--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .args(["--baseline-from", &bt.to_string(), "--baseline-to", &bf.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--baseline-to (") && text(&out).contains("must be after --baseline-from"));
+    let out = command(dir.path())
+        .args(["drift", "--service", "steady", "--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .args(["--baseline", "stable.json"])
+        .args(range)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn the_baseline_can_be_a_signed_bake_record_and_only_a_healthy_one() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url, "");
+    // The last stable release's bake: steady over the 30-minute range, PASS, signed, archived.
+    let bake = |service: &str, version: &str| {
+        command(dir.path())
+            .args(["bake", "--service", service, "--version", version, "--baseline", "stable.json"])
+            .args(["--deployed-at", &d.from.to_string(), "--duration", "30m", "--poll", "5m"])
+            .args(["--key", "cosign.key", "--archive", "archive", "-o", &format!("{service}.verify.json")])
+            .output()
+            .unwrap()
+    };
+    let out = bake("steady", "v1");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let day = std::fs::read_dir(dir.path().join("archive/daily")).unwrap().next().unwrap().unwrap().path();
+    let record = day.join("steady-v1.verify.json");
+    assert!(day.join("steady-v1.verify.sigstore.json").exists());
+    let drift_with = |baseline: &Path, extra: &[&str]| {
+        command(dir.path())
+            .args(["drift", "--service", "steady", "--format", "json", "--baseline", baseline.to_str().unwrap()])
+            .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = drift_with(&record, &["--baseline-key", "cosign.pub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("without checking its signature"), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &doc["metrics"][0]["baseline"];
+    // The mean of the bake's samples: its six windows' means weighted by their samples.
+    let expected = mean(&steady_values(d.from, d.to));
+    assert!((b["value"].as_f64().unwrap() - expected).abs() < 1e-9, "{b} against {expected}");
+    assert_eq!(b["query"], "latency_p95{service=\"steady\"}");
+    assert_eq!((&b["period"]["from"], &b["period"]["to"]), (&at(d.from).into(), &at(d.to).into()));
+
+    // Without the key: used, with a warning that it is not checked.
+    let out = drift_with(&record, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("without checking its signature; pass --baseline-key"), "{}", text(&out));
+
+    // A changed record does not verify (exit 4); another key neither.
+    let changed = dir.path().join("changed.verify.json");
+    let text_of = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&changed, text_of.replacen("\"PASS\"", "\"PASS\" ", 1)).unwrap();
+    std::fs::copy(day.join("steady-v1.verify.sigstore.json"), dir.path().join("changed.verify.sigstore.json")).unwrap();
+    let out = drift_with(&changed, &["--baseline-key", "cosign.pub"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("does not sign"), "{}", text(&out));
+    let other = common::workdir_with_keys();
+    let out = drift_with(&record, &["--baseline-key", other.path().join("cosign.pub").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+
+    // A release whose bake was not healthy is no baseline.
+    let out = bake("step", "v2");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = drift_with(&dir.path().join("step.verify.json"), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("the bake record's status is FAIL; only a healthy (PASS) release's record is a baseline"),
+        "{}",
+        text(&out)
+    );
+}

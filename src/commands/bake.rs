@@ -48,7 +48,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
     let policy = pipeline::load_policy(&args.thresholds)?;
     let wanted = drift_fetch::wanted(&policy, &args.thresholds, Some(&args.service))?;
-    let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
+    let baseline = drift_fetch::load_baseline(&args.baseline, args.baseline_key.as_deref(), &policy.classes, ui)?;
     drift_fetch::warn_missing(&wanted, &baseline, ui);
     // SLOs are watched for the drift metrics only: say which ceilings this bake does not watch.
     let watched = |name: &str| wanted.queries.iter().any(|(s, _)| s.metric == name);
@@ -94,7 +94,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         plan,
         sources: wanted.queries.iter().map(|(s, q)| (s.metric.clone(), s.prometheus.clone(), q.clone())).collect(),
         baseline_file: &baseline.path,
-        baseline_sha256: &baseline.sha256,
+        baseline_sha256: baseline.sha256.as_deref().unwrap_or_default(),
         baseline_values: wanted
             .queries
             .iter()

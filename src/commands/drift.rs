@@ -38,10 +38,28 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             drift_report::duration(rules.window_ms)
         )));
     }
-    let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
-    drift_fetch::warn_missing(&wanted, &baseline, ui);
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
-    let (series, server_warnings) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
+    let mut server_warnings = vec![];
+    let baseline = match (&args.baseline, args.baseline_from, args.baseline_to) {
+        (Some(file), _, _) => drift_fetch::load_baseline(file, args.baseline_key.as_deref(), &policy.classes, ui)?,
+        (None, Some(bf), Some(bt)) => {
+            let (bf, bt) = (bf.as_millisecond(), bt.as_millisecond());
+            if bt <= bf {
+                return Err(Failure::input(anyhow!(
+                    "--baseline-to ({}) must be after --baseline-from ({})",
+                    args.baseline_to.expect("given"),
+                    args.baseline_from.expect("given")
+                )));
+            }
+            let (loaded, warned) = drift_fetch::range_baseline(&mut client, &wanted, bf, bt, ui)?;
+            server_warnings.extend(warned);
+            loaded
+        }
+        _ => return Err(Failure::input(anyhow!("give --baseline FILE, or --baseline-from and --baseline-to"))),
+    };
+    drift_fetch::warn_missing(&wanted, &baseline, ui);
+    let (series, warned) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
+    server_warnings.extend(warned);
     let mut result = drift::evaluate(rules, &Inputs { from_ms: from, to_ms: to, series });
     // A partial response is said in the report (JSON `warnings`), never dropped.
     result.warnings.extend(server_warnings);
@@ -75,7 +93,7 @@ fn check_output(args: &DriftArgs) -> Result<(), Failure> {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     };
-    for input in [&args.baseline, &args.thresholds] {
+    for input in args.baseline.iter().chain([&args.thresholds]) {
         if same(out, input) {
             return Err(Failure::input(anyhow!(
                 "{}: is an input of this evaluation; refusing to write the report over it",
