@@ -109,7 +109,8 @@ pub enum Command {
     /// daily/YYYYMMDD/SERVICE-VERSION.verify.json.
     #[command(after_help = BAKE_HELP)]
     Bake(BakeArgs),
-    /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits.
+    /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits (and commented
+    /// sources: and drift: blocks).
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
     /// Make a result badge (SVG or shields.io JSON) from a JSON report or a certificate.

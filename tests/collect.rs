@@ -316,15 +316,34 @@ fn amp_queries_are_sigv4_signed_and_a_wrong_signature_is_refused() {
 }
 
 #[test]
-fn the_init_templates_sources_example_is_a_valid_policy() {
-    let template = std::fs::read_to_string(common::root().join("perf_thresholds.yml")).unwrap();
-    let at = template.find("\n# sources:").expect("a commented sources: example");
-    let (head, tail) = template.split_at(at + 1);
-    let uncommented: String = tail.lines().map(|l| l.strip_prefix("# ").unwrap_or(l).to_string() + "\n").collect();
-    let policy = perfcert::policy::parse("perf_thresholds.yml", &format!("{head}{uncommented}")).unwrap();
+fn init_writes_commented_sources_and_drift_blocks_that_parse_when_uncommented() {
+    let dir = common::workdir();
+    let out = common::perfcert(dir.path(), &["init", "--output", "policy.yml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let written = std::fs::read_to_string(dir.path().join("policy.yml")).unwrap();
+    assert!(perfcert::policy::parse("policy.yml", &written).unwrap().sources.is_empty(), "commented out");
+    // Each block, uncommented as written, joined to the rest: a valid policy.
+    let block = |name: &str| -> String {
+        let start = written.find(&format!("\n# {name}:")).unwrap_or_else(|| panic!("a commented {name}: block")) + 1;
+        written[start..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect()
+    };
+    let policy =
+        perfcert::policy::parse("policy.yml", &format!("{written}{}{}", block("sources"), block("drift"))).unwrap();
     let names: Vec<&str> = policy.sources.iter().map(|s| s.metric.as_str()).collect();
     assert_eq!(names, ["cpu_utilization", "memory_utilization"]);
+    assert_eq!(policy.sources[0].aggregate, perfcert::policy::Aggregate::Mean);
     assert_eq!(policy.sources[1].sigv4_region.as_deref(), Some("eu-west-1"));
+    let drift = policy.drift.expect("the drift block");
+    assert_eq!((drift.step_ms, drift.window_ms, drift.band, drift.ticket_after), (15_000, 300_000, 0.10, 3));
+    assert_eq!(drift.rollback.as_ref().map(|r| r.factor), Some(1.5));
+    // Every drift metric has a source, as drift and bake require.
+    for m in &drift.metrics {
+        assert!(names.contains(&m.name.as_str()), "{} has no source", m.name);
+    }
 }
 
 /// The Locust fixture run (fixtures/locust/locust-baseline*): 1795355775.085 to
