@@ -457,3 +457,38 @@ fn a_partial_response_is_warned_of_and_recorded_never_dropped() {
 fn raw_metric_line() -> &'static str {
     r#"{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default"},"metric":"http_reqs"}"#
 }
+
+#[test]
+fn the_example_workflows_collect_line_runs_as_written() {
+    let workflow = std::fs::read_to_string(common::root().join(".github/workflows/test-perf.yml")).unwrap();
+    let line = workflow.lines().map(str::trim).find(|l| l.starts_with("perfcert collect ")).expect("step 3b");
+    // Every collect line of the workflow is the same one.
+    assert!(workflow.lines().map(str::trim).filter(|l| l.starts_with("perfcert collect ")).all(|l| l == line));
+    let args: Vec<String> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|a| a.trim_matches('"').replace("$i", "1").replace("$SERVICE", "steady"))
+        .collect();
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    policy(dir.path(), &source("cpu_utilization", &prom.url, "cpu_utilization{service=\"$service\"}", ""));
+    // k6's raw output of a run over the data's window, gzip as the workflow writes it.
+    let point = |t: i64| {
+        let time = jiff::Timestamp::from_second(t).unwrap();
+        format!(
+            r#"{{"metric":"http_reqs","type":"Point","data":{{"time":"{time}","value":1,"tags":{{"status":"200"}}}}}}"#
+        )
+    };
+    let raw = format!("{}\n{}\n{}\n", raw_metric_line(), point(d.from), point(d.to));
+    std::fs::create_dir(dir.path().join("perf")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, raw.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("perf/raw-1.json.gz"), gz.finish().unwrap()).unwrap();
+    let out = command(dir.path()).args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+    let doc = read_json(&dir.path().join("perf/current-extra-1.json"));
+    let cpu = doc["metrics"]["cpu_utilization"].as_f64().unwrap();
+    assert!((cpu - steady_mean(&d)).abs() < 1e-9, "cpu {cpu}");
+    assert_eq!(doc["service"], "steady");
+}
