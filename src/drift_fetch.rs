@@ -135,7 +135,14 @@ pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, 
 
 /// The document of a bake record (what `perfcert bake` writes), or `None` for any other file.
 fn bake_record(path: &Path) -> Option<Value> {
+    // A record is a few KiB of JSON: a large file (a k6 raw output) is not read twice for this.
+    if std::fs::metadata(path).ok()?.len() > 16 << 20 {
+        return None;
+    }
     let text = fsutil::read_text(path).ok()?;
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
     let doc: Value = serde_json::from_str(&text).ok()?;
     let o = doc.as_object()?;
     ["deployed_at", "drift", "slo", "sources", "status"].iter().all(|k| o.contains_key(*k)).then_some(doc)
