@@ -84,6 +84,13 @@ pub fn deliver(request: &Request, env: &dyn Fn(&str) -> Option<String>) -> Vec<D
             redact::remember(&secret);
         }
     }
+    // The webhook's secret is its path: a server that echoes the request shows only that.
+    if let Some(url) = env(SLACK_WEBHOOK).and_then(|u| reqwest::Url::parse(u.trim()).ok()) {
+        redact::remember(url.path());
+        if let Some(last) = url.path_segments().and_then(|mut s| s.next_back()) {
+            redact::remember(last);
+        }
+    }
     let timeout = match env(TIMEOUT).map(|t| t.trim().parse::<f64>()) {
         None => Ok(10.0),
         Some(Ok(t)) if t.is_finite() && t > 0.0 && t <= 600.0 => Ok(t),
