@@ -1166,9 +1166,10 @@ pub struct FingerprintArgs {
 /// Where else a result goes: `--notify` on compare, certify and drift.
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
-    /// Also post the result: slack (PERFCERT_SLACK_WEBHOOK_URL), jira (an issue on FAIL, once per
-    /// certificate; PERFCERT_JIRA_URL, _EMAIL, _API_TOKEN). See `perfcert notify --help`. A failure
-    /// is one line on stderr and never changes the exit code.
+    /// Also post the result: slack (PERFCERT_SLACK_WEBHOOK_URL); jira, with certify and drift: an
+    /// issue on FAIL (drift: a ticket or roll back), once per certificate or report
+    /// (PERFCERT_JIRA_URL, _EMAIL, _API_TOKEN). See `perfcert notify --help`. A failure is one
+    /// line on stderr and never changes the exit code.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "slack,jira")]
     pub notify: Vec<NotifyChannel>,
 

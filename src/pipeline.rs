@@ -1168,12 +1168,13 @@ pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Fail
 /// Posts `outcome` to the channels asked (`--notify`, `perfcert notify`): one line per channel,
 /// a note when done, a warning when it failed. Returns whether every channel was done or had
 /// nothing to do. Callers with a verdict ignore it: a notification never changes the verdict's
-/// exit code. On a GitHub runner the message links to the run unless it has a link already.
+/// exit code (`after_verdict` says so in each warning). On a GitHub runner the message links to the run unless it has a link already.
 pub fn notify(
     ui: &Ui,
     mut outcome: crate::notify::Outcome,
     document: Option<&Path>,
     to: &crate::options::NotifyTo,
+    after_verdict: bool,
 ) -> bool {
     use crate::notify::send::{self, Delivery};
     if to.channels.is_empty() {
@@ -1194,7 +1195,8 @@ pub fn notify(
             Delivery::Done(line) | Delivery::Skipped(line) => ui.note(&line),
             Delivery::Failed(line) => {
                 all_ok = false;
-                ui.warn(&format!("{line} (the exit code is the verdict's)"));
+                let said = if after_verdict { format!("{line} (the exit code is the verdict's)") } else { line };
+                ui.warn(&said);
             }
         }
     }

@@ -281,7 +281,7 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     pipeline::publish(ui, &report, &written, outputs, &tail);
     // The certificate exists even when the upload failed: say so. Never the exit code.
     let outcome = crate::notify::Outcome::of_certificate(&cert, &crate::signing::sha256_hex(cert_json.as_bytes()));
-    pipeline::notify(ui, outcome, Some(&cert_path), &o.notify);
+    pipeline::notify(ui, outcome, Some(&cert_path), &o.notify, true);
     if let Some(failure) = upload_failure {
         return Err(failure);
     }

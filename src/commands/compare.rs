@@ -47,7 +47,7 @@ pub fn run(o: Compare, ui: &Ui) -> Result<ExitStatus, Failure> {
         let mut outcome = crate::notify::Outcome::of_comparison(&subject.join(" "), c.verdict.as_str(), &rows);
         outcome.service = cur.service.clone();
         // Never the exit code: the verdict is.
-        pipeline::notify(ui, outcome, None, &o.notify);
+        pipeline::notify(ui, outcome, None, &o.notify, true);
     }
     Ok(pipeline::exit_status(&loaded.comparison))
 }

@@ -86,7 +86,7 @@ fn notify(ui: &Ui, r: &DriftResult, args: &DriftArgs) {
     let sha256 = crate::signing::sha256_hex(&json);
     match crate::notify::Outcome::of_drift(&report, &sha256, args.service.as_deref()) {
         Ok(outcome) => {
-            pipeline::notify(ui, outcome, document, &to);
+            pipeline::notify(ui, outcome, document, &to, true);
         }
         Err(e) => ui.warn(&format!("--notify: {e}")),
     }

@@ -31,7 +31,11 @@ pub fn run(args: NotifyCmdArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     };
     outcome.link = args.link.clone();
     let to = NotifyTo { channels: options::channels(&args.to), jira_project: args.jira_project.clone() };
-    if pipeline::notify(ui, outcome, Some(document), &to) { Ok(ExitStatus::Pass) } else { Ok(ExitStatus::External) }
+    if pipeline::notify(ui, outcome, Some(document), &to, false) {
+        Ok(ExitStatus::Pass)
+    } else {
+        Ok(ExitStatus::External)
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
