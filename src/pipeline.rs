@@ -1196,7 +1196,7 @@ pub fn notify(
             Delivery::Failed(line) => {
                 all_ok = false;
                 let said = if after_verdict { format!("{line} (the exit code is the verdict's)") } else { line };
-                ui.warn(&said);
+                ui.problem(&said);
             }
         }
     }
