@@ -299,3 +299,34 @@ fn every_jira_description_is_valid_adf() {
     let bad = json!({ "type": "doc", "version": 1, "content": [{ "type": "text", "text": "x" }] });
     assert!(!validator.is_valid(&bad));
 }
+
+/// Slack's rate limit: a 429 with a short Retry-After is waited for and tried once more; a
+/// second 429 (or a long wait) is the one-line failure.
+#[test]
+fn a_rate_limited_post_is_tried_once_more_after_retry_after() {
+    let dir = workdir_with_keys();
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
+    let args = ["compare", "--baseline", &b, "--current", &c, "--thresholds", &p, "--notify", "slack"];
+    let once = Stub::start(|_, before| {
+        if before.is_empty() { Reply::RateLimited(1, "rate_limited".into()) } else { Reply::With(200, "ok".into()) }
+    });
+    let out = run(dir.path(), &once, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("slack: posted"), "{}", text(&out));
+    assert_eq!(once.requests().len(), 2);
+
+    let always = Stub::start(|_, _| Reply::RateLimited(1, "rate_limited".into()));
+    let out = run(dir.path(), &always, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("warning: slack: the webhook refused the message: HTTP 429: rate_limited"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(always.requests().len(), 2, "tried twice, no more");
+
+    let long = Stub::start(|_, _| Reply::RateLimited(60, "rate_limited".into()));
+    let out = run(dir.path(), &long, &args);
+    assert!(text(&out).contains("HTTP 429"), "{}", text(&out));
+    assert_eq!(long.requests().len(), 1, "a minute is not waited for");
+}

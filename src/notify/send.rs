@@ -118,11 +118,15 @@ struct Http {
     client: reqwest::Client,
 }
 
-/// A response: status and body (cut to a line).
+/// A response: status, body, and `Retry-After` in seconds when given.
 struct Answer {
     status: u16,
     body: String,
+    retry_after: Option<f64>,
 }
+
+/// The longest `Retry-After` waited for (once): Slack's rate limit is about a message a second.
+const MAX_RETRY_AFTER: f64 = 5.0;
 
 impl Http {
     fn new(seconds: f64) -> Result<Http, String> {
@@ -140,12 +144,33 @@ impl Http {
         Ok(Http { runtime, client })
     }
 
+    /// Sends `request`; a 429 (rate limited: nothing was done) is tried once more after its
+    /// `Retry-After` when that is at most [`MAX_RETRY_AFTER`] seconds. Other failures are not
+    /// retried: a 5xx may have created the issue.
     fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, String> {
+        let again = request.try_clone();
+        let first = self.send_once(request)?;
+        match (first.status, first.retry_after, again) {
+            (429, Some(wait), Some(again)) if wait <= MAX_RETRY_AFTER => {
+                std::thread::sleep(Duration::from_secs_f64(wait));
+                self.send_once(again)
+            }
+            _ => Ok(first),
+        }
+    }
+
+    fn send_once(&self, request: reqwest::RequestBuilder) -> Result<Answer, String> {
         self.runtime
             .block_on(async {
                 let response = request.send().await?;
                 let status = response.status().as_u16();
-                Ok::<_, reqwest::Error>(Answer { status, body: response.text().await? })
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|s| s.is_finite() && *s >= 0.0);
+                Ok::<_, reqwest::Error>(Answer { status, body: response.text().await?, retry_after })
             })
             .map_err(|e| {
                 let timed_out = e.is_timeout();

@@ -300,6 +300,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_ticket_marker_sits_beside_its_document_and_is_never_a_certificate() {
+        assert_eq!(ticket_marker_beside("ingest-api-v1.4.2.cert.json"), "ingest-api-v1.4.2.jira.json");
+        assert_eq!(ticket_marker_beside("drift.json"), "drift.jira.json");
+        assert_eq!(ticket_marker_beside("report"), "report.jira.json");
+        assert_eq!(classify("20261122/ingest-api-v1.4.2.jira.json"), Kind::Other);
+    }
+
+    #[test]
     fn names_follow_the_layout() {
         let n = Names::new("20261122", stem("ingest api", "v1.4.2/rc1"));
         assert_eq!(n.stem, "ingest_api-v1.4.2_rc1");

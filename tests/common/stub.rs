@@ -37,6 +37,8 @@ pub enum Reply {
     With(u16, String),
     /// Say nothing for this long, then close (a timeout for the client).
     Hang(Duration),
+    /// 429 with `Retry-After: N` (seconds) and this body.
+    RateLimited(u32, String),
 }
 
 type Responder = dyn Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync;
@@ -128,6 +130,13 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, respond: &Responder
             let _ = write!(
                 stream,
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+        Reply::RateLimited(seconds, body) => {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 429 X\r\nretry-after: {seconds}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
         }
