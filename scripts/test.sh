@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs the pinned tools the tests use under
 # target/test-tools (npm: @sigstore/verify, and @sigstore/mock, whose handlers the tests serve on
-# 127.0.0.1 as a Fulcio/Rekor stand-in; Python: sigstore, cryptography, duckdb (the archive
+# 127.0.0.1 as a Fulcio/Rekor stand-in, and @atlaskit/adf-schema, whose JSON schema every Jira
+# description is validated against; Python: sigstore, cryptography, duckdb (the archive
 # queries), and moto, the S3 server the S3 tests start on 127.0.0.1), then runs cargo test.
 # Needs: the Rust toolchain, Node >= 20 with npm, Python 3 with venv; Chromium and poppler-utils
 # (installed from Debian's packages when missing, as root); Prometheus (extracted from the

@@ -57,7 +57,7 @@ pub enum ColorChoice {
 pub enum Command {
     /// Compare current results with a baseline under a policy; exit 0 on PASS, 1 on FAIL.
     #[command(after_help = COMPARE_HELP)]
-    Compare(CompareArgs),
+    Compare(Box<CompareArgs>),
     /// Compare, then write a signed performance certificate to the archive (PASS, FAIL or INCONCLUSIVE).
     #[command(after_help = CERTIFY_HELP)]
     Certify(Box<CertifyArgs>),
@@ -109,6 +109,14 @@ pub enum Command {
     /// daily/YYYYMMDD/SERVICE-VERSION.verify.json.
     #[command(after_help = BAKE_HELP)]
     Bake(BakeArgs),
+    /// Post a certificate or drift report to Slack, and open a Jira issue on FAIL (once).
+    ///
+    /// Secrets come from the environment only (PERFCERT_SLACK_WEBHOOK_URL, PERFCERT_JIRA_URL,
+    /// PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN) and are never printed. Exits 0 when every
+    /// channel was posted (or had nothing to do), 3 when one failed, 2 on bad input: never the
+    /// verdict's code.
+    #[command(after_help = NOTIFY_HELP)]
+    Notify(NotifyCmdArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits (and commented
     /// sources: and drift: blocks).
     #[command(after_help = INIT_HELP)]
@@ -375,6 +383,22 @@ Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or ba
 endpoint, the signing or the archive failed; 5 inconclusive (no data); 6 roll back (the rollback
 flag, or an SLO breach).";
 
+const NOTIFY_HELP: &str = "\
+Examples:
+  export PERFCERT_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...
+  perfcert notify perf-certs/20260301/ingest-api-v1.4.2.cert.json --to slack
+  perfcert notify CERT.cert.json --to slack,jira --jira-project PERFREG
+  perfcert notify --drift-report drift.json --service ingest-api
+
+Jira (a ticket only on FAIL, drift's ticket or rollback; once per document: the marker
+STEM.jira.json is written beside it, and an issue labelled perfcert-SHA256[:12] is found again):
+  PERFCERT_JIRA_URL=https://SITE.atlassian.net PERFCERT_JIRA_EMAIL=... PERFCERT_JIRA_API_TOKEN=...
+  PERFCERT_JIRA_PROJECT (default PERFREG) PERFCERT_JIRA_ISSUE_TYPE (default Bug)
+  PERFCERT_NOTIFY_TIMEOUT (seconds per request, default 10)
+
+Exit codes: 0 every channel posted or had nothing to do, 2 bad input, 3 a channel failed
+(one line each on stderr); the verdict's code is never this command's.";
+
 const INIT_HELP: &str = "\
 Examples:
   perfcert init                      # writes ./perf_thresholds.yml (never overwrites)
@@ -400,6 +424,9 @@ pub struct CompareArgs {
 
     #[command(flatten)]
     pub extra: ExtraOutputs,
+
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Files a comparison can also write, from the same run.
@@ -549,6 +576,9 @@ pub struct CertifyArgs {
 
     #[command(flatten)]
     pub extra: ExtraOutputs,
+
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 
     /// What to print: the paths as text, or a JSON object {status, certificate, bundle}.
     #[arg(long, short = 'f', value_enum, default_value_t = PathsFormat::Text, value_name = "FORMAT")]
@@ -1031,6 +1061,9 @@ pub struct DriftArgs {
     /// Write the report to FILE (replaced if it exists) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -1158,6 +1191,54 @@ pub struct FingerprintArgs {
     /// Write to FILE instead of stdout (replaced atomically).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Where else a result goes: `--notify` on compare, certify and drift.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Also post the result: slack (PERFCERT_SLACK_WEBHOOK_URL); jira, with certify and drift: an
+    /// issue on FAIL (drift: a ticket or roll back), once per certificate or report
+    /// (PERFCERT_JIRA_URL, _EMAIL, _API_TOKEN). See `perfcert notify --help`. A failure is one
+    /// line on stderr and never changes the exit code.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "slack,jira")]
+    pub notify: Vec<NotifyChannel>,
+
+    /// The Jira project key (default: PERFCERT_JIRA_PROJECT, else PERFREG: Jira keys hold no hyphen).
+    #[arg(long, value_name = "KEY")]
+    pub jira_project: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NotifyChannel {
+    Slack,
+    Jira,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyCmdArgs {
+    /// A certificate (.cert.json); the Jira marker is written beside it.
+    #[arg(value_name = "CERT", required_unless_present = "drift_report", conflicts_with = "drift_report")]
+    pub certificate: Option<PathBuf>,
+
+    /// A drift report instead (perfcert drift --format json --output FILE).
+    #[arg(long, value_name = "FILE")]
+    pub drift_report: Option<PathBuf>,
+
+    /// With --drift-report: the service watched (the report does not name it).
+    #[arg(long, value_name = "NAME", requires = "drift_report")]
+    pub service: Option<String>,
+
+    /// Where to post.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "slack,jira", default_value = "slack,jira")]
+    pub to: Vec<NotifyChannel>,
+
+    /// The Jira project key (default: PERFCERT_JIRA_PROJECT, else PERFREG).
+    #[arg(long, value_name = "KEY")]
+    pub jira_project: Option<String>,
+
+    /// A link for the message and the ticket (https://), e.g. the CI run or the report.
+    #[arg(long, value_name = "URL")]
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,8 @@
 //! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
 //!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
+//! - [`notify`]: a result as a Slack message and a Jira issue (ADF), and [`notify::send`], which
+//!   posts them and keeps one ticket per certificate.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
@@ -75,6 +77,7 @@ pub mod history;
 pub mod index;
 pub mod input;
 pub mod model;
+pub mod notify;
 pub mod numfmt;
 pub mod options;
 pub mod pipeline;

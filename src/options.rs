@@ -185,13 +185,44 @@ pub struct Compare {
     pub format: report::Format,
     pub output: Option<PathBuf>,
     pub outputs: Outputs,
+    pub notify: NotifyTo,
+}
+
+/// Where a result is also posted (`--notify`), and the Jira project asked for. The project key
+/// is checked when the ticket is filed, so a bad one is that channel's one-line failure.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyTo {
+    pub channels: Vec<crate::notify::send::Channel>,
+    pub jira_project: Option<String>,
+}
+
+impl From<cli::NotifyArgs> for NotifyTo {
+    fn from(a: cli::NotifyArgs) -> NotifyTo {
+        NotifyTo { channels: channels(&a.notify), jira_project: a.jira_project }
+    }
+}
+
+/// The channels named, each once, in order.
+pub fn channels(given: &[cli::NotifyChannel]) -> Vec<crate::notify::send::Channel> {
+    use crate::notify::send::Channel;
+    let mut all = vec![];
+    for c in given {
+        let c = match c {
+            cli::NotifyChannel::Slack => Channel::Slack,
+            cli::NotifyChannel::Jira => Channel::Jira,
+        };
+        if !all.contains(&c) {
+            all.push(c);
+        }
+    }
+    all
 }
 
 impl From<cli::CompareArgs> for Compare {
     fn from(a: cli::CompareArgs) -> Compare {
         let mut inputs: Inputs = a.inputs.into();
         inputs.look = LookAt::Nth(a.look.unwrap_or(1));
-        Compare { inputs, format: a.format, output: a.output, outputs: a.extra.into() }
+        Compare { inputs, format: a.format, output: a.output, outputs: a.extra.into(), notify: a.notify.into() }
     }
 }
 
@@ -270,6 +301,7 @@ pub struct Certify {
     pub force: bool,
     pub upload: Option<S3Write>,
     pub format: Print,
+    pub notify: NotifyTo,
 }
 
 impl TryFrom<cli::CertifyArgs> for Certify {
@@ -334,6 +366,7 @@ impl TryFrom<cli::CertifyArgs> for Certify {
             force: a.force,
             upload,
             format: a.format.into(),
+            notify: a.notify.into(),
         })
     }
 }

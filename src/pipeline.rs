@@ -1164,3 +1164,41 @@ pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Fail
     }
     Ok(())
 }
+
+/// Posts `outcome` to the channels asked (`--notify`, `perfcert notify`): one line per channel,
+/// a note when done, a warning when it failed. Returns whether every channel was done or had
+/// nothing to do. Callers with a verdict ignore it: a notification never changes the verdict's
+/// exit code (`after_verdict` says so in each warning). On a GitHub runner the message links to the run unless it has a link already.
+pub fn notify(
+    ui: &Ui,
+    mut outcome: crate::notify::Outcome,
+    document: Option<&Path>,
+    to: &crate::options::NotifyTo,
+    after_verdict: bool,
+) -> bool {
+    use crate::notify::send::{self, Delivery};
+    if to.channels.is_empty() {
+        return true;
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    if outcome.link.is_none()
+        && let (Some(server), Some(repo), Some(run)) =
+            (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"), env("GITHUB_RUN_ID"))
+    {
+        outcome.link = Some(format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/')));
+    }
+    let request =
+        send::Request { outcome: &outcome, channels: &to.channels, document, jira_project: to.jira_project.as_deref() };
+    let mut all_ok = true;
+    for delivery in send::deliver(&request, &env) {
+        match delivery {
+            Delivery::Done(line) | Delivery::Skipped(line) => ui.note(&line),
+            Delivery::Failed(line) => {
+                all_ok = false;
+                let said = if after_verdict { format!("{line} (the exit code is the verdict's)") } else { line };
+                ui.problem(&said);
+            }
+        }
+    }
+    all_ok
+}

@@ -418,3 +418,66 @@ fn the_baseline_can_be_a_signed_bake_record_and_only_a_healthy_one() {
         text(&out)
     );
 }
+
+/// `--notify`: the rollback posted to Slack and filed once in Jira, its marker beside the JSON
+/// report; `notify --drift-report` on that report later finds the same ticket; a refused post
+/// leaves the exit code 6.
+#[test]
+fn a_rollback_with_notify_files_one_ticket_and_keeps_its_exit_code() {
+    use common::stub::{Reply, Stub};
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir();
+    setup(dir.path(), &prom.url, "");
+    let stub = Stub::start(|r, _| match r.path.as_str() {
+        p if p.starts_with("/services/") => Reply::With(200, "ok".into()),
+        p if p.starts_with("/rest/api/3/search/jql") => Reply::With(200, r#"{"issues":[]}"#.into()),
+        "/rest/api/3/issue" => Reply::With(201, r#"{"id":"1","key":"PERFREG-7","self":"x"}"#.into()),
+        _ => Reply::With(404, "{}".into()),
+    });
+    let env = |cmd: &mut std::process::Command, webhook: &str| {
+        cmd.env("PERFCERT_SLACK_WEBHOOK_URL", webhook)
+            .env("PERFCERT_JIRA_URL", &stub.url)
+            .env("PERFCERT_JIRA_EMAIL", "ci@example.com")
+            .env("PERFCERT_JIRA_API_TOKEN", "token-for-the-test-1234");
+    };
+    let mut cmd = command(dir.path());
+    env(&mut cmd, &format!("{}/services/T/B/secret", stub.url));
+    let out = cmd
+        .args(["drift", "--service", "rollback", "--baseline", "stable.json"])
+        .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .args(["--format", "json", "--output", "drift.json", "--notify", "slack,jira"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("jira: filed PERFREG-7"), "{}", text(&out));
+    let slack = stub.matching("POST", "/services/");
+    assert_eq!(slack[0].json()["text"], "drift ROLLBACK · rollback");
+    let marker: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("drift.jira.json")).unwrap()).unwrap();
+    assert_eq!(marker["jira"], "PERFREG-7");
+    let report = std::fs::read(dir.path().join("drift.json")).unwrap();
+    assert_eq!(marker["sha256"], perfcert::signing::sha256_hex(&report), "the marker is the written report's");
+
+    let mut again = command(dir.path());
+    env(&mut again, &format!("{}/services/T/B/secret", stub.url));
+    let out = again
+        .args(["notify", "--drift-report", "drift.json", "--service", "rollback", "--to", "jira"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("PERFREG-7 was filed for it already"), "{}", text(&out));
+    assert_eq!(stub.matching("POST", "/rest/api/3/issue").len(), 1);
+
+    // A webhook that refuses: one line, even with --quiet, and still exit 6.
+    let mut refused = command(dir.path());
+    env(&mut refused, &format!("{}/nowhere", stub.url));
+    let out = refused
+        .args(["drift", "--service", "rollback", "--baseline", "stable.json"])
+        .args(["--from", &d.from.to_string(), "--to", &d.to.to_string(), "--notify", "slack", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().filter(|l| l.starts_with("warning: slack: ")).count(), 1, "{err}");
+}

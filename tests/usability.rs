@@ -255,6 +255,7 @@ fn man_pages_for_perfcert_and_each_command() {
         "perfcert-keygen.1",
         "perfcert-list.1",
         "perfcert-man.1",
+        "perfcert-notify.1",
         "perfcert-report.1",
         "perfcert-upload.1",
         "perfcert-verify.1",

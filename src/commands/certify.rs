@@ -279,6 +279,9 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     tail.push('\n');
     // Reported even when the upload failed: the certificate exists, and the runner should say where.
     pipeline::publish(ui, &report, &written, outputs, &tail);
+    // The certificate exists even when the upload failed: say so. Never the exit code.
+    let outcome = crate::notify::Outcome::of_certificate(&cert, &crate::signing::sha256_hex(cert_json.as_bytes()));
+    pipeline::notify(ui, outcome, Some(&cert_path), &o.notify, true);
     if let Some(failure) = upload_failure {
         return Err(failure);
     }

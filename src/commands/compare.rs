@@ -8,6 +8,12 @@ use crate::report::{Format, headline};
 use crate::ui::Ui;
 
 pub fn run(o: Compare, ui: &Ui) -> Result<ExitStatus, Failure> {
+    if o.notify.channels.contains(&crate::notify::send::Channel::Jira) {
+        return Err(Failure::input(anyhow::anyhow!(
+            "compare --notify jira: a ticket is filed once per certificate, and compare makes none; use certify \
+             --notify jira, or perfcert notify CERT"
+        )));
+    }
     let extra_paths = o.outputs.paths();
     pipeline::check_outputs(&o.inputs, o.output.iter().chain(&extra_paths).collect())?;
     let loaded = pipeline::load_and_compare(&o.inputs, ui)?;
@@ -33,5 +39,15 @@ pub fn run(o: Compare, ui: &Ui) -> Result<ExitStatus, Failure> {
         ui.note(&headline(&loaded.comparison));
     }
     pipeline::publish(ui, &report, &written, vec![], "");
+    if !o.notify.channels.is_empty() {
+        let c = &loaded.comparison;
+        let cur = &loaded.current;
+        let subject: Vec<&str> = [cur.service.as_deref(), cur.version.as_deref()].into_iter().flatten().collect();
+        let rows = crate::record::rows_value(c, false);
+        let mut outcome = crate::notify::Outcome::of_comparison(&subject.join(" "), c.verdict.as_str(), &rows);
+        outcome.service = cur.service.clone();
+        // Never the exit code: the verdict is.
+        pipeline::notify(ui, outcome, None, &o.notify, true);
+    }
     Ok(pipeline::exit_status(&loaded.comparison))
 }

@@ -83,7 +83,33 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         ui.note(&headline(&result));
     }
     publish(ui, &result, &args);
+    notify(ui, &result, &args);
     Ok(result.status.exit())
+}
+
+/// `--notify`: the JSON report posted (and, on a ticket or rollback, filed); the Jira marker
+/// goes beside `--output` when that is the JSON report. Never the exit code.
+fn notify(ui: &Ui, r: &DriftResult, args: &DriftArgs) {
+    let to: crate::options::NotifyTo = crate::options::NotifyTo {
+        channels: crate::options::channels(&args.notify.notify),
+        jira_project: args.notify.jira_project.clone(),
+    };
+    if to.channels.is_empty() {
+        return;
+    }
+    let mut json = vec![];
+    Format::Json.renderer().render(r, &mut json).expect("writing to memory cannot fail");
+    let report: serde_json::Value = serde_json::from_slice(&json).expect("the JSON report parses");
+    let document = args.output.as_deref().filter(|_| args.format == Format::Json);
+    // Beside a written JSON report, its digest is the file's (the same bytes), so `notify
+    // --drift-report` later finds the same ticket.
+    let sha256 = crate::signing::sha256_hex(&json);
+    match crate::notify::Outcome::of_drift(&report, &sha256, args.service.as_deref()) {
+        Ok(outcome) => {
+            pipeline::notify(ui, outcome, document, &to, true);
+        }
+        Err(e) => ui.warn(&format!("--notify: {e}")),
+    }
 }
 
 /// Refuses an `--output` that would replace the baseline or the policy.

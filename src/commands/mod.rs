@@ -18,6 +18,7 @@ mod init;
 mod keygen;
 mod list;
 mod man;
+mod notify;
 mod report;
 mod upload;
 mod verify;
@@ -31,7 +32,7 @@ use crate::ui::Ui;
 pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
     let ui = Ui::new(&Global::from(&cli));
     match cli.command {
-        Command::Compare(args) => compare::run(args.into(), &ui),
+        Command::Compare(args) => compare::run((*args).into(), &ui),
         Command::Certify(args) => certify::run((*args).try_into()?, &ui),
         Command::Verify(args) => verify::run((*args).try_into()?, &ui),
         Command::Baseline(args) => baseline::run(args.try_into()?, &ui),
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Collect(args) => collect::run(args, &ui),
         Command::Drift(args) => drift::run(args, &ui),
         Command::Bake(args) => bake::run(args, &ui),
+        Command::Notify(args) => notify::run(args, &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
         Command::Fingerprint(args) => fingerprint::run(args, &ui),

@@ -10,6 +10,7 @@
 //!   index/dt=YYYY-MM-DD/service=SERVICE/STEM.json   one index line per certificate (history,
 //!                                             reports, Athena and DuckDB; Hive-style partitions)
 //!   daily/YYYYMMDD/STEM.verify.json           post-deploy verification records (drift)
+//!   YYYYMMDD/STEM.jira.json                   the Jira issue filed for a FAIL (notify)
 //!   tickets/STEM.TICKET.json                  change-ticket markers (governance)
 //! ```
 //!
@@ -28,6 +29,7 @@ pub const TICKETS: &str = "tickets";
 
 const CERT: &str = ".cert.json";
 const BUNDLE: &str = ".sigstore.json";
+const JIRA_MARKER: &str = ".jira.json";
 
 /// One certificate's names in the archive, relative to its root, `/`-separated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +186,17 @@ pub fn bundle_beside(certificate_file_name: &str) -> Option<String> {
     certificate_file_name.strip_suffix(CERT).map(|stem| format!("{stem}{BUNDLE}"))
 }
 
+/// The ticket marker beside a document: `STEM.cert.json` -> `STEM.jira.json` (a certificate),
+/// `NAME.json` -> `NAME.jira.json` (a drift report), anything else `NAME.jira.json`. It names the
+/// Jira issue filed for the document, created once and never replaced.
+pub fn ticket_marker_beside(document_file_name: &str) -> String {
+    let stem = document_file_name
+        .strip_suffix(CERT)
+        .or_else(|| document_file_name.strip_suffix(".json"))
+        .unwrap_or(document_file_name);
+    format!("{stem}{JIRA_MARKER}")
+}
+
 /// What the archive holds, by stem: which stems are taken and which certificates have bundles.
 #[derive(Debug, Default)]
 pub struct Contents {
@@ -285,6 +298,14 @@ impl Contents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ticket_marker_sits_beside_its_document_and_is_never_a_certificate() {
+        assert_eq!(ticket_marker_beside("ingest-api-v1.4.2.cert.json"), "ingest-api-v1.4.2.jira.json");
+        assert_eq!(ticket_marker_beside("drift.json"), "drift.jira.json");
+        assert_eq!(ticket_marker_beside("report"), "report.jira.json");
+        assert_eq!(classify("20261122/ingest-api-v1.4.2.jira.json"), Kind::Other);
+    }
 
     #[test]
     fn names_follow_the_layout() {

@@ -76,6 +76,12 @@ impl Ui {
         self.note(&format!("warning: {text}"));
     }
 
+    /// `warning: TEXT` on stderr even with `--quiet`: something failed that does not change
+    /// the exit code (a notification), so the exit code cannot tell it.
+    pub fn problem(&self, text: &str) {
+        let _ = writeln!(io::stderr().lock(), "warning: {text}");
+    }
+
     /// A detail only `--verbose` shows, on stderr.
     pub fn detail(&self, text: &str) {
         if self.verbosity == Verbosity::Verbose {

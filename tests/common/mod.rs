@@ -7,6 +7,7 @@
 
 pub mod prom;
 pub mod sim;
+pub mod stub;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
