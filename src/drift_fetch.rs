@@ -1,6 +1,7 @@
 //! The drift inputs both `perfcert drift` and `perfcert bake` need: the policy's drift metrics
 //! checked against their `sources:` entries, the baseline file read into values with its
-//! provenance, and each metric's series fetched from Prometheus / AMP at the drift step. Side
+//! provenance, and each metric's series fetched from Prometheus / AMP or CloudWatch at the drift
+//! step. Side
 //! effects (files, network) live here so that commands share them without importing each other;
 //! nothing here decides or prints (progress goes to the [`Ui`] as details and warnings).
 
@@ -10,13 +11,14 @@ use std::path::Path;
 use anyhow::anyhow;
 use serde_json::Value;
 
+use crate::cloudwatch;
 use crate::drift::{self, Baseline};
 use crate::exit::Failure;
 use crate::fsutil;
 use crate::input;
 use crate::model::{Run, Side};
 use crate::pipeline;
-use crate::policy::{DriftPolicy, Policy, Source};
+use crate::policy::{DriftPolicy, Policy, Source, SourceKind};
 use crate::prometheus::client::{Auth, Client, RangeQuery};
 use crate::ui::Ui;
 
@@ -27,6 +29,8 @@ const CHUNK: i64 = 10_000;
 pub struct Wanted<'p> {
     pub rules: &'p DriftPolicy,
     pub queries: Vec<(&'p Source, String)>,
+    /// The service `$service` stands for.
+    pub service: Option<String>,
 }
 
 /// The policy's `drift:` block with a source and a query for every metric, or an input error
@@ -58,9 +62,20 @@ pub fn wanted<'p>(policy: &'p Policy, file: &Path, service: Option<&str>) -> Res
         let query = source.query_for(service).ok_or_else(|| {
             Failure::input(anyhow!("{file}: sources.{}.query uses $service; pass --service NAME", source.metric))
         })?;
+        // A CloudWatch datapoint is one period's statistic: the drift windows count one sample
+        // per step, so the two must agree.
+        if matches!(source.kind, SourceKind::CloudWatch(_)) && source.step_ms != rules.step_ms {
+            return Err(Failure::input(anyhow!(
+                "{file}: sources.{}.cloudwatch.period is {}s but drift.step is {}s; expected them equal (a CloudWatch \
+                 datapoint is one period), e.g. drift.step: 1m with period: 1m",
+                source.metric,
+                source.step_ms / 1000,
+                rules.step_ms / 1000
+            )));
+        }
         queries.push((source, query));
     }
-    Ok(Wanted { rules, queries })
+    Ok(Wanted { rules, queries, service: service.map(str::to_string) })
 }
 
 /// The drift metrics' baseline values, the file's sha256, and, for a file `perfcert collect`
@@ -160,8 +175,35 @@ pub fn series(
 ) -> Result<Vec<drift::Series>, Failure> {
     let mut series = vec![];
     for (source, query) in &wanted.queries {
-        let samples = fetch(client, source, query, from, to, wanted.rules.step_ms)?;
-        ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.prometheus));
+        let samples = match &source.kind {
+            SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
+                let auth = match sigv4_region {
+                    Some(region) => Auth::SigV4 { region: region.clone() },
+                    None => Auth::None,
+                };
+                fetch(client, &source.metric, endpoint, &auth, query, from, to, wanted.rules.step_ms)?
+            }
+            SourceKind::CloudWatch(_) => {
+                let metric = source.cloudwatch_for(wanted.service.as_deref()).ok_or_else(|| {
+                    Failure::input(anyhow!(
+                        "sources.{}.cloudwatch.dimensions use $service; pass --service NAME",
+                        source.metric
+                    ))
+                })?;
+                // Datapoints sit on period boundaries: read from the boundary at or before `from`.
+                let start = from.div_euclid(source.step_ms) * source.step_ms;
+                let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, to).map_err(|e| {
+                    let bad = e.is_bad_request();
+                    let error = anyhow!("sources.{}: {e}", source.metric);
+                    if bad { Failure::input(error) } else { Failure::external(error) }
+                })?;
+                if let Some(why) = &got.incomplete {
+                    ui.warn(&format!("{}: {why}; its windows are judged on what came back", source.metric));
+                }
+                got.points.into_iter().filter(|&(t, _)| t >= from && t < to).collect()
+            }
+        };
+        ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.endpoint()));
         series.push(drift::Series {
             metric: source.metric.clone(),
             baseline: baseline.baseline(&source.metric),
@@ -174,27 +216,26 @@ pub fn series(
 /// The samples of `query` at `from + k × step` for every such instant before `to`, in requests
 /// of at most [`CHUNK`] samples. No series is no samples; several are an input error (the query
 /// must aggregate them into one).
+#[allow(clippy::too_many_arguments)]
 fn fetch(
     client: &mut Client,
-    source: &Source,
+    metric: &str,
+    endpoint: &str,
+    auth: &Auth,
     query: &str,
     from: i64,
     to: i64,
     step: i64,
 ) -> Result<Vec<(i64, f64)>, Failure> {
-    let auth = match &source.sigv4_region {
-        Some(region) => Auth::SigV4 { region: region.clone() },
-        None => Auth::None,
-    };
     let last = from + (to - 1 - from) / step * step;
     let mut samples = vec![];
     let mut start = from;
     while start <= last {
         let end = last.min(start + (CHUNK - 1) * step);
-        let request = RangeQuery { endpoint: &source.prometheus, auth: &auth, query, start, end, step };
+        let request = RangeQuery { endpoint, auth, query, start, end, step };
         let got = client.query_range(&request).map_err(|e| {
             let bad_query = e.is_bad_query();
-            let error = anyhow!("sources.{}: {e}", source.metric);
+            let error = anyhow!("sources.{metric}: {e}");
             if bad_query { Failure::input(error) } else { Failure::external(error) }
         })?;
         match got.as_slice() {
@@ -202,10 +243,8 @@ fn fetch(
             [one] => samples.extend(one.samples.iter().copied().filter(|&(t, _)| t >= from && t < to)),
             many => {
                 return Err(Failure::input(anyhow!(
-                    "sources.{}: {}: query `{query}` returned {} series; aggregate them into one (e.g. avg(...) or \
-                     sum(...))",
-                    source.metric,
-                    source.prometheus,
+                    "sources.{metric}: {endpoint}: query `{query}` returned {} series; aggregate them into one (e.g. \
+                     avg(...) or sum(...))",
                     many.len()
                 )));
             }

@@ -20,7 +20,9 @@
 //!   record; pure. [`drift_fetch`]: drift's inputs fetched (files, Prometheus) for drift and bake.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
-//!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
+//!   `prometheus::client`, the one HTTP client for Prometheus, AMP and AWS JSON services.
+//!   [`cloudwatch`]: `GetMetricData` requests and answers (pure); `cloudwatch::client` reads a
+//!   metric's datapoints over a range.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
@@ -60,6 +62,7 @@ pub mod baseline;
 pub mod certificate;
 pub mod chromium;
 pub mod cli;
+pub mod cloudwatch;
 pub mod commands;
 pub mod compare;
 pub mod drift;

@@ -36,29 +36,88 @@ pub struct Policy {
     pub sources: Vec<Source>,
 }
 
-/// One metric of the `sources:` block: a Prometheus or Amazon Managed Prometheus endpoint, the
-/// PromQL whose mean over the run's window is the metric's value, and the sampling step.
+/// One metric of the `sources:` block: where its series comes from, and the spacing of the
+/// samples averaged over a run's window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub metric: String,
-    /// The base URL, without `/api/v1/...` (`http://prometheus:9090`, or
-    /// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WS-ID`).
-    pub prometheus: String,
-    /// PromQL; `$service` is replaced with the service collected for.
-    pub query: String,
-    /// Milliseconds between the samples averaged (`step:`, default 15s).
+    /// Milliseconds between the samples averaged: `step:` for Prometheus (default 15s), the
+    /// CloudWatch `period` (default 1m).
     pub step_ms: i64,
-    /// `sigv4: { region: R }`: sign the queries for Amazon Managed Prometheus in region R.
-    pub sigv4_region: Option<String>,
+    pub kind: SourceKind,
+}
+
+/// The kinds of source `perfcert collect`, `drift` and `bake` read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A Prometheus or Amazon Managed Prometheus `query_range`.
+    Prometheus {
+        /// The base URL, without `/api/v1/...` (`http://prometheus:9090`, or
+        /// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WS-ID`).
+        endpoint: String,
+        /// PromQL; `$service` is replaced with the service collected for.
+        query: String,
+        /// `sigv4: { region: R }`: sign the queries for Amazon Managed Prometheus in region R.
+        sigv4_region: Option<String>,
+    },
+    /// A CloudWatch metric read with `GetMetricData`, one datapoint per period.
+    CloudWatch(CloudWatchMetric),
+}
+
+/// A CloudWatch metric and the statistic read per period (`sources.M.cloudwatch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudWatchMetric {
+    pub region: String,
+    pub namespace: String,
+    pub metric_name: String,
+    /// Name and value, in the file's order; `$service` in a value is replaced.
+    pub dimensions: Vec<(String, String)>,
+    /// `Average`, `Sum`, `Maximum`, `Minimum`, `SampleCount`, or a percentile such as `p95`.
+    pub stat: String,
+}
+
+impl CloudWatchMetric {
+    /// How the metric is written in messages and provenance:
+    /// `AWS/ECS CPUUtilization Average {ClusterName=prod, ServiceName=api}`.
+    pub fn describe(&self) -> String {
+        let dims: Vec<String> = self.dimensions.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        format!("{} {} {} {{{}}}", self.namespace, self.metric_name, self.stat, dims.join(", "))
+    }
 }
 
 impl Source {
     /// The query with `$service` replaced; `None` when it needs a service and none was given.
+    /// For CloudWatch, the metric's [`CloudWatchMetric::describe`] with the dimensions resolved.
     pub fn query_for(&self, service: Option<&str>) -> Option<String> {
-        match service {
-            Some(s) => Some(self.query.replace("$service", s)),
-            None => (!self.query.contains("$service")).then(|| self.query.clone()),
+        match &self.kind {
+            SourceKind::Prometheus { query, .. } => substitute(query, service),
+            SourceKind::CloudWatch(_) => self.cloudwatch_for(service).map(|m| m.describe()),
         }
+    }
+
+    /// The CloudWatch metric with `$service` replaced in its dimension values; `None` for a
+    /// Prometheus source, or when a value needs a service and none was given.
+    pub fn cloudwatch_for(&self, service: Option<&str>) -> Option<CloudWatchMetric> {
+        let SourceKind::CloudWatch(m) = &self.kind else { return None };
+        let dimensions =
+            m.dimensions.iter().map(|(n, v)| Some((n.clone(), substitute(v, service)?))).collect::<Option<Vec<_>>>()?;
+        Some(CloudWatchMetric { dimensions, ..m.clone() })
+    }
+
+    /// Where the series comes from, for messages and provenance: the Prometheus base URL, or
+    /// `cloudwatch:REGION`.
+    pub fn endpoint(&self) -> String {
+        match &self.kind {
+            SourceKind::Prometheus { endpoint, .. } => endpoint.clone(),
+            SourceKind::CloudWatch(m) => format!("cloudwatch:{}", m.region),
+        }
+    }
+}
+
+fn substitute(text: &str, service: Option<&str>) -> Option<String> {
+    match service {
+        Some(s) => Some(text.replace("$service", s)),
+        None => (!text.contains("$service")).then(|| text.to_string()),
     }
 }
 
@@ -298,11 +357,25 @@ struct RawPolicy {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
-    prometheus: Spanned<String>,
-    query: Spanned<String>,
+    prometheus: Option<Spanned<String>>,
+    query: Option<Spanned<String>>,
     #[serde(default, deserialize_with = "present")]
     step: Option<Spanned<Limit>>,
     sigv4: Option<Spanned<RawSigV4>>,
+    cloudwatch: Option<Spanned<RawCloudWatch>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCloudWatch {
+    region: Spanned<String>,
+    namespace: Spanned<String>,
+    metric: Spanned<String>,
+    #[serde(default)]
+    dimensions: IndexMap<String, Spanned<String>>,
+    stat: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "present")]
+    period: Option<Spanned<Limit>>,
 }
 
 #[derive(Deserialize)]
@@ -610,21 +683,49 @@ impl Validator<'_> {
     }
 
     fn source(&self, metric: String, raw: Spanned<RawSource>) -> Result<Source, LoadError> {
+        let whole = raw.referenced;
         let raw = raw.value;
         let at = |key: &str| format!("sources.{metric}.{key}");
-        let url = raw.prometheus.value.trim().trim_end_matches('/').to_string();
+        if let Some(cw) = raw.cloudwatch {
+            let extra = [
+                ("prometheus", raw.prometheus.is_some()),
+                ("query", raw.query.is_some()),
+                ("step", raw.step.is_some()),
+                ("sigv4", raw.sigv4.is_some()),
+            ];
+            if let Some((key, _)) = extra.iter().find(|(_, given)| *given) {
+                return Err(self.error(
+                    &cw,
+                    at("cloudwatch"),
+                    format!(
+                        "expected either `prometheus:` with `query:` or `cloudwatch:`, not both (found `{key}:`; a \
+                         CloudWatch source sets its spacing with cloudwatch.period)"
+                    ),
+                ));
+            }
+            return self.cloudwatch_source(metric, cw);
+        }
+        let (Some(prometheus), Some(query)) = (raw.prometheus, raw.query) else {
+            return Err(LoadError::new(
+                self.file,
+                "expected `prometheus:` with `query:` (Prometheus / AMP) or `cloudwatch:` (CloudWatch GetMetricData)",
+            )
+            .at(whole.line(), whole.column())
+            .key(format!("sources.{metric}")));
+        };
+        let url = prometheus.value.trim().trim_end_matches('/').to_string();
         let authority = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
         match authority {
             None => {
                 return Err(self.error(
-                    &raw.prometheus,
+                    &prometheus,
                     at("prometheus"),
-                    format!("expected an http:// or https:// URL, found \"{}\"", raw.prometheus.value),
+                    format!("expected an http:// or https:// URL, found \"{}\"", prometheus.value),
                 ));
             }
             Some(rest) if rest.split('/').next().is_some_and(|host| host.contains('@')) => {
                 return Err(self.error(
-                    &raw.prometheus,
+                    &prometheus,
                     at("prometheus"),
                     "credentials do not belong in the URL (they would be recorded in the results file); \
                      use sigv4 for Amazon Managed Prometheus",
@@ -632,56 +733,132 @@ impl Validator<'_> {
             }
             Some(rest) if rest.is_empty() || rest.contains(['?', '#']) => {
                 return Err(self.error(
-                    &raw.prometheus,
+                    &prometheus,
                     at("prometheus"),
-                    format!("expected a base URL such as http://prometheus:9090, found \"{}\"", raw.prometheus.value),
+                    format!("expected a base URL such as http://prometheus:9090, found \"{}\"", prometheus.value),
                 ));
             }
             Some(_) => {}
         }
-        if raw.query.value.trim().is_empty() {
-            return Err(self.error(&raw.query, at("query"), "expected a PromQL expression, found nothing"));
+        if query.value.trim().is_empty() {
+            return Err(self.error(&query, at("query"), "expected a PromQL expression, found nothing"));
         }
         let step_ms = match raw.step {
             None => 15_000,
-            Some(step) => {
-                let ns = match &step.value {
-                    Limit::Number(n) => Some(n * 1e9),
-                    Limit::Text(t) => parse_duration(t),
-                };
-                let shown = match &step.value {
-                    Limit::Number(n) => n.to_string(),
-                    Limit::Text(t) => format!("\"{t}\""),
-                };
-                match ns {
-                    Some(ns) if (1e9..=86_400e9).contains(&ns) && (ns / 1e6).fract() == 0.0 => (ns / 1e6) as i64,
-                    _ => {
-                        return Err(self.error(
-                            &step,
-                            at("step"),
-                            format!("expected a duration from 1s to 24h such as 15s or 1m, found {shown}"),
-                        ));
-                    }
-                }
-            }
+            Some(step) => self.source_duration(&step, at("step"), "from 1s to 24h such as 15s or 1m", |ms| {
+                (1_000..=86_400_000).contains(&ms)
+            })?,
         };
         let sigv4_region = match raw.sigv4 {
             None => None,
-            Some(s) => {
-                let region = s.value.region;
-                let ok = !region.value.is_empty()
-                    && region.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-                if !ok {
+            Some(s) => Some(self.region(s.value.region, at("sigv4.region"))?),
+        };
+        Ok(Source { metric, step_ms, kind: SourceKind::Prometheus { endpoint: url, query: query.value, sigv4_region } })
+    }
+
+    fn region(&self, region: Spanned<String>, key: String) -> Result<String, LoadError> {
+        let ok = !region.value.is_empty()
+            && region.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(self.error(
+                &region,
+                key,
+                format!("expected an AWS region such as us-east-1, found \"{}\"", region.value),
+            ));
+        }
+        Ok(region.value)
+    }
+
+    /// A duration in whole milliseconds that `fits`, or an error saying `expected`.
+    fn source_duration(
+        &self,
+        span: &Spanned<Limit>,
+        key: String,
+        expected: &str,
+        fits: impl Fn(i64) -> bool,
+    ) -> Result<i64, LoadError> {
+        let ns = match &span.value {
+            Limit::Number(n) => Some(n * 1e9),
+            Limit::Text(t) => parse_duration(t),
+        };
+        let shown = match &span.value {
+            Limit::Number(n) => n.to_string(),
+            Limit::Text(t) => format!("\"{t}\""),
+        };
+        match ns {
+            Some(ns) if ns.is_finite() && (ns / 1e6).fract() == 0.0 && ns.abs() < 1e18 && fits((ns / 1e6) as i64) => {
+                Ok((ns / 1e6) as i64)
+            }
+            _ => Err(self.error(span, key, format!("expected a duration {expected}, found {shown}"))),
+        }
+    }
+
+    fn cloudwatch_source(&self, metric: String, raw: Spanned<RawCloudWatch>) -> Result<Source, LoadError> {
+        let raw = raw.value;
+        let at = |key: &str| format!("sources.{metric}.cloudwatch.{key}");
+        let region = self.region(raw.region, at("region"))?;
+        let text = |span: &Spanned<String>, key: &str, what: &str| -> Result<String, LoadError> {
+            let value = span.value.trim();
+            if value.is_empty() || value.len() > 255 {
+                return Err(self.error(span, at(key), format!("expected {what}, found \"{}\"", span.value)));
+            }
+            Ok(value.to_string())
+        };
+        let namespace = text(&raw.namespace, "namespace", "a CloudWatch namespace such as AWS/ECS")?;
+        let metric_name = text(&raw.metric, "metric", "a CloudWatch metric name such as CPUUtilization")?;
+        if raw.dimensions.len() > 30 {
+            return Err(
+                LoadError::new(self.file, "expected at most 30 dimensions (CloudWatch's limit)").key(at("dimensions"))
+            );
+        }
+        let mut dimensions = vec![];
+        for (name, value) in &raw.dimensions {
+            let value = text(value, &format!("dimensions.{name}"), "a dimension value such as prod or $service")?;
+            dimensions.push((name.clone(), value));
+        }
+        let stat = match &raw.stat {
+            None => "Average".to_string(),
+            Some(stat) => {
+                let v = stat.value.trim();
+                let named = ["Average", "Sum", "Minimum", "Maximum", "SampleCount", "IQM"].contains(&v);
+                let percentile = ["p", "tm", "wm", "tc", "ts", "pr"].iter().any(|prefix| {
+                    v.strip_prefix(prefix).is_some_and(|rest| {
+                        rest.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+                            && rest.parse::<f64>().map_or(rest.starts_with('('), |p| (0.0..=100.0).contains(&p))
+                    })
+                });
+                if !named && !percentile {
                     return Err(self.error(
-                        &region,
-                        at("sigv4.region"),
-                        format!("expected an AWS region such as us-east-1, found \"{}\"", region.value),
+                        stat,
+                        at("stat"),
+                        format!(
+                            "expected a CloudWatch statistic: Average, Sum, Minimum, Maximum, SampleCount, or a \
+                             percentile such as p95, found \"{}\"",
+                            stat.value
+                        ),
                     ));
                 }
-                Some(region.value)
+                v.to_string()
             }
         };
-        Ok(Source { metric, prometheus: url, query: raw.query.value, step_ms, sigv4_region })
+        // GetMetricData periods: 1, 5, 10, 20 or 30 s (high-resolution metrics), else a multiple of 60 s.
+        let step_ms = match &raw.period {
+            None => 60_000,
+            Some(p) => self.source_duration(
+                p,
+                at("period"),
+                "of 1s, 5s, 10s, 20s, 30s or a whole number of minutes up to 1d such as 1m or 5m",
+                |ms| {
+                    [1_000, 5_000, 10_000, 20_000, 30_000].contains(&ms)
+                        || (ms % 60_000 == 0 && (60_000..=86_400_000).contains(&ms))
+                },
+            )?,
+        };
+        Ok(Source {
+            metric,
+            step_ms,
+            kind: SourceKind::CloudWatch(CloudWatchMetric { region, namespace, metric_name, dimensions, stat }),
+        })
     }
 
     fn drift(&self, raw: Spanned<RawDrift>, gated: &[MetricPolicy]) -> Result<DriftPolicy, LoadError> {
@@ -1383,14 +1560,14 @@ waivers:
         assert_eq!(p.sources.len(), 2);
         let cpu = &p.sources[0];
         assert_eq!(
-            (cpu.metric.as_str(), cpu.prometheus.as_str(), cpu.step_ms),
+            (cpu.metric.as_str(), cpu.endpoint().as_str(), cpu.step_ms),
             ("cpu_utilization", "http://prom:9090", 15_000)
         );
-        assert_eq!(cpu.sigv4_region, None);
+        assert!(matches!(&cpu.kind, SourceKind::Prometheus { sigv4_region: None, .. }));
         assert_eq!(cpu.query_for(Some("api")).as_deref(), Some("avg(cpu{service=\"api\"})"));
         assert_eq!(cpu.query_for(None), None);
         assert_eq!(p.sources[1].step_ms, 60_000);
-        assert_eq!(p.sources[1].sigv4_region.as_deref(), Some("eu-west-1"));
+        assert!(matches!(&p.sources[1].kind, SourceKind::Prometheus { sigv4_region: Some(r), .. } if r == "eu-west-1"));
         assert_eq!(p.sources[1].query_for(None).as_deref(), Some("avg(mem)"));
         assert!(parse("p.yml", "metrics:\n  m: { max: 1 }\n").unwrap().sources.is_empty());
 
@@ -1415,6 +1592,59 @@ waivers:
         assert!(url("http://prom/?x=1").contains("expected a base URL"));
         let q = err(&format!("{base}  cpu:\n    prometheus: http://prom\n    query: ' '\n"));
         assert!(q.contains("sources.cpu.query: expected a PromQL expression"), "{q}");
-        assert!(err(&format!("{base}  cpu:\n    query: up\n")).contains("missing field `prometheus`"));
+        let q = err(&format!("{base}  cpu:\n    query: up\n"));
+        assert!(q.contains("sources.cpu: expected `prometheus:` with `query:`"), "{q}");
+    }
+
+    #[test]
+    fn a_cloudwatch_source() {
+        let base = "metrics:\n  cpu: { max: 90 }\nsources:\n  cpu:\n    cloudwatch:\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}      region: eu-west-1\n      namespace: AWS/ECS\n      metric: CPUUtilization\n      \
+                 dimensions: {{ ClusterName: prod, ServiceName: $service }}\n"
+            ),
+        )
+        .unwrap();
+        let cpu = &p.sources[0];
+        assert_eq!((cpu.step_ms, cpu.endpoint().as_str()), (60_000, "cloudwatch:eu-west-1"));
+        let m = cpu.cloudwatch_for(Some("api")).unwrap();
+        assert_eq!(m.stat, "Average");
+        assert_eq!(m.dimensions, vec![("ClusterName".into(), "prod".into()), ("ServiceName".into(), "api".into())]);
+        assert_eq!(
+            cpu.query_for(Some("api")).as_deref(),
+            Some("AWS/ECS CPUUtilization Average {ClusterName=prod, ServiceName=api}")
+        );
+        assert_eq!(cpu.query_for(None), None);
+
+        let one = |extra: &str| {
+            err(&format!("{base}      region: eu-west-1\n      namespace: AWS/Lambda\n      metric: Duration\n{extra}"))
+        };
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}      region: us-east-1\n      namespace: AWS/Lambda\n      metric: Duration\n      stat: p95\n      \
+                 period: 5m\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(p.sources[0].step_ms, 300_000);
+        assert_eq!(p.sources[0].query_for(None).as_deref(), Some("AWS/Lambda Duration p95 {}"));
+        assert!(one("      stat: mean\n").contains("sources.cpu.cloudwatch.stat: expected a CloudWatch statistic"));
+        assert!(one("      stat: p101\n").contains("expected a CloudWatch statistic"));
+        assert!(one("      period: 90s\n").contains("sources.cpu.cloudwatch.period: expected a duration of 1s, 5s"));
+        assert!(one("      period: 2s\n").contains("found \"2s\""));
+        assert!(one("      namespace2: x\n").contains("unknown field `namespace2`"));
+        let both = err(&format!(
+            "{base}      region: eu-west-1\n      namespace: AWS/ECS\n      metric: CPUUtilization\n    query: up\n"
+        ));
+        assert!(
+            both.contains("sources.cpu.cloudwatch: expected either `prometheus:` with `query:` or `cloudwatch:`"),
+            "{both}"
+        );
+        let region =
+            err(&format!("{base}      region: Europe\n      namespace: AWS/ECS\n      metric: CPUUtilization\n"));
+        assert!(region.contains("sources.cpu.cloudwatch.region: expected an AWS region"), "{region}");
     }
 }

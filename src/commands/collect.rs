@@ -2,20 +2,23 @@
 //! written as a native results file with where it came from (`collected`).
 //!
 //! A metric without enough data is unavailable: a warning with the reason, and left out of the
-//! file, never written as 0. The queries go through [`crate::prometheus::client`]; the means are
-//! [`crate::prometheus::window_mean`]'s.
+//! file, never written as 0. The queries go through [`crate::prometheus::client`] (Prometheus,
+//! AMP) and [`crate::cloudwatch::client`] (CloudWatch `GetMetricData`, the whole periods inside
+//! the window); the means are [`crate::prometheus::window_mean`]'s.
 
 use anyhow::anyhow;
 use serde_json::{Map, Value, json};
 
 use crate::cli::CollectArgs;
+use crate::cloudwatch;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
 use crate::input::k6_raw;
 use crate::numfmt;
 use crate::pipeline;
+use crate::policy::SourceKind;
 use crate::prometheus::client::{Auth, Client, RangeQuery};
-use crate::prometheus::{Window, window_mean};
+use crate::prometheus::{Series, Window, window_mean};
 use crate::ui::Ui;
 
 pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
@@ -35,7 +38,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     if policy.sources.is_empty() {
         return Err(Failure::input(anyhow!(
             "{file}: no `sources:` block; collect needs one naming, per metric, a Prometheus endpoint and a query \
-             (see `perfcert init --output -`)"
+             or a CloudWatch metric (see `perfcert init --output -`)"
         )));
     }
     let mut queries = Vec::new();
@@ -50,33 +53,82 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let mut provenance = Map::new();
     let mut unavailable = Map::new();
     for (source, query) in policy.sources.iter().zip(&queries) {
-        let auth = match &source.sigv4_region {
-            Some(region) => Auth::SigV4 { region: region.clone() },
-            None => Auth::None,
-        };
-        // Start on a step boundary of the window itself: the samples are `from + k * step`.
-        let window = Window { start: from, end: to, step: source.step_ms };
-        let request = RangeQuery {
-            endpoint: &source.prometheus,
-            auth: &auth,
-            query,
-            start: window.start,
-            end: window.end,
-            step: window.step,
-        };
-        let series = client.query_range(&request).map_err(|e| {
-            let bad_query = e.is_bad_query();
-            let error = anyhow!("sources.{}: {e}", source.metric);
-            if bad_query { Failure::input(error) } else { Failure::external(error) }
-        })?;
         let mut record = Map::new();
-        record.insert("endpoint".into(), json!(source.prometheus));
+        record.insert("endpoint".into(), json!(source.endpoint()));
         record.insert("query".into(), json!(query));
-        record.insert("step_seconds".into(), json!(source.step_ms as f64 / 1000.0));
-        if let Some(region) = &source.sigv4_region {
-            record.insert("sigv4_region".into(), json!(region));
-        }
-        match window_mean(&series, window) {
+        // Said after a warning's reason, not recorded with it.
+        let mut context = String::new();
+        let measured = match &source.kind {
+            SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
+                let auth = match sigv4_region {
+                    Some(region) => Auth::SigV4 { region: region.clone() },
+                    None => Auth::None,
+                };
+                // Start on a step boundary of the window itself: the samples are `from + k * step`.
+                let window = Window { start: from, end: to, step: source.step_ms };
+                let request = RangeQuery {
+                    endpoint,
+                    auth: &auth,
+                    query,
+                    start: window.start,
+                    end: window.end,
+                    step: window.step,
+                };
+                let series = client.query_range(&request).map_err(|e| {
+                    let bad_query = e.is_bad_query();
+                    let error = anyhow!("sources.{}: {e}", source.metric);
+                    if bad_query { Failure::input(error) } else { Failure::external(error) }
+                })?;
+                record.insert("step_seconds".into(), json!(source.step_ms as f64 / 1000.0));
+                if let Some(region) = sigv4_region {
+                    record.insert("sigv4_region".into(), json!(region));
+                }
+                context = format!(" ({endpoint} `{query}`)");
+                window_mean(&series, window).map_err(|why| why.0)
+            }
+            SourceKind::CloudWatch(_) => {
+                let metric = source.cloudwatch_for(args.service.as_deref()).ok_or_else(|| {
+                    Failure::input(anyhow!(
+                        "{file}: sources.{}.cloudwatch.dimensions use $service; pass --service NAME",
+                        source.metric
+                    ))
+                })?;
+                record.insert("region".into(), json!(metric.region));
+                record.insert("period_seconds".into(), json!(source.step_ms / 1000));
+                match cloudwatch::whole_periods(from, to, source.step_ms) {
+                    None => Err(format!(
+                        "the window holds no whole {}s period of CloudWatch data (periods start on multiples of the \
+                         period)",
+                        source.step_ms / 1000
+                    )),
+                    Some((start, end)) => {
+                        record.insert("periods_from".into(), json!(timestamp(start)));
+                        record.insert("periods_to".into(), json!(timestamp(end)));
+                        let got = cloudwatch::client::fetch(&mut client, &metric, source.step_ms, start, end).map_err(
+                            |e| {
+                                let bad = e.is_bad_request();
+                                let error = anyhow!("sources.{}: {e}", source.metric);
+                                if bad { Failure::input(error) } else { Failure::external(error) }
+                            },
+                        )?;
+                        let window = Window { start, end: end - source.step_ms, step: source.step_ms };
+                        match got.incomplete {
+                            Some(why) => Err(why),
+                            None if got.points.is_empty() => Err(format!(
+                                "no datapoints: CloudWatch has no {query} in {} over the window (check the region, \
+                                 namespace, metric name, dimensions and statistic)",
+                                metric.region
+                            )),
+                            None => {
+                                let series = Series { samples: got.points, ..Series::default() };
+                                window_mean(&[series], window).map_err(|why| format!("{why} ({query})"))
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        match measured {
             Ok(mean) => {
                 record.insert("samples".into(), json!(mean.samples));
                 record.insert("expected".into(), json!(mean.expected));
@@ -101,8 +153,8 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 provenance.insert(source.metric.clone(), Value::Object(record));
             }
             Err(why) => {
-                ui.warn(&format!("{}: unavailable: {why} ({} `{query}`)", source.metric, source.prometheus));
-                record.insert("unavailable".into(), json!(why.0));
+                ui.warn(&format!("{}: unavailable: {why}{context}", source.metric));
+                record.insert("unavailable".into(), json!(why));
                 unavailable.insert(source.metric.clone(), Value::Object(record));
             }
         }
@@ -138,6 +190,11 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write", &args.output, &e))))?;
     ui.say(|out| writeln!(out, "Wrote {}", args.output.display()))?;
     Ok(ExitStatus::Pass)
+}
+
+/// Unix milliseconds as RFC 3339 (for provenance).
+fn timestamp(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_else(|_| ms.to_string())
 }
 
 /// `--from`/`--to`, or the first and last sample of `--window-from` (to the millisecond).

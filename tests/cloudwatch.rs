@@ -1,0 +1,292 @@
+//! CloudWatch `GetMetricData` as a source of `perfcert collect` and `perfcert drift`, against
+//! moto's server (the S3 test server, tests/interop/s3_server.py, serves CloudWatch too), with
+//! the datapoints written by boto3 (tests/interop/cloudwatch_put.py): what perfcert reads back
+//! went in through another client and protocol.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use common::{command, root, text};
+
+const SECRET: &str = "cloudwatch-test-secret-that-must-never-be-printed";
+
+fn tools() -> PathBuf {
+    common::tools(&["venv/bin/moto_server", "venv/bin/python"])
+}
+
+/// moto on a free loopback port, until dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let mut child = Command::new(tools().join("venv/bin/python"))
+            .arg(root().join("tests/interop/s3_server.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let mut parts = line.split_whitespace();
+        assert_eq!(parts.next(), Some("READY"), "moto: {line:?}");
+        Moto { url: parts.next().unwrap().to_string(), child }
+    }
+
+    /// PutMetricData through boto3: `series` as tests/interop/cloudwatch_put.py reads it.
+    fn put(&self, series: &serde_json::Value) {
+        let mut put = Command::new(tools().join("venv/bin/python"))
+            .arg(root().join("tests/interop/cloudwatch_put.py"))
+            .arg(&self.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        put.stdin.take().unwrap().write_all(series.to_string().as_bytes()).unwrap();
+        let out = put.wait_with_output().unwrap();
+        assert!(out.status.success(), "cloudwatch_put.py: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An hour of 1-minute datapoints ending 5 minutes ago, and the range judged inside it: 30
+/// minutes from 10 minutes in (six 5-minute windows).
+struct Data {
+    start: i64,
+    from: i64,
+    to: i64,
+}
+
+fn data() -> Data {
+    let end = jiff::Timestamp::now().as_second() / 60 * 60 - 300;
+    let start = end - 3600;
+    Data { start, from: start + 600, to: start + 600 + 1800 }
+}
+
+/// ECS CPU of service `api` cycles 40..=45; `hot` is 40, then 60 from 15 minutes into the range.
+fn cpu(service: &str, d: &Data, t: i64) -> f64 {
+    match service {
+        "api" => 40.0 + ((t / 60) % 6) as f64,
+        _ if t < d.from + 900 => 40.0,
+        _ => 60.0,
+    }
+}
+
+fn seed(moto: &Moto, d: &Data) {
+    let times: Vec<i64> = (d.start..d.start + 3600).step_by(60).collect();
+    let series = |region: &str, metric: &str, service: &str, value: &dyn Fn(i64) -> f64| {
+        serde_json::json!({
+            "region": region, "namespace": "AWS/ECS", "metric": metric,
+            "dimensions": {"ClusterName": "prod", "ServiceName": service},
+            "points": times.iter().map(|&t| (t, value(t))).collect::<Vec<_>>(),
+        })
+    };
+    moto.put(&serde_json::json!([
+        series("eu-west-1", "CPUUtilization", "api", &|t| cpu("api", d, t)),
+        series("eu-west-1", "CPUUtilization", "hot", &|t| cpu("hot", d, t)),
+        series("eu-west-1", "MemoryUtilization", "api", &|_| 30.5),
+    ]));
+}
+
+fn cloudwatch(metric: &str, region: &str, service: &str) -> String {
+    format!(
+        "    cloudwatch:\n      region: {region}\n      namespace: AWS/ECS\n      metric: {metric}\n      \
+         dimensions: {{ ClusterName: prod, ServiceName: {service} }}\n"
+    )
+}
+
+fn policy(dir: &Path, extra: &str) {
+    let text = format!(
+        "metrics:\n  cpu_utilization: {{ max_increase: 10%, max: 90, unit: \"%\" }}\n{extra}sources:\n  \
+         cpu_utilization:\n{}  memory_utilization:\n{}  cpu_elsewhere:\n{}  cpu_of_nothing:\n{}",
+        cloudwatch("CPUUtilization", "eu-west-1", "$service"),
+        cloudwatch("MemoryUtilization", "eu-west-1", "$service"),
+        cloudwatch("CPUUtilization", "us-west-2", "$service"),
+        cloudwatch("CPUUtilization", "eu-west-1", "nothing"),
+    );
+    std::fs::write(dir.join("perf_thresholds.yml"), text).unwrap();
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = command(dir);
+    cmd.args(args);
+    for var in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    assert!(!text(&out).contains(SECRET), "the secret key was printed: {}", text(&out));
+    out
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn at(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).unwrap().to_string()
+}
+
+#[test]
+fn collect_reads_the_mean_of_each_whole_period_and_says_why_a_metric_is_unavailable() {
+    let moto = Moto::start();
+    let d = data();
+    seed(&moto, &d);
+    let dir = common::workdir();
+    policy(dir.path(), "");
+    let env = [("AWS_ENDPOINT_URL_CLOUDWATCH", moto.url.as_str())];
+    let window = ["--from", &d.from.to_string(), "--to", &d.to.to_string()];
+    let out = run(dir.path(), &[&["collect", "--service", "api"][..], &window].concat(), &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    let expected: Vec<f64> = (d.from..d.to).step_by(60).map(|t| cpu("api", &d, t)).collect();
+    assert_eq!(expected.len(), 30);
+    let mean = expected.iter().sum::<f64>() / 30.0;
+    let got = doc["metrics"]["cpu_utilization"].as_f64().unwrap();
+    assert!((got - mean).abs() < 1e-9, "cpu {got}, expected {mean}");
+    assert_eq!(doc["metrics"]["memory_utilization"], 30.5);
+    let cpu_record = &doc["collected"]["sources"]["cpu_utilization"];
+    assert_eq!(cpu_record["endpoint"], "cloudwatch:eu-west-1");
+    assert_eq!(cpu_record["query"], "AWS/ECS CPUUtilization Average {ClusterName=prod, ServiceName=api}");
+    assert_eq!((cpu_record["samples"].as_u64(), cpu_record["expected"].as_u64()), (Some(30), Some(30)));
+    assert_eq!(cpu_record["period_seconds"], 60);
+    assert_eq!(cpu_record["periods_from"], at(d.from));
+    assert_eq!(cpu_record["periods_to"], at(d.to));
+
+    // A wrong region and a metric without datapoints are unavailable with the reason, never 0.
+    for metric in ["cpu_elsewhere", "cpu_of_nothing"] {
+        assert!(doc["metrics"].get(metric).is_none(), "{doc:#}");
+        let why = doc["collected"]["unavailable"][metric]["unavailable"].as_str().unwrap();
+        assert!(why.starts_with("no datapoints: CloudWatch has no AWS/ECS CPUUtilization"), "{why}");
+        assert!(text(&out).contains(&format!("warning: {metric}: unavailable: no datapoints")), "{}", text(&out));
+    }
+    assert!(doc["collected"]["unavailable"]["cpu_elsewhere"]["unavailable"].as_str().unwrap().contains("in us-west-2"));
+
+    // A window off the minute keeps the whole periods inside it only (29), through AWS_ENDPOINT_URL.
+    let out = run(
+        dir.path(),
+        &["collect", "--service", "api", "--from", &(d.from + 30).to_string(), "--to", &(d.to + 30).to_string()],
+        &[("AWS_ENDPOINT_URL", moto.url.as_str())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    let cpu_record = &doc["collected"]["sources"]["cpu_utilization"];
+    assert_eq!((cpu_record["samples"].as_u64(), cpu_record["expected"].as_u64()), (Some(29), Some(29)));
+    assert_eq!(cpu_record["periods_from"], at(d.from + 60));
+    let mean29 = expected[1..].iter().sum::<f64>() / 29.0;
+    assert!((doc["metrics"]["cpu_utilization"].as_f64().unwrap() - mean29).abs() < 1e-9);
+
+    // Shorter than a period: unavailable, and with nothing collected the exit is inconclusive.
+    let out = run(
+        dir.path(),
+        &["collect", "--service", "api", "--from", &(d.from + 1).to_string(), "--to", &(d.from + 59).to_string()],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("holds no whole 60s period"), "{}", text(&out));
+}
+
+#[test]
+fn drift_judges_cloudwatch_periods_window_by_window() {
+    let moto = Moto::start();
+    let d = data();
+    seed(&moto, &d);
+    let dir = common::workdir();
+    let rules =
+        "drift:\n  step: 1m\n  window: 5m\n  band: 10%\n  ticket_after: 3\n  metrics:\n    cpu_utilization: {}\n";
+    policy(dir.path(), rules);
+    std::fs::write(dir.path().join("stable.json"), r#"{"metrics": {"cpu_utilization": 42.5}}"#).unwrap();
+    let env = [("AWS_ENDPOINT_URL_CLOUDWATCH", moto.url.as_str())];
+    let args = |service: &str| -> Vec<String> {
+        ["drift", "--service", service, "--baseline", "stable.json", "--format", "json", "--from"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([d.from.to_string(), "--to".into(), d.to.to_string()])
+            .collect()
+    };
+    let json = |service: &str| {
+        let a = args(service);
+        let out = run(dir.path(), &a.iter().map(String::as_str).collect::<Vec<_>>(), &env);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        (out.status.code(), doc)
+    };
+    let statuses = |doc: &serde_json::Value| -> Vec<String> {
+        doc["metrics"][0]["windows"].as_array().unwrap().iter().map(|w| w["status"].as_str().unwrap().into()).collect()
+    };
+    let (code, doc) = json("api");
+    assert_eq!(code, Some(0), "{doc:#}");
+    assert_eq!(statuses(&doc), ["OK"; 6]);
+    assert_eq!(doc["metrics"][0]["windows"][0]["samples"], 5, "five 1-minute periods in each 5 minutes");
+
+    let (code, doc) = json("hot");
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(statuses(&doc), ["OK", "OK", "OK", "BREACH", "BREACH", "BREACH"]);
+    let m = &doc["metrics"][0];
+    assert_eq!(m["windows"][3]["start"], at(d.from + 900));
+    assert_eq!(m["windows"][3]["mean"], 60.0);
+    assert_eq!(m["ticket"], true);
+
+    // A metric with no datapoints in the region is NODATA throughout: inconclusive, never PASS.
+    let (code, doc) = json("nothing");
+    assert_eq!(code, Some(5), "{doc:#}");
+    assert_eq!(statuses(&doc), ["NODATA"; 6]);
+
+    // The period must be the drift step.
+    policy(dir.path(), &rules.replace("step: 1m", "step: 30s"));
+    let a = args("api");
+    let out = run(dir.path(), &a.iter().map(String::as_str).collect::<Vec<_>>(), &env);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("sources.cpu_utilization.cloudwatch.period is 60s but drift.step is 30s"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn an_unreachable_cloudwatch_or_no_credentials_is_an_external_error() {
+    let d = data();
+    let dir = common::workdir();
+    policy(dir.path(), "");
+    let window = ["collect", "--service", "api", "--from", &d.from.to_string(), "--to", &d.to.to_string()];
+    let out = run(dir.path(), &window, &[("AWS_ENDPOINT_URL_CLOUDWATCH", "http://127.0.0.1:9")]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("sources.cpu_utilization: http://127.0.0.1:9: GetMetricData AWS/ECS CPUUtilization"),
+        "{}",
+        text(&out)
+    );
+    let mut cmd = command(dir.path());
+    cmd.args(window);
+    for var in ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("no AWS credentials found"), "{}", text(&out));
+}
