@@ -972,6 +972,11 @@ pub struct CollectArgs {
     #[arg(long = "version", value_name = "VERSION")]
     pub service_version: Option<String>,
 
+    /// The run's request count, for the policy's `cost:` estimate (default: the requests in the
+    /// --window-from output).
+    #[arg(long, value_name = "N")]
+    pub requests: Option<u64>,
+
     /// Where to write the results (replaced if it exists).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "collected.json")]
     pub output: PathBuf,

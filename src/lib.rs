@@ -23,6 +23,7 @@
 //!   `prometheus::client`, the one HTTP client for Prometheus, AMP and AWS JSON services.
 //!   [`cloudwatch`]: `GetMetricData` requests and answers (pure); `cloudwatch::client` reads a
 //!   metric's datapoints over a range.
+//! - [`cost`]: cost per 1000 requests from usage × the policy's unit prices (pure).
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
@@ -65,6 +66,7 @@ pub mod cli;
 pub mod cloudwatch;
 pub mod commands;
 pub mod compare;
+pub mod cost;
 pub mod drift;
 pub mod drift_fetch;
 pub mod drift_report;

@@ -34,6 +34,47 @@ pub struct Policy {
     /// Where `perfcert collect` reads metrics from (`sources:`), in the file's order; empty when
     /// the block is absent.
     pub sources: Vec<Source>,
+    /// How `perfcert collect` estimates the cost per 1000 requests (`cost:`); `None` when absent.
+    pub cost: Option<CostPolicy>,
+}
+
+/// The `cost:` block: unit prices times usage, per item ([`crate::cost::estimate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostPolicy {
+    /// The metric written (`metric:`, default `cost_per_1000_req`).
+    pub metric: String,
+    /// The prices' currency (`currency:`, default USD), recorded with the estimate.
+    pub currency: String,
+    pub items: Vec<CostItem>,
+}
+
+/// One priced usage (`cost.items.NAME`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostItem {
+    pub name: String,
+    /// Price per unit of usage, >= 0.
+    pub price: f64,
+    /// The unit, as written (`vCPU-second`, `GB-second`, `request`): recorded, not checked.
+    pub unit: Option<String>,
+    pub usage: Usage,
+}
+
+/// Where an item's usage comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Usage {
+    /// `constant: N` units per run, or per second of the window (`per: second`).
+    Constant { amount: f64, per: Per },
+    /// A `sources:` metric over the run's window: its mean × the window's seconds (`per:
+    /// second`), the sum of its samples (`per: sample`), or its mean (`per: run`); times `scale`.
+    Source { metric: String, per: Per, scale: f64 },
+}
+
+/// How a usage is counted over the window (see [`Usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    Run,
+    Second,
+    Sample,
 }
 
 /// One metric of the `sources:` block: where its series comes from, and the spacing of the
@@ -352,6 +393,32 @@ struct RawPolicy {
     duet: Option<Spanned<RawDuet>>,
     drift: Option<Spanned<RawDrift>>,
     sources: Option<Spanned<IndexMap<String, Spanned<RawSource>>>>,
+    cost: Option<Spanned<RawCost>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCost {
+    metric: Option<Spanned<String>>,
+    currency: Option<Spanned<String>>,
+    items: Spanned<IndexMap<String, Spanned<RawCostItem>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCostItem {
+    price: Spanned<f64>,
+    unit: Option<String>,
+    usage: Spanned<RawUsage>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUsage {
+    constant: Option<Spanned<f64>>,
+    source: Option<Spanned<String>>,
+    per: Option<Spanned<String>>,
+    scale: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -679,7 +746,11 @@ impl Validator<'_> {
             None => Vec::new(),
             Some(all) => all.value.into_iter().map(|(name, raw)| self.source(name, raw)).collect::<Result<_, _>>()?,
         };
-        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift, sources })
+        let cost = match raw.cost {
+            None => None,
+            Some(c) => Some(self.cost(c, &sources)?),
+        };
+        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift, sources, cost })
     }
 
     fn source(&self, metric: String, raw: Spanned<RawSource>) -> Result<Source, LoadError> {
@@ -754,6 +825,117 @@ impl Validator<'_> {
             Some(s) => Some(self.region(s.value.region, at("sigv4.region"))?),
         };
         Ok(Source { metric, step_ms, kind: SourceKind::Prometheus { endpoint: url, query: query.value, sigv4_region } })
+    }
+
+    fn cost(&self, raw: Spanned<RawCost>, sources: &[Source]) -> Result<CostPolicy, LoadError> {
+        let raw = raw.value;
+        let metric = match raw.metric {
+            None => "cost_per_1000_req".to_string(),
+            Some(m) if m.value.trim().is_empty() => {
+                return Err(self.error(&m, "cost.metric".into(), "expected a metric name such as cost_per_1000_req"));
+            }
+            Some(m) => m.value.trim().to_string(),
+        };
+        let currency = raw.currency.map(|c| c.value.trim().to_string()).unwrap_or_else(|| "USD".into());
+        if raw.items.value.is_empty() {
+            return Err(self.error(&raw.items, "cost.items".into(), "expected at least one priced usage"));
+        }
+        let mut items = vec![];
+        for (name, item) in raw.items.value {
+            let item = item.value;
+            let at = |key: &str| format!("cost.items.{name}.{key}");
+            if !item.price.value.is_finite() || item.price.value < 0.0 {
+                return Err(self.error(
+                    &item.price,
+                    at("price"),
+                    format!("expected a price per unit >= 0, found {}", item.price.value),
+                ));
+            }
+            let usage_at = item.usage.referenced;
+            let usage_error = |key: String, message: &str| {
+                LoadError::new(self.file, message).at(usage_at.line(), usage_at.column()).key(key)
+            };
+            let u = item.usage.value;
+            let per = match &u.per {
+                None => None,
+                Some(p) => Some(match p.value.as_str() {
+                    "run" => Per::Run,
+                    "second" => Per::Second,
+                    "sample" => Per::Sample,
+                    other => {
+                        return Err(self.error(
+                            p,
+                            at("usage.per"),
+                            format!("expected run, second or sample, found \"{other}\""),
+                        ));
+                    }
+                }),
+            };
+            let usage = match (u.constant, u.source) {
+                (Some(c), None) => {
+                    if !c.value.is_finite() || c.value < 0.0 {
+                        return Err(self.error(
+                            &c,
+                            at("usage.constant"),
+                            format!("expected a number >= 0, found {}", c.value),
+                        ));
+                    }
+                    if let Some(scale) = &u.scale {
+                        return Err(self.error(
+                            scale,
+                            at("usage.scale"),
+                            "scale applies to a source; write the constant scaled",
+                        ));
+                    }
+                    match per {
+                        Some(Per::Sample) => {
+                            return Err(self.error(
+                                u.per.as_ref().expect("per was given"),
+                                at("usage.per"),
+                                "a constant has no samples; expected run or second",
+                            ));
+                        }
+                        per => Usage::Constant { amount: c.value, per: per.unwrap_or(Per::Run) },
+                    }
+                }
+                (None, Some(source)) => {
+                    if !sources.iter().any(|s| s.metric == source.value) {
+                        return Err(self.error(
+                            &source,
+                            at("usage.source"),
+                            format!("expected a metric of the `sources:` block, found \"{}\"", source.value),
+                        ));
+                    }
+                    let Some(per) = per else {
+                        return Err(usage_error(
+                            at("usage.per"),
+                            "expected per: second (the mean × the window's seconds), sample (the sum of the samples) \
+                             or run (the mean)",
+                        ));
+                    };
+                    let scale = match u.scale {
+                        None => 1.0,
+                        Some(s) if s.value.is_finite() && s.value > 0.0 => s.value,
+                        Some(s) => {
+                            return Err(self.error(
+                                &s,
+                                at("usage.scale"),
+                                format!("expected a number > 0, found {}", s.value),
+                            ));
+                        }
+                    };
+                    Usage::Source { metric: source.value, per, scale }
+                }
+                _ => {
+                    return Err(usage_error(
+                        at("usage"),
+                        "expected either constant: N or source: METRIC (a metric of the `sources:` block)",
+                    ));
+                }
+            };
+            items.push(CostItem { name, price: item.price.value, unit: item.unit, usage });
+        }
+        Ok(CostPolicy { metric, currency, items })
     }
 
     fn region(&self, region: Spanned<String>, key: String) -> Result<String, LoadError> {
@@ -1594,6 +1776,47 @@ waivers:
         assert!(q.contains("sources.cpu.query: expected a PromQL expression"), "{q}");
         let q = err(&format!("{base}  cpu:\n    query: up\n"));
         assert!(q.contains("sources.cpu: expected `prometheus:` with `query:`"), "{q}");
+    }
+
+    #[test]
+    fn the_cost_block() {
+        let base = "metrics:\n  m: { max: 1 }\nsources:\n  tasks:\n    prometheus: http://p\n    query: up\ncost:\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}  items:\n    vcpu: {{ price: 0.000011244, unit: vCPU-second, usage: {{ constant: 0.5, per: second }} }}\n    \
+                 fixed: {{ price: 2, usage: {{ constant: 1 }} }}\n    \
+                 task_hours: {{ price: 0.04, usage: {{ source: tasks, per: second, scale: 0.0002777777777777778 }} }}\n"
+            ),
+        )
+        .unwrap();
+        let c = p.cost.unwrap();
+        assert_eq!((c.metric.as_str(), c.currency.as_str(), c.items.len()), ("cost_per_1000_req", "USD", 3));
+        assert_eq!(c.items[0].usage, Usage::Constant { amount: 0.5, per: Per::Second });
+        assert_eq!(c.items[0].unit.as_deref(), Some("vCPU-second"));
+        assert_eq!(c.items[1].usage, Usage::Constant { amount: 1.0, per: Per::Run });
+        assert!(matches!(&c.items[2].usage, Usage::Source { metric, per: Per::Second, .. } if metric == "tasks"));
+
+        let one = |item: &str| err(&format!("{base}  items:\n    x: {item}\n"));
+        assert!(
+            one("{ price: -1, usage: { constant: 1 } }").contains("cost.items.x.price: expected a price per unit >= 0")
+        );
+        assert!(
+            one("{ price: 1, usage: { source: nope, per: second } }")
+                .contains("cost.items.x.usage.source: expected a metric of the `sources:` block, found \"nope\"")
+        );
+        assert!(one("{ price: 1, usage: { source: tasks } }").contains("cost.items.x.usage.per: expected per: second"));
+        assert!(one("{ price: 1, usage: { constant: 1, per: sample } }").contains("a constant has no samples"));
+        assert!(one("{ price: 1, usage: { constant: 1, per: hour } }").contains("expected run, second or sample"));
+        assert!(
+            one("{ price: 1, usage: { constant: 1, source: tasks } }")
+                .contains("expected either constant: N or source")
+        );
+        assert!(
+            one("{ price: 1, usage: { source: tasks, per: sample, scale: 0 } }")
+                .contains("usage.scale: expected a number > 0")
+        );
+        assert!(err(&format!("{base}  items: {{}}\n")).contains("cost.items: expected at least one priced usage"));
     }
 
     #[test]

@@ -290,3 +290,111 @@ fn an_unreachable_cloudwatch_or_no_credentials_is_an_external_error() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("no AWS credentials found"), "{}", text(&out));
 }
+
+/// A policy with ECS and Lambda usage sources and a `cost:` block; `extra_item` is appended to
+/// the items.
+fn cost_policy(dir: &Path, extra_item: &str) {
+    let text = format!(
+        "metrics:\n  cost_per_1000_req: {{ max_increase: 10%, unit: USD }}\nsources:\n  running_tasks:\n    cloudwatch:\n      \
+         region: eu-west-1\n      namespace: ECS/ContainerInsights\n      metric: RunningTaskCount\n      \
+         dimensions: {{ ClusterName: prod, ServiceName: $service }}\n  lambda_invocations:\n    cloudwatch:\n      \
+         region: us-east-1\n      namespace: AWS/Lambda\n      metric: Invocations\n      \
+         dimensions: {{ FunctionName: ingest }}\n      stat: Sum\n  cpu_of_nothing:\n{}\
+         cost:\n  items:\n    vcpu: {{ price: 0.000011244, unit: vCPU-second, usage: {{ constant: 0.5, per: second }} }}\n    \
+         lambda_requests: {{ price: 0.0000002, unit: request, usage: {{ source: lambda_invocations, per: sample }} }}\n    \
+         task_hours: {{ price: 0.04, unit: task-hour, usage: {{ source: running_tasks, per: second, scale: 0.0002777777777777778 }} }}\n{extra_item}",
+        cloudwatch("CPUUtilization", "eu-west-1", "nothing"),
+    );
+    std::fs::write(dir.join("perf_thresholds.yml"), text).unwrap();
+}
+
+/// k6 raw output of `n` requests spread over `[from, to]` (the first at `from`, the last at `to`).
+fn k6_raw(from: i64, to: i64, n: i64) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let t = from * 1000 + (to - from) * 1000 * i / (n - 1);
+        let time = jiff::Timestamp::from_millisecond(t).unwrap().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let tags = r#"{"method":"GET","status":"200","name":"http://api/","expected_response":"true"}"#;
+        for (metric, value) in [("http_reqs", 1.0), ("http_req_duration", 120.0), ("http_req_failed", 0.0)] {
+            out += &format!(
+                "{{\"metric\":\"{metric}\",\"type\":\"Point\",\"data\":{{\"time\":\"{time}\",\"value\":{value},\"tags\":{tags}}}}}\n"
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn collect_estimates_cost_per_1000_requests_from_usage_and_prices() {
+    let moto = Moto::start();
+    let d = data();
+    let times: Vec<i64> = (d.start..d.start + 3600).step_by(60).collect();
+    let points = |v: f64| times.iter().map(|&t| (t, v)).collect::<Vec<_>>();
+    moto.put(&serde_json::json!([
+        {"region": "eu-west-1", "namespace": "ECS/ContainerInsights", "metric": "RunningTaskCount",
+         "dimensions": {"ClusterName": "prod", "ServiceName": "api"}, "points": points(2.0)},
+        {"region": "us-east-1", "namespace": "AWS/Lambda", "metric": "Invocations",
+         "dimensions": {"FunctionName": "ingest"}, "points": points(20.0)},
+    ]));
+    let dir = common::workdir();
+    cost_policy(dir.path(), "");
+    let env = [("AWS_ENDPOINT_URL_CLOUDWATCH", moto.url.as_str())];
+    let (from, to) = (d.from.to_string(), d.to.to_string());
+    let out =
+        run(dir.path(), &["collect", "--service", "api", "--from", &from, "--to", &to, "--requests", "6000"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    // By hand, over 1800 s: vCPU 0.5 × 1800 × 0.000011244 = 0.0101196; Lambda 30 × 20 = 600
+    // invocations × 0.0000002 = 0.00012; 2 tasks × 1800 s = 1 task-hour × 0.04 = 0.04.
+    // Total 0.0502396 over 6000 requests: 0.0083732666... per 1000.
+    let total = 0.0101196 + 0.00012 + 0.04;
+    let got = doc["metrics"]["cost_per_1000_req"].as_f64().unwrap();
+    assert!((got - total / 6.0).abs() < 1e-12, "cost {got}, expected {}", total / 6.0);
+    let cost = &doc["collected"]["cost"];
+    assert!((cost["total"].as_f64().unwrap() - total).abs() < 1e-12, "{cost:#}");
+    assert_eq!((cost["requests"].as_u64(), cost["requests_from"].as_str()), (Some(6000), Some("--requests")));
+    assert_eq!((cost["window_seconds"].as_f64(), cost["currency"].as_str()), (Some(1800.0), Some("USD")));
+    let items = &cost["items"];
+    assert_eq!(items["lambda_requests"]["usage"], 600.0);
+    assert_eq!(items["lambda_requests"]["from"], "sum 600 of 30 samples of source lambda_invocations");
+    assert_eq!(items["vcpu"]["usage"], 900.0);
+    assert_eq!(items["vcpu"]["unit"], "vCPU-second");
+    assert!((items["task_hours"]["usage"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{items:#}");
+    assert!(text(&out).contains("cost_per_1000_req: "), "{}", text(&out));
+
+    // The requests (and the window) from the load test's own output: 600 requests, ten times
+    // fewer, ten times the cost per 1000.
+    std::fs::write(dir.path().join("k6.json"), k6_raw(d.from, d.to, 600)).unwrap();
+    let out = run(dir.path(), &["collect", "--service", "api", "--window-from", "k6.json"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    let got = doc["metrics"]["cost_per_1000_req"].as_f64().unwrap();
+    assert!((got - total / 0.6).abs() < 1e-12, "cost {got}, expected {}", total / 0.6);
+    assert_eq!(doc["collected"]["cost"]["requests"], 600);
+    assert_eq!(doc["collected"]["cost"]["requests_from"], "k6.json");
+
+    // Zero requests, no request count, or a usage without data: unavailable, never 0 or inf.
+    let out = run(dir.path(), &["collect", "--service", "api", "--from", &from, "--to", &to, "--requests", "0"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    assert!(doc["metrics"].get("cost_per_1000_req").is_none(), "{doc:#}");
+    let why = doc["collected"]["unavailable"]["cost_per_1000_req"]["unavailable"].as_str().unwrap();
+    assert!(why.contains("0 requests"), "{why}");
+    let out = run(dir.path(), &["collect", "--service", "api", "--from", &from, "--to", &to], &env);
+    assert!(text(&out).contains("cost_per_1000_req: unavailable: no request count"), "{}", text(&out));
+    cost_policy(dir.path(), "    nothing: { price: 1, usage: { source: cpu_of_nothing, per: second } }\n");
+    let out =
+        run(dir.path(), &["collect", "--service", "api", "--from", &from, "--to", &to, "--requests", "6000"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    assert!(doc["metrics"].get("cost_per_1000_req").is_none(), "{doc:#}");
+    let u = &doc["collected"]["unavailable"]["cost_per_1000_req"];
+    assert!(
+        u["unavailable"]
+            .as_str()
+            .unwrap()
+            .starts_with("usage unavailable: nothing: source cpu_of_nothing: no datapoints"),
+        "{u:#}"
+    );
+    assert_eq!(u["items"]["vcpu"]["usage"], 900.0, "the items that could be priced are kept: {u:#}");
+}

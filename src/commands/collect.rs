@@ -10,10 +10,15 @@ use anyhow::anyhow;
 use serde_json::{Map, Value, json};
 
 use crate::cli::CollectArgs;
+use std::collections::HashMap;
+use std::path::Path;
+
 use crate::cloudwatch;
+use crate::cost::{self, ItemCost, SourceValues};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
 use crate::input::k6_raw;
+use crate::input::{self, Classes};
 use crate::numfmt;
 use crate::pipeline;
 use crate::policy::SourceKind;
@@ -34,6 +39,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     inputs.extend(args.window_from.as_deref());
     fsutil::refuse_over_inputs(&args.output, &inputs, None).map_err(|e| Failure::input(anyhow!(e)))?;
     let policy = pipeline::load_policy(&args.thresholds)?;
+    let policy_classes = policy.classes.clone();
     let file = args.thresholds.display();
     if policy.sources.is_empty() {
         return Err(Failure::input(anyhow!(
@@ -52,6 +58,8 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let mut metrics = Map::new();
     let mut provenance = Map::new();
     let mut unavailable = Map::new();
+    // Each source's values over the window, or why it has none: the cost's usages.
+    let mut values: HashMap<String, Result<SourceValues, String>> = HashMap::new();
     for (source, query) in policy.sources.iter().zip(&queries) {
         let mut record = Map::new();
         record.insert("endpoint".into(), json!(source.endpoint()));
@@ -134,6 +142,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 record.insert("expected".into(), json!(mean.expected));
                 if mean.value < 0.0 {
                     let why = format!("the mean is negative ({}); a metric value is >= 0", mean.value);
+                    values.insert(source.metric.clone(), Err(why.clone()));
                     ui.warn(&format!("{}: unavailable: {why}", source.metric));
                     record.insert("unavailable".into(), json!(why));
                     unavailable.insert(source.metric.clone(), Value::Object(record));
@@ -151,11 +160,65 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 })?;
                 metrics.insert(source.metric.clone(), json!(mean.value));
                 provenance.insert(source.metric.clone(), Value::Object(record));
+                let sum = mean.value * mean.samples as f64;
+                values.insert(source.metric.clone(), Ok(SourceValues { mean: mean.value, sum, samples: mean.samples }));
             }
             Err(why) => {
+                values.insert(source.metric.clone(), Err(why.clone()));
                 ui.warn(&format!("{}: unavailable: {why}{context}", source.metric));
                 record.insert("unavailable".into(), json!(why));
                 unavailable.insert(source.metric.clone(), Value::Object(record));
+            }
+        }
+    }
+    let mut cost_record = None;
+    if let Some(policy) = &policy.cost {
+        let (requests, requests_from) = match (args.requests, &args.window_from) {
+            (Some(n), _) => (Some(n), json!("--requests")),
+            (None, Some(file)) => (requests_in(file, &policy_classes)?, json!(file.display().to_string())),
+            (None, None) => (None, Value::Null),
+        };
+        let seconds = (to - from) as f64 / 1000.0;
+        let lookup = |metric: &str| values.get(metric).cloned().unwrap_or_else(|| Err("not collected".into()));
+        let mut record = Map::new();
+        record.insert("currency".into(), json!(policy.currency));
+        record.insert("window_seconds".into(), json!(seconds));
+        record.insert("requests".into(), json!(requests));
+        record.insert("requests_from".into(), requests_from);
+        let item_json = |items: &[ItemCost]| -> Value {
+            let mut all = Map::new();
+            for i in items {
+                all.insert(
+                    i.name.clone(),
+                    json!({"usage": i.usage, "unit": i.unit, "price": i.price, "cost": i.cost, "from": i.how}),
+                );
+            }
+            Value::Object(all)
+        };
+        match cost::estimate(policy, seconds, requests, &lookup) {
+            Ok(e) => {
+                record.insert("items".into(), item_json(&e.items));
+                record.insert("total".into(), json!(e.total));
+                ui.say(|out| {
+                    writeln!(
+                        out,
+                        "{}: {} {} ({} {} over {} requests)",
+                        policy.metric,
+                        numfmt::num(e.per_1000),
+                        policy.currency,
+                        numfmt::num(e.total),
+                        policy.currency,
+                        e.requests
+                    )
+                })?;
+                metrics.insert(policy.metric.clone(), json!(e.per_1000));
+                cost_record = Some(Value::Object(record));
+            }
+            Err(u) => {
+                ui.warn(&format!("{}: unavailable: {}", policy.metric, u.why));
+                record.insert("items".into(), item_json(&u.items));
+                record.insert("unavailable".into(), json!(u.why));
+                unavailable.insert(policy.metric.clone(), Value::Object(record));
             }
         }
     }
@@ -180,6 +243,9 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     }
     collected.insert("at".into(), json!(jiff::Timestamp::now().to_string()));
     collected.insert("sources".into(), Value::Object(provenance));
+    if let Some(cost) = cost_record {
+        collected.insert("cost".into(), cost);
+    }
     if !unavailable.is_empty() {
         collected.insert("unavailable".into(), Value::Object(unavailable));
     }
@@ -190,6 +256,18 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write", &args.output, &e))))?;
     ui.say(|out| writeln!(out, "Wrote {}", args.output.display()))?;
     Ok(ExitStatus::Pass)
+}
+
+/// The requests of a load test's output (any format perfcert reads: k6 summary or raw output,
+/// Locust CSV, ...): the total behind its error rate, summed over its runs. `None` when the
+/// file does not tell.
+fn requests_in(file: &Path, classes: &Classes) -> Result<Option<u64>, Failure> {
+    let format = input::detect_path(file).map_err(Failure::input)?;
+    let runs =
+        input::load_runs(file, format, classes, &std::sync::atomic::AtomicU64::new(0)).map_err(Failure::input)?;
+    let counts: Vec<u64> =
+        runs.iter().filter_map(|run| run.precision.values().find_map(|p| p.counts).map(|c| c.requests)).collect();
+    Ok((!counts.is_empty() && counts.len() == runs.len()).then(|| counts.iter().sum()))
 }
 
 /// Unix milliseconds as RFC 3339 (for provenance).
