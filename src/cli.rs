@@ -1017,6 +1017,12 @@ pub struct DriftArgs {
     #[arg(long, value_enum, default_value_t = DriftFormat::Table, value_name = "FORMAT")]
     pub format: DriftFormat,
 
+    /// Also reconcile the cost estimate with AWS Cost Explorer (the policy's cost.explorer):
+    /// the actual spend of the UTC days the range touches over their requests, beside the
+    /// baseline's cost_per_1000_req, flagged beyond the tolerance. For the daily run, not a bake.
+    #[arg(long)]
+    pub cost_explorer: bool,
+
     /// Write the report to FILE (replaced if it exists) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

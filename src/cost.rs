@@ -93,6 +93,17 @@ pub fn estimate(
     Ok(Estimate { items, total, requests, per_1000 })
 }
 
+/// A usage over a window of `window_seconds` and how it was found (also the requests of
+/// `cost.explorer`, counted the same way).
+pub fn usage_of(
+    usage: &Usage,
+    window_seconds: f64,
+    source: &dyn Fn(&str) -> Result<SourceValues, String>,
+) -> Result<(f64, String), String> {
+    let item = CostItem { name: String::new(), price: 0.0, unit: None, usage: usage.clone() };
+    self::usage(&item, window_seconds, source)
+}
+
 /// An item's usage over the window and how it was found.
 fn usage(
     item: &CostItem,
@@ -140,6 +151,7 @@ mod tests {
         CostPolicy {
             metric: "cost_per_1000_req".into(),
             currency: "USD".into(),
+            explorer: None,
             items: vec![
                 // 2 tasks × 0.5 vCPU: 1 vCPU for every second; 2 × 1 GB.
                 item("vcpu", 0.000011244, Usage::Constant { amount: 1.0, per: Per::Second }),

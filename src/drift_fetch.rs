@@ -12,6 +12,7 @@ use anyhow::anyhow;
 use serde_json::Value;
 
 use crate::cloudwatch;
+use crate::cost;
 use crate::drift::{self, Baseline};
 use crate::exit::Failure;
 use crate::fsutil;
@@ -20,6 +21,7 @@ use crate::model::{Run, Side};
 use crate::pipeline;
 use crate::policy::{DriftPolicy, Policy, Source, SourceKind};
 use crate::prometheus::client::{Auth, Client, RangeQuery};
+use crate::prometheus::{Series as PromSeries, Window, window_mean};
 use crate::ui::Ui;
 
 /// Most samples one `query_range` asks for: Prometheus refuses more than 11,000 per series.
@@ -211,6 +213,68 @@ pub fn series(
         });
     }
     Ok(series)
+}
+
+/// A source's values over `[from, to)` (the mean and sum of its samples, as `collect` takes
+/// them: Prometheus at its step, CloudWatch's whole periods), or why it has none. A transport
+/// or refused request is a failure, as in [`series`].
+pub fn source_values(
+    client: &mut Client,
+    source: &Source,
+    service: Option<&str>,
+    from: i64,
+    to: i64,
+) -> Result<Result<cost::SourceValues, String>, Failure> {
+    let need_service = || Failure::input(anyhow!("sources.{} uses $service; pass --service NAME", source.metric));
+    let (series, window) = match &source.kind {
+        SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
+            let query = source.query_for(service).ok_or_else(need_service)?;
+            let auth = match sigv4_region {
+                Some(region) => Auth::SigV4 { region: region.clone() },
+                None => Auth::None,
+            };
+            let window = Window { start: from, end: to - source.step_ms, step: source.step_ms };
+            if window.end < window.start {
+                return Ok(Err(format!("the range is shorter than the step ({} s)", source.step_ms / 1000)));
+            }
+            let request = RangeQuery {
+                endpoint,
+                auth: &auth,
+                query: &query,
+                start: window.start,
+                end: window.end,
+                step: window.step,
+            };
+            let series = client.query_range(&request).map_err(|e| {
+                let bad = e.is_bad_query();
+                let error = anyhow!("sources.{}: {e}", source.metric);
+                if bad { Failure::input(error) } else { Failure::external(error) }
+            })?;
+            (series, window)
+        }
+        SourceKind::CloudWatch(_) => {
+            let metric = source.cloudwatch_for(service).ok_or_else(need_service)?;
+            let Some((start, end)) = cloudwatch::whole_periods(from, to, source.step_ms) else {
+                return Ok(Err(format!("the range holds no whole {} s period", source.step_ms / 1000)));
+            };
+            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, end).map_err(|e| {
+                let bad = e.is_bad_request();
+                let error = anyhow!("sources.{}: {e}", source.metric);
+                if bad { Failure::input(error) } else { Failure::external(error) }
+            })?;
+            if let Some(why) = got.incomplete {
+                return Ok(Err(why));
+            }
+            if got.points.is_empty() {
+                return Ok(Err(format!("no datapoints for {} in {}", metric.describe(), metric.region)));
+            }
+            let window = Window { start, end: end - source.step_ms, step: source.step_ms };
+            (vec![PromSeries { samples: got.points, ..PromSeries::default() }], window)
+        }
+    };
+    Ok(window_mean(&series, window)
+        .map(|m| cost::SourceValues { mean: m.value, sum: m.value * m.samples as f64, samples: m.samples })
+        .map_err(|why| why.0))
 }
 
 /// The samples of `query` at `from + k × step` for every such instant before `to`, in requests

@@ -23,7 +23,8 @@
 //!   `prometheus::client`, the one HTTP client for Prometheus, AMP and AWS JSON services.
 //!   [`cloudwatch`]: `GetMetricData` requests and answers (pure); `cloudwatch::client` reads a
 //!   metric's datapoints over a range.
-//! - [`cost`]: cost per 1000 requests from usage × the policy's unit prices (pure).
+//! - [`cost`]: cost per 1000 requests from usage × the policy's unit prices (pure);
+//!   [`cost_explorer`]: the actual spend from Cost Explorer beside it (`drift --cost-explorer`).
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
@@ -67,6 +68,7 @@ pub mod cloudwatch;
 pub mod commands;
 pub mod compare;
 pub mod cost;
+pub mod cost_explorer;
 pub mod drift;
 pub mod drift_fetch;
 pub mod drift_report;

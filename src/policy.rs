@@ -46,6 +46,32 @@ pub struct CostPolicy {
     /// The prices' currency (`currency:`, default USD), recorded with the estimate.
     pub currency: String,
     pub items: Vec<CostItem>,
+    /// How `perfcert drift --cost-explorer` reconciles the estimate with AWS Cost Explorer
+    /// (`explorer:`); `None` when absent.
+    pub explorer: Option<ExplorerPolicy>,
+}
+
+/// `cost.explorer`: the spend `GetCostAndUsage` reports for the judged days, filtered to the
+/// service, over the same days' requests, against the estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplorerPolicy {
+    pub filter: ExplorerFilter,
+    /// `UnblendedCost` (default), `BlendedCost`, `AmortizedCost`, `NetUnblendedCost` or
+    /// `NetAmortizedCost`.
+    pub cost_metric: String,
+    /// The days' requests: a `sources:` metric counted as a [`Usage::Source`].
+    pub requests: Usage,
+    /// The largest relative difference not flagged (`tolerance: 20%` is 0.20).
+    pub tolerance: f64,
+}
+
+/// Which spend is the service's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExplorerFilter {
+    /// A cost-allocation tag: key and value (`$service` replaced).
+    Tag { key: String, value: String },
+    /// A `SERVICE` dimension value, e.g. `Amazon Elastic Container Service`.
+    Service(String),
 }
 
 /// One priced usage (`cost.items.NAME`).
@@ -402,6 +428,24 @@ struct RawCost {
     metric: Option<Spanned<String>>,
     currency: Option<Spanned<String>>,
     items: Spanned<IndexMap<String, Spanned<RawCostItem>>>,
+    explorer: Option<Spanned<RawExplorer>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExplorer {
+    tag: Option<Spanned<RawTag>>,
+    service: Option<Spanned<String>>,
+    metric: Option<Spanned<String>>,
+    requests: Spanned<RawUsage>,
+    tolerance: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTag {
+    key: Spanned<String>,
+    value: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -935,7 +979,106 @@ impl Validator<'_> {
             };
             items.push(CostItem { name, price: item.price.value, unit: item.unit, usage });
         }
-        Ok(CostPolicy { metric, currency, items })
+        let explorer = match raw.explorer {
+            None => None,
+            Some(e) => Some(self.explorer(e, sources)?),
+        };
+        Ok(CostPolicy { metric, currency, items, explorer })
+    }
+
+    fn explorer(&self, raw: Spanned<RawExplorer>, sources: &[Source]) -> Result<ExplorerPolicy, LoadError> {
+        let whole = raw.referenced;
+        let raw = raw.value;
+        let whole_error = |key: &str, message: &str| {
+            LoadError::new(self.file, message).at(whole.line(), whole.column()).key(format!("cost.explorer{key}"))
+        };
+        let filter = match (raw.tag, raw.service) {
+            (Some(tag), None) => {
+                let tag = tag.value;
+                if tag.key.value.trim().is_empty() {
+                    return Err(self.error(
+                        &tag.key,
+                        "cost.explorer.tag.key".into(),
+                        "expected a cost-allocation tag key",
+                    ));
+                }
+                ExplorerFilter::Tag { key: tag.key.value.trim().into(), value: tag.value.value.trim().into() }
+            }
+            (None, Some(service)) if !service.value.trim().is_empty() => {
+                ExplorerFilter::Service(service.value.trim().into())
+            }
+            _ => {
+                return Err(whole_error(
+                    "",
+                    "expected either tag: { key: K, value: V } or service: NAME (a Cost Explorer SERVICE, such as \
+                     Amazon Elastic Container Service)",
+                ));
+            }
+        };
+        let names = ["UnblendedCost", "BlendedCost", "AmortizedCost", "NetUnblendedCost", "NetAmortizedCost"];
+        let cost_metric = match raw.metric {
+            None => "UnblendedCost".to_string(),
+            Some(m) if names.contains(&m.value.as_str()) => m.value,
+            Some(m) => {
+                return Err(self.error(
+                    &m,
+                    "cost.explorer.metric".into(),
+                    format!("expected one of {}, found \"{}\"", names.join(", "), m.value),
+                ));
+            }
+        };
+        let r = raw.requests.value;
+        let (Some(source), None) = (r.source, r.constant) else {
+            return Err(whole_error(
+                ".requests",
+                "expected source: METRIC (a metric of the `sources:` block) and per:",
+            ));
+        };
+        if !sources.iter().any(|s| s.metric == source.value) {
+            return Err(self.error(
+                &source,
+                "cost.explorer.requests.source".into(),
+                format!("expected a metric of the `sources:` block, found \"{}\"", source.value),
+            ));
+        }
+        let per = match r.per.as_ref().map(|p| p.value.as_str()) {
+            Some("sample") => Per::Sample,
+            Some("second") => Per::Second,
+            Some("run") => Per::Run,
+            _ => {
+                return Err(whole_error(
+                    ".requests.per",
+                    "expected per: sample (the sum of the samples, e.g. a CloudWatch Sum of RequestCount), second \
+                     (the mean rate × the seconds) or run (the mean)",
+                ));
+            }
+        };
+        let scale = match r.scale {
+            None => 1.0,
+            Some(s) if s.value.is_finite() && s.value > 0.0 => s.value,
+            Some(s) => {
+                return Err(self.error(&s, "cost.explorer.requests.scale".into(), "expected a number > 0"));
+            }
+        };
+        let tolerance = match raw.tolerance {
+            None => 0.2,
+            Some(t) => match parse_percent(&t.value) {
+                Some(p) if p > 0.0 && p.is_finite() => p / 100.0,
+                _ => {
+                    return Err(self.error(
+                        &t,
+                        "cost.explorer.tolerance".into(),
+                        format!("expected a percentage above 0% such as 20%, found \"{}\"", t.value),
+                    ));
+                }
+            },
+        };
+        Ok(ExplorerPolicy {
+            filter,
+            cost_metric,
+            requests: Usage::Source { metric: source.value, per, scale },
+            tolerance,
+        })
     }
 
     fn region(&self, region: Spanned<String>, key: String) -> Result<String, LoadError> {
@@ -1029,7 +1172,7 @@ impl Validator<'_> {
             Some(p) => self.source_duration(
                 p,
                 at("period"),
-                "of 1s, 5s, 10s, 20s, 30s or a whole number of minutes up to 1d such as 1m or 5m",
+                "of 1s, 5s, 10s, 20s, 30s or a whole number of minutes up to 24h such as 1m or 5m",
                 |ms| {
                     [1_000, 5_000, 10_000, 20_000, 30_000].contains(&ms)
                         || (ms % 60_000 == 0 && (60_000..=86_400_000).contains(&ms))
@@ -1817,6 +1960,37 @@ waivers:
                 .contains("usage.scale: expected a number > 0")
         );
         assert!(err(&format!("{base}  items: {{}}\n")).contains("cost.items: expected at least one priced usage"));
+
+        let items = "  items:\n    x: { price: 1, usage: { constant: 1 } }\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}{items}  explorer:\n    tag: {{ key: service, value: $service }}\n    \
+                 requests: {{ source: tasks, per: sample }}\n    tolerance: 15%\n"
+            ),
+        )
+        .unwrap();
+        let e = p.cost.unwrap().explorer.unwrap();
+        assert_eq!(e.filter, ExplorerFilter::Tag { key: "service".into(), value: "$service".into() });
+        assert_eq!((e.cost_metric.as_str(), e.tolerance), ("UnblendedCost", 0.15));
+        let ex = |body: &str| err(&format!("{base}{items}  explorer:\n{body}"));
+        assert!(ex("    requests: { source: tasks, per: sample }\n").contains("cost.explorer: expected either tag:"));
+        assert!(
+            ex("    service: ECS\n    requests: { source: nope, per: sample }\n")
+                .contains("cost.explorer.requests.source: expected a metric of the `sources:` block")
+        );
+        assert!(
+            ex("    service: ECS\n    requests: { source: tasks }\n")
+                .contains("cost.explorer.requests.per: expected per: sample")
+        );
+        assert!(
+            ex("    service: ECS\n    metric: Cost\n    requests: { source: tasks, per: sample }\n")
+                .contains("cost.explorer.metric: expected one of UnblendedCost")
+        );
+        assert!(
+            ex("    service: ECS\n    tolerance: 0\n    requests: { source: tasks, per: sample }\n")
+                .contains("cost.explorer.tolerance: expected a percentage")
+        );
     }
 
     #[test]

@@ -398,3 +398,118 @@ fn collect_estimates_cost_per_1000_requests_from_usage_and_prices() {
     );
     assert_eq!(u["items"]["vcpu"]["usage"], 900.0, "the items that could be priced are kept: {u:#}");
 }
+
+/// POSTs `body` (JSON) to `url` (`http://127.0.0.1:PORT/path`) and returns the status line.
+fn post(url: &str, body: &str) -> String {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "POST /{path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn drift_reconciles_the_estimate_with_cost_explorer() {
+    let moto = Moto::start();
+    let d = data();
+    seed(&moto, &d);
+    // The UTC days the range touches, each with 500,000 requests (one 1-day datapoint) and
+    // 6.25 USD of spend: 0.0125 USD per 1000 requests, +25% over the 0.01 estimate.
+    let day = 86_400;
+    let days: Vec<i64> = (d.from / day * day..=(d.to - 1) / day * day).step_by(day as usize).collect();
+    moto.put(&serde_json::json!([{
+        "region": "eu-west-1", "namespace": "AWS/ApplicationELB", "metric": "RequestCount",
+        "dimensions": {"LoadBalancer": "app/prod/1"},
+        "points": days.iter().map(|&t| (t + 60, 500_000.0)).collect::<Vec<_>>(),
+    }]));
+    let date = |t: i64| jiff::Timestamp::from_second(t).unwrap().strftime("%Y-%m-%d").to_string();
+    let results: Vec<serde_json::Value> = days
+        .iter()
+        .map(|&t| {
+            serde_json::json!({"TimePeriod": {"Start": date(t), "End": date(t + day)},
+                "Total": {"UnblendedCost": {"Amount": "6.25", "Unit": "USD"}}, "Estimated": false})
+        })
+        .collect();
+    let status = post(
+        &format!("{}/moto-api/static/ce/cost-and-usage-results", moto.url),
+        &serde_json::json!({"results": [{"ResultsByTime": results}]}).to_string(),
+    );
+    assert!(status.contains(" 20"), "moto: {status}");
+
+    let dir = common::workdir();
+    let policy = |tolerance: &str| {
+        let text = format!(
+            "metrics:\n  cpu_utilization: {{ max_increase: 10%, max: 90 }}\n\
+             drift:\n  step: 1m\n  window: 5m\n  metrics:\n    cpu_utilization: {{}}\n\
+             sources:\n  cpu_utilization:\n{}  alb_requests:\n    cloudwatch: {{ region: eu-west-1, namespace: AWS/ApplicationELB, \
+             metric: RequestCount, dimensions: {{ LoadBalancer: app/prod/1 }}, stat: Sum, period: 24h }}\n\
+             cost:\n  items:\n    vcpu: {{ price: 0.000011244, usage: {{ constant: 1, per: second }} }}\n  explorer:\n    \
+             tag: {{ key: service, value: $service }}\n    requests: {{ source: alb_requests, per: sample }}\n    \
+             tolerance: {tolerance}\n",
+            cloudwatch("CPUUtilization", "eu-west-1", "$service"),
+        );
+        std::fs::write(dir.path().join("perf_thresholds.yml"), text).unwrap();
+    };
+    policy("20%");
+    std::fs::write(
+        dir.path().join("stable.json"),
+        r#"{"metrics": {"cpu_utilization": 42.5, "cost_per_1000_req": 0.01}}"#,
+    )
+    .unwrap();
+    let (from, to) = (d.from.to_string(), d.to.to_string());
+    let args =
+        ["drift", "--service", "api", "--baseline", "stable.json", "--from", &from, "--to", &to, "--cost-explorer"];
+    let env = [("AWS_ENDPOINT_URL", moto.url.as_str())];
+    let out = run(dir.path(), &args, &env);
+    assert_eq!(out.status.code(), Some(0), "the cost does not change drift's verdict: {}", text(&out));
+    let said = text(&out);
+    let requests = 500_000 * days.len();
+    assert!(
+        said.contains(&format!(
+            "warning: cost: actual 0.0125 USD per 1000 requests ({} USD over {requests} requests, {} to {}",
+            6.25 * days.len() as f64,
+            date(days[0]),
+            date(days[days.len() - 1] + day)
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("estimate 0.01 (cost_per_1000_req in stable.json): +25.0%, beyond the 20% tolerance"),
+        "{said}"
+    );
+
+    policy("30%");
+    let out = run(dir.path(), &args, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("+25.0%, within the 30% tolerance"), "{}", text(&out));
+    assert!(!text(&out).contains("warning: cost:"), "{}", text(&out));
+
+    // Without the block it is an input error; an unreachable Cost Explorer is external.
+    let out = run(
+        dir.path(),
+        &args,
+        &[("AWS_ENDPOINT_URL_CLOUDWATCH", moto.url.as_str()), ("AWS_ENDPOINT_URL_COST_EXPLORER", "http://127.0.0.1:9")],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("cost.explorer: http://127.0.0.1:9: GetCostAndUsage"), "{}", text(&out));
+    std::fs::write(
+        dir.path().join("perf_thresholds.yml"),
+        format!(
+            "metrics:\n  cpu_utilization: {{ max: 90 }}\ndrift:\n  step: 1m\n  metrics:\n    cpu_utilization: {{}}\nsources:\n  cpu_utilization:\n{}",
+            cloudwatch("CPUUtilization", "eu-west-1", "$service")
+        ),
+    )
+    .unwrap();
+    let out = run(dir.path(), &args, &env);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--cost-explorer needs a cost.explorer block"), "{}", text(&out));
+}
