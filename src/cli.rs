@@ -88,13 +88,15 @@ pub enum Command {
     /// A service's last releases as a self-contained HTML page or a PDF, for people and the CAB.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
-    /// Average CPU, memory, ... from Prometheus or AMP over a run's window into a results file.
+    /// Average CPU, memory, ... from Prometheus, AMP or CloudWatch over a run's window, and the
+    /// cost per 1000 requests, into a results file.
     ///
     /// Queries each metric of the policy's `sources:` block over [--from, --to] and writes the
-    /// means as a native results file, with where each came from.
+    /// means as a native results file, with where each came from; with a `cost:` block, also
+    /// cost_per_1000_req from the usages times their unit prices over the run's requests.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
-    /// Judge production series (Prometheus / AMP) against a baseline, window by window (PERF-003).
+    /// Judge production series (Prometheus, AMP, CloudWatch) against a baseline, window by window (PERF-003).
     ///
     /// Fetches each metric of the policy's `drift:` block from its `sources:` entry over
     /// [--from, --to) at the drift step, compares every window's mean with the metric's value in
@@ -330,21 +332,29 @@ warning gives the reason and it is left out of the file (never 0), so a gated me
 missing in compare. A server's `warnings` (a partial response from Thanos, Cortex or AMP) are
 printed, one line per metric, and recorded under collected.sources.METRIC.warnings.
 
+A cloudwatch: source is read with GetMetricData (signed for service monitoring; endpoint
+AWS_ENDPOINT_URL_CLOUDWATCH, else AWS_ENDPOINT_URL): the mean of the whole periods inside the
+window. The cost: block prices each usage (a constant, or a source's mean x seconds or sum over
+the window) and divides by the requests (--requests, else those of --window-from); a usage
+without data or 0 requests leaves cost_per_1000_req unavailable, never 0.
+
 Examples:
   perfcert collect --from 2026-11-30T12:00:00Z --to 2026-11-30T12:15:00Z --service ingest-api \\
       --output usage.json
   perfcert collect --window-from k6-raw.json.gz --service ingest-api --output usage.json
   perfcert collect --window-from locust-run.json --service ingest-api --output usage.json
+  perfcert collect --from 1796050140 --to 1796051040 --requests 120000 --output usage.json
   perfcert compare --baseline baseline.json --current k6-summary.json+usage.json
 
 Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the server refused
-(bad_data); 3 the endpoint could not be reached, refused the credentials or failed;
+(bad_data, InvalidParameterValue); 3 the endpoint could not be reached, refused the credentials or failed;
 5 no metric could be collected (nothing written).";
 
 const DRIFT_HELP: &str = "\
 Every metric under drift.metrics needs a sources: entry (its Prometheus or AMP endpoint and
 PromQL, `$service` replaced by --service); it is queried with query_range over [--from, --to) at
-drift.step. The baseline of a metric is its value in --baseline: a results file compare reads,
+drift.step. A CloudWatch source is read with GetMetricData; its period must equal drift.step.
+The baseline of a metric is its value in --baseline: a results file compare reads,
 such as `perfcert collect` over the last stable release's bake window, or a promoted baseline;
 or that release's bake record (PASS only; its signature checked with --baseline-key PUB); or,
 with --baseline-from/--baseline-to, the mean of the same query over that past range.
@@ -1011,6 +1021,11 @@ pub struct CollectArgs {
     #[arg(long = "version", value_name = "VERSION")]
     pub service_version: Option<String>,
 
+    /// The run's request count, for the policy's `cost:` estimate (default: the requests in the
+    /// --window-from output).
+    #[arg(long, value_name = "N")]
+    pub requests: Option<u64>,
+
     /// Where to write the results (replaced if it exists).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "collected.json")]
     pub output: PathBuf,
@@ -1057,6 +1072,12 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DriftFormat::Table, value_name = "FORMAT")]
     pub format: DriftFormat,
+
+    /// Also reconcile the cost estimate with AWS Cost Explorer (the policy's cost.explorer):
+    /// the actual spend of the UTC days the range touches over their requests, beside the
+    /// baseline's cost_per_1000_req, flagged beyond the tolerance. For the daily run, not a bake.
+    #[arg(long)]
+    pub cost_explorer: bool,
 
     /// Write the report to FILE (replaced if it exists) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]

@@ -1,6 +1,7 @@
 //! The drift inputs both `perfcert drift` and `perfcert bake` need: the policy's drift metrics
 //! checked against their `sources:` entries, the baseline file read into values with its
-//! provenance, and each metric's series fetched from Prometheus / AMP at the drift step. Side
+//! provenance, and each metric's series fetched from Prometheus / AMP or CloudWatch at the drift
+//! step. Side
 //! effects (files, network) live here so that commands share them without importing each other;
 //! nothing here decides or prints (progress goes to the [`Ui`] as details and warnings).
 
@@ -10,14 +11,17 @@ use std::path::Path;
 use anyhow::anyhow;
 use serde_json::Value;
 
+use crate::cloudwatch;
+use crate::cost;
 use crate::drift::{self, Baseline};
 use crate::exit::Failure;
 use crate::fsutil;
 use crate::input;
 use crate::model::{Run, Side};
 use crate::pipeline;
-use crate::policy::{DriftPolicy, Policy, Source};
+use crate::policy::{DriftPolicy, Policy, Source, SourceKind};
 use crate::prometheus::client::{Auth, Client, RangeQuery};
+use crate::prometheus::{Series as PromSeries, Window, window_mean};
 use crate::ui::Ui;
 
 /// `(unix milliseconds, value)` samples of one series.
@@ -30,6 +34,8 @@ const CHUNK: i64 = 10_000;
 pub struct Wanted<'p> {
     pub rules: &'p DriftPolicy,
     pub queries: Vec<(&'p Source, String)>,
+    /// The service `$service` stands for.
+    pub service: Option<String>,
 }
 
 /// The policy's `drift:` block with a source and a query for every metric, or an input error
@@ -61,9 +67,20 @@ pub fn wanted<'p>(policy: &'p Policy, file: &Path, service: Option<&str>) -> Res
         let query = source.query_for(service).ok_or_else(|| {
             Failure::input(anyhow!("{file}: sources.{}.query uses $service; pass --service NAME", source.metric))
         })?;
+        // A CloudWatch datapoint is one period's statistic: the drift windows count one sample
+        // per step, so the two must agree.
+        if matches!(source.kind, SourceKind::CloudWatch(_)) && source.step_ms != rules.step_ms {
+            return Err(Failure::input(anyhow!(
+                "{file}: sources.{}.cloudwatch.period is {}s but drift.step is {}s; expected them equal (a CloudWatch \
+                 datapoint is one period), e.g. drift.step: 1m with period: 1m",
+                source.metric,
+                source.step_ms / 1000,
+                rules.step_ms / 1000
+            )));
+        }
         queries.push((source, query));
     }
-    Ok(Wanted { rules, queries })
+    Ok(Wanted { rules, queries, service: service.map(str::to_string) })
 }
 
 /// The drift metrics' baseline values, the file's sha256 (none for a time range), and, for a
@@ -233,10 +250,8 @@ pub fn range_baseline(
     let mut warned = vec![];
     let range = format!("range {} to {}", crate::drift_report::time(from), crate::drift_report::time(to));
     for (source, query) in &wanted.queries {
-        let (samples, warnings) = fetch(client, source, query, from, to, step)?;
-        if !warnings.is_empty() {
-            warned.push(server_warned(&source.metric, &source.prometheus, &warnings));
-        }
+        let (samples, warning) = samples_of(client, wanted, source, query, from, to)?;
+        warned.extend(warning);
         queries.insert(source.metric.clone(), query.clone());
         let mut seen = std::collections::BTreeMap::new();
         for (t, v) in samples {
@@ -305,11 +320,9 @@ pub fn series(
     let mut series = vec![];
     let mut warned = vec![];
     for (source, query) in &wanted.queries {
-        let (samples, warnings) = fetch(client, source, query, from, to, wanted.rules.step_ms)?;
-        ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.prometheus));
-        if !warnings.is_empty() {
-            warned.push(server_warned(&source.metric, &source.prometheus, &warnings));
-        }
+        let (samples, warnings) = samples_of(client, wanted, source, query, from, to)?;
+        warned.extend(warnings);
+        ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.endpoint()));
         series.push(drift::Series {
             metric: source.metric.clone(),
             baseline: baseline.baseline(&source.metric),
@@ -317,6 +330,53 @@ pub fn series(
         });
     }
     Ok((series, warned))
+}
+
+/// One drift metric's samples over `[from, to)` at the drift step, from its source, with the line
+/// saying what its server warned of (a partial answer), if it did.
+fn samples_of(
+    client: &mut Client,
+    wanted: &Wanted,
+    source: &Source,
+    query: &str,
+    from: i64,
+    to: i64,
+) -> Result<(Samples, Option<String>), Failure> {
+    let mut warned = None;
+    let samples = match &source.kind {
+        SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
+            let auth = match sigv4_region {
+                Some(region) => Auth::SigV4 { region: region.clone() },
+                None => Auth::None,
+            };
+            let (samples, warnings) =
+                fetch(client, &source.metric, endpoint, &auth, query, from, to, wanted.rules.step_ms)?;
+            if !warnings.is_empty() {
+                warned = Some(server_warned(&source.metric, endpoint, &warnings));
+            }
+            samples
+        }
+        SourceKind::CloudWatch(_) => {
+            let metric = source.cloudwatch_for(wanted.service.as_deref()).ok_or_else(|| {
+                Failure::input(anyhow!(
+                    "sources.{}.cloudwatch.dimensions use $service; pass --service NAME",
+                    source.metric
+                ))
+            })?;
+            // Datapoints sit on period boundaries: read from the boundary at or before `from`.
+            let start = from.div_euclid(source.step_ms) * source.step_ms;
+            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, to).map_err(|e| {
+                let bad = e.is_bad_request();
+                let error = anyhow!("sources.{}: {e}", source.metric);
+                if bad { Failure::input(error) } else { Failure::external(error) }
+            })?;
+            if let Some(why) = &got.incomplete {
+                warned = Some(format!("{}: {why}; its windows are judged on what came back", source.metric));
+            }
+            got.points.into_iter().filter(|&(t, _)| t >= from && t < to).collect()
+        }
+    };
+    Ok((samples, warned))
 }
 
 /// The one line that says what a metric's server warned of (its warnings deduplicated, in order).
@@ -330,31 +390,96 @@ pub fn server_warned(metric: &str, endpoint: &str, warnings: &[String]) -> Strin
     format!("{metric}: {endpoint} answered with warnings (the data may be partial): {}", unique.join("; "))
 }
 
+/// A source's values over `[from, to)` (the mean and sum of its samples, as `collect` takes
+/// them: Prometheus at its step, CloudWatch's whole periods), or why it has none. A transport
+/// or refused request is a failure, as in [`series`].
+pub fn source_values(
+    client: &mut Client,
+    source: &Source,
+    service: Option<&str>,
+    from: i64,
+    to: i64,
+) -> Result<Result<cost::SourceValues, String>, Failure> {
+    let need_service = || Failure::input(anyhow!("sources.{} uses $service; pass --service NAME", source.metric));
+    let (series, window) = match &source.kind {
+        SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
+            let query = source.query_for(service).ok_or_else(need_service)?;
+            let auth = match sigv4_region {
+                Some(region) => Auth::SigV4 { region: region.clone() },
+                None => Auth::None,
+            };
+            let window = Window { start: from, end: to - source.step_ms, step: source.step_ms };
+            if window.end < window.start {
+                return Ok(Err(format!("the range is shorter than the step ({} s)", source.step_ms / 1000)));
+            }
+            let request = RangeQuery {
+                endpoint,
+                auth: &auth,
+                query: &query,
+                start: window.start,
+                end: window.end,
+                step: window.step,
+            };
+            let answer = client.query_range(&request).map_err(|e| {
+                let bad = e.is_bad_query();
+                let error = anyhow!("sources.{}: {e}", source.metric);
+                if bad { Failure::input(error) } else { Failure::external(error) }
+            })?;
+            // A partial answer under-counts usage, which would make a cost look lower than it is.
+            if !answer.warnings.is_empty() {
+                return Ok(Err(server_warned(&source.metric, endpoint, &answer.warnings)));
+            }
+            (answer.series, window)
+        }
+        SourceKind::CloudWatch(_) => {
+            let metric = source.cloudwatch_for(service).ok_or_else(need_service)?;
+            let Some((start, end)) = cloudwatch::whole_periods(from, to, source.step_ms) else {
+                return Ok(Err(format!("the range holds no whole {} s period", source.step_ms / 1000)));
+            };
+            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, end).map_err(|e| {
+                let bad = e.is_bad_request();
+                let error = anyhow!("sources.{}: {e}", source.metric);
+                if bad { Failure::input(error) } else { Failure::external(error) }
+            })?;
+            if let Some(why) = got.incomplete {
+                return Ok(Err(why));
+            }
+            if got.points.is_empty() {
+                return Ok(Err(format!("no datapoints for {} in {}", metric.describe(), metric.region)));
+            }
+            let window = Window { start, end: end - source.step_ms, step: source.step_ms };
+            (vec![PromSeries { samples: got.points, ..PromSeries::default() }], window)
+        }
+    };
+    Ok(window_mean(&series, window)
+        .map(|m| cost::SourceValues { mean: m.value, sum: m.value * m.samples as f64, samples: m.samples })
+        .map_err(|why| why.0))
+}
+
 /// The samples of `query` at `from + k × step` for every such instant before `to`, in requests
 /// of at most [`CHUNK`] samples, with the server's warnings. No series is no samples; several are an input error (the query
 /// must aggregate them into one).
+#[allow(clippy::too_many_arguments)]
 fn fetch(
     client: &mut Client,
-    source: &Source,
+    metric: &str,
+    endpoint: &str,
+    auth: &Auth,
     query: &str,
     from: i64,
     to: i64,
     step: i64,
 ) -> Result<(Samples, Vec<String>), Failure> {
-    let auth = match &source.sigv4_region {
-        Some(region) => Auth::SigV4 { region: region.clone() },
-        None => Auth::None,
-    };
     let last = from + (to - 1 - from) / step * step;
     let mut samples = vec![];
     let mut warnings = vec![];
     let mut start = from;
     while start <= last {
         let end = last.min(start + (CHUNK - 1) * step);
-        let request = RangeQuery { endpoint: &source.prometheus, auth: &auth, query, start, end, step };
+        let request = RangeQuery { endpoint, auth, query, start, end, step };
         let got = client.query_range(&request).map_err(|e| {
             let bad_query = e.is_bad_query();
-            let error = anyhow!("sources.{}: {e}", source.metric);
+            let error = anyhow!("sources.{metric}: {e}");
             if bad_query { Failure::input(error) } else { Failure::external(error) }
         })?;
         warnings.extend(got.warnings);
@@ -363,10 +488,8 @@ fn fetch(
             [one] => samples.extend(one.samples.iter().copied().filter(|&(t, _)| t >= from && t < to)),
             many => {
                 return Err(Failure::input(anyhow!(
-                    "sources.{}: {}: query `{query}` returned {} series; aggregate them into one (e.g. avg(...) or \
-                     sum(...))",
-                    source.metric,
-                    source.prometheus,
+                    "sources.{metric}: {endpoint}: query `{query}` returned {} series; aggregate them into one (e.g. \
+                     avg(...) or sum(...))",
                     many.len()
                 )));
             }

@@ -20,7 +20,11 @@
 //!   record; pure. [`drift_fetch`]: drift's inputs fetched (files, Prometheus) for drift and bake.
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
-//!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
+//!   `prometheus::client`, the one HTTP client for Prometheus, AMP and AWS JSON services.
+//!   [`cloudwatch`]: `GetMetricData` requests and answers (pure); `cloudwatch::client` reads a
+//!   metric's datapoints over a range.
+//! - [`cost`]: cost per 1000 requests from usage × the policy's unit prices (pure);
+//!   [`cost_explorer`]: the actual spend from Cost Explorer beside it (`drift --cost-explorer`).
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`notify`]: a result as a Slack message and a Jira issue (ADF), and [`notify::send`], which
 //!   posts them and keeps one ticket per certificate.
@@ -62,8 +66,11 @@ pub mod baseline;
 pub mod certificate;
 pub mod chromium;
 pub mod cli;
+pub mod cloudwatch;
 pub mod commands;
 pub mod compare;
+pub mod cost;
+pub mod cost_explorer;
 pub mod drift;
 pub mod drift_fetch;
 pub mod drift_report;

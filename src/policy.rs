@@ -34,22 +34,84 @@ pub struct Policy {
     /// Where `perfcert collect` reads metrics from (`sources:`), in the file's order; empty when
     /// the block is absent.
     pub sources: Vec<Source>,
+    /// How `perfcert collect` estimates the cost per 1000 requests (`cost:`); `None` when absent.
+    pub cost: Option<CostPolicy>,
 }
 
-/// One metric of the `sources:` block: a Prometheus or Amazon Managed Prometheus endpoint, the
-/// PromQL whose mean over the run's window is the metric's value, and the sampling step.
+/// The `cost:` block: unit prices times usage, per item ([`crate::cost::estimate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostPolicy {
+    /// The metric written (`metric:`, default `cost_per_1000_req`).
+    pub metric: String,
+    /// The prices' currency (`currency:`, default USD), recorded with the estimate.
+    pub currency: String,
+    pub items: Vec<CostItem>,
+    /// How `perfcert drift --cost-explorer` reconciles the estimate with AWS Cost Explorer
+    /// (`explorer:`); `None` when absent.
+    pub explorer: Option<ExplorerPolicy>,
+}
+
+/// `cost.explorer`: the spend `GetCostAndUsage` reports for the judged days, filtered to the
+/// service, over the same days' requests, against the estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplorerPolicy {
+    pub filter: ExplorerFilter,
+    /// `UnblendedCost` (default), `BlendedCost`, `AmortizedCost`, `NetUnblendedCost` or
+    /// `NetAmortizedCost`.
+    pub cost_metric: String,
+    /// The days' requests: a `sources:` metric counted as a [`Usage::Source`].
+    pub requests: Usage,
+    /// The largest relative difference not flagged (`tolerance: 20%` is 0.20).
+    pub tolerance: f64,
+}
+
+/// Which spend is the service's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExplorerFilter {
+    /// A cost-allocation tag: key and value (`$service` replaced).
+    Tag { key: String, value: String },
+    /// A `SERVICE` dimension value, e.g. `Amazon Elastic Container Service`.
+    Service(String),
+}
+
+/// One priced usage (`cost.items.NAME`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostItem {
+    pub name: String,
+    /// Price per unit of usage, >= 0.
+    pub price: f64,
+    /// The unit, as written (`vCPU-second`, `GB-second`, `request`): recorded, not checked.
+    pub unit: Option<String>,
+    pub usage: Usage,
+}
+
+/// Where an item's usage comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Usage {
+    /// `constant: N` units per run, or per second of the window (`per: second`).
+    Constant { amount: f64, per: Per },
+    /// A `sources:` metric over the run's window: its mean × the window's seconds (`per:
+    /// second`), the sum of its samples (`per: sample`), or its mean (`per: run`); times `scale`.
+    Source { metric: String, per: Per, scale: f64 },
+}
+
+/// How a usage is counted over the window (see [`Usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    Run,
+    Second,
+    Sample,
+}
+
+/// One metric of the `sources:` block: where its series comes from, and the spacing of the
+/// samples averaged over a run's window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub metric: String,
-    /// The base URL, without `/api/v1/...` (`http://prometheus:9090`, or
-    /// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WS-ID`).
-    pub prometheus: String,
-    /// PromQL; `$service` is replaced with the service collected for.
-    pub query: String,
-    /// Milliseconds between the samples averaged (`step:`, default 15s).
+    /// Milliseconds between the samples averaged: `step:` for Prometheus (default 15s), the
+    /// CloudWatch `period` (default 1m).
     pub step_ms: i64,
-    /// `sigv4: { region: R }`: sign the queries for Amazon Managed Prometheus in region R.
-    pub sigv4_region: Option<String>,
+    pub kind: SourceKind,
     /// How `perfcert collect` turns the window's samples into one value (`aggregate:`, default
     /// mean). Drift always judges window means.
     pub aggregate: Aggregate,
@@ -83,13 +145,77 @@ impl Aggregate {
     }
 }
 
+/// The kinds of source `perfcert collect`, `drift` and `bake` read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A Prometheus or Amazon Managed Prometheus `query_range`.
+    Prometheus {
+        /// The base URL, without `/api/v1/...` (`http://prometheus:9090`, or
+        /// `https://aps-workspaces.REGION.amazonaws.com/workspaces/WS-ID`).
+        endpoint: String,
+        /// PromQL; `$service` is replaced with the service collected for.
+        query: String,
+        /// `sigv4: { region: R }`: sign the queries for Amazon Managed Prometheus in region R.
+        sigv4_region: Option<String>,
+    },
+    /// A CloudWatch metric read with `GetMetricData`, one datapoint per period.
+    CloudWatch(CloudWatchMetric),
+}
+
+/// A CloudWatch metric and the statistic read per period (`sources.M.cloudwatch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudWatchMetric {
+    pub region: String,
+    pub namespace: String,
+    pub metric_name: String,
+    /// Name and value, in the file's order; `$service` in a value is replaced.
+    pub dimensions: Vec<(String, String)>,
+    /// `Average`, `Sum`, `Maximum`, `Minimum`, `SampleCount`, or a percentile such as `p95`.
+    pub stat: String,
+}
+
+impl CloudWatchMetric {
+    /// How the metric is written in messages and provenance:
+    /// `AWS/ECS CPUUtilization Average {ClusterName=prod, ServiceName=api}`.
+    pub fn describe(&self) -> String {
+        let dims: Vec<String> = self.dimensions.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        format!("{} {} {} {{{}}}", self.namespace, self.metric_name, self.stat, dims.join(", "))
+    }
+}
+
 impl Source {
     /// The query with `$service` replaced; `None` when it needs a service and none was given.
+    /// For CloudWatch, the metric's [`CloudWatchMetric::describe`] with the dimensions resolved.
     pub fn query_for(&self, service: Option<&str>) -> Option<String> {
-        match service {
-            Some(s) => Some(self.query.replace("$service", s)),
-            None => (!self.query.contains("$service")).then(|| self.query.clone()),
+        match &self.kind {
+            SourceKind::Prometheus { query, .. } => substitute(query, service),
+            SourceKind::CloudWatch(_) => self.cloudwatch_for(service).map(|m| m.describe()),
         }
+    }
+
+    /// The CloudWatch metric with `$service` replaced in its dimension values; `None` for a
+    /// Prometheus source, or when a value needs a service and none was given.
+    pub fn cloudwatch_for(&self, service: Option<&str>) -> Option<CloudWatchMetric> {
+        let SourceKind::CloudWatch(m) = &self.kind else { return None };
+        let dimensions =
+            m.dimensions.iter().map(|(n, v)| Some((n.clone(), substitute(v, service)?))).collect::<Option<Vec<_>>>()?;
+        Some(CloudWatchMetric { dimensions, ..m.clone() })
+    }
+
+    /// Where the series comes from, for messages and provenance: the Prometheus base URL, or
+    /// `cloudwatch:REGION`.
+    pub fn endpoint(&self) -> String {
+        match &self.kind {
+            SourceKind::Prometheus { endpoint, .. } => endpoint.clone(),
+            SourceKind::CloudWatch(m) => format!("cloudwatch:{}", m.region),
+        }
+    }
+}
+
+fn substitute(text: &str, service: Option<&str>) -> Option<String> {
+    match service {
+        Some(s) => Some(text.replace("$service", s)),
+        None => (!text.contains("$service")).then(|| text.to_string()),
     }
 }
 
@@ -324,17 +450,75 @@ struct RawPolicy {
     duet: Option<Spanned<RawDuet>>,
     drift: Option<Spanned<RawDrift>>,
     sources: Option<Spanned<IndexMap<String, Spanned<RawSource>>>>,
+    cost: Option<Spanned<RawCost>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCost {
+    metric: Option<Spanned<String>>,
+    currency: Option<Spanned<String>>,
+    items: Spanned<IndexMap<String, Spanned<RawCostItem>>>,
+    explorer: Option<Spanned<RawExplorer>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExplorer {
+    tag: Option<Spanned<RawTag>>,
+    service: Option<Spanned<String>>,
+    metric: Option<Spanned<String>>,
+    requests: Spanned<RawUsage>,
+    tolerance: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTag {
+    key: Spanned<String>,
+    value: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCostItem {
+    price: Spanned<f64>,
+    unit: Option<String>,
+    usage: Spanned<RawUsage>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUsage {
+    constant: Option<Spanned<f64>>,
+    source: Option<Spanned<String>>,
+    per: Option<Spanned<String>>,
+    scale: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
-    prometheus: Spanned<String>,
-    query: Spanned<String>,
+    prometheus: Option<Spanned<String>>,
+    query: Option<Spanned<String>>,
     #[serde(default, deserialize_with = "present")]
     step: Option<Spanned<Limit>>,
     sigv4: Option<Spanned<RawSigV4>>,
+    cloudwatch: Option<Spanned<RawCloudWatch>>,
     aggregate: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCloudWatch {
+    region: Spanned<String>,
+    namespace: Spanned<String>,
+    metric: Spanned<String>,
+    #[serde(default)]
+    dimensions: IndexMap<String, Spanned<String>>,
+    stat: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "present")]
+    period: Option<Spanned<Limit>>,
 }
 
 #[derive(Deserialize)]
@@ -638,25 +822,73 @@ impl Validator<'_> {
             None => Vec::new(),
             Some(all) => all.value.into_iter().map(|(name, raw)| self.source(name, raw)).collect::<Result<_, _>>()?,
         };
-        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift, sources })
+        let cost = match raw.cost {
+            None => None,
+            Some(c) => Some(self.cost(c, &sources)?),
+        };
+        Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift, sources, cost })
     }
 
-    fn source(&self, metric: String, raw: Spanned<RawSource>) -> Result<Source, LoadError> {
+    fn source(&self, metric: String, mut raw: Spanned<RawSource>) -> Result<Source, LoadError> {
+        let aggregate = match raw.value.aggregate.take() {
+            None => Aggregate::Mean,
+            Some(a) => Aggregate::ALL.into_iter().find(|x| x.as_str() == a.value.trim()).ok_or_else(|| {
+                self.error(
+                    &a,
+                    format!("sources.{metric}.aggregate"),
+                    format!("expected mean, max, min, p95 or last, found \"{}\"", a.value),
+                )
+            })?,
+        };
+        let mut source = self.source_of_kind(metric, raw)?;
+        source.aggregate = aggregate;
+        Ok(source)
+    }
+
+    fn source_of_kind(&self, metric: String, raw: Spanned<RawSource>) -> Result<Source, LoadError> {
+        let whole = raw.referenced;
         let raw = raw.value;
         let at = |key: &str| format!("sources.{metric}.{key}");
-        let url = raw.prometheus.value.trim().trim_end_matches('/').to_string();
+        if let Some(cw) = raw.cloudwatch {
+            let extra = [
+                ("prometheus", raw.prometheus.is_some()),
+                ("query", raw.query.is_some()),
+                ("step", raw.step.is_some()),
+                ("sigv4", raw.sigv4.is_some()),
+            ];
+            if let Some((key, _)) = extra.iter().find(|(_, given)| *given) {
+                return Err(self.error(
+                    &cw,
+                    at("cloudwatch"),
+                    format!(
+                        "expected either `prometheus:` with `query:` or `cloudwatch:`, not both (found `{key}:`; a \
+                         CloudWatch source sets its spacing with cloudwatch.period)"
+                    ),
+                ));
+            }
+            return self.cloudwatch_source(metric, cw);
+        }
+        let (Some(prometheus), Some(query)) = (raw.prometheus, raw.query) else {
+            return Err(LoadError::new(
+                self.file,
+                "expected `prometheus:` with `query:` (Prometheus / AMP) or `cloudwatch:` (CloudWatch GetMetricData)",
+            )
+            .at(whole.line(), whole.column())
+            .key(format!("sources.{metric}")));
+        };
+        let url = prometheus.value.trim().trim_end_matches('/').to_string();
         let authority = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
         match authority {
             None => {
                 return Err(self.error(
-                    &raw.prometheus,
+                    &prometheus,
                     at("prometheus"),
-                    format!("expected an http:// or https:// URL, found \"{}\"", raw.prometheus.value),
+                    format!("expected an http:// or https:// URL, found \"{}\"", prometheus.value),
                 ));
             }
             Some(rest) if rest.split('/').next().is_some_and(|host| host.contains('@')) => {
                 return Err(self.error(
-                    &raw.prometheus,
+                    &prometheus,
                     at("prometheus"),
                     "credentials do not belong in the URL (they would be recorded in the results file); \
                      use sigv4 for Amazon Managed Prometheus",
@@ -664,62 +896,348 @@ impl Validator<'_> {
             }
             Some(rest) if rest.is_empty() || rest.contains(['?', '#']) => {
                 return Err(self.error(
-                    &raw.prometheus,
+                    &prometheus,
                     at("prometheus"),
-                    format!("expected a base URL such as http://prometheus:9090, found \"{}\"", raw.prometheus.value),
+                    format!("expected a base URL such as http://prometheus:9090, found \"{}\"", prometheus.value),
                 ));
             }
             Some(_) => {}
         }
-        if raw.query.value.trim().is_empty() {
-            return Err(self.error(&raw.query, at("query"), "expected a PromQL expression, found nothing"));
+        if query.value.trim().is_empty() {
+            return Err(self.error(&query, at("query"), "expected a PromQL expression, found nothing"));
         }
         let step_ms = match raw.step {
             None => 15_000,
-            Some(step) => {
-                let ns = match &step.value {
-                    Limit::Number(n) => Some(n * 1e9),
-                    Limit::Text(t) => parse_duration(t),
-                };
-                let shown = match &step.value {
-                    Limit::Number(n) => n.to_string(),
-                    Limit::Text(t) => format!("\"{t}\""),
-                };
-                match ns {
-                    Some(ns) if (1e9..=86_400e9).contains(&ns) && (ns / 1e6).fract() == 0.0 => (ns / 1e6) as i64,
-                    _ => {
-                        return Err(self.error(
-                            &step,
-                            at("step"),
-                            format!("expected a duration from 1s to 24h such as 15s or 1m, found {shown}"),
-                        ));
-                    }
-                }
-            }
+            Some(step) => self.source_duration(&step, at("step"), "from 1s to 24h such as 15s or 1m", |ms| {
+                (1_000..=86_400_000).contains(&ms)
+            })?,
         };
         let sigv4_region = match raw.sigv4 {
             None => None,
-            Some(s) => {
-                let region = s.value.region;
-                let ok = !region.value.is_empty()
-                    && region.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-                if !ok {
-                    return Err(self.error(
-                        &region,
-                        at("sigv4.region"),
-                        format!("expected an AWS region such as us-east-1, found \"{}\"", region.value),
+            Some(s) => Some(self.region(s.value.region, at("sigv4.region"))?),
+        };
+        Ok(Source {
+            metric,
+            step_ms,
+            kind: SourceKind::Prometheus { endpoint: url, query: query.value, sigv4_region },
+            aggregate: Aggregate::Mean,
+        })
+    }
+
+    fn cost(&self, raw: Spanned<RawCost>, sources: &[Source]) -> Result<CostPolicy, LoadError> {
+        let raw = raw.value;
+        let metric = match raw.metric {
+            None => "cost_per_1000_req".to_string(),
+            Some(m) if m.value.trim().is_empty() => {
+                return Err(self.error(&m, "cost.metric".into(), "expected a metric name such as cost_per_1000_req"));
+            }
+            Some(m) => m.value.trim().to_string(),
+        };
+        let currency = raw.currency.map(|c| c.value.trim().to_string()).unwrap_or_else(|| "USD".into());
+        if raw.items.value.is_empty() {
+            return Err(self.error(&raw.items, "cost.items".into(), "expected at least one priced usage"));
+        }
+        let mut items = vec![];
+        for (name, item) in raw.items.value {
+            let item = item.value;
+            let at = |key: &str| format!("cost.items.{name}.{key}");
+            if !item.price.value.is_finite() || item.price.value < 0.0 {
+                return Err(self.error(
+                    &item.price,
+                    at("price"),
+                    format!("expected a price per unit >= 0, found {}", item.price.value),
+                ));
+            }
+            let usage_at = item.usage.referenced;
+            let usage_error = |key: String, message: &str| {
+                LoadError::new(self.file, message).at(usage_at.line(), usage_at.column()).key(key)
+            };
+            let u = item.usage.value;
+            let per = match &u.per {
+                None => None,
+                Some(p) => Some(match p.value.as_str() {
+                    "run" => Per::Run,
+                    "second" => Per::Second,
+                    "sample" => Per::Sample,
+                    other => {
+                        return Err(self.error(
+                            p,
+                            at("usage.per"),
+                            format!("expected run, second or sample, found \"{other}\""),
+                        ));
+                    }
+                }),
+            };
+            let usage = match (u.constant, u.source) {
+                (Some(c), None) => {
+                    if !c.value.is_finite() || c.value < 0.0 {
+                        return Err(self.error(
+                            &c,
+                            at("usage.constant"),
+                            format!("expected a number >= 0, found {}", c.value),
+                        ));
+                    }
+                    if let Some(scale) = &u.scale {
+                        return Err(self.error(
+                            scale,
+                            at("usage.scale"),
+                            "scale applies to a source; write the constant scaled",
+                        ));
+                    }
+                    match per {
+                        Some(Per::Sample) => {
+                            return Err(self.error(
+                                u.per.as_ref().expect("per was given"),
+                                at("usage.per"),
+                                "a constant has no samples; expected run or second",
+                            ));
+                        }
+                        per => Usage::Constant { amount: c.value, per: per.unwrap_or(Per::Run) },
+                    }
+                }
+                (None, Some(source)) => {
+                    if !sources.iter().any(|s| s.metric == source.value) {
+                        return Err(self.error(
+                            &source,
+                            at("usage.source"),
+                            format!("expected a metric of the `sources:` block, found \"{}\"", source.value),
+                        ));
+                    }
+                    let Some(per) = per else {
+                        return Err(usage_error(
+                            at("usage.per"),
+                            "expected per: second (the mean × the window's seconds), sample (the sum of the samples) \
+                             or run (the mean)",
+                        ));
+                    };
+                    let scale = match u.scale {
+                        None => 1.0,
+                        Some(s) if s.value.is_finite() && s.value > 0.0 => s.value,
+                        Some(s) => {
+                            return Err(self.error(
+                                &s,
+                                at("usage.scale"),
+                                format!("expected a number > 0, found {}", s.value),
+                            ));
+                        }
+                    };
+                    Usage::Source { metric: source.value, per, scale }
+                }
+                _ => {
+                    return Err(usage_error(
+                        at("usage"),
+                        "expected either constant: N or source: METRIC (a metric of the `sources:` block)",
                     ));
                 }
-                Some(region.value)
+            };
+            items.push(CostItem { name, price: item.price.value, unit: item.unit, usage });
+        }
+        let explorer = match raw.explorer {
+            None => None,
+            Some(e) => Some(self.explorer(e, sources)?),
+        };
+        Ok(CostPolicy { metric, currency, items, explorer })
+    }
+
+    fn explorer(&self, raw: Spanned<RawExplorer>, sources: &[Source]) -> Result<ExplorerPolicy, LoadError> {
+        let whole = raw.referenced;
+        let raw = raw.value;
+        let whole_error = |key: &str, message: &str| {
+            LoadError::new(self.file, message).at(whole.line(), whole.column()).key(format!("cost.explorer{key}"))
+        };
+        let filter = match (raw.tag, raw.service) {
+            (Some(tag), None) => {
+                let tag = tag.value;
+                if tag.key.value.trim().is_empty() {
+                    return Err(self.error(
+                        &tag.key,
+                        "cost.explorer.tag.key".into(),
+                        "expected a cost-allocation tag key",
+                    ));
+                }
+                ExplorerFilter::Tag { key: tag.key.value.trim().into(), value: tag.value.value.trim().into() }
+            }
+            (None, Some(service)) if !service.value.trim().is_empty() => {
+                ExplorerFilter::Service(service.value.trim().into())
+            }
+            _ => {
+                return Err(whole_error(
+                    "",
+                    "expected either tag: { key: K, value: V } or service: NAME (a Cost Explorer SERVICE, such as \
+                     Amazon Elastic Container Service)",
+                ));
             }
         };
-        let aggregate = match raw.aggregate {
-            None => Aggregate::Mean,
-            Some(a) => Aggregate::ALL.into_iter().find(|x| x.as_str() == a.value.trim()).ok_or_else(|| {
-                self.error(&a, at("aggregate"), format!("expected mean, max, min, p95 or last, found \"{}\"", a.value))
-            })?,
+        let names = ["UnblendedCost", "BlendedCost", "AmortizedCost", "NetUnblendedCost", "NetAmortizedCost"];
+        let cost_metric = match raw.metric {
+            None => "UnblendedCost".to_string(),
+            Some(m) if names.contains(&m.value.as_str()) => m.value,
+            Some(m) => {
+                return Err(self.error(
+                    &m,
+                    "cost.explorer.metric".into(),
+                    format!("expected one of {}, found \"{}\"", names.join(", "), m.value),
+                ));
+            }
         };
-        Ok(Source { metric, prometheus: url, query: raw.query.value, step_ms, sigv4_region, aggregate })
+        let r = raw.requests.value;
+        let (Some(source), None) = (r.source, r.constant) else {
+            return Err(whole_error(
+                ".requests",
+                "expected source: METRIC (a metric of the `sources:` block) and per:",
+            ));
+        };
+        if !sources.iter().any(|s| s.metric == source.value) {
+            return Err(self.error(
+                &source,
+                "cost.explorer.requests.source".into(),
+                format!("expected a metric of the `sources:` block, found \"{}\"", source.value),
+            ));
+        }
+        let per = match r.per.as_ref().map(|p| p.value.as_str()) {
+            Some("sample") => Per::Sample,
+            Some("second") => Per::Second,
+            Some("run") => Per::Run,
+            _ => {
+                return Err(whole_error(
+                    ".requests.per",
+                    "expected per: sample (the sum of the samples, e.g. a CloudWatch Sum of RequestCount), second \
+                     (the mean rate × the seconds) or run (the mean)",
+                ));
+            }
+        };
+        let scale = match r.scale {
+            None => 1.0,
+            Some(s) if s.value.is_finite() && s.value > 0.0 => s.value,
+            Some(s) => {
+                return Err(self.error(&s, "cost.explorer.requests.scale".into(), "expected a number > 0"));
+            }
+        };
+        let tolerance = match raw.tolerance {
+            None => 0.2,
+            Some(t) => match parse_percent(&t.value) {
+                Some(p) if p > 0.0 && p.is_finite() => p / 100.0,
+                _ => {
+                    return Err(self.error(
+                        &t,
+                        "cost.explorer.tolerance".into(),
+                        format!("expected a percentage above 0% such as 20%, found \"{}\"", t.value),
+                    ));
+                }
+            },
+        };
+        Ok(ExplorerPolicy {
+            filter,
+            cost_metric,
+            requests: Usage::Source { metric: source.value, per, scale },
+            tolerance,
+        })
+    }
+
+    fn region(&self, region: Spanned<String>, key: String) -> Result<String, LoadError> {
+        let ok = !region.value.is_empty()
+            && region.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(self.error(
+                &region,
+                key,
+                format!("expected an AWS region such as us-east-1, found \"{}\"", region.value),
+            ));
+        }
+        Ok(region.value)
+    }
+
+    /// A duration in whole milliseconds that `fits`, or an error saying `expected`.
+    fn source_duration(
+        &self,
+        span: &Spanned<Limit>,
+        key: String,
+        expected: &str,
+        fits: impl Fn(i64) -> bool,
+    ) -> Result<i64, LoadError> {
+        let ns = match &span.value {
+            Limit::Number(n) => Some(n * 1e9),
+            Limit::Text(t) => parse_duration(t),
+        };
+        let shown = match &span.value {
+            Limit::Number(n) => n.to_string(),
+            Limit::Text(t) => format!("\"{t}\""),
+        };
+        match ns {
+            Some(ns) if ns.is_finite() && (ns / 1e6).fract() == 0.0 && ns.abs() < 1e18 && fits((ns / 1e6) as i64) => {
+                Ok((ns / 1e6) as i64)
+            }
+            _ => Err(self.error(span, key, format!("expected a duration {expected}, found {shown}"))),
+        }
+    }
+
+    fn cloudwatch_source(&self, metric: String, raw: Spanned<RawCloudWatch>) -> Result<Source, LoadError> {
+        let raw = raw.value;
+        let at = |key: &str| format!("sources.{metric}.cloudwatch.{key}");
+        let region = self.region(raw.region, at("region"))?;
+        let text = |span: &Spanned<String>, key: &str, what: &str| -> Result<String, LoadError> {
+            let value = span.value.trim();
+            if value.is_empty() || value.len() > 255 {
+                return Err(self.error(span, at(key), format!("expected {what}, found \"{}\"", span.value)));
+            }
+            Ok(value.to_string())
+        };
+        let namespace = text(&raw.namespace, "namespace", "a CloudWatch namespace such as AWS/ECS")?;
+        let metric_name = text(&raw.metric, "metric", "a CloudWatch metric name such as CPUUtilization")?;
+        if raw.dimensions.len() > 30 {
+            return Err(
+                LoadError::new(self.file, "expected at most 30 dimensions (CloudWatch's limit)").key(at("dimensions"))
+            );
+        }
+        let mut dimensions = vec![];
+        for (name, value) in &raw.dimensions {
+            let value = text(value, &format!("dimensions.{name}"), "a dimension value such as prod or $service")?;
+            dimensions.push((name.clone(), value));
+        }
+        let stat = match &raw.stat {
+            None => "Average".to_string(),
+            Some(stat) => {
+                let v = stat.value.trim();
+                let named = ["Average", "Sum", "Minimum", "Maximum", "SampleCount", "IQM"].contains(&v);
+                let percentile = ["p", "tm", "wm", "tc", "ts", "pr"].iter().any(|prefix| {
+                    v.strip_prefix(prefix).is_some_and(|rest| {
+                        rest.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+                            && rest.parse::<f64>().map_or(rest.starts_with('('), |p| (0.0..=100.0).contains(&p))
+                    })
+                });
+                if !named && !percentile {
+                    return Err(self.error(
+                        stat,
+                        at("stat"),
+                        format!(
+                            "expected a CloudWatch statistic: Average, Sum, Minimum, Maximum, SampleCount, or a \
+                             percentile such as p95, found \"{}\"",
+                            stat.value
+                        ),
+                    ));
+                }
+                v.to_string()
+            }
+        };
+        // GetMetricData periods: 1, 5, 10, 20 or 30 s (high-resolution metrics), else a multiple of 60 s.
+        let step_ms = match &raw.period {
+            None => 60_000,
+            Some(p) => self.source_duration(
+                p,
+                at("period"),
+                "of 1s, 5s, 10s, 20s, 30s or a whole number of minutes up to 24h such as 1m or 5m",
+                |ms| {
+                    [1_000, 5_000, 10_000, 20_000, 30_000].contains(&ms)
+                        || (ms % 60_000 == 0 && (60_000..=86_400_000).contains(&ms))
+                },
+            )?,
+        };
+        Ok(Source {
+            metric,
+            step_ms,
+            kind: SourceKind::CloudWatch(CloudWatchMetric { region, namespace, metric_name, dimensions, stat }),
+            aggregate: Aggregate::Mean,
+        })
     }
 
     fn drift(&self, raw: Spanned<RawDrift>, gated: &[MetricPolicy]) -> Result<DriftPolicy, LoadError> {
@@ -1421,14 +1939,14 @@ waivers:
         assert_eq!(p.sources.len(), 2);
         let cpu = &p.sources[0];
         assert_eq!(
-            (cpu.metric.as_str(), cpu.prometheus.as_str(), cpu.step_ms),
+            (cpu.metric.as_str(), cpu.endpoint().as_str(), cpu.step_ms),
             ("cpu_utilization", "http://prom:9090", 15_000)
         );
-        assert_eq!(cpu.sigv4_region, None);
+        assert!(matches!(&cpu.kind, SourceKind::Prometheus { sigv4_region: None, .. }));
         assert_eq!(cpu.query_for(Some("api")).as_deref(), Some("avg(cpu{service=\"api\"})"));
         assert_eq!(cpu.query_for(None), None);
         assert_eq!(p.sources[1].step_ms, 60_000);
-        assert_eq!(p.sources[1].sigv4_region.as_deref(), Some("eu-west-1"));
+        assert!(matches!(&p.sources[1].kind, SourceKind::Prometheus { sigv4_region: Some(r), .. } if r == "eu-west-1"));
         assert_eq!(p.sources[1].query_for(None).as_deref(), Some("avg(mem)"));
         assert!(parse("p.yml", "metrics:\n  m: { max: 1 }\n").unwrap().sources.is_empty());
 
@@ -1464,6 +1982,131 @@ waivers:
         assert!(url("http://prom/?x=1").contains("expected a base URL"));
         let q = err(&format!("{base}  cpu:\n    prometheus: http://prom\n    query: ' '\n"));
         assert!(q.contains("sources.cpu.query: expected a PromQL expression"), "{q}");
-        assert!(err(&format!("{base}  cpu:\n    query: up\n")).contains("missing field `prometheus`"));
+        let q = err(&format!("{base}  cpu:\n    query: up\n"));
+        assert!(q.contains("sources.cpu: expected `prometheus:` with `query:`"), "{q}");
+    }
+
+    #[test]
+    fn the_cost_block() {
+        let base = "metrics:\n  m: { max: 1 }\nsources:\n  tasks:\n    prometheus: http://p\n    query: up\ncost:\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}  items:\n    vcpu: {{ price: 0.000011244, unit: vCPU-second, usage: {{ constant: 0.5, per: second }} }}\n    \
+                 fixed: {{ price: 2, usage: {{ constant: 1 }} }}\n    \
+                 task_hours: {{ price: 0.04, usage: {{ source: tasks, per: second, scale: 0.0002777777777777778 }} }}\n"
+            ),
+        )
+        .unwrap();
+        let c = p.cost.unwrap();
+        assert_eq!((c.metric.as_str(), c.currency.as_str(), c.items.len()), ("cost_per_1000_req", "USD", 3));
+        assert_eq!(c.items[0].usage, Usage::Constant { amount: 0.5, per: Per::Second });
+        assert_eq!(c.items[0].unit.as_deref(), Some("vCPU-second"));
+        assert_eq!(c.items[1].usage, Usage::Constant { amount: 1.0, per: Per::Run });
+        assert!(matches!(&c.items[2].usage, Usage::Source { metric, per: Per::Second, .. } if metric == "tasks"));
+
+        let one = |item: &str| err(&format!("{base}  items:\n    x: {item}\n"));
+        assert!(
+            one("{ price: -1, usage: { constant: 1 } }").contains("cost.items.x.price: expected a price per unit >= 0")
+        );
+        assert!(
+            one("{ price: 1, usage: { source: nope, per: second } }")
+                .contains("cost.items.x.usage.source: expected a metric of the `sources:` block, found \"nope\"")
+        );
+        assert!(one("{ price: 1, usage: { source: tasks } }").contains("cost.items.x.usage.per: expected per: second"));
+        assert!(one("{ price: 1, usage: { constant: 1, per: sample } }").contains("a constant has no samples"));
+        assert!(one("{ price: 1, usage: { constant: 1, per: hour } }").contains("expected run, second or sample"));
+        assert!(
+            one("{ price: 1, usage: { constant: 1, source: tasks } }")
+                .contains("expected either constant: N or source")
+        );
+        assert!(
+            one("{ price: 1, usage: { source: tasks, per: sample, scale: 0 } }")
+                .contains("usage.scale: expected a number > 0")
+        );
+        assert!(err(&format!("{base}  items: {{}}\n")).contains("cost.items: expected at least one priced usage"));
+
+        let items = "  items:\n    x: { price: 1, usage: { constant: 1 } }\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}{items}  explorer:\n    tag: {{ key: service, value: $service }}\n    \
+                 requests: {{ source: tasks, per: sample }}\n    tolerance: 15%\n"
+            ),
+        )
+        .unwrap();
+        let e = p.cost.unwrap().explorer.unwrap();
+        assert_eq!(e.filter, ExplorerFilter::Tag { key: "service".into(), value: "$service".into() });
+        assert_eq!((e.cost_metric.as_str(), e.tolerance), ("UnblendedCost", 0.15));
+        let ex = |body: &str| err(&format!("{base}{items}  explorer:\n{body}"));
+        assert!(ex("    requests: { source: tasks, per: sample }\n").contains("cost.explorer: expected either tag:"));
+        assert!(
+            ex("    service: ECS\n    requests: { source: nope, per: sample }\n")
+                .contains("cost.explorer.requests.source: expected a metric of the `sources:` block")
+        );
+        assert!(
+            ex("    service: ECS\n    requests: { source: tasks }\n")
+                .contains("cost.explorer.requests.per: expected per: sample")
+        );
+        assert!(
+            ex("    service: ECS\n    metric: Cost\n    requests: { source: tasks, per: sample }\n")
+                .contains("cost.explorer.metric: expected one of UnblendedCost")
+        );
+        assert!(
+            ex("    service: ECS\n    tolerance: 0\n    requests: { source: tasks, per: sample }\n")
+                .contains("cost.explorer.tolerance: expected a percentage")
+        );
+    }
+
+    #[test]
+    fn a_cloudwatch_source() {
+        let base = "metrics:\n  cpu: { max: 90 }\nsources:\n  cpu:\n    cloudwatch:\n";
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}      region: eu-west-1\n      namespace: AWS/ECS\n      metric: CPUUtilization\n      \
+                 dimensions: {{ ClusterName: prod, ServiceName: $service }}\n"
+            ),
+        )
+        .unwrap();
+        let cpu = &p.sources[0];
+        assert_eq!((cpu.step_ms, cpu.endpoint().as_str()), (60_000, "cloudwatch:eu-west-1"));
+        let m = cpu.cloudwatch_for(Some("api")).unwrap();
+        assert_eq!(m.stat, "Average");
+        assert_eq!(m.dimensions, vec![("ClusterName".into(), "prod".into()), ("ServiceName".into(), "api".into())]);
+        assert_eq!(
+            cpu.query_for(Some("api")).as_deref(),
+            Some("AWS/ECS CPUUtilization Average {ClusterName=prod, ServiceName=api}")
+        );
+        assert_eq!(cpu.query_for(None), None);
+
+        let one = |extra: &str| {
+            err(&format!("{base}      region: eu-west-1\n      namespace: AWS/Lambda\n      metric: Duration\n{extra}"))
+        };
+        let p = parse(
+            "p.yml",
+            &format!(
+                "{base}      region: us-east-1\n      namespace: AWS/Lambda\n      metric: Duration\n      stat: p95\n      \
+                 period: 5m\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(p.sources[0].step_ms, 300_000);
+        assert_eq!(p.sources[0].query_for(None).as_deref(), Some("AWS/Lambda Duration p95 {}"));
+        assert!(one("      stat: mean\n").contains("sources.cpu.cloudwatch.stat: expected a CloudWatch statistic"));
+        assert!(one("      stat: p101\n").contains("expected a CloudWatch statistic"));
+        assert!(one("      period: 90s\n").contains("sources.cpu.cloudwatch.period: expected a duration of 1s, 5s"));
+        assert!(one("      period: 2s\n").contains("found \"2s\""));
+        assert!(one("      namespace2: x\n").contains("unknown field `namespace2`"));
+        let both = err(&format!(
+            "{base}      region: eu-west-1\n      namespace: AWS/ECS\n      metric: CPUUtilization\n    query: up\n"
+        ));
+        assert!(
+            both.contains("sources.cpu.cloudwatch: expected either `prometheus:` with `query:` or `cloudwatch:`"),
+            "{both}"
+        );
+        let region =
+            err(&format!("{base}      region: Europe\n      namespace: AWS/ECS\n      metric: CPUUtilization\n"));
+        assert!(region.contains("sources.cpu.cloudwatch.region: expected an AWS region"), "{region}");
     }
 }

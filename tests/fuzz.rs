@@ -770,6 +770,7 @@ fn check_run_comparisons(r: &RunResults) -> Vec<Violation> {
         duet: Default::default(),
         drift: None,
         sources: vec![],
+        cost: None,
     };
     let limits = |name: &str| MetricPolicy {
         name: name.into(),

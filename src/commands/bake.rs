@@ -92,7 +92,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         service: &args.service,
         version: &args.version,
         plan,
-        sources: wanted.queries.iter().map(|(s, q)| (s.metric.clone(), s.prometheus.clone(), q.clone())).collect(),
+        sources: wanted.queries.iter().map(|(s, q)| (s.metric.clone(), s.endpoint(), q.clone())).collect(),
         baseline_file: &baseline.path,
         baseline_sha256: baseline.sha256.as_deref().unwrap_or_default(),
         baseline_values: wanted

@@ -6,20 +6,29 @@
 //! A metric without enough data is unavailable: a warning with the reason, and left out of the
 //! file, never written as 0. A server's `warnings` (a partial response) are said on stderr, one
 //! line per metric, and recorded with the metric. The queries go through
-//! [`crate::prometheus::client`]; the values are [`crate::prometheus::window_value`]'s.
+//! [`crate::prometheus::client`] (Prometheus, AMP) and [`crate::cloudwatch::client`]
+//! (CloudWatch `GetMetricData`, the whole periods inside the window); the values are
+//! [`crate::prometheus::window_value`]'s.
 
 use anyhow::anyhow;
 use serde_json::{Map, Value, json};
 
 use crate::cli::CollectArgs;
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::cloudwatch;
+use crate::cost::{self, ItemCost, SourceValues};
 use crate::drift_fetch;
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
 use crate::input::span;
+use crate::input::{self, Classes};
 use crate::numfmt;
 use crate::pipeline;
+use crate::policy::SourceKind;
 use crate::prometheus::client::{Auth, Client, RangeQuery};
-use crate::prometheus::{Window, window_value};
+use crate::prometheus::{Series, Window, window_mean, window_value};
 use crate::ui::Ui;
 
 pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
@@ -38,11 +47,12 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     inputs.extend(run_span.as_ref().map(|s| s.file.as_path()));
     fsutil::refuse_over_inputs(&args.output, &inputs, None).map_err(|e| Failure::input(anyhow!(e)))?;
     let policy = pipeline::load_policy(&args.thresholds)?;
+    let policy_classes = policy.classes.clone();
     let file = args.thresholds.display();
     if policy.sources.is_empty() {
         return Err(Failure::input(anyhow!(
             "{file}: no `sources:` block; collect needs one naming, per metric, a Prometheus endpoint and a query \
-             (see `perfcert init --output -`)"
+             or a CloudWatch metric (see `perfcert init --output -`)"
         )));
     }
     let mut queries = Vec::new();
@@ -56,41 +66,93 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let mut metrics = Map::new();
     let mut provenance = Map::new();
     let mut unavailable = Map::new();
+    // Each source's values over the window, or why it has none: the cost's usages.
+    let mut values: HashMap<String, Result<SourceValues, String>> = HashMap::new();
     for (source, query) in policy.sources.iter().zip(&queries) {
-        let auth = match &source.sigv4_region {
-            Some(region) => Auth::SigV4 { region: region.clone() },
-            None => Auth::None,
-        };
-        // Start on a step boundary of the window itself: the samples are `from + k * step`.
-        let window = Window { start: from, end: to, step: source.step_ms };
-        let request = RangeQuery {
-            endpoint: &source.prometheus,
-            auth: &auth,
-            query,
-            start: window.start,
-            end: window.end,
-            step: window.step,
-        };
-        let answer = client.query_range(&request).map_err(|e| {
-            let bad_query = e.is_bad_query();
-            let error = anyhow!("sources.{}: {e}", source.metric);
-            if bad_query { Failure::input(error) } else { Failure::external(error) }
-        })?;
         let mut record = Map::new();
-        record.insert("endpoint".into(), json!(source.prometheus));
+        record.insert("endpoint".into(), json!(source.endpoint()));
         record.insert("query".into(), json!(query));
-        record.insert("step_seconds".into(), json!(source.step_ms as f64 / 1000.0));
-        if let Some(region) = &source.sigv4_region {
-            record.insert("sigv4_region".into(), json!(region));
-        }
         record.insert("aggregate".into(), json!(source.aggregate.as_str()));
-        if !answer.warnings.is_empty() {
-            // A partial response (a store or shard that did not answer): said, and kept.
-            ui.warn(&drift_fetch::server_warned(&source.metric, &source.prometheus, &answer.warnings));
-            record.insert("warnings".into(), json!(answer.warnings));
-        }
-        match window_value(&answer.series, window, source.aggregate) {
-            Ok(mean) => {
+        // Said after a warning's reason, not recorded with it.
+        let mut context = String::new();
+        let measured = match &source.kind {
+            SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
+                let auth = match sigv4_region {
+                    Some(region) => Auth::SigV4 { region: region.clone() },
+                    None => Auth::None,
+                };
+                // Start on a step boundary of the window itself: the samples are `from + k * step`.
+                let window = Window { start: from, end: to, step: source.step_ms };
+                let request = RangeQuery {
+                    endpoint,
+                    auth: &auth,
+                    query,
+                    start: window.start,
+                    end: window.end,
+                    step: window.step,
+                };
+                let answer = client.query_range(&request).map_err(|e| {
+                    let bad_query = e.is_bad_query();
+                    let error = anyhow!("sources.{}: {e}", source.metric);
+                    if bad_query { Failure::input(error) } else { Failure::external(error) }
+                })?;
+                record.insert("step_seconds".into(), json!(source.step_ms as f64 / 1000.0));
+                if let Some(region) = sigv4_region {
+                    record.insert("sigv4_region".into(), json!(region));
+                }
+                if !answer.warnings.is_empty() {
+                    // A partial response (a store or shard that did not answer): said, and kept.
+                    ui.warn(&drift_fetch::server_warned(&source.metric, endpoint, &answer.warnings));
+                    record.insert("warnings".into(), json!(answer.warnings));
+                }
+                context = format!(" ({endpoint} `{query}`)");
+                measure(&answer.series, window, source.aggregate, !answer.warnings.is_empty())
+            }
+            SourceKind::CloudWatch(_) => {
+                let metric = source.cloudwatch_for(args.service.as_deref()).ok_or_else(|| {
+                    Failure::input(anyhow!(
+                        "{file}: sources.{}.cloudwatch.dimensions use $service; pass --service NAME",
+                        source.metric
+                    ))
+                })?;
+                record.insert("region".into(), json!(metric.region));
+                record.insert("period_seconds".into(), json!(source.step_ms / 1000));
+                match cloudwatch::whole_periods(from, to, source.step_ms) {
+                    None => Err(format!(
+                        "the window holds no whole {}s period of CloudWatch data (periods start on multiples of the \
+                         period)",
+                        source.step_ms / 1000
+                    )),
+                    Some((start, end)) => {
+                        record.insert("periods_from".into(), json!(timestamp(start)));
+                        record.insert("periods_to".into(), json!(timestamp(end)));
+                        let got = cloudwatch::client::fetch(&mut client, &metric, source.step_ms, start, end).map_err(
+                            |e| {
+                                let bad = e.is_bad_request();
+                                let error = anyhow!("sources.{}: {e}", source.metric);
+                                if bad { Failure::input(error) } else { Failure::external(error) }
+                            },
+                        )?;
+                        let window = Window { start, end: end - source.step_ms, step: source.step_ms };
+                        match got.incomplete {
+                            Some(why) => Err(why),
+                            None if got.points.is_empty() => Err(format!(
+                                "no datapoints: CloudWatch has no {query} in {} over the window (check the region, \
+                                 namespace, metric name, dimensions and statistic)",
+                                metric.region
+                            )),
+                            None => {
+                                let series = Series { samples: got.points, ..Series::default() };
+                                measure(&[series], window, source.aggregate, false)
+                                    .map_err(|why| format!("{why} ({query})"))
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        match measured {
+            Ok((mean, usage)) => {
                 record.insert("samples".into(), json!(mean.samples));
                 record.insert("expected".into(), json!(mean.expected));
                 if mean.value < 0.0 {
@@ -99,6 +161,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                         source.aggregate.as_str(),
                         mean.value
                     );
+                    values.insert(source.metric.clone(), Err(why.clone()));
                     ui.warn(&format!("{}: unavailable: {why}", source.metric));
                     record.insert("unavailable".into(), json!(why));
                     unavailable.insert(source.metric.clone(), Value::Object(record));
@@ -117,11 +180,64 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 })?;
                 metrics.insert(source.metric.clone(), json!(mean.value));
                 provenance.insert(source.metric.clone(), Value::Object(record));
+                values.insert(source.metric.clone(), usage);
             }
             Err(why) => {
-                ui.warn(&format!("{}: unavailable: {why} ({} `{query}`)", source.metric, source.prometheus));
-                record.insert("unavailable".into(), json!(why.0));
+                values.insert(source.metric.clone(), Err(why.clone()));
+                ui.warn(&format!("{}: unavailable: {why}{context}", source.metric));
+                record.insert("unavailable".into(), json!(why));
                 unavailable.insert(source.metric.clone(), Value::Object(record));
+            }
+        }
+    }
+    let mut cost_record = None;
+    if let Some(policy) = &policy.cost {
+        let (requests, requests_from) = match (args.requests, &args.window_from) {
+            (Some(n), _) => (Some(n), json!("--requests")),
+            (None, Some(file)) => (requests_in(file, &policy_classes)?, json!(file.display().to_string())),
+            (None, None) => (None, Value::Null),
+        };
+        let seconds = (to - from) as f64 / 1000.0;
+        let lookup = |metric: &str| values.get(metric).cloned().unwrap_or_else(|| Err("not collected".into()));
+        let mut record = Map::new();
+        record.insert("currency".into(), json!(policy.currency));
+        record.insert("window_seconds".into(), json!(seconds));
+        record.insert("requests".into(), json!(requests));
+        record.insert("requests_from".into(), requests_from);
+        let item_json = |items: &[ItemCost]| -> Value {
+            let mut all = Map::new();
+            for i in items {
+                all.insert(
+                    i.name.clone(),
+                    json!({"usage": i.usage, "unit": i.unit, "price": i.price, "cost": i.cost, "from": i.how}),
+                );
+            }
+            Value::Object(all)
+        };
+        match cost::estimate(policy, seconds, requests, &lookup) {
+            Ok(e) => {
+                record.insert("items".into(), item_json(&e.items));
+                record.insert("total".into(), json!(e.total));
+                ui.say(|out| {
+                    writeln!(
+                        out,
+                        "{}: {} {} ({} {} over {} requests)",
+                        policy.metric,
+                        numfmt::num(e.per_1000),
+                        policy.currency,
+                        numfmt::num(e.total),
+                        policy.currency,
+                        e.requests
+                    )
+                })?;
+                metrics.insert(policy.metric.clone(), json!(e.per_1000));
+                cost_record = Some(Value::Object(record));
+            }
+            Err(u) => {
+                ui.warn(&format!("{}: unavailable: {}", policy.metric, u.why));
+                record.insert("items".into(), item_json(&u.items));
+                record.insert("unavailable".into(), json!(u.why));
+                unavailable.insert(policy.metric.clone(), Value::Object(record));
             }
         }
     }
@@ -147,6 +263,9 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     }
     collected.insert("at".into(), json!(jiff::Timestamp::now().to_string()));
     collected.insert("sources".into(), Value::Object(provenance));
+    if let Some(cost) = cost_record {
+        collected.insert("cost".into(), cost);
+    }
     if !unavailable.is_empty() {
         collected.insert("unavailable".into(), Value::Object(unavailable));
     }
@@ -157,6 +276,44 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write", &args.output, &e))))?;
     ui.say(|out| writeln!(out, "Wrote {}", args.output.display()))?;
     Ok(ExitStatus::Pass)
+}
+
+/// The requests of a load test's output (any format perfcert reads: k6 summary or raw output,
+/// Locust CSV, ...): the total behind its error rate, summed over its runs. `None` when the
+/// file does not tell.
+fn requests_in(file: &Path, classes: &Classes) -> Result<Option<u64>, Failure> {
+    let format = input::detect_path(file).map_err(Failure::input)?;
+    let runs =
+        input::load_runs(file, format, classes, &std::sync::atomic::AtomicU64::new(0)).map_err(Failure::input)?;
+    let counts: Vec<u64> =
+        runs.iter().filter_map(|run| run.precision.values().find_map(|p| p.counts).map(|c| c.requests)).collect();
+    Ok((!counts.is_empty() && counts.len() == runs.len()).then(|| counts.iter().sum()))
+}
+
+/// The window's value under `aggregate` (what the results file gets) and, for the cost's usages,
+/// its mean and sum, whatever the aggregate (a max says nothing of how much was used). A partial
+/// answer gives no usage: it would under-count it, and a cost too low passes wrongly.
+#[allow(clippy::type_complexity)]
+fn measure(
+    series: &[Series],
+    window: Window,
+    aggregate: crate::policy::Aggregate,
+    partial: bool,
+) -> Result<(crate::prometheus::Mean, Result<SourceValues, String>), String> {
+    let value = window_value(series, window, aggregate).map_err(|why| why.0)?;
+    let usage = if partial {
+        Err("the server warned that its answer may be partial".to_string())
+    } else {
+        window_mean(series, window)
+            .map(|m| SourceValues { mean: m.value, sum: m.value * m.samples as f64, samples: m.samples })
+            .map_err(|why| why.0)
+    };
+    Ok((value, usage))
+}
+
+/// Unix milliseconds as RFC 3339 (for provenance).
+fn timestamp(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_else(|_| ms.to_string())
 }
 
 /// `--from`/`--to`, or the run window of `--window-from` (to the millisecond, or the second

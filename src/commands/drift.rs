@@ -11,12 +11,16 @@ use std::path::Path;
 use anyhow::anyhow;
 
 use crate::cli::DriftArgs;
+use crate::cost;
+use crate::cost_explorer;
 use crate::drift::{self, DriftResult, Inputs, Status};
 use crate::drift_fetch;
 use crate::drift_report::{self, Format};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::numfmt;
 use crate::pipeline;
+use crate::policy::{CostPolicy, ExplorerFilter, Policy, Usage};
 use crate::prometheus::client::Client;
 use crate::ui::Ui;
 
@@ -38,6 +42,16 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             drift_report::duration(rules.window_ms)
         )));
     }
+    let explorer = match (&policy.cost, args.cost_explorer) {
+        (_, false) => None,
+        (Some(cost), true) if cost.explorer.is_some() => Some(cost),
+        _ => {
+            return Err(Failure::input(anyhow!(
+                "{}: --cost-explorer needs a cost.explorer block (the service's filter and the requests' source)",
+                args.thresholds.display()
+            )));
+        }
+    };
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
     let mut server_warnings = vec![];
     let baseline = match (&args.baseline, args.baseline_from, args.baseline_to) {
@@ -82,6 +96,9 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         }
         ui.note(&headline(&result));
     }
+    if let Some(cost) = explorer {
+        reconcile(&mut client, cost, &policy, &baseline, &args, ui)?;
+    }
     publish(ui, &result, &args);
     notify(ui, &result, &args);
     Ok(result.status.exit())
@@ -110,6 +127,91 @@ fn notify(ui: &Ui, r: &DriftResult, args: &DriftArgs) {
         }
         Err(e) => ui.warn(&format!("--notify: {e}")),
     }
+}
+
+/// `--cost-explorer`: the actual cost per 1000 requests of the days the range touches, said
+/// beside the baseline's estimate (a warning when they differ by more than the tolerance, or
+/// when either side is unavailable). It does not change the exit code: drift judges health.
+fn reconcile(
+    client: &mut Client,
+    cost: &CostPolicy,
+    policy: &Policy,
+    baseline: &drift_fetch::Loaded,
+    args: &DriftArgs,
+    ui: &Ui,
+) -> Result<(), Failure> {
+    let Some(explorer) = &cost.explorer else { return Ok(()) };
+    let (start, end) = cost_explorer::days(args.from.as_millisecond(), args.to.as_millisecond());
+    let day =
+        |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default();
+    let span = format!("{} to {} (UTC, end excluded)", day(start), day(end));
+    let filter = match &explorer.filter {
+        ExplorerFilter::Tag { key, value } => {
+            let value = match (&args.service, value.contains("$service")) {
+                (Some(s), _) => value.replace("$service", s),
+                (None, false) => value.clone(),
+                (None, true) => {
+                    return Err(Failure::input(anyhow!(
+                        "{}: cost.explorer.tag.value uses $service; pass --service NAME",
+                        args.thresholds.display()
+                    )));
+                }
+            };
+            ExplorerFilter::Tag { key: key.clone(), value }
+        }
+        other => other.clone(),
+    };
+    let spend = cost_explorer::client::fetch(client, &filter, &explorer.cost_metric, start, end).map_err(|e| {
+        let error = anyhow!("cost.explorer: {}", e.message);
+        if e.bad_request { Failure::input(error) } else { Failure::external(error) }
+    })?;
+    let unit = spend.unit.clone().unwrap_or_else(|| cost.currency.clone());
+    if spend.days == 0 {
+        ui.warn(&format!("cost: unavailable: Cost Explorer reported no {} for {span}", explorer.cost_metric));
+        return Ok(());
+    }
+    if !spend.estimated.is_empty() {
+        ui.warn(&format!("cost: Cost Explorer marks {} as estimated (not final yet)", spend.estimated.join(", ")));
+    }
+    let Usage::Source { metric, .. } = &explorer.requests else { return Ok(()) };
+    let Some(source) = policy.sources.iter().find(|s| &s.metric == metric) else { return Ok(()) };
+    let values = drift_fetch::source_values(client, source, args.service.as_deref(), start, end)?;
+    let seconds = (end - start) as f64 / 1000.0;
+    let requests = cost::usage_of(&explorer.requests, seconds, &|_: &str| values.clone());
+    let requests = match requests {
+        Ok((n, _)) => n,
+        Err(why) => {
+            ui.warn(&format!("cost: unavailable: the requests of {span}: {why}"));
+            return Ok(());
+        }
+    };
+    let actual = format!("{} {unit} over {} requests, {span}", numfmt::num(spend.amount), numfmt::num(requests));
+    let Some(&estimate) = baseline.values.get(&cost.metric) else {
+        ui.warn(&format!(
+            "cost: Cost Explorer says {actual}; {} has no {} to set it beside",
+            baseline.path, cost.metric
+        ));
+        return Ok(());
+    };
+    match cost_explorer::reconcile(spend.amount, requests, estimate, explorer.tolerance) {
+        Err(why) => ui.warn(&format!("cost: unavailable: {why} ({actual})")),
+        Ok(r) => {
+            let line = format!(
+                "cost: actual {} {unit} per 1000 requests ({actual}); estimate {} ({} in {}): {:+.1}%",
+                numfmt::num(r.actual_per_1000),
+                numfmt::num(r.estimate_per_1000),
+                cost.metric,
+                baseline.path,
+                r.difference * 100.0
+            );
+            if r.flagged {
+                ui.warn(&format!("{line}, beyond the {}% tolerance", numfmt::num(explorer.tolerance * 100.0)));
+            } else {
+                ui.note(&format!("{line}, within the {}% tolerance", numfmt::num(explorer.tolerance * 100.0)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses an `--output` that would replace the baseline or the policy.

@@ -3,6 +3,9 @@
 //! Prometheus, the request signed with SigV4 for service `aps` with credentials from the
 //! standard AWS chain. What comes back is parsed by [`super::parse_response`].
 //!
+//! The same client, its runtime and its credentials, also sends the signed JSON requests of the
+//! other AWS services perfcert reads ([`Client::post_aws`]: CloudWatch, Cost Explorer).
+//!
 //! Every error names the endpoint and the query; remote text passes through [`crate::redact`].
 //! Requests time out (5 s to connect, 60 s in all) and are not retried.
 
@@ -76,7 +79,7 @@ pub struct Client {
     credentials: Option<Credentials>,
 }
 
-const NO_CREDENTIALS: &str = "no AWS credentials found for SigV4 (Amazon Managed Prometheus): set AWS_PROFILE \
+const NO_CREDENTIALS: &str = "no AWS credentials found for SigV4 (Amazon Managed Prometheus, CloudWatch): set AWS_PROFILE \
     (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run where a role is available";
 
 impl Client {
@@ -127,8 +130,9 @@ impl Client {
             self.http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body.clone());
         if let Auth::SigV4 { region } = q.auth {
             let credentials = self.credentials().map_err(transport)?;
-            for (name, value) in
-                sigv4_headers(&url, &body, &credentials, region, SystemTime::now()).map_err(transport)?
+            let headers = [("content-type", "application/x-www-form-urlencoded")];
+            for (name, value) in sign_headers(&url, &headers, &body, &credentials, "aps", region, SystemTime::now())
+                .map_err(transport)?
             {
                 request = request.header(name, value);
             }
@@ -147,6 +151,47 @@ impl Client {
             error,
         })
     }
+
+    /// `POST url` with a JSON `body` for an AWS JSON-protocol service: `content_type`
+    /// (`application/x-amz-json-1.0` or `1.1`), `X-Amz-Target: target`, signed with SigV4 for
+    /// `service` in `region`. The status and body, or why there was no answer.
+    pub fn post_aws(&mut self, request: &AwsPost) -> Result<(u16, String), String> {
+        let credentials = self.credentials()?;
+        let headers = [("content-type", request.content_type), ("x-amz-target", request.target)];
+        let mut builder = self.http.post(request.url).body(request.body.to_string());
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        for (name, value) in sign_headers(
+            request.url,
+            &headers,
+            request.body,
+            &credentials,
+            request.service,
+            request.region,
+            SystemTime::now(),
+        )? {
+            builder = builder.header(name, value);
+        }
+        self.runtime
+            .block_on(async {
+                let response = builder.send().await?;
+                let status = response.status().as_u16();
+                Ok::<_, reqwest::Error>((status, response.text().await?))
+            })
+            .map_err(|e| redact::text(redact::chain(&e)).to_string())
+    }
+}
+
+/// A request to an AWS JSON-protocol service (see [`Client::post_aws`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AwsPost<'a> {
+    pub url: &'a str,
+    pub content_type: &'a str,
+    pub target: &'a str,
+    pub body: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
 }
 
 /// The form body: `query`, `start`, `end` (unix seconds) and `step` (seconds).
@@ -162,12 +207,15 @@ fn form(q: &RangeQuery) -> String {
         .finish()
 }
 
-/// The headers that sign `POST url` with `body` for service `aps` (Authorization, X-Amz-Date,
-/// X-Amz-Security-Token with temporary credentials), at `time`.
-pub fn sigv4_headers(
+/// The headers that sign `POST url` with `headers` (names lower-case) and `body` for AWS
+/// `service` in `region` (Authorization, X-Amz-Date, X-Amz-Security-Token with temporary
+/// credentials), at `time`. The host is signed too.
+pub fn sign_headers(
     url: &str,
+    headers: &[(&str, &str)],
     body: &str,
     credentials: &Credentials,
+    service: &str,
     region: &str,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, String> {
@@ -181,18 +229,19 @@ pub fn sigv4_headers(
             })
         })
         .ok_or_else(|| format!("`{url}` is not a URL with a host"))?;
-    let headers = [("content-type", "application/x-www-form-urlencoded"), ("host", host.as_str())];
+    let mut signed: Vec<(&str, &str)> = headers.to_vec();
+    signed.push(("host", host.as_str()));
     let identity: Identity = credentials.clone().into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("aps")
+        .name(service)
         .time(time)
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| format!("cannot sign the request: {e}"))?
         .into();
-    let signable = SignableRequest::new("POST", url, headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))
+    let signable = SignableRequest::new("POST", url, signed.iter().copied(), SignableBody::Bytes(body.as_bytes()))
         .map_err(|e| format!("cannot sign the request: {e}"))?;
     let (instructions, _) = sign(signable, &params).map_err(|e| format!("cannot sign the request: {e}"))?.into_parts();
     Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
@@ -219,10 +268,13 @@ mod tests {
     fn signing_names_the_service_region_and_day() {
         let credentials = Credentials::new("AKIDTEST", "secretTEST", Some("token123".into()), None, "test");
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_012_880);
-        let headers = sigv4_headers(
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        let headers = sign_headers(
             "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/query_range",
+            &form,
             "query=up",
             &credentials,
+            "aps",
             "eu-west-1",
             time,
         )
@@ -233,6 +285,24 @@ mod tests {
         assert!(auth.contains("/eu-west-1/aps/aws4_request"), "{auth}");
         assert_eq!(get("x-amz-security-token"), Some("token123"));
         assert!(get("x-amz-date").unwrap().starts_with("2026"));
-        assert!(sigv4_headers("not a url", "", &credentials, "eu-west-1", time).is_err());
+        assert!(auth.contains("SignedHeaders=content-type;host;"), "{auth}");
+        assert!(sign_headers("not a url", &form, "", &credentials, "aps", "eu-west-1", time).is_err());
+        let json = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", "T.Op")];
+        let headers = sign_headers(
+            "https://monitoring.eu-west-1.amazonaws.com/",
+            &json,
+            "{}",
+            &credentials,
+            "monitoring",
+            "eu-west-1",
+            time,
+        )
+        .unwrap();
+        let auth = &headers.iter().find(|(k, _)| k == "authorization").unwrap().1;
+        assert!(auth.contains("/eu-west-1/monitoring/aws4_request"), "{auth}");
+        assert!(
+            auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target"),
+            "{auth}"
+        );
     }
 }
