@@ -184,6 +184,8 @@ pub struct Meta<'a> {
     pub baseline_file: &'a str,
     pub baseline_sha256: &'a str,
     pub baseline_values: Vec<(String, f64)>,
+    /// How the record is signed: `cosign-key` or `cosign-keyless`.
+    pub signature: &'a str,
     pub perfcert_version: &'a str,
 }
 
@@ -229,6 +231,7 @@ pub fn record(meta: &Meta, outcome: &Outcome, drift: serde_json::Value) -> serde
         "slo": slo,
         "slo_breach": breach,
         "status": last.status.as_str(),
+        "signature": meta.signature,
         "perfcert_version": meta.perfcert_version,
     })
 }

@@ -354,19 +354,22 @@ already past is judged at once, poll by poll, without waiting. Each poll prints 
 stops the bake when drift's rollback flag is raised or a complete window's mean is beyond a
 metric's `max` / `min` (SLO). The record, perf_verification.json (--output), holds the window,
 each source's endpoint and query, the baseline's provenance, the last drift result, the SLO
-checks and the status; it is signed (predicate https://perfcert.dev/verification/v1) and
-archived create-only in --archive as daily/YYYYMMDD/STEM.verify.json with its bundle
-STEM.verify.sigstore.json beside it (YYYYMMDD: the bake's end, UTC). A second bake of the same
-service and version that day is archived as STEM.2, STEM.3, ...: a record is never replaced.
-Not yet: keyless signing, --upload to S3 and CodeDeploy (--codedeploy-deployment-id).
+checks and the status; it is signed with --key or --keyless (predicate
+https://perfcert.dev/verification/v1) and archived create-only in --archive as
+daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside it (YYYYMMDD:
+the bake's end, UTC), and with --upload under the same names in S3. A second bake of the same
+service and version that day is archived as STEM.2, STEM.3, ... (the first name free in both
+archives): a record is never replaced. Not yet: CodeDeploy (--codedeploy-deployment-id).
 
 Examples:
   COSIGN_PASSWORD=... perfcert bake --service ingest-api --version v1.4.2 --baseline stable.json \\
       --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m --key cosign.key
+  perfcert bake --keyless --upload s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
+      --baseline stable.json --deployed-at 2026-11-30T12:00:00Z
 
 Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or baseline; 3 an
-endpoint, the signing or the archive failed; 5 inconclusive (no data); 6 roll back (the rollback
-flag, or an SLO breach).";
+endpoint, the signing, the archive or the upload failed; 5 inconclusive (no data); 6 roll back
+(the rollback flag, or an SLO breach; a failed upload after it is a warning).";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -579,7 +582,7 @@ pub enum RetentionMode {
     Compliance,
 }
 
-/// How certify signs: exactly one of a key or keyless.
+/// How certify and bake sign: exactly one of a key or keyless.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false, id = "mode")]
 pub struct SigningMode {
@@ -1038,13 +1041,19 @@ pub struct BakeArgs {
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub thresholds: PathBuf,
 
-    /// Sign the record with this cosign private key (password from COSIGN_PASSWORD).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 
     /// The local archive the record goes to.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_ARCHIVE)]
     pub archive: PathBuf,
+
+    /// Also archive the record and its bundle in S3, under PREFIX/daily/YYYYMMDD/ (create-only).
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_location)]
+    pub upload: Option<S3Location>,
+
+    #[command(flatten)]
+    pub s3: UploadArgs,
 
     /// Where to write the record (replaced if it exists).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_verification.json")]

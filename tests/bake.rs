@@ -8,49 +8,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
+use common::bake::{Data, data, day, setup};
 use common::prom::Prometheus;
 use common::{command, text};
-
-const STEP: i64 = 15;
-
-/// 40 minutes of 15 s samples ending 10 minutes ago; the bake starts 5 minutes in.
-struct Data {
-    openmetrics: String,
-    deployed: i64,
-}
-
-/// `latency_p95` of `steady` cycles 194..=206 around the baseline (200); `breach` is 350 (above
-/// the SLO max 300) from 2 minutes after the deploy; `gappy` stops 1 minute after it (Prometheus
-/// repeats a last sample for 5 minutes, so its windows are NODATA from minute 6).
-fn data() -> Data {
-    let now = jiff::Timestamp::now().as_second();
-    let end = now / 60 * 60 - 600;
-    let start = end - 2400;
-    let deployed = start + 300;
-    let mut om = String::from("# TYPE latency_p95 gauge\n");
-    let mut add = |service: &str, value: &dyn Fn(i64) -> Option<f64>| {
-        for t in (start..=end).step_by(STEP as usize) {
-            if let Some(v) = value(t) {
-                om += &format!("latency_p95{{service=\"{service}\"}} {v} {t}\n");
-            }
-        }
-    };
-    add("steady", &|t| Some(194.0 + ((t / STEP) % 13) as f64));
-    add("breach", &|t| Some(if t < deployed + 120 { 200.0 } else { 350.0 }));
-    add("gappy", &|t| (t < deployed + 60).then_some(200.0));
-    om += "# EOF\n";
-    Data { openmetrics: om, deployed }
-}
-
-fn setup(dir: &Path, endpoint: &str) {
-    let policy = format!(
-        "metrics:\n  latency_p95: {{ max_increase: 10%, max: 300, unit: ms }}\n\
-         drift:\n  step: 15s\n  window: 1m\n  band: 10%\n  metrics:\n    latency_p95: {{}}\n\
-         sources:\n  latency_p95:\n    prometheus: {endpoint}\n    query: 'latency_p95{{service=\"$service\"}}'\n"
-    );
-    std::fs::write(dir.join("perf_thresholds.yml"), policy).unwrap();
-    std::fs::write(dir.join("stable.json"), "{\"service\": \"api\", \"metrics\": {\"latency_p95\": 200}}\n").unwrap();
-}
 
 fn bake(dir: &Path, d: &Data, service: &str) -> Output {
     bake_for(dir, d, service, "4m")
@@ -67,18 +27,6 @@ fn bake_for(dir: &Path, d: &Data, service: &str, duration: &str) -> Output {
 
 fn record(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("perf_verification.json")).unwrap()).unwrap()
-}
-
-/// The one day directory under archive/daily (the bake's end, UTC; read, not recomputed, so that
-/// a test run across midnight does not fail).
-fn day(dir: &Path) -> String {
-    let days: Vec<String> = std::fs::read_dir(dir.join("archive/daily"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(days.len(), 1, "{days:?}");
-    assert!(days[0].len() == 8 && days[0].bytes().all(|b| b.is_ascii_digit()), "{days:?}");
-    days[0].clone()
 }
 
 #[test]

@@ -10,18 +10,22 @@
 use anyhow::anyhow;
 
 use crate::bake::{self, Clock, Meta, Plan};
+use crate::certificate::Method;
 use crate::cli::BakeArgs;
 use crate::drift::{self, Inputs};
 use crate::drift_fetch;
 use crate::drift_report::{self, Format};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::options::{S3Write, Signer};
 use crate::pipeline;
+use crate::pipeline::signing::Signing;
 use crate::prometheus::client::Client;
-use crate::signing::{self, Subject, cosign_key};
+use crate::signing::{self, Subject};
 use crate::store::local::Dir;
-use crate::store::{Archive, Names, layout};
-use crate::ui::{Ui, password};
+use crate::store::s3::S3Archive;
+use crate::store::{self, Archive, layout};
+use crate::ui::Ui;
 
 /// The wall clock; sleeping is `std::thread::sleep`.
 struct Wall;
@@ -42,10 +46,14 @@ impl Clock for Wall {
 }
 
 pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    fsutil::refuse_over_inputs(&args.output, &[&args.baseline, &args.thresholds, &args.key], Some(&args.archive))
-        .map_err(|e| Failure::input(anyhow!(e)))?;
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| Failure::input(anyhow!(fsutil::at(&args.key, &e))))?;
-    cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
+    let signer = Signer::from_args(args.signing);
+    let upload = S3Write::upload(args.upload, &args.s3)?;
+    let mut inputs: Vec<&std::path::Path> = vec![&args.baseline, &args.thresholds];
+    if let Signer::Key(key) = &signer {
+        inputs.push(key);
+    }
+    fsutil::refuse_over_inputs(&args.output, &inputs, Some(&args.archive)).map_err(|e| Failure::input(anyhow!(e)))?;
+    let signing = Signing::prepare(&signer)?;
     let policy = pipeline::load_policy(&args.thresholds)?;
     let wanted = drift_fetch::wanted(&policy, &args.thresholds, Some(&args.service))?;
     let baseline = drift_fetch::load_baseline(&args.baseline, &policy.classes, ui)?;
@@ -62,11 +70,19 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             ));
         }
     }
-    // The key is unlocked before the bake: a wrong password must not cost 30 minutes.
-    let password = password::read(false)?;
-    let pkcs8 =
-        cosign_key::decrypt(&pem, &password).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
-    drop(password);
+    // The key is unlocked and S3 reached before the bake: a wrong password or bucket must not
+    // cost 30 minutes.
+    let signing = signing.unlock()?;
+    ui.detail(&format!("signing: {}", signing.describe()));
+    let remote = match &upload {
+        Some(write) => {
+            let archive = S3Archive::connect(write.location.clone(), write.endpoint.as_deref(), write.put.clone())
+                .map_err(|e| Failure::external(anyhow!("--upload {}: {e}", write.location)))?;
+            archive.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", write.location)))?;
+            Some(archive)
+        }
+        None => None,
+    };
 
     let plan = Plan { deployed_ms: args.deployed_at.as_millisecond(), duration_ms: args.duration, poll_ms: args.poll };
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
@@ -75,6 +91,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         Ok(drift::evaluate(wanted.rules, &Inputs { from_ms: from, to_ms: to, series }))
     };
     let outcome = bake::run(plan, &policy.metrics, &mut Wall, evaluate, |poll| ui.note(&line(poll)))?;
+    let signing = signing.renew(&signer)?;
 
     let mut drift_json = vec![];
     Format::Json.renderer().render(&outcome.last.drift, &mut drift_json).expect("writing to memory cannot fail");
@@ -91,6 +108,10 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             .iter()
             .filter_map(|(s, _)| baseline.values.get(&s.metric).map(|&v| (s.metric.clone(), v)))
             .collect(),
+        signature: match signing.method() {
+            Method::Key => "cosign-key",
+            Method::Keyless => "cosign-keyless",
+        },
         perfcert_version: env!("CARGO_PKG_VERSION"),
     };
     let record = bake::record(&meta, &outcome, drift_json);
@@ -100,32 +121,59 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write the record", &args.output, &e))))?;
     ui.detail(&format!("wrote {} (verification record)", args.output.display()));
 
-    // The first free name of the day: a record is never replaced.
+    // The first name of the day free locally and in S3: a record is never replaced.
     let archive = Dir::new(args.archive.clone());
     let day = jiff::Timestamp::from_millisecond(outcome.last.made_ms)
         .map(|t| t.strftime("%Y%m%d").to_string())
         .map_err(|e| Failure::input(anyhow!("--deployed-at: {e}")))?;
-    let taken = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
-    let stem = layout::stem(&args.service, &args.version);
-    let names = (1..)
-        .map(|n| Names::new(day.clone(), layout::nth(&stem, n)))
-        .find(|n| !taken.contains(&n.daily_record(&day)) && !taken.contains(&n.daily_record_bundle(&day)))
-        .expect("some name is free");
+    let local_keys = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
+    let remote_keys = match &remote {
+        Some(r) => r.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", r.root())))?,
+        None => vec![],
+    };
+    let names =
+        store::free_record_names(&[&local_keys, &remote_keys], &layout::stem(&args.service, &args.version), &day);
     let record_name = names.daily_record(&day);
     let file_name = record_name.rsplit('/').next().expect("a path").to_string();
     let statement = signing::statement_of(bake::PREDICATE_TYPE, &record, &[Subject::sha256(file_name, &bytes)]);
-    let bundle = signing::sign_with_key(&pkcs8, statement)
-        .map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
-    for (name, content) in [(names.daily_record_bundle(&day), bundle.as_bytes()), (record_name.clone(), &bytes[..])] {
-        archive.create(&name, content).map_err(|e| Failure::external(anyhow!(e)))?;
+    let (bundle, signer_identity) = signing.sign(statement)?;
+    if let Some(identity) = &signer_identity {
+        ui.detail(&format!("signed keyless by {identity}"));
     }
+    store::create_record(&archive, &names, &day, &bytes, bundle.as_bytes())
+        .map_err(|e| Failure::external(anyhow!(e)))?;
     ui.note(&format!(
         "bake: {} after {} poll(s); archived {}",
         outcome.last.status.as_str(),
         outcome.polls,
         archive.show(&record_name)
     ));
-    Ok(outcome.last.status.exit())
+    let status = outcome.last.status.exit();
+    if let Some(remote) = &remote {
+        match store::create_record(remote, &names, &day, &bytes, bundle.as_bytes()) {
+            Ok(done) => {
+                for (url, put) in done {
+                    ui.note(&format!("{} {url}", crate::ui::uploaded(put)));
+                }
+            }
+            Err(e) => {
+                let e = anyhow!(
+                    "--upload {}: {e}\nThe record is archived locally as {} (bundle beside it); copy both to {} \
+                     by hand, create-only",
+                    remote.root(),
+                    archive.show(&record_name),
+                    remote.show(&record_name)
+                );
+                // A roll-back signal outranks the failed copy: the deployment must still stop.
+                if status == ExitStatus::RollBack {
+                    ui.warn(&format!("{e:#}"));
+                } else {
+                    return Err(Failure::external(e));
+                }
+            }
+        }
+    }
+    Ok(status)
 }
 
 /// One poll's status line: when, the range judged, the status and why.
