@@ -26,7 +26,7 @@ fn bake_for(dir: &Path, d: &Data, service: &str, duration: &str) -> Output {
 }
 
 fn record(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("perf_verification.json")).unwrap()).unwrap()
+    common::bake::read_record(&dir.join("perf_verification.json"))
 }
 
 #[test]
@@ -151,4 +151,28 @@ fn a_gappy_series_is_inconclusive_and_bad_inputs_fail_before_any_poll() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("expected a whole number of s, m or h"), "{}", text(&out));
+}
+
+/// The schema is not vacuous: a record it accepts is refused once changed.
+#[test]
+fn the_schema_refuses_a_record_with_a_wrong_field() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    let out = bake(dir.path(), &d, "breach");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let rec = record(dir.path());
+    for (pointer, value) in [
+        ("/status", serde_json::json!("OK")),
+        ("/polls", serde_json::json!(0)),
+        ("/slo/0/mean", serde_json::json!("350")),
+        ("/drift/status", serde_json::json!("GREEN")),
+        ("/baseline/sha256", serde_json::json!("abc")),
+    ] {
+        let mut bad = rec.clone();
+        *bad.pointer_mut(pointer).unwrap() = value;
+        let refused = std::panic::catch_unwind(|| common::bake::check_schema(&bad));
+        assert!(refused.is_err(), "{pointer} accepted");
+    }
 }

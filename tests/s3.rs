@@ -670,6 +670,7 @@ fn bake_upload_archives_the_record_create_only_under_its_local_names() {
     let first = [key("steady-v1.4.2", "verify.json"), key("steady-v1.4.2", "verify.sigstore.json")];
     assert_eq!(s3.keys("records"), first, "one write each");
     assert_eq!(s3.get("records", &first[0]), local("steady-v1.4.2", "verify.json"));
+    common::bake::check_schema(&serde_json::from_slice(&s3.get("records", &first[0])).unwrap());
     assert_eq!(s3.get("records", &first[1]), local("steady-v1.4.2", "verify.sigstore.json"));
     assert!(text(&out).contains(&format!("s3://records/{}", first[0])), "{}", text(&out));
 

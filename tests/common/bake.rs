@@ -67,3 +67,24 @@ pub fn day(dir: &Path) -> String {
     assert!(days[0].len() == 8 && days[0].bytes().all(|b| b.is_ascii_digit()), "{days:?}");
     days[0].clone()
 }
+
+/// Asserts that `record` (a perf_verification.json) is valid under
+/// schemas/verification.schema.json, its `drift` under schemas/drift-report.schema.json.
+pub fn check_schema(record: &serde_json::Value) {
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(super::root().join("schemas").join(name)).unwrap()).unwrap()
+    };
+    let drift = read("drift-report.schema.json");
+    let registry =
+        jsonschema::Registry::new().add("urn:perfcert:schema:drift-report:1", &drift).unwrap().prepare().unwrap();
+    let validator = jsonschema::options().with_registry(&registry).build(&read("verification.schema.json")).unwrap();
+    let errors: Vec<String> = validator.iter_errors(record).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{record:#}");
+}
+
+/// Reads an archived or written record and checks it against its schema.
+pub fn read_record(path: &Path) -> serde_json::Value {
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    check_schema(&record);
+    record
+}
