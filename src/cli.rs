@@ -359,17 +359,20 @@ https://perfcert.dev/verification/v1) and archived create-only in --archive as
 daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside it (YYYYMMDD:
 the bake's end, UTC), and with --upload under the same names in S3. A second bake of the same
 service and version that day is archived as STEM.2, STEM.3, ... (the first name free in both
-archives): a record is never replaced. Not yet: CodeDeploy (--codedeploy-deployment-id).
+archives): a record is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
+CodeDeploy to stop that deployment and roll it back (never on 0, 1 or 5); the record says what
+CodeDeploy answered, and a stop that fails is one error line, the exit staying 6.
 
 Examples:
   COSIGN_PASSWORD=... perfcert bake --service ingest-api --version v1.4.2 --baseline stable.json \\
       --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m --key cosign.key
   perfcert bake --keyless --upload s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
-      --baseline stable.json --deployed-at 2026-11-30T12:00:00Z
+      --baseline stable.json --deployed-at 2026-11-30T12:00:00Z --codedeploy-deployment-id d-ABC123
 
 Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or baseline; 3 an
 endpoint, the signing, the archive or the upload failed; 5 inconclusive (no data); 6 roll back
-(the rollback flag, or an SLO breach; a failed upload after it is a warning).";
+(the rollback flag, or an SLO breach; a failed upload or CodeDeploy stop after it is one line on
+stderr).";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -1054,6 +1057,12 @@ pub struct BakeArgs {
 
     #[command(flatten)]
     pub s3: UploadArgs,
+
+    /// On a roll-back signal (exit 6), ask AWS CodeDeploy to stop this deployment and roll it
+    /// back (StopDeployment, autoRollbackEnabled); credentials and region from the AWS chain,
+    /// endpoint from AWS_ENDPOINT_URL_CODEDEPLOY or AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "ID")]
+    pub codedeploy_deployment_id: Option<String>,
 
     /// Where to write the record (replaced if it exists).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_verification.json")]

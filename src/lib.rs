@@ -21,6 +21,8 @@
 //! - [`stats`]: the statistical decision (PASS, FAIL or INCONCLUSIVE from several runs); pure.
 //! - [`prometheus`]: the Prometheus API's answers as series and a window's mean (pure);
 //!   `prometheus::client`, the one HTTP client for Prometheus and AMP (`perfcert collect`).
+//! - [`aws`]: credentials and region from the AWS chain and SigV4 headers (AMP, CodeDeploy);
+//!   [`codedeploy`]: `StopDeployment` with rollback, asked by `bake` on a roll-back signal.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
 //!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
@@ -54,12 +56,14 @@
 compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
 
 pub mod authenticate;
+pub mod aws;
 pub mod badge;
 pub mod bake;
 pub mod baseline;
 pub mod certificate;
 pub mod chromium;
 pub mod cli;
+pub mod codedeploy;
 pub mod commands;
 pub mod compare;
 pub mod drift;

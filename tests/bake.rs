@@ -176,3 +176,106 @@ fn the_schema_refuses_a_record_with_a_wrong_field() {
         assert!(refused.is_err(), "{pointer} accepted");
     }
 }
+
+const AWS_SECRET: &str = "codedeploy-test-secret-never-printed";
+
+/// A bake with --codedeploy-deployment-id against the CodeDeploy stand-in, AWS settings from the
+/// environment only.
+fn bake_codedeploy(dir: &Path, d: &Data, service: &str, id: &str, endpoint: &str) -> Output {
+    // gappy is INCONCLUSIVE once its NODATA windows come, from minute 6.
+    let duration = if service == "gappy" { "10m" } else { "4m" };
+    let mut cmd = command(dir);
+    cmd.args(common::bake::args(d, service, duration))
+        .args(["--key", "cosign.key", "--codedeploy-deployment-id", id])
+        .env("AWS_ACCESS_KEY_ID", "AKIDBAKE")
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_CODEDEPLOY", endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL");
+    cmd.output().unwrap()
+}
+
+/// On a roll-back signal bake asks CodeDeploy, SigV4-signed (checked with botocore), to stop
+/// the deployment with autoRollbackEnabled; the record says so and what CodeDeploy answered. A
+/// refused stop is one line on stderr and the exit stays 6; PASS, FAIL and INCONCLUSIVE never call.
+#[test]
+fn a_rollback_asks_codedeploy_to_stop_and_roll_back_and_nothing_else_does() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let stub = common::prom::CodeDeployStub::start("AKIDBAKE", AWS_SECRET, "eu-west-1");
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+
+    let out = bake_codedeploy(dir.path(), &d, "breach", "d-ABC123", &stub.endpoint);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("CodeDeploy: deployment d-ABC123 Pending"), "{}", text(&out));
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let r = &requests[0];
+    assert_eq!(r["verified"], true, "{r}");
+    assert_eq!(r["target"], "CodeDeploy_20141006.StopDeployment");
+    assert_eq!(r["content_type"], "application/x-amz-json-1.1");
+    let body: serde_json::Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, serde_json::json!({ "deploymentId": "d-ABC123", "autoRollbackEnabled": true }));
+    let rec = record(dir.path());
+    assert_eq!(
+        rec["codedeploy"],
+        serde_json::json!({ "deployment_id": "d-ABC123", "stop_requested": true, "status": "Pending",
+                            "status_message": "Stopping deployment d-ABC123", "error": null })
+    );
+
+    // CodeDeploy refuses (already completed): one line on stderr, exit 6 all the same, recorded.
+    let out = bake_codedeploy(dir.path(), &d, "breach", "d-DONE", &stub.endpoint);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let log = text(&out);
+    let errors: Vec<&str> = log.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(
+        errors,
+        ["error: CodeDeploy did not stop deployment d-DONE: DeploymentAlreadyCompletedException: The deployment \
+          d-DONE is already completed."]
+    );
+    let rec = record(dir.path());
+    assert_eq!((&rec["codedeploy"]["stop_requested"], &rec["codedeploy"]["status"]), (&true.into(), &().into()));
+    assert!(rec["codedeploy"]["error"].as_str().unwrap().starts_with("DeploymentAlreadyCompletedException"));
+    assert_eq!(stub.requests().len(), 2);
+
+    // Not reachable at all: still one line, still 6.
+    let out = bake_codedeploy(dir.path(), &d, "breach", "d-X", "http://127.0.0.1:9");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("error: CodeDeploy did not stop deployment d-X: http://127.0.0.1:9"), "{}", text(&out));
+    assert!(!text(&out).contains(AWS_SECRET));
+
+    // PASS and INCONCLUSIVE: no call; the record says none was requested.
+    for (service, code) in [("steady", 0), ("gappy", 5)] {
+        let out = bake_codedeploy(dir.path(), &d, service, "d-OTHER", &stub.endpoint);
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+        assert_eq!(record(dir.path())["codedeploy"]["stop_requested"], false);
+    }
+    assert_eq!(stub.requests().len(), 2, "never called on 0 or 5");
+    // Without the flag the record says null.
+    let out = bake(dir.path(), &d, "breach");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert_eq!(record(dir.path())["codedeploy"], serde_json::Value::Null);
+    assert_eq!(stub.requests().len(), 2);
+
+    // No region: refused before the first poll.
+    let mut cmd = command(dir.path());
+    cmd.args(common::bake::args(&d, "breach", "4m"))
+        .args(["--key", "cosign.key", "--codedeploy-deployment-id", "d-1"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDBAKE")
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+        .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("no AWS region for CodeDeploy") && !text(&out).contains("poll "), "{}", text(&out));
+}

@@ -12,6 +12,7 @@ use anyhow::anyhow;
 use crate::bake::{self, Clock, Meta, Plan};
 use crate::certificate::Method;
 use crate::cli::BakeArgs;
+use crate::codedeploy;
 use crate::drift::{self, Inputs};
 use crate::drift_fetch;
 use crate::drift_report::{self, Format};
@@ -84,6 +85,11 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         None => None,
     };
 
+    if let Some(id) = &args.codedeploy_deployment_id {
+        // A roll-back that cannot be asked for is found out now, not after the bake.
+        codedeploy::check().map_err(|e| Failure::external(anyhow!("--codedeploy-deployment-id {id}: {e}")))?;
+    }
+
     let plan = Plan { deployed_ms: args.deployed_at.as_millisecond(), duration_ms: args.duration, poll_ms: args.poll };
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
     let evaluate = |from: i64, to: i64| -> Result<drift::DriftResult, Failure> {
@@ -91,6 +97,23 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         Ok(drift::evaluate(wanted.rules, &Inputs { from_ms: from, to_ms: to, series }))
     };
     let outcome = bake::run(plan, &policy.metrics, &mut Wall, evaluate, |poll| ui.note(&line(poll)))?;
+    // The roll-back first: it is the urgent part, and its answer goes into the record.
+    let codedeploy = args.codedeploy_deployment_id.as_ref().map(|id| {
+        let stop = (outcome.last.status == drift::Status::Rollback).then(|| {
+            ui.note(&format!("asking CodeDeploy to stop deployment {id} and roll it back"));
+            let answer = codedeploy::stop(id);
+            match &answer {
+                Ok(s) => ui.note(&format!(
+                    "CodeDeploy: deployment {id} {}{}",
+                    s.status,
+                    s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                )),
+                Err(e) => ui.error(&format!("CodeDeploy did not stop deployment {id}: {e}")),
+            }
+            answer.map(|s| (s.status, s.message))
+        });
+        bake::CodeDeploy { deployment_id: id.clone(), stop }
+    });
     let signing = signing.renew(&signer)?;
 
     let mut drift_json = vec![];
@@ -108,6 +131,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             .iter()
             .filter_map(|(s, _)| baseline.values.get(&s.metric).map(|&v| (s.metric.clone(), v)))
             .collect(),
+        codedeploy,
         signature: match signing.method() {
             Method::Key => "cosign-key",
             Method::Keyless => "cosign-keyless",
