@@ -166,6 +166,11 @@ Examples:
       --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   perfcert verify --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 --key cosign.pub
+  perfcert verify perf/certificates/daily/20261130/ingest-api-v1.4.2.verify.json --key cosign.pub
+
+A bake's record (*.verify.json, its bundle *.verify.sigstore.json beside it) is checked the same
+way (signature, signer, exact content under its signed name, --service, --version) and exits by
+its status: 0 PASS, 1 FAIL, 5 INCONCLUSIVE, 6 ROLLBACK.
 
 Exit codes:
   0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";

@@ -84,6 +84,35 @@ fn a_healthy_bake_passes_with_a_signed_record_archived_create_only() {
         Err(perfcert::signing::VerifyError::KeyHint(_) | perfcert::signing::VerifyError::Signature)
     ));
 
+    // `perfcert verify` checks it as it checks a certificate, and exits by its status.
+    let rel = format!("archive/daily/{day}/steady-v1.4.2.verify.json");
+    let out =
+        command(dir.path()).args(["verify", &rel, "--key", "cosign.pub", "--service", "steady"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("verdict      PASS (steady v1.4.2, baked from "), "{}", text(&out));
+    assert!(text(&out).contains("OK: the record file is exactly the signed predicate"), "{}", text(&out));
+    let other_key = other.path().join("cosign.pub").display().to_string();
+    let out = command(dir.path()).args(["verify", &rel, "--key", &other_key]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let out = command(dir.path()).args(["verify", &rel, "--key", "cosign.pub", "--version", "v9"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // Changed, or under another name: not authentic.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    let changed = String::from_utf8(bytes.clone()).unwrap().replace("\"PASS\"", "\"FAIL\"");
+    std::fs::write(copy.join("steady-v1.4.2.verify.json"), changed).unwrap();
+    std::fs::write(copy.join("steady-v1.4.2.verify.sigstore.json"), &bundle).unwrap();
+    let out =
+        command(dir.path()).args(["verify", "copy/steady-v1.4.2.verify.json", "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("the file differs from the record that was signed"), "{}", text(&out));
+    std::fs::write(copy.join("other-v1.verify.json"), &bytes).unwrap();
+    std::fs::write(copy.join("other-v1.verify.sigstore.json"), &bundle).unwrap();
+    let out =
+        command(dir.path()).args(["verify", "copy/other-v1.verify.json", "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("signed as steady-v1.4.2.verify.json, not as other-v1.verify.json"), "{}", text(&out));
+
     // A second bake of the same version that day: STEM.2; the first record is untouched.
     let out = bake(dir.path(), &d, "steady");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -108,7 +137,12 @@ fn an_slo_breach_rolls_back_at_the_first_breaching_window() {
     let rec = record(dir.path());
     assert_eq!((&rec["status"], &rec["polls"], &rec["stopped_early"]), (&"ROLLBACK".into(), &3.into(), &true.into()));
     assert_eq!(rec["slo_breach"]["window_start"], window);
-    assert!(dir.path().join(format!("archive/daily/{}/breach-v1.4.2.verify.json", day(dir.path()))).exists());
+    let archived = format!("archive/daily/{}/breach-v1.4.2.verify.json", day(dir.path()));
+    assert!(dir.path().join(&archived).exists());
+    // Verified, it exits 6 as the bake did.
+    let out = command(dir.path()).args(["verify", &archived, "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("verdict      ROLLBACK (breach v1.4.2"), "{}", text(&out));
 }
 
 #[test]

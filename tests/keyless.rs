@@ -490,6 +490,19 @@ fn keyless_bake_record_verifies_for_its_identity_and_independently() {
         independent_of(&mock.trusted_root, &p.join("stable.json"), &bundle_path, SAN, ISSUER, predicate);
     assert!(!node.status.success() && !python.status.success(), "another file is no subject");
 
+    // perfcert verify, keyless: the identity and issuer given, against the stand-in's root.
+    let trusted = mock.trusted_root.display().to_string();
+    let shown = record.display().to_string();
+    let verify_as = |san: &str| {
+        let args = ["verify", &shown, "--certificate-identity", san, "--certificate-oidc-issuer", ISSUER];
+        perfcert(p, &[&args[..], &["--trusted-root", &trusted]].concat(), &[])
+    };
+    let out = verify_as(SAN);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("signer       OK: {SAN} (issuer {ISSUER})")), "{}", text(&out));
+    let out = verify_as("https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+
     // Without a token the bake refuses before its first poll.
     let out = perfcert(p, &args, &[("SIGSTORE_ID_TOKEN", "")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
