@@ -376,8 +376,8 @@ Examples:
 
 Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or baseline; 3 an
 endpoint, the signing, the archive or the upload failed; 5 inconclusive (no data); 6 roll back
-(the rollback flag, or an SLO breach; a failed upload or CodeDeploy stop after it is one line on
-stderr).";
+(the rollback flag, or an SLO breach; a signing, archive, upload or CodeDeploy failure after it is
+one error line on stderr, the exit staying 6).";
 
 const INIT_HELP: &str = "\
 Examples:

@@ -139,6 +139,18 @@ fn an_slo_breach_rolls_back_at_the_first_breaching_window() {
     assert_eq!(rec["slo_breach"]["window_start"], window);
     let archived = format!("archive/daily/{}/breach-v1.4.2.verify.json", day(dir.path()));
     assert!(dir.path().join(&archived).exists());
+    // An archive that cannot be written: after a ROLLBACK one error line and exit 6 all the
+    // same; after a PASS it is the exit (3).
+    std::fs::write(dir.path().join("not-a-dir"), "").unwrap();
+    for (service, code) in [("breach", 6), ("steady", 3)] {
+        let mut args = common::bake::args(&d, service, "4m");
+        let at = args.iter().position(|a| a == "--archive").unwrap();
+        args[at + 1] = "not-a-dir".into();
+        let out = command(dir.path()).args(args).args(["--key", "cosign.key"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+        assert!(text(&out).contains("not-a-dir"), "{}", text(&out));
+        assert_eq!(text(&out).contains("(the bake's ROLLBACK stands: exit 6)"), code == 6, "{}", text(&out));
+    }
     // Verified, it exits 6 as the bake did.
     let out = command(dir.path()).args(["verify", &archived, "--key", "cosign.pub"]).output().unwrap();
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));

@@ -114,7 +114,6 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         });
         bake::CodeDeploy { deployment_id: id.clone(), stop }
     });
-    let signing = signing.renew(&signer)?;
 
     let mut drift_json = vec![];
     Format::Json.renderer().render(&outcome.last.drift, &mut drift_json).expect("writing to memory cannot fail");
@@ -145,59 +144,63 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write the record", &args.output, &e))))?;
     ui.detail(&format!("wrote {} (verification record)", args.output.display()));
 
-    // The first name of the day free locally and in S3: a record is never replaced.
-    let archive = Dir::new(args.archive.clone());
-    let day = jiff::Timestamp::from_millisecond(outcome.last.made_ms)
-        .map(|t| t.strftime("%Y%m%d").to_string())
-        .map_err(|e| Failure::input(anyhow!("--deployed-at: {e}")))?;
-    let local_keys = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
-    let remote_keys = match &remote {
-        Some(r) => r.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", r.root())))?,
-        None => vec![],
-    };
-    let names =
-        store::free_record_names(&[&local_keys, &remote_keys], &layout::stem(&args.service, &args.version), &day);
-    let record_name = names.daily_record(&day);
-    let file_name = record_name.rsplit('/').next().expect("a path").to_string();
-    let statement = signing::statement_of(bake::PREDICATE_TYPE, &record, &[Subject::sha256(file_name, &bytes)]);
-    let (bundle, signer_identity) = signing.sign(statement)?;
-    if let Some(identity) = &signer_identity {
-        ui.detail(&format!("signed keyless by {identity}"));
-    }
-    store::create_record(&archive, &names, &day, &bytes, bundle.as_bytes())
-        .map_err(|e| Failure::external(anyhow!(e)))?;
-    ui.note(&format!(
-        "bake: {} after {} poll(s); archived {}",
-        outcome.last.status.as_str(),
-        outcome.polls,
-        archive.show(&record_name)
-    ));
     let status = outcome.last.status.exit();
-    if let Some(remote) = &remote {
-        match store::create_record(remote, &names, &day, &bytes, bundle.as_bytes()) {
-            Ok(done) => {
-                for (url, put) in done {
-                    ui.note(&format!("{} {url}", crate::ui::uploaded(put)));
-                }
-            }
-            Err(e) => {
-                let e = anyhow!(
+    // Signing and archiving, which can fail after the bake (an expired token, a full disk, S3):
+    // after a ROLLBACK the failure is one line on stderr and the exit stays 6, since the
+    // deployment must be stopped all the same; otherwise it is the exit.
+    let archived = (|| -> Result<(), Failure> {
+        let signing = signing.renew(&signer)?;
+        // The first name of the day free locally and in S3: a record is never replaced.
+        let archive = Dir::new(args.archive.clone());
+        let day = jiff::Timestamp::from_millisecond(outcome.last.made_ms)
+            .map(|t| t.strftime("%Y%m%d").to_string())
+            .map_err(|e| Failure::input(anyhow!("--deployed-at: {e}")))?;
+        let local_keys = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
+        let remote_keys = match &remote {
+            Some(r) => r.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", r.root())))?,
+            None => vec![],
+        };
+        let names =
+            store::free_record_names(&[&local_keys, &remote_keys], &layout::stem(&args.service, &args.version), &day);
+        let record_name = names.daily_record(&day);
+        let file_name = record_name.rsplit('/').next().expect("a path").to_string();
+        let statement = signing::statement_of(bake::PREDICATE_TYPE, &record, &[Subject::sha256(file_name, &bytes)]);
+        let (bundle, signer_identity) = signing.sign(statement)?;
+        if let Some(identity) = &signer_identity {
+            ui.detail(&format!("signed keyless by {identity}"));
+        }
+        store::create_record(&archive, &names, &day, &bytes, bundle.as_bytes())
+            .map_err(|e| Failure::external(anyhow!(e)))?;
+        ui.note(&format!(
+            "bake: {} after {} poll(s); archived {}",
+            outcome.last.status.as_str(),
+            outcome.polls,
+            archive.show(&record_name)
+        ));
+        if let Some(remote) = &remote {
+            let done = store::create_record(remote, &names, &day, &bytes, bundle.as_bytes()).map_err(|e| {
+                Failure::external(anyhow!(
                     "--upload {}: {e}\nThe record is archived locally as {} (bundle beside it); copy both to {} \
                      by hand, create-only",
                     remote.root(),
                     archive.show(&record_name),
                     remote.show(&record_name)
-                );
-                // A roll-back signal outranks the failed copy: the deployment must still stop.
-                if status == ExitStatus::RollBack {
-                    ui.warn(&format!("{e:#}"));
-                } else {
-                    return Err(Failure::external(e));
-                }
+                ))
+            })?;
+            for (url, put) in done {
+                ui.note(&format!("{} {url}", crate::ui::uploaded(put)));
             }
         }
+        Ok(())
+    })();
+    match archived {
+        Err(failure) if status == ExitStatus::RollBack => {
+            ui.error(&format!("{:#} (the bake's ROLLBACK stands: exit 6)", failure.error));
+            Ok(status)
+        }
+        Err(failure) => Err(failure),
+        Ok(()) => Ok(status),
     }
-    Ok(status)
 }
 
 /// One poll's status line: when, the range judged, the status and why.
