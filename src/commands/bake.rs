@@ -1,11 +1,15 @@
 //! `perfcert bake`: watch a deployment. Polls the drift rules and the SLO limits over
-//! [--deployed-at, now) with [`crate::bake::run`] on the real clock, one status line per poll,
-//! then writes the verification record, signs it with the key, and archives it create-only as
-//! `daily/YYYYMMDD/STEM.verify.json` with its bundle beside it.
+//! [--deployed-at, now) with [`crate::bake::run`] on the real clock, one status line per poll;
+//! on a ROLLBACK asks CodeDeploy to stop the deployment (`--codedeploy-deployment-id`); then
+//! writes the verification record, signs it (key or keyless, as certify does), and archives it
+//! create-only as `daily/YYYYMMDD/STEM.verify.json` with its bundle beside it, locally and with
+//! `--upload` in S3 under the same names.
 //!
-//! Order: the key's format, the policy, the sources and the baseline are checked before the
-//! first poll; the archive name is chosen (the first free `STEM`, `STEM.2`, …) before signing,
+//! Order: the key (unlocked) or the identity token, the S3 bucket, the CodeDeploy credentials
+//! and region, the policy, the sources and the baseline are checked before the first poll; the
+//! archive name is chosen (the first `STEM`, `STEM.2`, … free in both archives) before signing,
 //! since the record's file name is a signed subject; the bundle is written before the record.
+//! After a ROLLBACK nothing that fails later changes the exit code 6.
 
 use anyhow::anyhow;
 
