@@ -72,7 +72,8 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                 Target::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                 Target::S3 { key, .. } => key.rsplit('/').next().unwrap_or_default().to_string(),
             };
-            let beside = match (w.bundle, layout::bundle_beside(&file_name)) {
+            let named = layout::bundle_beside(&file_name).or_else(|| layout::record_bundle_beside(&file_name));
+            let beside = match (w.bundle, named) {
                 (Some(_), _) => None,
                 (None, Some(name)) => Some(match target {
                     Target::File(p) => Target::File(p.with_file_name(name)),
@@ -83,7 +84,8 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                 }),
                 (None, None) => {
                     return Err(Failure::input(anyhow!(
-                        "{target}: not named *.cert.json, so its bundle cannot be found beside it; pass --bundle"
+                        "{target}: not named *.cert.json (or *.verify.json), so its bundle cannot be found beside it; \
+                         pass --bundle"
                     )));
                 }
             };
@@ -141,96 +143,19 @@ pub fn store_failure(e: StoreError) -> Failure {
 /// Runs the checks in order, handing each that passes to `pass` (`certificate`, `bundle`,
 /// `signature`, keyless `signer`, `content`); the first that fails is exit 4 naming it.
 pub fn authenticate(
-    fetched: Fetched,
+    mut fetched: Fetched,
     trust: &Trust,
     pass: &mut dyn FnMut(&'static str, String) -> Result<(), Failure>,
 ) -> Result<Authentic, Failure> {
     pass("certificate", fetched.cert_shown.clone())?;
     pass("bundle", fetched.bundle_shown.clone())?;
-    let bundle = String::from_utf8(fetched.bundle)
+    let bundle = String::from_utf8(std::mem::take(&mut fetched.bundle))
         .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
     let bundle_name = fetched.bundle_shown.as_str();
 
-    let (statement, signer) = match trust {
-        Trust::Key(key_path) => {
-            let key = pipeline::read_public_key(key_path)?;
-            let statement = signing::verify_with_key(&key, &bundle).map_err(|e| match e {
-                VerifyError::Key(why) => {
-                    Failure::input(anyhow!("{}: not a usable public key: {why}", key_path.display()))
-                }
-                e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
-                e => not_authentic(bundle_name, e),
-            })?;
-            pass("signature", format!("OK: the in-toto statement is signed by the key {}", key_path.display()))?;
-            (statement, format!("key {}", key_path.display()))
-        }
-        Trust::Keyless { rule, issuer, trusted_root } => {
-            let (root, root_name) = match trusted_root {
-                Some(path) => {
-                    let json =
-                        std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
-                    let root = keyless::trusted_root(Some(&json))
-                        .map_err(|e| Failure::input(anyhow!("{}: not a Sigstore trusted root: {e}", path.display())))?;
-                    (root, path.display().to_string())
-                }
-                None => {
-                    (keyless::trusted_root(None).expect("the built-in root parses"), "the public-good root".to_string())
-                }
-            };
-            let (statement, who) =
-                keyless::verify(&root, &bundle, &fetched.cert, rule, issuer).map_err(|e| match e {
-                    VerifyError::TrustedRoot(why) => {
-                        Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}"))
-                    }
-                    e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
-                    e => not_authentic(bundle_name, e),
-                })?;
-            let mut line = format!("OK: its Fulcio certificate chains to {root_name}");
-            if let Some(t) = who.logged_at {
-                line.push_str(&format!(", logged in Rekor at {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
-            }
-            if let Some(t) = who.timestamps.iter().find(|t| Some(**t) != who.logged_at) {
-                line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
-            }
-            pass("signature", line)?;
-            let signer = format!("{} (issuer {})", who.identity, who.issuer);
-            pass("signer", format!("OK: {signer}"))?;
-            (statement, signer)
-        }
-    };
-
+    let (statement, signer) = signature(&bundle, bundle_name, &fetched.cert, trust, None, pass)?;
     let cert_shown = fetched.cert_shown.as_str();
-    let cert_value: Option<serde_json::Value> = serde_json::from_slice(&fetched.cert).ok();
-    if cert_value.as_ref() != Some(&statement.predicate) {
-        return Err(not_authentic(cert_shown, "the file differs from the certificate that was signed"));
-    }
-    let cert_sha = signing::sha256_hex(&fetched.cert);
-    let signed_as = statement
-        .subject
-        .iter()
-        .filter(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(&cert_sha)))
-        .map(|s| s.name.as_str())
-        .collect::<Vec<_>>();
-    if signed_as.is_empty() {
-        return Err(not_authentic(cert_shown, format!("its sha256 {cert_sha} is not among the signed subjects")));
-    }
-    if !signed_as.contains(&fetched.file_name.as_str()) {
-        return Err(not_authentic(
-            cert_shown,
-            format!(
-                "it was signed as {}, not as {}: a certificate is valid only under the name it was signed with",
-                signed_as.join(", "),
-                fetched.file_name
-            ),
-        ));
-    }
-    pass(
-        "content",
-        format!(
-            "OK: the certificate file is exactly the signed predicate ({}), signed as {}",
-            statement.predicate_type, fetched.file_name
-        ),
-    )?;
+    signed_content(&fetched, &statement, "certificate", pass)?;
     let cert: Certificate = serde_json::from_value(statement.predicate.clone())
         .map_err(|e| Failure::input(anyhow!("{cert_shown}: not a perfcert certificate: {e}")))?;
     // The predicate type and the schema must agree, and the schema must have its fields: a
@@ -260,4 +185,138 @@ pub fn authenticate(
         file_name: fetched.file_name,
         signer,
     })
+}
+
+/// A bake's verification record that passed every check: the signature (with the key, or
+/// keyless: chain, log, signer) over a statement of [`crate::bake::PREDICATE_TYPE`] whose
+/// predicate is exactly the file, signed under its own file name.
+pub struct AuthenticRecord {
+    pub record: serde_json::Value,
+    pub statement: Statement,
+    pub shown: String,
+    pub signer: String,
+}
+
+/// As [`authenticate`], for a verification record (`STEM.verify.json`).
+pub fn authenticate_record(
+    mut fetched: Fetched,
+    trust: &Trust,
+    pass: &mut dyn FnMut(&'static str, String) -> Result<(), Failure>,
+) -> Result<AuthenticRecord, Failure> {
+    pass("record", fetched.cert_shown.clone())?;
+    pass("bundle", fetched.bundle_shown.clone())?;
+    let bundle = String::from_utf8(std::mem::take(&mut fetched.bundle))
+        .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
+    let (statement, signer) =
+        signature(&bundle, &fetched.bundle_shown, &fetched.cert, trust, Some(crate::bake::PREDICATE_TYPE), pass)?;
+    signed_content(&fetched, &statement, "record", pass)?;
+    Ok(AuthenticRecord { record: statement.predicate.clone(), statement, shown: fetched.cert_shown, signer })
+}
+
+/// The bundle's signature by `trust`, over a certificate's statement (`other`: `None`) or one
+/// of another predicate type; each check that passes goes to `pass`.
+fn signature(
+    bundle: &str,
+    bundle_name: &str,
+    artifact: &[u8],
+    trust: &Trust,
+    other: Option<&str>,
+    pass: &mut dyn FnMut(&'static str, String) -> Result<(), Failure>,
+) -> Result<(Statement, String), Failure> {
+    Ok(match trust {
+        Trust::Key(key_path) => {
+            let key = pipeline::read_public_key(key_path)?;
+            let verified = match other {
+                None => signing::verify_with_key(&key, bundle),
+                Some(predicate_type) => signing::verify_other_with_key(&key, bundle, predicate_type),
+            };
+            let statement = verified.map_err(|e| match e {
+                VerifyError::Key(why) => {
+                    Failure::input(anyhow!("{}: not a usable public key: {why}", key_path.display()))
+                }
+                e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
+                e => not_authentic(bundle_name, e),
+            })?;
+            pass("signature", format!("OK: the in-toto statement is signed by the key {}", key_path.display()))?;
+            (statement, format!("key {}", key_path.display()))
+        }
+        Trust::Keyless { rule, issuer, trusted_root } => {
+            let (root, root_name) = match trusted_root {
+                Some(path) => {
+                    let json =
+                        std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+                    let root = keyless::trusted_root(Some(&json))
+                        .map_err(|e| Failure::input(anyhow!("{}: not a Sigstore trusted root: {e}", path.display())))?;
+                    (root, path.display().to_string())
+                }
+                None => {
+                    (keyless::trusted_root(None).expect("the built-in root parses"), "the public-good root".to_string())
+                }
+            };
+            let verified = match other {
+                None => keyless::verify(&root, bundle, artifact, rule, issuer),
+                Some(predicate_type) => keyless::verify_other(&root, bundle, artifact, rule, issuer, predicate_type),
+            };
+            let (statement, who) = verified.map_err(|e| match e {
+                VerifyError::TrustedRoot(why) => {
+                    Failure::input(anyhow!("{root_name}: the trusted root is not usable: {why}"))
+                }
+                e @ VerifyError::UnknownVersion(_) => Failure::input(anyhow!("{bundle_name}: {e}")),
+                e => not_authentic(bundle_name, e),
+            })?;
+            let mut line = format!("OK: its Fulcio certificate chains to {root_name}");
+            if let Some(t) = who.logged_at {
+                line.push_str(&format!(", logged in Rekor at {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+            }
+            if let Some(t) = who.timestamps.iter().find(|t| Some(**t) != who.logged_at) {
+                line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
+            }
+            pass("signature", line)?;
+            let signer = format!("{} (issuer {})", who.identity, who.issuer);
+            pass("signer", format!("OK: {signer}"))?;
+            (statement, signer)
+        }
+    })
+}
+
+/// The file is exactly the signed predicate, and its sha256 is a subject under its own name.
+fn signed_content(
+    fetched: &Fetched,
+    statement: &Statement,
+    what: &str,
+    pass: &mut dyn FnMut(&'static str, String) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let cert_shown = fetched.cert_shown.as_str();
+    let cert_value: Option<serde_json::Value> = serde_json::from_slice(&fetched.cert).ok();
+    if cert_value.as_ref() != Some(&statement.predicate) {
+        return Err(not_authentic(cert_shown, format!("the file differs from the {what} that was signed")));
+    }
+    let cert_sha = signing::sha256_hex(&fetched.cert);
+    let signed_as = statement
+        .subject
+        .iter()
+        .filter(|s| s.digest.get("sha256").is_some_and(|d| d.eq_ignore_ascii_case(&cert_sha)))
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>();
+    if signed_as.is_empty() {
+        return Err(not_authentic(cert_shown, format!("its sha256 {cert_sha} is not among the signed subjects")));
+    }
+    if !signed_as.contains(&fetched.file_name.as_str()) {
+        return Err(not_authentic(
+            cert_shown,
+            format!(
+                "it was signed as {}, not as {}: a {what} is valid only under the name it was signed with",
+                signed_as.join(", "),
+                fetched.file_name
+            ),
+        ));
+    }
+    pass(
+        "content",
+        format!(
+            "OK: the {what} file is exactly the signed predicate ({}), signed as {}",
+            statement.predicate_type, fetched.file_name
+        ),
+    )?;
+    Ok(())
 }

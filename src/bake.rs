@@ -173,6 +173,14 @@ mod tests;
 /// The predicate type of a signed verification record.
 pub const PREDICATE_TYPE: &str = "https://perfcert.dev/verification/v1";
 
+/// What CodeDeploy was asked (`--codedeploy-deployment-id`).
+pub struct CodeDeploy {
+    pub deployment_id: String,
+    /// `None` when no stop was asked for (the bake did not end in ROLLBACK); else CodeDeploy's
+    /// status and message, or the one-line error.
+    pub stop: Option<Result<(String, Option<String>), String>>,
+}
+
 /// What a verification record says besides the outcome: who, what, where the data came from.
 pub struct Meta<'a> {
     pub service: &'a str,
@@ -184,6 +192,9 @@ pub struct Meta<'a> {
     pub baseline_file: &'a str,
     pub baseline_sha256: &'a str,
     pub baseline_values: Vec<(String, f64)>,
+    pub codedeploy: Option<CodeDeploy>,
+    /// How the record is signed: `cosign-key` or `cosign-keyless`.
+    pub signature: &'a str,
     pub perfcert_version: &'a str,
 }
 
@@ -229,6 +240,16 @@ pub fn record(meta: &Meta, outcome: &Outcome, drift: serde_json::Value) -> serde
         "slo": slo,
         "slo_breach": breach,
         "status": last.status.as_str(),
+        "codedeploy": meta.codedeploy.as_ref().map(|c| {
+            let (status, message, error) = match &c.stop {
+                None => (None, None, None),
+                Some(Ok((status, message))) => (Some(status), message.as_ref(), None),
+                Some(Err(e)) => (None, None, Some(e)),
+            };
+            json!({ "deployment_id": c.deployment_id, "stop_requested": c.stop.is_some(),
+                    "status": status, "status_message": message, "error": error })
+        }),
+        "signature": meta.signature,
         "perfcert_version": meta.perfcert_version,
     })
 }

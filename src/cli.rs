@@ -177,6 +177,11 @@ Examples:
       --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   perfcert verify --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 --key cosign.pub
+  perfcert verify perf/certificates/daily/20261130/ingest-api-v1.4.2.verify.json --key cosign.pub
+
+A bake's record (*.verify.json, its bundle *.verify.sigstore.json beside it) is checked the same
+way (signature, signer, exact content under its signed name, --service, --version) and exits by
+its status: 0 PASS, 1 FAIL, 5 INCONCLUSIVE, 6 ROLLBACK.
 
 Exit codes:
   0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
@@ -379,19 +384,25 @@ already past is judged at once, poll by poll, without waiting. Each poll prints 
 stops the bake when drift's rollback flag is raised or a complete window's mean is beyond a
 metric's `max` / `min` (SLO). The record, perf_verification.json (--output), holds the window,
 each source's endpoint and query, the baseline's provenance, the last drift result, the SLO
-checks and the status; it is signed (predicate https://perfcert.dev/verification/v1) and
-archived create-only in --archive as daily/YYYYMMDD/STEM.verify.json with its bundle
-STEM.verify.sigstore.json beside it (YYYYMMDD: the bake's end, UTC). A second bake of the same
-service and version that day is archived as STEM.2, STEM.3, ...: a record is never replaced.
-Not yet: keyless signing, --upload to S3 and CodeDeploy (--codedeploy-deployment-id).
+checks and the status; it is signed with --key or --keyless (predicate
+https://perfcert.dev/verification/v1) and archived create-only in --archive as
+daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside it (YYYYMMDD:
+the bake's end, UTC), and with --upload under the same names in S3. A second bake of the same
+service and version that day is archived as STEM.2, STEM.3, ... (the first name free in both
+archives): a record is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
+CodeDeploy to stop that deployment and roll it back (never on 0, 1 or 5); the record says what
+CodeDeploy answered, and a stop that fails is one error line, the exit staying 6.
 
 Examples:
   COSIGN_PASSWORD=... perfcert bake --service ingest-api --version v1.4.2 --baseline stable.json \\
       --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m --key cosign.key
+  perfcert bake --keyless --upload s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
+      --baseline stable.json --deployed-at 2026-11-30T12:00:00Z --codedeploy-deployment-id d-ABC123
 
 Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or baseline; 3 an
-endpoint, the signing or the archive failed; 5 inconclusive (no data); 6 roll back (the rollback
-flag, or an SLO breach).";
+endpoint, the signing, the archive or the upload failed; 5 inconclusive (no data); 6 roll back
+(the rollback flag, or an SLO breach; a signing, archive, upload or CodeDeploy failure after it is
+one error line on stderr, the exit staying 6).";
 
 const NOTIFY_HELP: &str = "\
 Examples:
@@ -626,7 +637,7 @@ pub enum RetentionMode {
     Compliance,
 }
 
-/// How certify signs: exactly one of a key or keyless.
+/// How certify and bake sign: exactly one of a key or keyless.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false, id = "mode")]
 pub struct SigningMode {
@@ -1122,13 +1133,25 @@ pub struct BakeArgs {
     #[arg(long, value_name = "FILE", default_value = "perf_thresholds.yml")]
     pub thresholds: PathBuf,
 
-    /// Sign the record with this cosign private key (password from COSIGN_PASSWORD).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 
     /// The local archive the record goes to.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_ARCHIVE)]
     pub archive: PathBuf,
+
+    /// Also archive the record and its bundle in S3, under PREFIX/daily/YYYYMMDD/ (create-only).
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]", value_parser = parse_location)]
+    pub upload: Option<S3Location>,
+
+    #[command(flatten)]
+    pub s3: UploadArgs,
+
+    /// On a roll-back signal (exit 6), ask AWS CodeDeploy to stop this deployment and roll it
+    /// back (StopDeployment, autoRollbackEnabled); credentials and region from the AWS chain,
+    /// endpoint from AWS_ENDPOINT_URL_CODEDEPLOY or AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "ID")]
+    pub codedeploy_deployment_id: Option<String>,
 
     /// Where to write the record (replaced if it exists).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_verification.json")]

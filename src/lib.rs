@@ -25,6 +25,9 @@
 //!   metric's datapoints over a range.
 //! - [`cost`]: cost per 1000 requests from usage × the policy's unit prices (pure);
 //!   [`cost_explorer`]: the actual spend from Cost Explorer beside it (`drift --cost-explorer`).
+//! - [`aws`]: credentials and region from the AWS chain and SigV4 headers (AMP, CloudWatch, Cost
+//!   Explorer, CodeDeploy); [`codedeploy`]: `StopDeployment` with rollback, asked by `bake` on a
+//!   roll-back signal.
 //! - [`redact`]: the one redactor every remote error passes through before it is shown.
 //! - [`notify`]: a result as a Slack message and a Jira issue (ADF), and [`notify::send`], which
 //!   posts them and keeps one ticket per certificate.
@@ -60,6 +63,7 @@
 compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
 
 pub mod authenticate;
+pub mod aws;
 pub mod badge;
 pub mod bake;
 pub mod baseline;
@@ -67,6 +71,7 @@ pub mod certificate;
 pub mod chromium;
 pub mod cli;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod commands;
 pub mod compare;
 pub mod cost;

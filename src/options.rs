@@ -235,6 +235,22 @@ pub enum Signer {
     Keyless { token: Option<String>, instance: Instance },
 }
 
+impl Signer {
+    /// From the signing options certify and bake share.
+    pub fn from_args(s: cli::SigningArgs) -> Signer {
+        match s.mode.key {
+            Some(path) => Signer::Key(path),
+            None => Signer::Keyless {
+                token: s.identity_token,
+                instance: match (s.fulcio_url, s.rekor_url) {
+                    (Some(fulcio), Some(rekor)) => Instance::Custom { fulcio, rekor, tsa: s.tsa_url },
+                    _ => Instance::PublicGood,
+                },
+            },
+        }
+    }
+}
+
 /// Writing to S3: where, and how every object is written.
 #[derive(Debug, Clone)]
 pub struct S3Write {
@@ -278,6 +294,17 @@ impl S3Write {
         Ok(S3Write { location, endpoint: a.endpoint_url.clone(), put: PutOptions { encryption, retention }, flags })
     }
 
+    /// `--upload` and the S3 write flags (which need it).
+    pub fn upload(upload: Option<S3Location>, a: &cli::UploadArgs) -> Result<Option<S3Write>, Failure> {
+        match upload {
+            Some(location) => Ok(Some(S3Write::from_args(location, a)?)),
+            None if S3Write::any_flag(a) => Err(Failure::input(anyhow!(
+                "--sse, --sse-kms-key-id, --retain-days and --endpoint-url need --upload s3://BUCKET[/PREFIX]"
+            ))),
+            None => Ok(None),
+        }
+    }
+
     /// Whether any S3 write flag was given (they need a destination).
     fn any_flag(a: &cli::UploadArgs) -> bool {
         a.sse.is_some() || a.sse_kms_key_id.is_some() || a.retain_days.is_some() || a.endpoint_url.is_some()
@@ -308,15 +335,7 @@ impl TryFrom<cli::CertifyArgs> for Certify {
     type Error = Failure;
 
     fn try_from(a: cli::CertifyArgs) -> Result<Certify, Failure> {
-        let upload = match a.upload {
-            Some(location) => Some(S3Write::from_args(location, &a.s3)?),
-            None if S3Write::any_flag(&a.s3) => {
-                return Err(Failure::input(anyhow!(
-                    "--sse, --sse-kms-key-id, --retain-days and --endpoint-url need --upload s3://BUCKET[/PREFIX]"
-                )));
-            }
-            None => None,
-        };
+        let upload = S3Write::upload(a.upload, &a.s3)?;
         let archive = match a.archive {
             Location::Dir(dir) => dir,
             Location::S3(l) => {
@@ -325,17 +344,7 @@ impl TryFrom<cli::CertifyArgs> for Certify {
                 )));
             }
         };
-        let s = a.signing;
-        let signer = match s.mode.key {
-            Some(path) => Signer::Key(path),
-            None => Signer::Keyless {
-                token: s.identity_token,
-                instance: match (s.fulcio_url, s.rekor_url) {
-                    (Some(fulcio), Some(rekor)) => Instance::Custom { fulcio, rekor, tsa: s.tsa_url },
-                    _ => Instance::PublicGood,
-                },
-            },
-        };
+        let signer = Signer::from_args(a.signing);
         let mut inputs: Inputs = a.inputs.into();
         inputs.as_of = Some(certify_day(inputs.as_of, today_utc())?);
         inputs.service = a.service.clone();

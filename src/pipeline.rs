@@ -4,6 +4,8 @@
 //! It reads the input files and writes the report files it is asked for; it says what it does
 //! through [`Ui`] (details, progress) and never decides an exit code beyond its own failures.
 
+pub mod signing;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;

@@ -8,49 +8,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
+use common::bake::{Data, data, day, setup};
 use common::prom::Prometheus;
 use common::{command, text};
-
-const STEP: i64 = 15;
-
-/// 40 minutes of 15 s samples ending 10 minutes ago; the bake starts 5 minutes in.
-struct Data {
-    openmetrics: String,
-    deployed: i64,
-}
-
-/// `latency_p95` of `steady` cycles 194..=206 around the baseline (200); `breach` is 350 (above
-/// the SLO max 300) from 2 minutes after the deploy; `gappy` stops 1 minute after it (Prometheus
-/// repeats a last sample for 5 minutes, so its windows are NODATA from minute 6).
-fn data() -> Data {
-    let now = jiff::Timestamp::now().as_second();
-    let end = now / 60 * 60 - 600;
-    let start = end - 2400;
-    let deployed = start + 300;
-    let mut om = String::from("# TYPE latency_p95 gauge\n");
-    let mut add = |service: &str, value: &dyn Fn(i64) -> Option<f64>| {
-        for t in (start..=end).step_by(STEP as usize) {
-            if let Some(v) = value(t) {
-                om += &format!("latency_p95{{service=\"{service}\"}} {v} {t}\n");
-            }
-        }
-    };
-    add("steady", &|t| Some(194.0 + ((t / STEP) % 13) as f64));
-    add("breach", &|t| Some(if t < deployed + 120 { 200.0 } else { 350.0 }));
-    add("gappy", &|t| (t < deployed + 60).then_some(200.0));
-    om += "# EOF\n";
-    Data { openmetrics: om, deployed }
-}
-
-fn setup(dir: &Path, endpoint: &str) {
-    let policy = format!(
-        "metrics:\n  latency_p95: {{ max_increase: 10%, max: 300, unit: ms }}\n\
-         drift:\n  step: 15s\n  window: 1m\n  band: 10%\n  metrics:\n    latency_p95: {{}}\n\
-         sources:\n  latency_p95:\n    prometheus: {endpoint}\n    query: 'latency_p95{{service=\"$service\"}}'\n"
-    );
-    std::fs::write(dir.join("perf_thresholds.yml"), policy).unwrap();
-    std::fs::write(dir.join("stable.json"), "{\"service\": \"api\", \"metrics\": {\"latency_p95\": 200}}\n").unwrap();
-}
 
 fn bake(dir: &Path, d: &Data, service: &str) -> Output {
     bake_for(dir, d, service, "4m")
@@ -66,19 +26,7 @@ fn bake_for(dir: &Path, d: &Data, service: &str, duration: &str) -> Output {
 }
 
 fn record(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("perf_verification.json")).unwrap()).unwrap()
-}
-
-/// The one day directory under archive/daily (the bake's end, UTC; read, not recomputed, so that
-/// a test run across midnight does not fail).
-fn day(dir: &Path) -> String {
-    let days: Vec<String> = std::fs::read_dir(dir.join("archive/daily"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(days.len(), 1, "{days:?}");
-    assert!(days[0].len() == 8 && days[0].bytes().all(|b| b.is_ascii_digit()), "{days:?}");
-    days[0].clone()
+    common::bake::read_record(&dir.join("perf_verification.json"))
 }
 
 #[test]
@@ -136,6 +84,35 @@ fn a_healthy_bake_passes_with_a_signed_record_archived_create_only() {
         Err(perfcert::signing::VerifyError::KeyHint(_) | perfcert::signing::VerifyError::Signature)
     ));
 
+    // `perfcert verify` checks it as it checks a certificate, and exits by its status.
+    let rel = format!("archive/daily/{day}/steady-v1.4.2.verify.json");
+    let out =
+        command(dir.path()).args(["verify", &rel, "--key", "cosign.pub", "--service", "steady"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("verdict      PASS (steady v1.4.2, baked from "), "{}", text(&out));
+    assert!(text(&out).contains("OK: the record file is exactly the signed predicate"), "{}", text(&out));
+    let other_key = other.path().join("cosign.pub").display().to_string();
+    let out = command(dir.path()).args(["verify", &rel, "--key", &other_key]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let out = command(dir.path()).args(["verify", &rel, "--key", "cosign.pub", "--version", "v9"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    // Changed, or under another name: not authentic.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    let changed = String::from_utf8(bytes.clone()).unwrap().replace("\"PASS\"", "\"FAIL\"");
+    std::fs::write(copy.join("steady-v1.4.2.verify.json"), changed).unwrap();
+    std::fs::write(copy.join("steady-v1.4.2.verify.sigstore.json"), &bundle).unwrap();
+    let out =
+        command(dir.path()).args(["verify", "copy/steady-v1.4.2.verify.json", "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("the file differs from the record that was signed"), "{}", text(&out));
+    std::fs::write(copy.join("other-v1.verify.json"), &bytes).unwrap();
+    std::fs::write(copy.join("other-v1.verify.sigstore.json"), &bundle).unwrap();
+    let out =
+        command(dir.path()).args(["verify", "copy/other-v1.verify.json", "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("signed as steady-v1.4.2.verify.json, not as other-v1.verify.json"), "{}", text(&out));
+
     // A second bake of the same version that day: STEM.2; the first record is untouched.
     let out = bake(dir.path(), &d, "steady");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -160,7 +137,24 @@ fn an_slo_breach_rolls_back_at_the_first_breaching_window() {
     let rec = record(dir.path());
     assert_eq!((&rec["status"], &rec["polls"], &rec["stopped_early"]), (&"ROLLBACK".into(), &3.into(), &true.into()));
     assert_eq!(rec["slo_breach"]["window_start"], window);
-    assert!(dir.path().join(format!("archive/daily/{}/breach-v1.4.2.verify.json", day(dir.path()))).exists());
+    let archived = format!("archive/daily/{}/breach-v1.4.2.verify.json", day(dir.path()));
+    assert!(dir.path().join(&archived).exists());
+    // An archive that cannot be written: after a ROLLBACK one error line and exit 6 all the
+    // same; after a PASS it is the exit (3).
+    std::fs::write(dir.path().join("not-a-dir"), "").unwrap();
+    for (service, code) in [("breach", 6), ("steady", 3)] {
+        let mut args = common::bake::args(&d, service, "4m");
+        let at = args.iter().position(|a| a == "--archive").unwrap();
+        args[at + 1] = "not-a-dir".into();
+        let out = command(dir.path()).args(args).args(["--key", "cosign.key"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+        assert!(text(&out).contains("not-a-dir"), "{}", text(&out));
+        assert_eq!(text(&out).contains("(the bake's ROLLBACK stands: exit 6)"), code == 6, "{}", text(&out));
+    }
+    // Verified, it exits 6 as the bake did.
+    let out = command(dir.path()).args(["verify", &archived, "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("verdict      ROLLBACK (breach v1.4.2"), "{}", text(&out));
 }
 
 #[test]
@@ -203,4 +197,131 @@ fn a_gappy_series_is_inconclusive_and_bad_inputs_fail_before_any_poll() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("expected a whole number of s, m or h"), "{}", text(&out));
+}
+
+/// The schema is not vacuous: a record it accepts is refused once changed.
+#[test]
+fn the_schema_refuses_a_record_with_a_wrong_field() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    let out = bake(dir.path(), &d, "breach");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let rec = record(dir.path());
+    for (pointer, value) in [
+        ("/status", serde_json::json!("OK")),
+        ("/polls", serde_json::json!(0)),
+        ("/slo/0/mean", serde_json::json!("350")),
+        ("/drift/status", serde_json::json!("GREEN")),
+        ("/baseline/sha256", serde_json::json!("abc")),
+    ] {
+        let mut bad = rec.clone();
+        *bad.pointer_mut(pointer).unwrap() = value;
+        let refused = std::panic::catch_unwind(|| common::bake::check_schema(&bad));
+        assert!(refused.is_err(), "{pointer} accepted");
+    }
+}
+
+const AWS_SECRET: &str = "codedeploy-test-secret-never-printed";
+
+/// A bake with --codedeploy-deployment-id against the CodeDeploy stand-in, AWS settings from the
+/// environment only.
+fn bake_codedeploy(dir: &Path, d: &Data, service: &str, id: &str, endpoint: &str) -> Output {
+    // gappy is INCONCLUSIVE once its NODATA windows come, from minute 6.
+    let duration = if service == "gappy" { "10m" } else { "4m" };
+    let mut cmd = command(dir);
+    cmd.args(common::bake::args(d, service, duration))
+        .args(["--key", "cosign.key", "--codedeploy-deployment-id", id])
+        .env("AWS_ACCESS_KEY_ID", "AKIDBAKE")
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_CODEDEPLOY", endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL");
+    cmd.output().unwrap()
+}
+
+/// On a roll-back signal bake asks CodeDeploy, SigV4-signed (checked with botocore), to stop
+/// the deployment with autoRollbackEnabled; the record says so and what CodeDeploy answered. A
+/// refused stop is one line on stderr and the exit stays 6; PASS, FAIL and INCONCLUSIVE never call.
+#[test]
+fn a_rollback_asks_codedeploy_to_stop_and_roll_back_and_nothing_else_does() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let stub = common::prom::CodeDeployStub::start("AKIDBAKE", AWS_SECRET, "eu-west-1");
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+
+    let out = bake_codedeploy(dir.path(), &d, "breach", "d-ABC123", &stub.endpoint);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("CodeDeploy: deployment d-ABC123 Pending"), "{}", text(&out));
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let r = &requests[0];
+    assert_eq!(r["verified"], true, "{r}");
+    assert_eq!(r["target"], "CodeDeploy_20141006.StopDeployment");
+    assert_eq!(r["content_type"], "application/x-amz-json-1.1");
+    let body: serde_json::Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, serde_json::json!({ "deploymentId": "d-ABC123", "autoRollbackEnabled": true }));
+    let rec = record(dir.path());
+    assert_eq!(
+        rec["codedeploy"],
+        serde_json::json!({ "deployment_id": "d-ABC123", "stop_requested": true, "status": "Pending",
+                            "status_message": "Stopping deployment d-ABC123", "error": null })
+    );
+
+    // CodeDeploy refuses (already completed): one line on stderr, exit 6 all the same, recorded.
+    let out = bake_codedeploy(dir.path(), &d, "breach", "d-DONE", &stub.endpoint);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    let log = text(&out);
+    let errors: Vec<&str> = log.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(
+        errors,
+        ["error: CodeDeploy did not stop deployment d-DONE: DeploymentAlreadyCompletedException: The deployment \
+          d-DONE is already completed."]
+    );
+    let rec = record(dir.path());
+    assert_eq!((&rec["codedeploy"]["stop_requested"], &rec["codedeploy"]["status"]), (&true.into(), &().into()));
+    assert!(rec["codedeploy"]["error"].as_str().unwrap().starts_with("DeploymentAlreadyCompletedException"));
+    assert_eq!(stub.requests().len(), 2);
+
+    // Not reachable at all: still one line, still 6.
+    let out = bake_codedeploy(dir.path(), &d, "breach", "d-X", "http://127.0.0.1:9");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("error: CodeDeploy did not stop deployment d-X: http://127.0.0.1:9"), "{}", text(&out));
+    assert!(!text(&out).contains(AWS_SECRET));
+
+    // PASS and INCONCLUSIVE: no call; the record says none was requested.
+    for (service, code) in [("steady", 0), ("gappy", 5)] {
+        let out = bake_codedeploy(dir.path(), &d, service, "d-OTHER", &stub.endpoint);
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+        assert_eq!(record(dir.path())["codedeploy"]["stop_requested"], false);
+    }
+    assert_eq!(stub.requests().len(), 2, "never called on 0 or 5");
+    // Without the flag the record says null.
+    let out = bake(dir.path(), &d, "breach");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert_eq!(record(dir.path())["codedeploy"], serde_json::Value::Null);
+    assert_eq!(stub.requests().len(), 2);
+
+    // No region: refused before the first poll.
+    let mut cmd = command(dir.path());
+    cmd.args(common::bake::args(&d, "breach", "4m"))
+        .args(["--key", "cosign.key", "--codedeploy-deployment-id", "d-1"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDBAKE")
+        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+        .env("AWS_CONFIG_FILE", dir.path().join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("no AWS region for CodeDeploy") && !text(&out).contains("poll "), "{}", text(&out));
 }

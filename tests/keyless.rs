@@ -102,9 +102,21 @@ fn verify(dir: &Path, cert: &Path, extra: &[&str]) -> Output {
 
 /// Runs verify-keyless.js and verify_keyless.py; true for each that accepted.
 fn independent(root_json: &Path, artifact: &Path, bundle: &Path, san: &str, issuer: &str) -> (Output, Output) {
+    independent_of(root_json, artifact, bundle, san, issuer, perfcert::certificate::PREDICATE_TYPE)
+}
+
+/// As [`independent`], for a statement of `predicate_type`.
+fn independent_of(
+    root_json: &Path,
+    artifact: &Path,
+    bundle: &Path,
+    san: &str,
+    issuer: &str,
+    predicate_type: &str,
+) -> (Output, Output) {
     let tools = tools();
     let args = |c: &mut Command| {
-        c.args([root_json, artifact, bundle]).args([san, issuer, perfcert::certificate::PREDICATE_TYPE]);
+        c.args([root_json, artifact, bundle]).args([san, issuer, predicate_type]);
     };
     let mut node = Command::new("node");
     node.arg(root().join("tests/interop/verify-keyless.js")).env("NODE_PATH", tools.join("node_modules"));
@@ -419,4 +431,80 @@ fn a_production_keyless_bundle_verifies_against_the_public_good_root() {
     );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(text(&out).contains("the predicate type is https://slsa.dev/provenance/v1"), "{}", text(&out));
+}
+
+/// `perfcert bake --keyless`: the verification record's bundle comes from the stand-in's Fulcio
+/// and Rekor, verifies for the token's identity and issuer, signs the record's sha256 under its
+/// archived name, and is accepted by sigstore-js and sigstore-python.
+#[test]
+fn keyless_bake_record_verifies_for_its_identity_and_independently() {
+    let d = common::bake::data();
+    let Some(prom) = common::prom::Prometheus::start(&d.openmetrics) else { return };
+    let mock = Mock::start();
+    let dir = workdir();
+    let p = dir.path();
+    common::bake::setup(p, &prom.url);
+    let token = jwt(serde_json::json!({}));
+    let mut args = common::bake::args(&d, "steady", "4m");
+    args.extend(["--keyless", "--fulcio-url", &mock.url, "--rekor-url", &mock.url].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = perfcert(p, &args, &[("SIGSTORE_ID_TOKEN", &token)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(&token), "the token must never be printed");
+
+    let day = common::bake::day(p);
+    let record = p.join(format!("archive/daily/{day}/steady-v1.4.2.verify.json"));
+    let bundle_path = p.join(format!("archive/daily/{day}/steady-v1.4.2.verify.sigstore.json"));
+    let bytes = std::fs::read(&record).unwrap();
+    assert_eq!(bytes, std::fs::read(p.join("perf_verification.json")).unwrap());
+    let rec = common::bake::read_record(&record);
+    assert_eq!((&rec["status"], &rec["signature"]), (&"PASS".into(), &"cosign-keyless".into()));
+    let bundle = std::fs::read_to_string(&bundle_path).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert!(doc["verificationMaterial"]["certificate"]["rawBytes"].is_string(), "a Fulcio certificate");
+    assert_eq!(doc["verificationMaterial"]["tlogEntries"].as_array().unwrap().len(), 1, "one Rekor entry");
+
+    let root = keyless::trusted_root(Some(&std::fs::read_to_string(&mock.trusted_root).unwrap())).unwrap();
+    let predicate = "https://perfcert.dev/verification/v1";
+    let (statement, signer) =
+        keyless::verify_other(&root, &bundle, &bytes, &IdentityRule::Exact(SAN.into()), ISSUER, predicate).unwrap();
+    assert_eq!((signer.identity.as_str(), signer.issuer.as_str()), (SAN, ISSUER));
+    assert!(statement.signs_sha256(&perfcert::signing::sha256_hex(&bytes)));
+    assert_eq!(statement.subject[0].name, "steady-v1.4.2.verify.json");
+    assert_eq!(statement.predicate, rec);
+    // Another identity, a changed record, or reading it as a certificate: refused.
+    let other = IdentityRule::Exact("https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main".into());
+    assert!(keyless::verify_other(&root, &bundle, &bytes, &other, ISSUER, predicate).is_err());
+    let mut changed = bytes.clone();
+    changed[10] ^= 1;
+    assert!(
+        keyless::verify_other(&root, &bundle, &changed, &IdentityRule::Exact(SAN.into()), ISSUER, predicate).is_err()
+    );
+    let as_certificate = keyless::verify(&root, &bundle, &bytes, &IdentityRule::Exact(SAN.into()), ISSUER);
+    assert!(matches!(&as_certificate, Err(VerifyError::PredicateType(t)) if t == predicate), "{as_certificate:?}");
+
+    let (node, python) = independent_of(&mock.trusted_root, &record, &bundle_path, SAN, ISSUER, predicate);
+    assert!(node.status.success(), "sigstore-js: {}", text(&node));
+    assert!(python.status.success(), "sigstore-python: {}", text(&python));
+    let (node, python) =
+        independent_of(&mock.trusted_root, &p.join("stable.json"), &bundle_path, SAN, ISSUER, predicate);
+    assert!(!node.status.success() && !python.status.success(), "another file is no subject");
+
+    // perfcert verify, keyless: the identity and issuer given, against the stand-in's root.
+    let trusted = mock.trusted_root.display().to_string();
+    let shown = record.display().to_string();
+    let verify_as = |san: &str| {
+        let args = ["verify", &shown, "--certificate-identity", san, "--certificate-oidc-issuer", ISSUER];
+        perfcert(p, &[&args[..], &["--trusted-root", &trusted]].concat(), &[])
+    };
+    let out = verify_as(SAN);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("signer       OK: {SAN} (issuer {ISSUER})")), "{}", text(&out));
+    let out = verify_as("https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+
+    // Without a token the bake refuses before its first poll.
+    let out = perfcert(p, &args, &[("SIGSTORE_ID_TOKEN", "")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no identity token") && !text(&out).contains("poll "), "{}", text(&out));
 }

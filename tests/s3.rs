@@ -644,3 +644,57 @@ fn reference_from_reads_an_s3_archive() {
     let out = perfcert_env(d, &with, &[("AWS_ENDPOINT_URL", &s3.direct)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+/// `perfcert bake --upload`: the signed record and its bundle land in S3 under the local names
+/// (`PREFIX/daily/YYYYMMDD/STEM.verify.json`), create-only; a later bake takes the first name
+/// free in both archives, and a bucket that cannot be reached fails before the first poll.
+#[test]
+fn bake_upload_archives_the_record_create_only_under_its_local_names() {
+    let d = common::bake::data();
+    let Some(prom) = common::prom::Prometheus::start(&d.openmetrics) else { return };
+    let s3 = Server::start();
+    s3.bucket("records");
+    let dir = workdir_with_keys();
+    let p = dir.path();
+    common::bake::setup(p, &prom.url);
+    let bake = |bucket: &str| {
+        let mut args = common::bake::args(&d, "steady", "4m");
+        args.extend(["--key", "cosign.key", "--upload", bucket, "--endpoint-url", &s3.direct].map(String::from));
+        perfcert(p, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = bake("s3://records/perf");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let day = common::bake::day(p);
+    let key = |stem: &str, ext: &str| format!("perf/daily/{day}/{stem}.{ext}");
+    let local = |stem: &str, ext: &str| std::fs::read(p.join(format!("archive/daily/{day}/{stem}.{ext}"))).unwrap();
+    let first = [key("steady-v1.4.2", "verify.json"), key("steady-v1.4.2", "verify.sigstore.json")];
+    assert_eq!(s3.keys("records"), first, "one write each");
+    assert_eq!(s3.get("records", &first[0]), local("steady-v1.4.2", "verify.json"));
+    common::bake::check_schema(&serde_json::from_slice(&s3.get("records", &first[0])).unwrap());
+    assert_eq!(s3.get("records", &first[1]), local("steady-v1.4.2", "verify.sigstore.json"));
+    assert!(text(&out).contains(&format!("s3://records/{}", first[0])), "{}", text(&out));
+
+    // Someone else's record holds STEM.2 in S3 only: the next bake is STEM.3 in both archives,
+    // and nothing that was there is written again.
+    s3.put("records", &key("steady-v1.4.2.2", "verify.json"), b"{}");
+    let out = bake("s3://records/perf");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!p.join(format!("archive/daily/{day}/steady-v1.4.2.2.verify.json")).exists());
+    assert_eq!(s3.get("records", &key("steady-v1.4.2.3", "verify.json")), local("steady-v1.4.2.3", "verify.json"));
+    let mut want = vec![
+        first[0].clone(),
+        first[1].clone(),
+        key("steady-v1.4.2.2", "verify.json"),
+        key("steady-v1.4.2.3", "verify.json"),
+        key("steady-v1.4.2.3", "verify.sigstore.json"),
+    ];
+    want.sort();
+    assert_eq!(s3.keys("records"), want);
+
+    // A bucket that does not exist: exit 3 before any poll, nothing archived.
+    let out = bake("s3://no-such-bucket");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("--upload s3://no-such-bucket") && !text(&out).contains("poll "), "{}", text(&out));
+    assert!(!p.join(format!("archive/daily/{day}/steady-v1.4.2.4.verify.json")).exists());
+    assert!(!text(&out).contains(SECRET));
+}

@@ -1,27 +1,36 @@
 //! `perfcert bake`: watch a deployment. Polls the drift rules and the SLO limits over
-//! [--deployed-at, now) with [`crate::bake::run`] on the real clock, one status line per poll,
-//! then writes the verification record, signs it with the key, and archives it create-only as
-//! `daily/YYYYMMDD/STEM.verify.json` with its bundle beside it.
+//! [--deployed-at, now) with [`crate::bake::run`] on the real clock, one status line per poll;
+//! on a ROLLBACK asks CodeDeploy to stop the deployment (`--codedeploy-deployment-id`); then
+//! writes the verification record, signs it (key or keyless, as certify does), and archives it
+//! create-only as `daily/YYYYMMDD/STEM.verify.json` with its bundle beside it, locally and with
+//! `--upload` in S3 under the same names.
 //!
-//! Order: the key's format, the policy, the sources and the baseline are checked before the
-//! first poll; the archive name is chosen (the first free `STEM`, `STEM.2`, …) before signing,
+//! Order: the key (unlocked) or the identity token, the S3 bucket, the CodeDeploy credentials
+//! and region, the policy, the sources and the baseline are checked before the first poll; the
+//! archive name is chosen (the first `STEM`, `STEM.2`, … free in both archives) before signing,
 //! since the record's file name is a signed subject; the bundle is written before the record.
+//! After a ROLLBACK nothing that fails later changes the exit code 6.
 
 use anyhow::anyhow;
 
 use crate::bake::{self, Clock, Meta, Plan};
+use crate::certificate::Method;
 use crate::cli::BakeArgs;
+use crate::codedeploy;
 use crate::drift::{self, Inputs};
 use crate::drift_fetch;
 use crate::drift_report::{self, Format};
 use crate::exit::{ExitStatus, Failure};
 use crate::fsutil;
+use crate::options::{S3Write, Signer};
 use crate::pipeline;
+use crate::pipeline::signing::Signing;
 use crate::prometheus::client::Client;
-use crate::signing::{self, Subject, cosign_key};
+use crate::signing::{self, Subject};
 use crate::store::local::Dir;
-use crate::store::{Archive, Names, layout};
-use crate::ui::{Ui, password};
+use crate::store::s3::S3Archive;
+use crate::store::{self, Archive, layout};
+use crate::ui::Ui;
 
 /// The wall clock; sleeping is `std::thread::sleep`.
 struct Wall;
@@ -42,10 +51,14 @@ impl Clock for Wall {
 }
 
 pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    fsutil::refuse_over_inputs(&args.output, &[&args.baseline, &args.thresholds, &args.key], Some(&args.archive))
-        .map_err(|e| Failure::input(anyhow!(e)))?;
-    let pem = std::fs::read_to_string(&args.key).map_err(|e| Failure::input(anyhow!(fsutil::at(&args.key, &e))))?;
-    cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
+    let signer = Signer::from_args(args.signing);
+    let upload = S3Write::upload(args.upload, &args.s3)?;
+    let mut inputs: Vec<&std::path::Path> = vec![&args.baseline, &args.thresholds];
+    if let Signer::Key(key) = &signer {
+        inputs.push(key);
+    }
+    fsutil::refuse_over_inputs(&args.output, &inputs, Some(&args.archive)).map_err(|e| Failure::input(anyhow!(e)))?;
+    let signing = Signing::prepare(&signer)?;
     let policy = pipeline::load_policy(&args.thresholds)?;
     let wanted = drift_fetch::wanted(&policy, &args.thresholds, Some(&args.service))?;
     let baseline = drift_fetch::load_baseline(&args.baseline, args.baseline_key.as_deref(), &policy.classes, ui)?;
@@ -62,11 +75,24 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             ));
         }
     }
-    // The key is unlocked before the bake: a wrong password must not cost 30 minutes.
-    let password = password::read(false)?;
-    let pkcs8 =
-        cosign_key::decrypt(&pem, &password).map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
-    drop(password);
+    // The key is unlocked and S3 reached before the bake: a wrong password or bucket must not
+    // cost 30 minutes.
+    let signing = signing.unlock()?;
+    ui.detail(&format!("signing: {}", signing.describe()));
+    let remote = match &upload {
+        Some(write) => {
+            let archive = S3Archive::connect(write.location.clone(), write.endpoint.as_deref(), write.put.clone())
+                .map_err(|e| Failure::external(anyhow!("--upload {}: {e}", write.location)))?;
+            archive.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", write.location)))?;
+            Some(archive)
+        }
+        None => None,
+    };
+
+    if let Some(id) = &args.codedeploy_deployment_id {
+        // A roll-back that cannot be asked for is found out now, not after the bake.
+        codedeploy::check().map_err(|e| Failure::external(anyhow!("--codedeploy-deployment-id {id}: {e}")))?;
+    }
 
     let plan = Plan { deployed_ms: args.deployed_at.as_millisecond(), duration_ms: args.duration, poll_ms: args.poll };
     let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
@@ -84,6 +110,23 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         Ok(result)
     };
     let outcome = bake::run(plan, &policy.metrics, &mut Wall, evaluate, |poll| ui.note(&line(poll)))?;
+    // The roll-back first: it is the urgent part, and its answer goes into the record.
+    let codedeploy = args.codedeploy_deployment_id.as_ref().map(|id| {
+        let stop = (outcome.last.status == drift::Status::Rollback).then(|| {
+            ui.note(&format!("asking CodeDeploy to stop deployment {id} and roll it back"));
+            let answer = codedeploy::stop(id);
+            match &answer {
+                Ok(s) => ui.note(&format!(
+                    "CodeDeploy: deployment {id} {}{}",
+                    s.status,
+                    s.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                )),
+                Err(e) => ui.error(&format!("CodeDeploy did not stop deployment {id}: {e}")),
+            }
+            answer.map(|s| (s.status, s.message))
+        });
+        bake::CodeDeploy { deployment_id: id.clone(), stop }
+    });
 
     let mut drift_json = vec![];
     Format::Json.renderer().render(&outcome.last.drift, &mut drift_json).expect("writing to memory cannot fail");
@@ -100,6 +143,11 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             .iter()
             .filter_map(|(s, _)| baseline.values.get(&s.metric).map(|&v| (s.metric.clone(), v)))
             .collect(),
+        codedeploy,
+        signature: match signing.method() {
+            Method::Key => "cosign-key",
+            Method::Keyless => "cosign-keyless",
+        },
         perfcert_version: env!("CARGO_PKG_VERSION"),
     };
     let record = bake::record(&meta, &outcome, drift_json);
@@ -109,32 +157,63 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::input(anyhow!(fsutil::cannot("write the record", &args.output, &e))))?;
     ui.detail(&format!("wrote {} (verification record)", args.output.display()));
 
-    // The first free name of the day: a record is never replaced.
-    let archive = Dir::new(args.archive.clone());
-    let day = jiff::Timestamp::from_millisecond(outcome.last.made_ms)
-        .map(|t| t.strftime("%Y%m%d").to_string())
-        .map_err(|e| Failure::input(anyhow!("--deployed-at: {e}")))?;
-    let taken = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
-    let stem = layout::stem(&args.service, &args.version);
-    let names = (1..)
-        .map(|n| Names::new(day.clone(), layout::nth(&stem, n)))
-        .find(|n| !taken.contains(&n.daily_record(&day)) && !taken.contains(&n.daily_record_bundle(&day)))
-        .expect("some name is free");
-    let record_name = names.daily_record(&day);
-    let file_name = record_name.rsplit('/').next().expect("a path").to_string();
-    let statement = signing::statement_of(bake::PREDICATE_TYPE, &record, &[Subject::sha256(file_name, &bytes)]);
-    let bundle = signing::sign_with_key(&pkcs8, statement)
-        .map_err(|e| Failure::input(anyhow!("{}: {e}", args.key.display())))?;
-    for (name, content) in [(names.daily_record_bundle(&day), bundle.as_bytes()), (record_name.clone(), &bytes[..])] {
-        archive.create(&name, content).map_err(|e| Failure::external(anyhow!(e)))?;
+    let status = outcome.last.status.exit();
+    // Signing and archiving, which can fail after the bake (an expired token, a full disk, S3):
+    // after a ROLLBACK the failure is one line on stderr and the exit stays 6, since the
+    // deployment must be stopped all the same; otherwise it is the exit.
+    let archived = (|| -> Result<(), Failure> {
+        let signing = signing.renew(&signer)?;
+        // The first name of the day free locally and in S3: a record is never replaced.
+        let archive = Dir::new(args.archive.clone());
+        let day = jiff::Timestamp::from_millisecond(outcome.last.made_ms)
+            .map(|t| t.strftime("%Y%m%d").to_string())
+            .map_err(|e| Failure::input(anyhow!("--deployed-at: {e}")))?;
+        let local_keys = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
+        let remote_keys = match &remote {
+            Some(r) => r.list().map_err(|e| Failure::external(anyhow!("--upload {}: {e}", r.root())))?,
+            None => vec![],
+        };
+        let names =
+            store::free_record_names(&[&local_keys, &remote_keys], &layout::stem(&args.service, &args.version), &day);
+        let record_name = names.daily_record(&day);
+        let file_name = record_name.rsplit('/').next().expect("a path").to_string();
+        let statement = signing::statement_of(bake::PREDICATE_TYPE, &record, &[Subject::sha256(file_name, &bytes)]);
+        let (bundle, signer_identity) = signing.sign(statement)?;
+        if let Some(identity) = &signer_identity {
+            ui.detail(&format!("signed keyless by {identity}"));
+        }
+        store::create_record(&archive, &names, &day, &bytes, bundle.as_bytes())
+            .map_err(|e| Failure::external(anyhow!(e)))?;
+        ui.note(&format!(
+            "bake: {} after {} poll(s); archived {}",
+            outcome.last.status.as_str(),
+            outcome.polls,
+            archive.show(&record_name)
+        ));
+        if let Some(remote) = &remote {
+            let done = store::create_record(remote, &names, &day, &bytes, bundle.as_bytes()).map_err(|e| {
+                Failure::external(anyhow!(
+                    "--upload {}: {e}\nThe record is archived locally as {} (bundle beside it); copy both to {} \
+                     by hand, create-only",
+                    remote.root(),
+                    archive.show(&record_name),
+                    remote.show(&record_name)
+                ))
+            })?;
+            for (url, put) in done {
+                ui.note(&format!("{} {url}", crate::ui::uploaded(put)));
+            }
+        }
+        Ok(())
+    })();
+    match archived {
+        Err(failure) if status == ExitStatus::RollBack => {
+            ui.error(&format!("{:#} (the bake's ROLLBACK stands: exit 6)", failure.error));
+            Ok(status)
+        }
+        Err(failure) => Err(failure),
+        Ok(()) => Ok(status),
     }
-    ui.note(&format!(
-        "bake: {} after {} poll(s); archived {}",
-        outcome.last.status.as_str(),
-        outcome.polls,
-        archive.show(&record_name)
-    ));
-    Ok(outcome.last.status.exit())
 }
 
 /// One poll's status line: when, the range judged, the status and why.

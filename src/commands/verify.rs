@@ -18,6 +18,7 @@ use crate::certificate::{Certificate, FileDigest};
 use crate::exit::{ExitStatus, Failure};
 use crate::options::{self, Verify};
 use crate::pipeline;
+use crate::store::layout;
 use crate::ui::Ui;
 
 /// The checks that passed, printed as they pass and kept for the job summary.
@@ -43,6 +44,9 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         version: o.version.as_deref(),
     };
     let fetched = authenticate::fetch(&wanted)?;
+    if layout::is_record(&fetched.file_name) {
+        return verify_record(&o, fetched, ui);
+    }
     let mut checks = Checks { ui, rows: vec![] };
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut |name, text| checks.pass(name, text))?;
     let (cert, statement) = (&authentic.cert, &authentic.statement);
@@ -114,6 +118,54 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         "INCONCLUSIVE" => ExitStatus::Inconclusive,
         _ => ExitStatus::Fail,
     })
+}
+
+/// A bake's verification record (`STEM.verify.json`): its signature and content as for a
+/// certificate, `--service` / `--version`; exit by its status (0, 1, 5, 6), as a certificate's.
+fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<ExitStatus, Failure> {
+    if o.recompute.is_some() || !o.subjects.is_empty() || !o.subject_digests.is_empty() {
+        return Err(Failure::input(anyhow!(
+            "{}: a bake's verification record has no inputs or subjects to check: --recompute, --subject and \
+             --subject-digest are for certificates",
+            fetched.cert_shown
+        )));
+    }
+    let mut checks = Checks { ui, rows: vec![] };
+    let authentic = authenticate::authenticate_record(fetched, &o.trust, &mut |name, text| checks.pass(name, text))?;
+    let field = |key: &str| authentic.record.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let (service, version, status) = (field("service"), field("version"), field("status"));
+    for (flag, wanted, found) in [("--service", &o.service, &service), ("--version", &o.version, &version)] {
+        if let Some(wanted) = wanted
+            && wanted != found
+        {
+            return Err(not_authentic(&authentic.shown, format!("it records {flag} {found}, not {wanted}")));
+        }
+    }
+    if o.service.is_some() || o.version.is_some() {
+        checks.pass("identity", format!("OK: {service} {version}, as required"))?;
+    }
+    let window = &authentic.record["window"];
+    let at = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
+    checks.pass(
+        "verdict",
+        format!(
+            "{status} ({service} {version}, baked from {} to {}, {} poll(s), signed by {})",
+            at(&window["from"]),
+            at(&window["judged_to"]),
+            authentic.record["polls"],
+            authentic.signer
+        ),
+    )?;
+    match status.as_str() {
+        "PASS" => Ok(ExitStatus::Pass),
+        "FAIL" => Ok(ExitStatus::Fail),
+        "INCONCLUSIVE" => Ok(ExitStatus::Inconclusive),
+        "ROLLBACK" => Ok(ExitStatus::RollBack),
+        other => Err(Failure::input(anyhow!(
+            "{}: status `{other}`: expected PASS, FAIL, INCONCLUSIVE or ROLLBACK (a later perfcert's record?)",
+            authentic.shown
+        ))),
+    }
 }
 
 /// Checks the given inputs against the recorded digests, recomputes on the recorded day, and

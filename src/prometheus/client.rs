@@ -15,9 +15,6 @@ use std::time::{Duration, SystemTime};
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 
 use super::{Answer, ResponseError};
 use crate::redact;
@@ -219,32 +216,7 @@ pub fn sign_headers(
     region: &str,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, String> {
-    let host = reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            let host = u.host_str()?.to_string();
-            Some(match u.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
-            })
-        })
-        .ok_or_else(|| format!("`{url}` is not a URL with a host"))?;
-    let mut signed: Vec<(&str, &str)> = headers.to_vec();
-    signed.push(("host", host.as_str()));
-    let identity: Identity = credentials.clone().into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| format!("cannot sign the request: {e}"))?
-        .into();
-    let signable = SignableRequest::new("POST", url, signed.iter().copied(), SignableBody::Bytes(body.as_bytes()))
-        .map_err(|e| format!("cannot sign the request: {e}"))?;
-    let (instructions, _) = sign(signable, &params).map_err(|e| format!("cannot sign the request: {e}"))?.into_parts();
-    Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    crate::aws::sigv4_post(url, headers, body.as_bytes(), credentials, region, service, time)
 }
 
 #[cfg(test)]

@@ -196,6 +196,31 @@ pub fn verify(
     identity: &IdentityRule,
     issuer: &str,
 ) -> Result<(Statement, Signer), VerifyError> {
+    let (payload, signer) = verified(root, bundle_json, artifact, identity, issuer)?;
+    Ok((parse_statement(&payload)?, signer))
+}
+
+/// As [`verify`], for a statement of another predicate type (a bake's verification record).
+pub fn verify_other(
+    root: &TrustedRoot,
+    bundle_json: &str,
+    artifact: &[u8],
+    identity: &IdentityRule,
+    issuer: &str,
+    predicate_type: &str,
+) -> Result<(Statement, Signer), VerifyError> {
+    let (payload, signer) = verified(root, bundle_json, artifact, identity, issuer)?;
+    Ok((super::other_statement(&payload, predicate_type)?, signer))
+}
+
+/// Every Sigstore check of a keyless DSSE bundle; its payload and signer.
+fn verified(
+    root: &TrustedRoot,
+    bundle_json: &str,
+    artifact: &[u8],
+    identity: &IdentityRule,
+    issuer: &str,
+) -> Result<(Vec<u8>, Signer), VerifyError> {
     let bundle = Bundle::from_json(bundle_json).map_err(|e| VerifyError::Bundle(e.to_string()))?;
     if let VerificationMaterialContent::PublicKey(_) = bundle.verification_material.content {
         return Err(VerifyError::NotKeyless);
@@ -225,5 +250,5 @@ pub fn verify(
         logged_at: result.integrated_time(),
         timestamps: result.verified_timestamps().to_vec(),
     };
-    Ok((parse_statement(envelope.payload.as_bytes())?, signer))
+    Ok((envelope.payload.as_bytes().to_vec(), signer))
 }

@@ -221,8 +221,12 @@ pub fn verify_other_with_key(
     bundle_json: &str,
     predicate_type: &str,
 ) -> Result<Statement, VerifyError> {
-    let payload = verified_payload(public_pem, bundle_json)?;
-    let statement: Statement = serde_json::from_slice(&payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
+    other_statement(&verified_payload(public_pem, bundle_json)?, predicate_type)
+}
+
+/// Reads a verified envelope's statement, which must be of `predicate_type` (not a certificate).
+pub fn other_statement(payload: &[u8], predicate_type: &str) -> Result<Statement, VerifyError> {
+    let statement: Statement = serde_json::from_slice(payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
     if statement.type_ != STATEMENT_TYPE {
         return Err(VerifyError::StatementType(statement.type_));
     }

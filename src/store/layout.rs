@@ -30,6 +30,7 @@ pub const TICKETS: &str = "tickets";
 const CERT: &str = ".cert.json";
 const BUNDLE: &str = ".sigstore.json";
 const JIRA_MARKER: &str = ".jira.json";
+const RECORD: &str = ".verify.json";
 
 /// One certificate's names in the archive, relative to its root, `/`-separated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl Names {
 
     /// `daily/YYYYMMDD/STEM.verify.json` for a check made on `check_day`.
     pub fn daily_record(&self, check_day: &str) -> String {
-        format!("{DAILY}/{check_day}/{}.verify.json", self.stem)
+        format!("{DAILY}/{check_day}/{}{RECORD}", self.stem)
     }
 
     /// `daily/YYYYMMDD/STEM.verify.sigstore.json`: the signed statement of that record.
@@ -195,6 +196,17 @@ pub fn ticket_marker_beside(document_file_name: &str) -> String {
         .or_else(|| document_file_name.strip_suffix(".json"))
         .unwrap_or(document_file_name);
     format!("{stem}{JIRA_MARKER}")
+}
+
+/// A verification record's bundle name from its file name (`STEM.verify.json` ->
+/// `STEM.verify.sigstore.json`), or `None` for another name.
+pub fn record_bundle_beside(record_file_name: &str) -> Option<String> {
+    record_file_name.strip_suffix(RECORD).map(|stem| format!("{stem}.verify{BUNDLE}"))
+}
+
+/// Whether a file name is a verification record's (`STEM.verify.json`).
+pub fn is_record(file_name: &str) -> bool {
+    file_name.ends_with(RECORD)
 }
 
 /// What the archive holds, by stem: which stems are taken and which certificates have bundles.

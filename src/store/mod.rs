@@ -191,6 +191,41 @@ pub fn copy_certificate(
     Ok(done)
 }
 
+/// The first name `STEM`, `STEM.2`, ... under which no verification record (nor its bundle) of
+/// `day` is in any of the listings given: a record is never replaced, locally or in S3.
+pub fn free_record_names(listings: &[&[String]], stem: &str, day: &str) -> Names {
+    let taken = |name: &str| listings.iter().any(|l| l.iter().any(|k| k == name));
+    (1..)
+        .map(|n| Names::new(day, layout::nth(stem, n)))
+        .find(|n| !taken(&n.daily_record(day)) && !taken(&n.daily_record_bundle(day)))
+        .expect("some name is free")
+}
+
+/// Archives a signed verification record create-only: its bundle first, then the record (a
+/// record in an archive always has its signature beside it). Both names are checked free (or
+/// holding these very bytes) first, so a name taken meanwhile leaves no object of this run.
+pub fn create_record(
+    archive: &dyn Archive,
+    names: &Names,
+    day: &str,
+    record: &[u8],
+    bundle: &[u8],
+) -> Result<Vec<(Shown, Put)>, StoreError> {
+    let files = [(names.daily_record_bundle(day), bundle), (names.daily_record(day), record)];
+    let listed = archive.list()?;
+    for (relative, bytes) in &files {
+        if listed.contains(relative) && archive.read(relative)? != *bytes {
+            return Err(StoreError::Taken { at: archive.show(relative) });
+        }
+    }
+    let mut done = vec![];
+    for (relative, bytes) in files {
+        let put = archive.create(&relative, bytes)?;
+        done.push((archive.show(&relative), put));
+    }
+    Ok(done)
+}
+
 /// A service's index lines ([`crate::index`]), read and parsed, oldest first (by day, then
 /// name); each with where it is, for messages. A line that cannot be read or parsed is an
 /// `Err` with the reason.

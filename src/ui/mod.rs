@@ -71,6 +71,12 @@ impl Ui {
         }
     }
 
+    /// `error: TEXT` on stderr, even with `--quiet`: a failure the run goes on after (its exit
+    /// code says something else, e.g. bake's 6 when CodeDeploy could not be asked to stop).
+    pub fn error(&self, text: &str) {
+        let _ = writeln!(io::stderr().lock(), "error: {text}");
+    }
+
     /// `warning: TEXT` on stderr (not with `--quiet`).
     pub fn warn(&self, text: &str) {
         self.note(&format!("warning: {text}"));

@@ -5,6 +5,7 @@
 // Each test file is its own crate and uses only some of these helpers.
 #![allow(dead_code)]
 
+pub mod bake;
 pub mod prom;
 pub mod sim;
 pub mod stub;

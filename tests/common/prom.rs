@@ -208,3 +208,49 @@ fn answer(mut stream: TcpStream, body: &str) -> Option<String> {
     stream.write_all(response.as_bytes()).ok()?;
     Some(String::from_utf8_lossy(&request).into_owned())
 }
+
+/// The CodeDeploy stand-in (tests/interop/codedeploystub.py): accepts only StopDeployment
+/// requests signed with (`access_key`, `secret_key`) for `region`, service `codedeploy`, and logs
+/// every request; stopped when dropped.
+pub struct CodeDeployStub {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    log: tempfile::TempDir,
+}
+
+impl CodeDeployStub {
+    pub fn start(access_key: &str, secret_key: &str, region: &str) -> CodeDeployStub {
+        let python = super::tools(&["venv/bin/python"]).join("venv/bin/python");
+        let log = tempfile::tempdir().unwrap();
+        let mut child = Command::new(python)
+            .arg(super::root().join("tests/interop/codedeploystub.py"))
+            .args([access_key, secret_key, region])
+            .arg(log.path().join("requests.jsonl"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.strip_prefix("READY ").map(str::trim).unwrap_or_else(|| panic!("codedeploystub said {line:?}"));
+        CodeDeployStub { child, endpoint: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.log.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for CodeDeployStub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
