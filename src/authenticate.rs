@@ -46,6 +46,34 @@ pub struct Fetched {
     pub file_name: String,
     pub bundle: Vec<u8>,
     pub bundle_shown: String,
+    /// Where its approvals are: beside it.
+    pub folder: Folder,
+}
+
+/// A certificate's folder: an archive, and the folder in it (`""` or `DAY/`), where its
+/// approvals are stored beside it.
+#[derive(Debug, Clone)]
+pub struct Folder {
+    pub location: store::Location,
+    pub prefix: String,
+}
+
+impl Folder {
+    fn of(target: &Target) -> Folder {
+        match target {
+            Target::File(p) => {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                Folder { location: store::Location::Dir(dir.to_path_buf()), prefix: String::new() }
+            }
+            Target::S3 { bucket, key } => {
+                let prefix = key.rsplit_once('/').map(|(p, _)| p).unwrap_or_default().to_string();
+                Folder {
+                    location: store::Location::S3(S3Location { bucket: bucket.clone(), prefix }),
+                    prefix: String::new(),
+                }
+            }
+        }
+    }
 }
 
 /// A certificate that passed every check of [`authenticate`].
@@ -60,12 +88,18 @@ pub struct Authentic {
     pub file_name: String,
     /// Who signed it, as checked: `key FILE`, or `IDENTITY (issuer URL)`.
     pub signer: String,
+    /// Its bundle's bytes.
+    pub bundle: Vec<u8>,
+    /// When Rekor logged its signature (keyless).
+    pub logged_at: Option<jiff::Timestamp>,
+    /// Where its approvals are.
+    pub folder: Folder,
 }
 
 /// Reads the certificate and its bundle.
 pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
     let endpoint = w.endpoint;
-    let (cert, cert_shown, file_name, beside) = match w.certificate {
+    let (cert, cert_shown, file_name, beside, folder) = match w.certificate {
         options::Certificate::At(target) => {
             let (bytes, shown) = read(target, endpoint)?;
             let file_name = match target {
@@ -87,7 +121,7 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                     )));
                 }
             };
-            (bytes, shown, file_name, beside)
+            (bytes, shown, file_name, beside, Folder::of(target))
         }
         options::Certificate::InArchive(location) => {
             let (service, version) = (w.service.unwrap_or_default(), w.version.unwrap_or_default());
@@ -100,18 +134,19 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                 .ok_or_else(|| Failure::input(anyhow!("{}: no certificate of {service} {version}", archive.root())))?;
             let cert = archive.read(&names.certificate()).map_err(store_failure)?;
             let shown = archive.show(&names.certificate());
+            let folder = Folder { location: location.clone(), prefix: format!("{}/", names.day) };
             if w.bundle.is_none() {
                 let bundle = archive.read(&names.bundle()).map_err(store_failure)?;
                 let bundle_shown = archive.show(&names.bundle());
                 let file_name = names.certificate_file_name();
-                return Ok(Fetched { cert, cert_shown: shown, file_name, bundle, bundle_shown });
+                return Ok(Fetched { cert, cert_shown: shown, file_name, bundle, bundle_shown, folder });
             }
-            (cert, shown, names.certificate_file_name(), None)
+            (cert, shown, names.certificate_file_name(), None, folder)
         }
     };
     let bundle_target = w.bundle.cloned().or(beside).expect("a bundle is given or found beside the certificate");
     let (bundle, bundle_shown) = read(&bundle_target, endpoint)?;
-    Ok(Fetched { cert, cert_shown, file_name, bundle, bundle_shown })
+    Ok(Fetched { cert, cert_shown, file_name, bundle, bundle_shown, folder })
 }
 
 /// A file or an S3 object's bytes, and how to name it.
@@ -147,10 +182,11 @@ pub fn authenticate(
 ) -> Result<Authentic, Failure> {
     pass("certificate", fetched.cert_shown.clone())?;
     pass("bundle", fetched.bundle_shown.clone())?;
-    let bundle = String::from_utf8(fetched.bundle)
+    let bundle = String::from_utf8(fetched.bundle.clone())
         .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
     let bundle_name = fetched.bundle_shown.as_str();
 
+    let mut logged_at = None;
     let (statement, signer) = match trust {
         Trust::Key(key_path) => {
             let key = pipeline::read_public_key(key_path)?;
@@ -193,6 +229,7 @@ pub fn authenticate(
                 line.push_str(&format!(", timestamped {}", t.strftime("%Y-%m-%dT%H:%M:%SZ")));
             }
             pass("signature", line)?;
+            logged_at = who.logged_at;
             let signer = format!("{} (issuer {})", who.identity, who.issuer);
             pass("signer", format!("OK: {signer}"))?;
             (statement, signer)
@@ -259,5 +296,8 @@ pub fn authenticate(
         shown: fetched.cert_shown,
         file_name: fetched.file_name,
         signer,
+        bundle: fetched.bundle,
+        logged_at,
+        folder: fetched.folder,
     })
 }

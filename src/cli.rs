@@ -64,6 +64,9 @@ pub enum Command {
     /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.
     #[command(after_help = VERIFY_HELP)]
     Verify(Box<VerifyArgs>),
+    /// Sign an approval (or a rejection) of a certificate for a role, stored beside it (PERF-004 §9).
+    #[command(after_help = APPROVE_HELP)]
+    Approve(Box<ApproveArgs>),
     /// Baselines: promote a certified release to the baseline file compare reads.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -166,9 +169,30 @@ Examples:
       --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   perfcert verify --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 --key cosign.pub
+  perfcert verify CERT.cert.json --key cosign.pub --approvals approvals.yml   # the promotion gate
 
 Exit codes:
-  0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
+  0  authentic, PASS (with --approvals: and approved)   1  authentic, FAIL   2  usage or input error
+  4  not authentic (a check failed; with --approvals: also a forged approval)
+  7  authentic PASS, not approved: a required role's approval is missing or it rejected";
+
+const APPROVE_HELP: &str = "\
+Examples:
+  COSIGN_PASSWORD=... perfcert approve perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --certificate-key cosign.pub --role qa-lead --key qa-lead.key --comment \"functional suite green\"
+  perfcert approve --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
+      --certificate-key cosign.pub --role sre-lead --keyless --decision reject --comment \"no capacity\"
+
+The approval is a Sigstore bundle (DSSE, in-toto predicate https://perfcert.dev/approval/v1)
+whose subjects are the certificate's and its bundle's sha256, stored beside the certificate as
+SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the next free number; nothing is overwritten).
+The certificate must verify first (--certificate-key, or --certificate-identity[-regexp] with
+--certificate-oidc-issuer). --role is a claim: verify --approvals believes it only if the signer
+is trusted for that role in approvals.yml. Only a PASS certificate can be approved; any can be
+rejected.
+
+Exit codes:
+  0  stored   2  usage or input error   3  signing or storage failure   4  the certificate is not authentic";
 
 const PROMOTE_HELP: &str = "\
 Examples:
@@ -666,6 +690,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub recompute: bool,
 
+    /// The promotion gate: the CAB policy (approvals.yml); exit 0 only when every required role
+    /// approved this certificate, each by a signer the policy trusts for it (else 7; a forged
+    /// approval is 4).
+    #[arg(long, value_name = "FILE")]
+    pub approvals: Option<PathBuf>,
+
     /// With --recompute: the duet runs, as given to certify (instead of --baseline/--current).
     #[arg(long, value_name = "RUN", requires = "recompute", conflicts_with_all = ["baseline", "current"])]
     pub duet: Vec<PathBuf>,
@@ -698,6 +728,90 @@ pub struct VerifyArgs {
     /// With --recompute: the reference runs, as given to certify.
     #[arg(long, value_name = "RUN", requires = "recompute")]
     pub reference: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionArg {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The certificate, SERVICE-VERSION.cert.json: a file, or s3://BUCKET/KEY (or find it with
+    /// --archive, --service and --version).
+    #[arg(value_name = "CERTIFICATE")]
+    pub certificate: Option<PathBuf>,
+
+    /// Find the certificate in this archive (a directory or s3://BUCKET[/PREFIX]) by --service and
+    /// --version: the newest of that name.
+    #[arg(long, value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Option<Location>,
+
+    /// The certificate must be of this service; with --archive, finds it.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// The certificate must be of this version; with --archive, finds it.
+    #[arg(long = "version", value_name = "VERSION")]
+    pub service_version: Option<String>,
+
+    /// Its Sigstore bundle (default: SERVICE-VERSION.sigstore.json beside it).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// The role this approval is for, as named in approvals.yml (letters, digits, - and _).
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+
+    /// approve (only a PASS certificate) or reject.
+    #[arg(long, value_enum, default_value = "approve")]
+    pub decision: DecisionArg,
+
+    /// Why: signed with the approval.
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+
+    #[command(flatten)]
+    pub certificate_signer: CertificateSignerArgs,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// Who must have signed the certificate approve is asked to approve.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "certificate_signer")]
+pub struct CertificateSignerIdentity {
+    /// The certificate signer's public key (cosign.pub).
+    #[arg(long, value_name = "FILE")]
+    pub certificate_key: Option<PathBuf>,
+
+    /// Keyless certificate: its signer's identity, exactly.
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+
+    /// Keyless certificate: a regular expression its signer's identity must match (anchor it).
+    #[arg(long, value_name = "REGEX", requires = "certificate_oidc_issuer")]
+    pub certificate_identity_regexp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertificateSignerArgs {
+    #[command(flatten)]
+    pub identity: CertificateSignerIdentity,
+
+    /// Keyless certificate: the OIDC issuer that vouched for its signer.
+    #[arg(long, value_name = "URL", conflicts_with = "certificate_key")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Keyless certificate: the Sigstore trusted root to verify it against (default: public-good).
+    #[arg(long, value_name = "FILE", conflicts_with = "certificate_key")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 /// Who must have signed: a public key, or a keyless identity and its OIDC issuer.

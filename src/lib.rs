@@ -53,6 +53,7 @@
 #[cfg(not(unix))]
 compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
 
+pub mod approval;
 pub mod authenticate;
 pub mod badge;
 pub mod bake;

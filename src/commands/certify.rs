@@ -15,88 +15,17 @@ use std::path::PathBuf;
 
 use anyhow::anyhow;
 
-use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs, Method};
+use crate::certificate::{self, Certificate, FileDigest, Identity, Inputs};
 use crate::exit::{ExitStatus, Failure};
-use crate::fsutil;
 use crate::index;
 use crate::input::spec::RunSpec;
-use crate::options::{Certify, Print, S3Write, Signer};
+use crate::options::{Certify, Print, S3Write};
 use crate::pipeline::{self, Labels};
-use crate::signing::keyless::{self, Instance, TokenSource};
-use crate::signing::{self, Subject, cosign_key};
+use crate::signing::{self, Subject};
 use crate::store::local::Dir;
 use crate::store::s3::S3Archive;
 use crate::store::{self, Archive, ClaimError, Contents, Names, Put, Shown, layout};
-use crate::ui::{Ui, password};
-use sigstore_sign::oidc::IdentityToken;
-
-/// How this run signs, prepared before any work so that a bad key or token fails first.
-enum Signing {
-    Key { path: PathBuf, pem: String },
-    Keyless { token: Box<IdentityToken>, instance: Instance },
-}
-
-impl Signing {
-    fn prepare(signer: &Signer) -> Result<Signing, Failure> {
-        let (given, instance) = match signer {
-            Signer::Key(path) => {
-                let pem = std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
-                // The format and its scrypt cost, before the password and before any work: a
-                // hostile key file is refused at once, not after minutes or gigabytes.
-                cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
-                return Ok(Signing::Key { path: path.clone(), pem });
-            }
-            Signer::Keyless { token, instance } => (token.clone(), instance.clone()),
-        };
-        let given = given.or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok());
-        let source = match given {
-            Some(jwt) if !jwt.trim().is_empty() => TokenSource::Given(jwt),
-            _ => TokenSource::Ambient,
-        };
-        let token = keyless::identity_token(source).map_err(keyless_failure)?;
-        Ok(Signing::Keyless { token: Box::new(token), instance })
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Signing::Key { path, .. } => format!("with the key {}", path.display()),
-            Signing::Keyless { instance: Instance::PublicGood, .. } => "keyless, Sigstore public-good instance".into(),
-            Signing::Keyless { instance: Instance::Custom { fulcio, rekor, .. }, .. } => {
-                format!("keyless, Fulcio {fulcio}, Rekor {rekor}")
-            }
-        }
-    }
-
-    fn method(&self) -> Method {
-        match self {
-            Signing::Key { .. } => Method::Key,
-            Signing::Keyless { .. } => Method::Keyless,
-        }
-    }
-
-    /// The bundle's JSON, and the signer's identity when a certificate names one.
-    fn sign(self, payload: Vec<u8>) -> Result<(String, Option<String>), Failure> {
-        match self {
-            Signing::Key { path, pem } => {
-                let password = password::read(false)?;
-                let pkcs8 = cosign_key::decrypt(&pem, &password)
-                    .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
-                drop(password);
-                let bundle = signing::sign_with_key(&pkcs8, payload)
-                    .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
-                Ok((bundle, None))
-            }
-            Signing::Keyless { token, instance } => {
-                let signed = keyless::sign(*token, &instance, &payload).map_err(keyless_failure)?;
-                Ok((signed.bundle, signed.identity))
-            }
-        }
-    }
-}
-
-fn keyless_failure(e: keyless::SignError) -> Failure {
-    if e.is_input() { Failure::input(e) } else { Failure::external(e) }
-}
+use crate::ui::Ui;
 
 /// The S3 archive an upload goes to, with what it already holds; connecting and listing it is
 /// the check that credentials, region and bucket work, made before anything is signed.
@@ -118,7 +47,7 @@ impl Remote {
 
 pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     pipeline::check_outputs(&o.inputs, o.outputs.paths().iter().collect())?;
-    let signing = Signing::prepare(&o.signer)?;
+    let signing = pipeline::Signing::prepare(&o.signer)?;
     ui.detail(&format!("signing: {}", signing.describe()));
     let remote = o.upload.as_ref().map(Remote::connect).transpose()?;
     let mut loaded = pipeline::load_and_compare(&o.inputs, ui)?;

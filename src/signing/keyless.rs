@@ -196,6 +196,32 @@ pub fn verify(
     identity: &IdentityRule,
     issuer: &str,
 ) -> Result<(Statement, Signer), VerifyError> {
+    let (payload, signer) = verified_payload(root, bundle_json, artifact, identity, issuer)?;
+    Ok((parse_statement(&payload)?, signer))
+}
+
+/// Like [`verify`], for a statement of another predicate than a certificate (an approval): the
+/// predicate type must be `predicate_type` exactly.
+pub fn verify_other(
+    root: &TrustedRoot,
+    bundle_json: &str,
+    artifact: &[u8],
+    identity: &IdentityRule,
+    issuer: &str,
+    predicate_type: &str,
+) -> Result<(Statement, Signer), VerifyError> {
+    let (payload, signer) = verified_payload(root, bundle_json, artifact, identity, issuer)?;
+    Ok((super::parse_other(&payload, predicate_type)?, signer))
+}
+
+/// The DSSE payload of a keyless bundle that verifies, and who signed it.
+fn verified_payload(
+    root: &TrustedRoot,
+    bundle_json: &str,
+    artifact: &[u8],
+    identity: &IdentityRule,
+    issuer: &str,
+) -> Result<(Vec<u8>, Signer), VerifyError> {
     let bundle = Bundle::from_json(bundle_json).map_err(|e| VerifyError::Bundle(e.to_string()))?;
     if let VerificationMaterialContent::PublicKey(_) = bundle.verification_material.content {
         return Err(VerifyError::NotKeyless);
@@ -225,5 +251,5 @@ pub fn verify(
         logged_at: result.integrated_time(),
         timestamps: result.verified_timestamps().to_vec(),
     };
-    Ok((parse_statement(envelope.payload.as_bytes())?, signer))
+    Ok((envelope.payload.as_bytes().to_vec(), signer))
 }

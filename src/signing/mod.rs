@@ -221,8 +221,13 @@ pub fn verify_other_with_key(
     bundle_json: &str,
     predicate_type: &str,
 ) -> Result<Statement, VerifyError> {
-    let payload = verified_payload(public_pem, bundle_json)?;
-    let statement: Statement = serde_json::from_slice(&payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
+    parse_other(&verified_payload(public_pem, bundle_json)?, predicate_type)
+}
+
+/// Reads a verified envelope's statement of another predicate than a certificate: the
+/// predicate type must be `predicate_type` exactly.
+pub fn parse_other(payload: &[u8], predicate_type: &str) -> Result<Statement, VerifyError> {
+    let statement: Statement = serde_json::from_slice(payload).map_err(|e| VerifyError::Statement(e.to_string()))?;
     if statement.type_ != STATEMENT_TYPE {
         return Err(VerifyError::StatementType(statement.type_));
     }
@@ -233,6 +238,18 @@ pub fn verify_other_with_key(
         });
     }
     Ok(statement)
+}
+
+/// Whether a bundle was signed with a key (its verification material is a public-key hint),
+/// not keyless; `None` when it is not a bundle at all.
+pub fn is_key_based(bundle_json: &str) -> Option<bool> {
+    let bundle = Bundle::from_json(bundle_json).ok()?;
+    Some(matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_)))
+}
+
+/// A public key's fingerprint: sha256 (hex) of its SPKI DER, the same for every PEM spelling.
+pub fn key_fingerprint(public_pem: &str) -> Option<String> {
+    DerPublicKey::from_pem(public_pem).ok().map(|spki| sha256_hex(spki.as_bytes()))
 }
 
 /// The DSSE payload of a key-based bundle whose signature `public_pem` verifies.

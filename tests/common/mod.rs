@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod prom;
+pub mod sigstore;
 pub mod sim;
 
 use std::path::{Path, PathBuf};
