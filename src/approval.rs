@@ -67,6 +67,36 @@ pub struct Predicate {
     pub certificate: Of,
 }
 
+/// The commented starter policy `perfcert init --approvals` writes.
+pub const TEMPLATE: &str = r#"# approvals.yml: who may approve a performance certificate for promotion (PERF-004 §9).
+# The CAB owns this file; `perfcert verify CERT ... --approvals approvals.yml` is the gate:
+#   exit 0  authentic PASS, every required role approved by a signer trusted for it
+#   exit 7  authentic PASS, a required role has no valid approval, or rejected
+#   exit 4  an approval is forged, approves another certificate, is signed by a key or identity
+#           not trusted for the role it claims, or is older than the certificate
+# Approvals are made with `perfcert approve CERT --role ROLE (--key FILE | --keyless)`.
+# Paths are relative to this file.
+
+roles:
+  # A role is trusted keys (cosign public keys; `perfcert keygen --output-key-prefix qa-lead`)...
+  qa-lead:
+    keys: [keys/qa-lead.pub]
+  # ...and/or keyless identities: the Fulcio certificate's identity, exactly, and its OIDC issuer.
+  sre-lead:
+    identities:
+      - identity: "https://github.com/acme/ops/.github/workflows/approve.yml@refs/heads/main"
+        issuer: "https://token.actions.githubusercontent.com"
+  # security:  { keys: [keys/security.pub] }
+  # cab:       { identities: [{ identity: "cab-chair@acme.com", issuer: "https://accounts.google.com" }] }
+
+# Every one of these roles must approve, each by a different signer (one key or identity never
+# fills two roles). A reject from a required role blocks promotion until that signer approves again.
+required: [qa-lead, sre-lead]
+
+# Keyless approvals from another Sigstore instance: its trusted root (default: public-good).
+# trusted_root: trusted_root.json
+"#;
+
 /// Whether a role name can be part of a file name as is: letters, digits, `-` and `_`.
 pub fn valid_role(role: &str) -> bool {
     !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -511,6 +541,13 @@ mod tests {
         let e = err("roles:\n  qa: { identities: [{ identity: x }] }\nrequired: [qa]\n");
         assert!(e.contains("issuer"), "{e}");
         assert!(err("").contains("file is empty"));
+    }
+
+    #[test]
+    fn the_template_is_a_valid_policy() {
+        let p = parse_policy("approvals.yml", TEMPLATE).unwrap();
+        assert_eq!(p.required, ["qa-lead", "sre-lead"]);
+        assert_eq!(p.roles.len(), 2);
     }
 
     #[test]

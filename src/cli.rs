@@ -395,7 +395,8 @@ flag, or an SLO breach).";
 const INIT_HELP: &str = "\
 Examples:
   perfcert init                      # writes ./perf_thresholds.yml (never overwrites)
-  perfcert init --output - | less    # print it instead";
+  perfcert init --output - | less    # print it instead
+  perfcert init --approvals          # writes ./approvals.yml, the CAB policy of verify --approvals";
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -1193,8 +1194,13 @@ fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Where to write the policy; `-` prints it. An existing file is never overwritten.
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_thresholds.yml")]
-    pub output: PathBuf,
+    /// Default: perf_thresholds.yml (with --approvals: approvals.yml).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Write a commented approvals.yml (the CAB policy verify --approvals reads) instead.
+    #[arg(long)]
+    pub approvals: bool,
 }
 
 #[derive(Debug, Args)]

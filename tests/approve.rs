@@ -246,6 +246,19 @@ fn approval_policy_mistakes_are_input_errors_naming_file_and_key() {
         assert_eq!(code(&out), Some(2), "{yaml}: {}", text(&out));
         assert!(text(&out).contains(said), "{yaml}: {}", text(&out));
     }
+    // init --approvals writes the commented policy once, and it parses.
+    std::fs::remove_file(d.join("approvals.yml")).unwrap();
+    let out = perfcert(d, &["init", "--approvals"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let written = std::fs::read_to_string(d.join("approvals.yml")).unwrap();
+    assert!(written.starts_with("# approvals.yml"), "{written}");
+    assert!(perfcert::approval::parse_policy("approvals.yml", &written).is_ok());
+    assert_eq!(code(&perfcert(d, &["init", "--approvals"])), Some(2), "never overwritten");
+    // Its keys do not exist here yet: the gate says which.
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("approvals.yml: roles.qa-lead.keys[0]: keys/qa-lead.pub"), "{}", text(&out));
+
     let c = cert.display().to_string();
     let out =
         perfcert(d, &["approve", &c, "--certificate-key", "cosign.pub", "--role", "qa/lead", "--key", "cosign.key"]);
