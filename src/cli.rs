@@ -182,6 +182,8 @@ Examples:
       --certificate-key cosign.pub --role qa-lead --key qa-lead.key --comment \"functional suite green\"
   perfcert approve --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
       --certificate-key cosign.pub --role sre-lead --keyless --decision reject --comment \"no capacity\"
+  perfcert approve CERT.cert.json --certificate-key cosign.pub --role qa-lead \\
+      --keyless --oidc-issuer https://oauth2.sigstore.dev/auth     # open the URL anywhere, paste the code
 
 The approval is a Sigstore bundle (DSSE, in-toto predicate https://perfcert.dev/approval/v1)
 whose subjects are the certificate's and its bundle's sha256, stored beside the certificate as
@@ -776,6 +778,16 @@ pub struct ApproveArgs {
     /// Why: signed with the approval.
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
+
+    /// Keyless, for a person without a browser on this machine: sign in with this OIDC issuer
+    /// (e.g. https://oauth2.sigstore.dev/auth): open the URL printed on any device, then paste
+    /// the code it shows.
+    #[arg(long, value_name = "URL", requires = "keyless", conflicts_with = "identity_token")]
+    pub oidc_issuer: Option<String>,
+
+    /// With --oidc-issuer: the OAuth client id.
+    #[arg(long, value_name = "ID", default_value = "sigstore", requires = "oidc_issuer")]
+    pub oidc_client_id: String,
 
     #[command(flatten)]
     pub certificate_signer: CertificateSignerArgs,

@@ -201,7 +201,15 @@ pub enum Signer {
     /// A cosign private key file.
     Key(PathBuf),
     /// Keyless: a token given (else the CI's own), and the Sigstore instance.
-    Keyless { token: Option<String>, instance: Instance },
+    Keyless { token: Option<String>, instance: Instance, person: Option<Person> },
+}
+
+/// A person signing keyless without a browser here: the OIDC issuer to sign in with (the
+/// paste-the-code flow) and its OAuth client id.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub issuer: String,
+    pub client_id: String,
 }
 
 /// Writing to S3: where, and how every object is written.
@@ -467,7 +475,12 @@ impl TryFrom<cli::ApproveArgs> for Approve {
                 cli::DecisionArg::Reject => crate::approval::Decision::Reject,
             },
             comment: a.comment,
-            signer: signer(a.signing),
+            signer: match (signer(a.signing), a.oidc_issuer) {
+                (Signer::Keyless { token, instance, .. }, Some(issuer)) => {
+                    Signer::Keyless { token, instance, person: Some(Person { issuer, client_id: a.oidc_client_id }) }
+                }
+                (signer, _) => signer,
+            },
         })
     }
 }
@@ -478,6 +491,7 @@ fn signer(s: cli::SigningArgs) -> Signer {
         Some(path) => Signer::Key(path),
         None => Signer::Keyless {
             token: s.identity_token,
+            person: None,
             instance: match (s.fulcio_url, s.rekor_url) {
                 (Some(fulcio), Some(rekor)) => Instance::Custom { fulcio, rekor, tsa: s.tsa_url },
                 _ => Instance::PublicGood,

@@ -1182,7 +1182,14 @@ impl Signing {
                     .map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
                 return Ok(Signing::Key { path: path.clone(), pem });
             }
-            crate::options::Signer::Keyless { token, instance } => (token.clone(), instance.clone()),
+            crate::options::Signer::Keyless { person: Some(person), instance, .. } => {
+                let show = |url: &str| crate::ui::sign_in_link(&person.issuer, url);
+                let read = crate::ui::read_pasted_code;
+                let token = crate::signing::keyless::person_token(&person.issuer, &person.client_id, &show, &read)
+                    .map_err(keyless_failure)?;
+                return Ok(Signing::Keyless { token: Box::new(token), instance: instance.clone() });
+            }
+            crate::options::Signer::Keyless { token, instance, .. } => (token.clone(), instance.clone()),
         };
         let given = given.or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok());
         let source = match given {

@@ -387,3 +387,132 @@ fn keyless_approvals_against_the_loopback_sigstore() {
         assert!(p.status.success(), "sigstore-python on {}: {}", bundle.display(), text(&p));
     }
 }
+
+/// A loopback OIDC issuer's token endpoint: answers one `POST /token` with an ID token when the
+/// form carries `code`, and hands back the request it got.
+fn oidc_stand_in(code: &'static str, id_token: String) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        let mut buf = vec![];
+        let mut chunk = [0u8; 4096];
+        // Headers, then Content-Length bytes of body; bounded by the read timeout.
+        loop {
+            let n = stream.read(&mut chunk).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + len {
+                    break;
+                }
+            }
+        }
+        let request = String::from_utf8_lossy(&buf).to_string();
+        let ok = request.contains(&format!("code={code}"));
+        let body = if ok {
+            serde_json::json!({"id_token": id_token, "access_token": "unused", "token_type": "bearer"}).to_string()
+        } else {
+            r#"{"error":"invalid_grant"}"#.to_string()
+        };
+        let status = if ok { "200 OK" } else { "400 Bad Request" };
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tx.send(request);
+    });
+    (url, rx)
+}
+
+/// A person approves keyless without a browser on the machine: perfcert prints the issuer's
+/// sign-in link (PKCE, out-of-band redirect), reads the code pasted on stdin, exchanges it at
+/// the issuer's token endpoint, and signs with the ID token through Fulcio and Rekor.
+#[test]
+fn a_person_approves_keyless_by_pasting_the_code_from_any_browser() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mock = Mock::start();
+    let dir = workdir();
+    let d = dir.path();
+    let url = mock.url.as_str();
+    let (b, c, p) = (fixture("baseline.json"), fixture("current.json"), policy());
+    let out = command(d)
+        .args(["certify", "--keyless", "--fulcio-url", url, "--rekor-url", url])
+        .args(["--baseline", &b, "--current", &c, "--thresholds", &p, "--format", "json"])
+        .env("SIGSTORE_ID_TOKEN", jwt(serde_json::json!({})))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cert = d.join(v["certificate"].as_str().unwrap()).display().to_string();
+    let root_json = mock.trusted_root.display().to_string();
+
+    const CODE: &str = "pasted-code-0123456789";
+    let (issuer, got) = oidc_stand_in(CODE, jwt(serde_json::json!({ "sub": QA_SAN })));
+    let mut child = command(d)
+        .args(["approve", &cert, "--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER])
+        .args(["--trusted-root", &root_json, "--role", "qa-lead", "--keyless", "--oidc-issuer", &issuer])
+        .args(["--fulcio-url", url, "--rekor-url", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{CODE}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("open this link on any device with a browser:\n\n  {issuer}/auth?")), "{stderr}");
+    for part in ["redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob", "code_challenge_method=S256", "client_id=sigstore"]
+    {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    assert!(text(&out).contains(&format!("by {QA_SAN}")), "{}", text(&out));
+    assert!(!text(&out).contains(CODE), "the code is never echoed");
+    let request = got.recv_timeout(std::time::Duration::from_secs(20)).unwrap();
+    assert!(request.starts_with("POST /token "), "{request}");
+    assert!(request.contains("grant_type=authorization_code") && request.contains("code_verifier="), "{request}");
+
+    std::fs::write(
+        d.join("approvals.yml"),
+        format!(
+            "trusted_root: {root_json}\nroles:\n  qa-lead: {{ identities: [{{ identity: \"{QA_SAN}\", issuer: \"{ISSUER}\" }}] }}\nrequired: [qa-lead]\n"
+        ),
+    )
+    .unwrap();
+    let out = command(d)
+        .args(["verify", &cert, "--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER])
+        .args(["--trusted-root", &root_json, "--approvals", "approvals.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // A wrong code: the issuer refuses it, nothing is signed or stored.
+    let (issuer, _got) = oidc_stand_in(CODE, jwt(serde_json::json!({ "sub": QA_SAN })));
+    let mut child = command(d)
+        .args(["approve", &cert, "--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER])
+        .args(["--trusted-root", &root_json, "--role", "qa-lead", "--keyless", "--oidc-issuer", &issuer])
+        .args(["--fulcio-url", url, "--rekor-url", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"not-the-code-000000\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("signing in with the OIDC issuer failed"), "{}", text(&out));
+}
