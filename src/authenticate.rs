@@ -46,6 +46,34 @@ pub struct Fetched {
     pub file_name: String,
     pub bundle: Vec<u8>,
     pub bundle_shown: String,
+    /// Where its approvals are: beside it.
+    pub folder: Folder,
+}
+
+/// A certificate's folder: an archive, and the folder in it (`""` or `DAY/`), where its
+/// approvals are stored beside it.
+#[derive(Debug, Clone)]
+pub struct Folder {
+    pub location: store::Location,
+    pub prefix: String,
+}
+
+impl Folder {
+    fn of(target: &Target) -> Folder {
+        match target {
+            Target::File(p) => {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                Folder { location: store::Location::Dir(dir.to_path_buf()), prefix: String::new() }
+            }
+            Target::S3 { bucket, key } => {
+                let prefix = key.rsplit_once('/').map(|(p, _)| p).unwrap_or_default().to_string();
+                Folder {
+                    location: store::Location::S3(S3Location { bucket: bucket.clone(), prefix }),
+                    prefix: String::new(),
+                }
+            }
+        }
+    }
 }
 
 /// A certificate that passed every check of [`authenticate`].
@@ -60,12 +88,18 @@ pub struct Authentic {
     pub file_name: String,
     /// Who signed it, as checked: `key FILE`, or `IDENTITY (issuer URL)`.
     pub signer: String,
+    /// Its bundle's bytes.
+    pub bundle: Vec<u8>,
+    /// When Rekor logged its signature (keyless).
+    pub logged_at: Option<jiff::Timestamp>,
+    /// Where its approvals are.
+    pub folder: Folder,
 }
 
 /// Reads the certificate and its bundle.
 pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
     let endpoint = w.endpoint;
-    let (cert, cert_shown, file_name, beside) = match w.certificate {
+    let (cert, cert_shown, file_name, beside, folder) = match w.certificate {
         options::Certificate::At(target) => {
             let (bytes, shown) = read(target, endpoint)?;
             let file_name = match target {
@@ -89,7 +123,7 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                     )));
                 }
             };
-            (bytes, shown, file_name, beside)
+            (bytes, shown, file_name, beside, Folder::of(target))
         }
         options::Certificate::InArchive(location) => {
             let (service, version) = (w.service.unwrap_or_default(), w.version.unwrap_or_default());
@@ -102,18 +136,19 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                 .ok_or_else(|| Failure::input(anyhow!("{}: no certificate of {service} {version}", archive.root())))?;
             let cert = archive.read(&names.certificate()).map_err(store_failure)?;
             let shown = archive.show(&names.certificate());
+            let folder = Folder { location: location.clone(), prefix: format!("{}/", names.day) };
             if w.bundle.is_none() {
                 let bundle = archive.read(&names.bundle()).map_err(store_failure)?;
                 let bundle_shown = archive.show(&names.bundle());
                 let file_name = names.certificate_file_name();
-                return Ok(Fetched { cert, cert_shown: shown, file_name, bundle, bundle_shown });
+                return Ok(Fetched { cert, cert_shown: shown, file_name, bundle, bundle_shown, folder });
             }
-            (cert, shown, names.certificate_file_name(), None)
+            (cert, shown, names.certificate_file_name(), None, folder)
         }
     };
     let bundle_target = w.bundle.cloned().or(beside).expect("a bundle is given or found beside the certificate");
     let (bundle, bundle_shown) = read(&bundle_target, endpoint)?;
-    Ok(Fetched { cert, cert_shown, file_name, bundle, bundle_shown })
+    Ok(Fetched { cert, cert_shown, file_name, bundle, bundle_shown, folder })
 }
 
 /// A file or an S3 object's bytes, and how to name it.
@@ -143,17 +178,17 @@ pub fn store_failure(e: StoreError) -> Failure {
 /// Runs the checks in order, handing each that passes to `pass` (`certificate`, `bundle`,
 /// `signature`, keyless `signer`, `content`); the first that fails is exit 4 naming it.
 pub fn authenticate(
-    mut fetched: Fetched,
+    fetched: Fetched,
     trust: &Trust,
     pass: &mut dyn FnMut(&'static str, String) -> Result<(), Failure>,
 ) -> Result<Authentic, Failure> {
     pass("certificate", fetched.cert_shown.clone())?;
     pass("bundle", fetched.bundle_shown.clone())?;
-    let bundle = String::from_utf8(std::mem::take(&mut fetched.bundle))
+    let bundle = String::from_utf8(fetched.bundle.clone())
         .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
     let bundle_name = fetched.bundle_shown.as_str();
 
-    let (statement, signer) = signature(&bundle, bundle_name, &fetched.cert, trust, None, pass)?;
+    let (statement, signer, logged_at) = signature(&bundle, bundle_name, &fetched.cert, trust, None, pass)?;
     let cert_shown = fetched.cert_shown.as_str();
     signed_content(&fetched, &statement, "certificate", pass)?;
     let cert: Certificate = serde_json::from_value(statement.predicate.clone())
@@ -184,6 +219,9 @@ pub fn authenticate(
         shown: fetched.cert_shown,
         file_name: fetched.file_name,
         signer,
+        bundle: fetched.bundle,
+        logged_at,
+        folder: fetched.folder,
     })
 }
 
@@ -207,14 +245,15 @@ pub fn authenticate_record(
     pass("bundle", fetched.bundle_shown.clone())?;
     let bundle = String::from_utf8(std::mem::take(&mut fetched.bundle))
         .map_err(|_| Failure::input(anyhow!("{}: not UTF-8; expected a Sigstore bundle", fetched.bundle_shown)))?;
-    let (statement, signer) =
+    let (statement, signer, _) =
         signature(&bundle, &fetched.bundle_shown, &fetched.cert, trust, Some(crate::bake::PREDICATE_TYPE), pass)?;
     signed_content(&fetched, &statement, "record", pass)?;
     Ok(AuthenticRecord { record: statement.predicate.clone(), statement, shown: fetched.cert_shown, signer })
 }
 
 /// The bundle's signature by `trust`, over a certificate's statement (`other`: `None`) or one
-/// of another predicate type; each check that passes goes to `pass`.
+/// of another predicate type; each check that passes goes to `pass`. With the statement: the
+/// signer, and when keyless, the time Rekor logged it.
 fn signature(
     bundle: &str,
     bundle_name: &str,
@@ -222,7 +261,7 @@ fn signature(
     trust: &Trust,
     other: Option<&str>,
     pass: &mut dyn FnMut(&'static str, String) -> Result<(), Failure>,
-) -> Result<(Statement, String), Failure> {
+) -> Result<(Statement, String, Option<jiff::Timestamp>), Failure> {
     Ok(match trust {
         Trust::Key(key_path) => {
             let key = pipeline::read_public_key(key_path)?;
@@ -238,7 +277,7 @@ fn signature(
                 e => not_authentic(bundle_name, e),
             })?;
             pass("signature", format!("OK: the in-toto statement is signed by the key {}", key_path.display()))?;
-            (statement, format!("key {}", key_path.display()))
+            (statement, format!("key {}", key_path.display()), None)
         }
         Trust::Keyless { rule, issuer, trusted_root } => {
             let (root, root_name) = match trusted_root {
@@ -274,7 +313,7 @@ fn signature(
             pass("signature", line)?;
             let signer = format!("{} (issuer {})", who.identity, who.issuer);
             pass("signer", format!("OK: {signer}"))?;
-            (statement, signer)
+            (statement, signer, who.logged_at)
         }
     })
 }

@@ -64,6 +64,9 @@ pub enum Command {
     /// Check a certificate: signature, signer, content, and (with --recompute) its verdict.
     #[command(after_help = VERIFY_HELP)]
     Verify(Box<VerifyArgs>),
+    /// Sign an approval (or a rejection) of a certificate for a role, stored beside it (PERF-004 §9).
+    #[command(after_help = APPROVE_HELP)]
+    Approve(Box<ApproveArgs>),
     /// Baselines: promote a certified release to the baseline file compare reads.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -178,13 +181,36 @@ Examples:
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   perfcert verify --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 --key cosign.pub
   perfcert verify perf/certificates/daily/20261130/ingest-api-v1.4.2.verify.json --key cosign.pub
+  perfcert verify CERT.cert.json --key cosign.pub --approvals approvals.yml   # the promotion gate
 
 A bake's record (*.verify.json, its bundle *.verify.sigstore.json beside it) is checked the same
 way (signature, signer, exact content under its signed name, --service, --version) and exits by
 its status: 0 PASS, 1 FAIL, 5 INCONCLUSIVE, 6 ROLLBACK.
 
 Exit codes:
-  0  authentic, PASS   1  authentic, FAIL   2  usage or input error   4  not authentic (a check failed)";
+  0  authentic, PASS (with --approvals: and approved)   1  authentic, FAIL   2  usage or input error
+  4  not authentic (a check failed; with --approvals: also a forged approval)
+  7  authentic PASS, not approved: a required role's approval is missing or it rejected";
+
+const APPROVE_HELP: &str = "\
+Examples:
+  COSIGN_PASSWORD=... perfcert approve perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --certificate-key cosign.pub --role qa-lead --key qa-lead.key --comment \"functional suite green\"
+  perfcert approve --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
+      --certificate-key cosign.pub --role sre-lead --keyless --decision reject --comment \"no capacity\"
+  perfcert approve CERT.cert.json --certificate-key cosign.pub --role qa-lead \\
+      --keyless --oidc-issuer https://oauth2.sigstore.dev/auth     # open the URL anywhere, paste the code
+
+The approval is a Sigstore bundle (DSSE, in-toto predicate https://perfcert.dev/approval/v1)
+whose subjects are the certificate's and its bundle's sha256, stored beside the certificate as
+SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the next free number; nothing is overwritten).
+The certificate must verify first (--certificate-key, or --certificate-identity[-regexp] with
+--certificate-oidc-issuer). --role is a claim: verify --approvals believes it only if the signer
+is trusted for that role in approvals.yml. Only a PASS certificate can be approved; any can be
+rejected.
+
+Exit codes:
+  0  stored   2  usage or input error   3  signing or storage failure   4  the certificate is not authentic";
 
 const PROMOTE_HELP: &str = "\
 Examples:
@@ -423,7 +449,8 @@ Exit codes: 0 every channel posted or had nothing to do, 2 bad input, 3 a channe
 const INIT_HELP: &str = "\
 Examples:
   perfcert init                      # writes ./perf_thresholds.yml (never overwrites)
-  perfcert init --output - | less    # print it instead";
+  perfcert init --output - | less    # print it instead
+  perfcert init --approvals          # writes ./approvals.yml, the CAB policy of verify --approvals";
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -724,6 +751,12 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub recompute: bool,
 
+    /// The promotion gate: the CAB policy (approvals.yml); exit 0 only when every required role
+    /// approved this certificate, each by a signer the policy trusts for it (else 7; a forged
+    /// approval is 4).
+    #[arg(long, value_name = "FILE")]
+    pub approvals: Option<PathBuf>,
+
     /// With --recompute: the duet runs, as given to certify (instead of --baseline/--current).
     #[arg(long, value_name = "RUN", requires = "recompute", conflicts_with_all = ["baseline", "current"])]
     pub duet: Vec<PathBuf>,
@@ -756,6 +789,100 @@ pub struct VerifyArgs {
     /// With --recompute: the reference runs, as given to certify.
     #[arg(long, value_name = "RUN", requires = "recompute")]
     pub reference: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionArg {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The certificate, SERVICE-VERSION.cert.json: a file, or s3://BUCKET/KEY (or find it with
+    /// --archive, --service and --version).
+    #[arg(value_name = "CERTIFICATE")]
+    pub certificate: Option<PathBuf>,
+
+    /// Find the certificate in this archive (a directory or s3://BUCKET[/PREFIX]) by --service and
+    /// --version: the newest of that name.
+    #[arg(long, value_name = "ARCHIVE", value_parser = parse_archive)]
+    pub archive: Option<Location>,
+
+    /// The certificate must be of this service; with --archive, finds it.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// The certificate must be of this version; with --archive, finds it.
+    #[arg(long = "version", value_name = "VERSION")]
+    pub service_version: Option<String>,
+
+    /// Its Sigstore bundle (default: SERVICE-VERSION.sigstore.json beside it).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// The role this approval is for, as named in approvals.yml (letters, digits, - and _).
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+
+    /// approve (only a PASS certificate) or reject.
+    #[arg(long, value_enum, default_value = "approve")]
+    pub decision: DecisionArg,
+
+    /// Why: signed with the approval.
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+
+    /// Keyless, for a person without a browser on this machine: sign in with this OIDC issuer
+    /// (e.g. https://oauth2.sigstore.dev/auth): open the URL printed on any device, then paste
+    /// the code it shows.
+    #[arg(long, value_name = "URL", requires = "keyless", conflicts_with = "identity_token")]
+    pub oidc_issuer: Option<String>,
+
+    /// With --oidc-issuer: the OAuth client id.
+    #[arg(long, value_name = "ID", default_value = "sigstore", requires = "oidc_issuer")]
+    pub oidc_client_id: String,
+
+    #[command(flatten)]
+    pub certificate_signer: CertificateSignerArgs,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// Who must have signed the certificate approve is asked to approve.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false, id = "certificate_signer")]
+pub struct CertificateSignerIdentity {
+    /// The certificate signer's public key (cosign.pub).
+    #[arg(long, value_name = "FILE")]
+    pub certificate_key: Option<PathBuf>,
+
+    /// Keyless certificate: its signer's identity, exactly.
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+
+    /// Keyless certificate: a regular expression its signer's identity must match (anchor it).
+    #[arg(long, value_name = "REGEX", requires = "certificate_oidc_issuer")]
+    pub certificate_identity_regexp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertificateSignerArgs {
+    #[command(flatten)]
+    pub identity: CertificateSignerIdentity,
+
+    /// Keyless certificate: the OIDC issuer that vouched for its signer.
+    #[arg(long, value_name = "URL", conflicts_with = "certificate_key")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Keyless certificate: the Sigstore trusted root to verify it against (default: public-good).
+    #[arg(long, value_name = "FILE", conflicts_with = "certificate_key")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 /// Who must have signed: a public key, or a keyless identity and its OIDC issuer.
@@ -1186,8 +1313,13 @@ fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Where to write the policy; `-` prints it. An existing file is never overwritten.
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_thresholds.yml")]
-    pub output: PathBuf,
+    /// Default: perf_thresholds.yml (with --approvals: approvals.yml).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Write a commented approvals.yml (the CAB policy verify --approvals reads) instead.
+    #[arg(long)]
+    pub approvals: bool,
 }
 
 #[derive(Debug, Args)]

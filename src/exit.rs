@@ -30,7 +30,8 @@ pub enum ExitStatus {
     /// 6: roll back: drift's rollback flag ([`crate::drift`]: every sample of the rollback
     /// metric above `factor` × baseline for `for`), or, for `bake`, an SLO breach of a window.
     RollBack = 6,
-    /// 7: authentic, but not approved for promotion (reserved for governance).
+    /// 7: authentic PASS, but not approved for promotion: `verify --approvals` found a required
+    /// role without a valid approval, or a required role rejected.
     NotApproved = 7,
 }
 
@@ -56,7 +57,10 @@ impl ExitStatus {
             ExitStatus::RollBack,
             "roll back: drift's rollback flag (factor x baseline for `for`), or a bake's SLO breach",
         ),
-        (ExitStatus::NotApproved, "authentic but not approved for promotion (reserved)"),
+        (
+            ExitStatus::NotApproved,
+            "verify --approvals: authentic PASS, not approved (a required role missing or it rejected)",
+        ),
     ];
 
     pub fn code(self) -> u8 {
@@ -86,6 +90,11 @@ impl Failure {
     /// A signing, storage or network failure (exit 3).
     pub fn external(error: impl Into<anyhow::Error>) -> Self {
         Failure { status: ExitStatus::External, error: error.into() }
+    }
+
+    /// Authentic, not approved for promotion (exit 7).
+    pub fn not_approved(error: impl Into<anyhow::Error>) -> Self {
+        Failure { status: ExitStatus::NotApproved, error: error.into() }
     }
 
     /// A certificate that did not verify (exit 4).

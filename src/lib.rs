@@ -11,6 +11,8 @@
 //! - [`record`]: a comparison's rows as the records reports and certificates share.
 //! - [`certificate`]: the certificate document; [`baseline`]: a PASS certificate's current side
 //!   as a baseline results file; [`signing`]: sign and verify it, Sigstore-style.
+//! - [`approval`]: signed approvals of a certificate per role, the CAB policy
+//!   (`approvals.yml`), and judging the approvals against it; pure.
 //! - [`store`]: the certificate archive (its layout, a local directory, S3).
 //! - [`index`]: one line per archived certificate; [`releases`]: a service's releases from
 //!   those lines (`report::history` renders them); [`grafana`]: the dashboard over the index.
@@ -32,13 +34,14 @@
 //! - [`notify`]: a result as a Slack message and a Jira issue (ADF), and [`notify::send`], which
 //!   posts them and keeps one ticket per certificate.
 //! - [`pipeline`]: load, compare, render: the one evaluation compare, certify and verify share;
-//!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote).
+//!   [`authenticate`]: fetch a certificate and check it is authentic (verify, baseline promote,
+//!   approve).
 //! - [`cli`] (flags) then [`options`] (typed, validated options), [`commands`] (one file per
 //!   subcommand), [`ui`] (stdout, stderr, the GitHub runner), [`exit`] (the exit-code contract),
 //!   [`fsutil`] (file edges), [`chromium`] (headless Chromium for PDFs, the one program run).
 //!
-//! The core (`model`, `input`, `fingerprint`, `policy`, `compare`, `drift`, `drift_report`, `bake`,
-//! `record`, `report`, `certificate`, `baseline`) does not print, read the clock or know of clap;
+//! The core (`model`, `input`, `fingerprint`, `policy`, `approval`, `compare`, `drift`,
+//! `drift_report`, `bake`, `record`, `report`, `certificate`, `baseline`) does not print, read the clock or know of clap;
 //! readers get file names and bytes or paths to stream.
 //!
 //! The core can be used as a library:
@@ -62,6 +65,7 @@
 #[cfg(not(unix))]
 compile_error!("perfcert supports Linux and macOS (Unix) only; see README.md, Supported platforms");
 
+pub mod approval;
 pub mod authenticate;
 pub mod aws;
 pub mod badge;

@@ -232,7 +232,15 @@ pub enum Signer {
     /// A cosign private key file.
     Key(PathBuf),
     /// Keyless: a token given (else the CI's own), and the Sigstore instance.
-    Keyless { token: Option<String>, instance: Instance },
+    Keyless { token: Option<String>, instance: Instance, person: Option<Person> },
+}
+
+/// A person signing keyless without a browser here: the OIDC issuer to sign in with (the
+/// paste-the-code flow) and its OAuth client id.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub issuer: String,
+    pub client_id: String,
 }
 
 impl Signer {
@@ -242,6 +250,7 @@ impl Signer {
             Some(path) => Signer::Key(path),
             None => Signer::Keyless {
                 token: s.identity_token,
+                person: None,
                 instance: match (s.fulcio_url, s.rekor_url) {
                     (Some(fulcio), Some(rekor)) => Instance::Custom { fulcio, rekor, tsa: s.tsa_url },
                     _ => Instance::PublicGood,
@@ -458,8 +467,78 @@ pub struct Verify {
     pub subject_digests: Vec<(String, String)>,
     /// `--recompute`: the inputs to compare again.
     pub recompute: Option<Inputs>,
+    /// `--approvals`: the CAB policy.
+    pub approvals: Option<PathBuf>,
 }
 
+/// `perfcert approve`.
+#[derive(Debug)]
+pub struct Approve {
+    pub certificate: Certificate,
+    pub service: Option<String>,
+    pub version: Option<String>,
+    pub bundle: Option<Target>,
+    pub endpoint: Option<String>,
+    /// Who must have signed the certificate.
+    pub trust: Trust,
+    pub role: String,
+    pub decision: crate::approval::Decision,
+    pub comment: Option<String>,
+    /// How the approval is signed.
+    pub signer: Signer,
+}
+
+impl TryFrom<cli::ApproveArgs> for Approve {
+    type Error = Failure;
+
+    fn try_from(a: cli::ApproveArgs) -> Result<Approve, Failure> {
+        let certificate = Certificate::given(
+            a.certificate,
+            a.archive,
+            a.service.is_some() && a.service_version.is_some(),
+            "approve",
+        )?;
+        if !crate::approval::valid_role(&a.role) {
+            return Err(Failure::input(anyhow!(
+                "--role `{}`: a role is letters, digits, `-` and `_` (at most 64), as named in approvals.yml",
+                a.role
+            )));
+        }
+        let c = a.certificate_signer;
+        let trust = trust(cli::SignerArgs {
+            identity: cli::SignerIdentity {
+                key: c.identity.certificate_key,
+                certificate_identity: c.identity.certificate_identity,
+                certificate_identity_regexp: c.identity.certificate_identity_regexp,
+            },
+            certificate_oidc_issuer: c.certificate_oidc_issuer,
+            trusted_root: c.trusted_root,
+        })
+        .map_err(|f| Failure::input(anyhow!("{}", f.error.to_string().replace("--key", "--certificate-key"))))?;
+        Ok(Approve {
+            certificate,
+            service: a.service,
+            version: a.service_version,
+            bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
+            endpoint: a.endpoint_url,
+            trust,
+            role: a.role,
+            decision: match a.decision {
+                cli::DecisionArg::Approve => crate::approval::Decision::Approve,
+                cli::DecisionArg::Reject => crate::approval::Decision::Reject,
+            },
+            comment: a.comment,
+            signer: match (Signer::from_args(a.signing), a.oidc_issuer) {
+                (Signer::Keyless { token, instance, .. }, Some(issuer)) => {
+                    Signer::Keyless { token, instance, person: Some(Person { issuer, client_id: a.oidc_client_id }) }
+                }
+                (signer, _) => signer,
+            },
+        })
+    }
+}
+
+/// How to sign, from `--key` or `--keyless` and its flags.
 impl Certificate {
     /// The certificate a command names: a path (or `s3://` URL), or `--archive` with both
     /// `--service` and `--version` (`named`); `command` is for the message.
@@ -521,6 +600,7 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             subjects: a.subjects,
             subject_digests: a.subject_digests,
             recompute,
+            approvals: a.approvals,
         })
     }
 }

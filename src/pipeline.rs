@@ -1204,3 +1204,67 @@ pub fn notify(
     }
     all_ok
 }
+
+/// Reads the CAB policy (`approvals.yml`): its roles' public keys and its trusted root, paths
+/// relative to the policy file. Every mistake is an input error naming the file and the key.
+pub fn load_approvals(path: &Path) -> Result<crate::approval::Trusted, Failure> {
+    use crate::approval::{RoleTrust, Trusted, parse_policy};
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::input(anyhow!(fsutil::at(path, &e))))?;
+    let shown = path.display().to_string();
+    let spec = parse_policy(&shown, &text).map_err(Failure::input)?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut roles = indexmap::IndexMap::new();
+    for (name, role) in &spec.roles {
+        let mut trust = RoleTrust { keys: vec![], identities: role.identities.clone() };
+        for (i, key) in role.keys.iter().enumerate() {
+            let file = base.join(key);
+            let pem = read_public_key(&file)
+                .map_err(|f| Failure::input(anyhow!("{shown}: roles.{name}.keys[{i}]: {:#}", f.error)))?;
+            if crate::signing::key_fingerprint(&pem).is_none() {
+                return Err(Failure::input(anyhow!(
+                    "{shown}: roles.{name}.keys[{i}]: {}: not a PEM public key",
+                    file.display()
+                )));
+            }
+            trust.keys.push((file.display().to_string(), pem));
+        }
+        roles.insert(name.clone(), trust);
+    }
+    let (root, root_name) = match &spec.trusted_root {
+        Some(r) => {
+            let file = base.join(r);
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::input(anyhow!("{shown}: trusted_root: {}", fsutil::at(&file, &e))))?;
+            let root = crate::signing::keyless::trusted_root(Some(&json)).map_err(|e| {
+                Failure::input(anyhow!("{shown}: trusted_root: {}: not a Sigstore trusted root: {e}", file.display()))
+            })?;
+            (root, file.display().to_string())
+        }
+        None => (
+            crate::signing::keyless::trusted_root(None).expect("the built-in root parses"),
+            "the public-good root".to_string(),
+        ),
+    };
+    Ok(Trusted { roles, required: spec.required, root, root_name })
+}
+
+/// The approval bundles stored beside a certificate (`stem`) in its folder.
+pub fn find_approvals(
+    folder: &crate::authenticate::Folder,
+    stem: &str,
+    endpoint: Option<&str>,
+) -> Result<Vec<crate::approval::Found>, Failure> {
+    let archive = crate::store::open(&folder.location, endpoint).map_err(crate::authenticate::store_failure)?;
+    let listed = crate::store::approvals_of(archive.as_ref(), &folder.prefix, stem)
+        .map_err(crate::authenticate::store_failure)?;
+    let names: Vec<String> = listed.iter().map(|(r, _, _)| r.clone()).collect();
+    let mut found = vec![];
+    for ((relative, role, k), bytes) in listed.into_iter().zip(archive.read_many(&names)) {
+        let shown = archive.show(&relative);
+        let bytes = bytes.map_err(crate::authenticate::store_failure)?;
+        let json = String::from_utf8(bytes)
+            .map_err(|_| Failure::not_authentic(anyhow!("not authentic: {shown}: not UTF-8, not a Sigstore bundle")))?;
+        found.push(crate::approval::Found { shown, role, k, json });
+    }
+    Ok(found)
+}

@@ -700,7 +700,7 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, LoadError> {
 /// A dotted key path without the `value` segments that [`Spanned`] wrappers add. Every
 /// non-leaf node in the raw policy except the `waivers` list is `Spanned`, so a `value` segment
 /// right after a kept segment is a wrapper's, and the one after that is a real key.
-fn key_path(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn key_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
     let mut previous_kept = false;
@@ -726,7 +726,7 @@ fn key_path(path: &serde_path_to_error::Path) -> String {
 
 /// The parser's message in perfcert's words: without its position (reported separately) and
 /// without advice about the parser's own API.
-fn yaml_message(e: &serde_saphyr::Error) -> String {
+pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
     let mut message = e.without_snippet().to_string();
     // Drop a trailing " at line L, column C"; keep positions inside the text ("defined at ...").
     if let Some(i) = message.rfind(" at line ")

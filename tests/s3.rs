@@ -698,3 +698,47 @@ fn bake_upload_archives_the_record_create_only_under_its_local_names() {
     assert!(!p.join(format!("archive/daily/{day}/steady-v1.4.2.4.verify.json")).exists());
     assert!(!text(&out).contains(SECRET));
 }
+
+#[test]
+fn approvals_are_stored_beside_a_certificate_in_s3_and_the_gate_reads_them() {
+    let (s3, dir) = setup();
+    let d = dir.path();
+    let out = perfcert(d, &["keygen", "--output-key-prefix", "sre"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::write(
+        d.join("approvals.yml"),
+        "roles:\n  qa-lead: { keys: [cosign.pub] }\n  sre-lead: { keys: [sre.pub] }\nrequired: [qa-lead, sre-lead]\n",
+    )
+    .unwrap();
+    let (out, _) = certify(d, "v7", &["--upload", "s3://perf-certs/gov", "--endpoint-url", &s3.direct]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let named = ["--archive", "s3://perf-certs/gov", "--service", "ingest-api", "--version", "v7"];
+    let endpoint = ["--endpoint-url", s3.direct.as_str()];
+    let gate = || {
+        perfcert(
+            d,
+            &[&["verify", "--key", "cosign.pub", "--approvals", "approvals.yml"][..], &named, &endpoint].concat(),
+        )
+    };
+    let out = gate();
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+
+    // By name in the archive, and by the certificate's s3:// URL: both land beside it.
+    let approve = ["approve", "--certificate-key", "cosign.pub", "--role", "qa-lead", "--key", "cosign.key"];
+    let out = perfcert(d, &[&approve[..], &named, &endpoint].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let url = format!("s3://perf-certs/gov/{}/ingest-api-v7.cert.json", today());
+    let approve = ["approve", &url, "--certificate-key", "cosign.pub", "--role", "sre-lead", "--key", "sre.key"];
+    let out = perfcert(d, &[&approve[..], &endpoint].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stored = url.replace(".cert.json", ".approval.sre-lead.1.sigstore.json");
+    assert!(text(&out).contains(&stored), "{}", text(&out));
+    let out = gate();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("qa-lead: approved by key cosign.pub"), "{}", text(&out));
+    let out = perfcert(
+        d,
+        &["verify", &url, "--key", "cosign.pub", "--approvals", "approvals.yml", "--endpoint-url", &s3.direct],
+    );
+    assert_eq!(out.status.code(), Some(0), "the same through the URL: {}", text(&out));
+}

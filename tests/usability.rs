@@ -239,6 +239,7 @@ fn man_pages_for_perfcert_and_each_command() {
         .collect();
     names.sort();
     let expected = [
+        "perfcert-approve.1",
         "perfcert-badge.1",
         "perfcert-bake.1",
         "perfcert-baseline.1",

@@ -14,19 +14,32 @@ use crate::ui::Ui;
 pub const TEMPLATE: &str = include_str!("../../perf_thresholds.yml");
 
 pub fn run(args: InitArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
-    if args.output.as_os_str() == "-" {
-        ui.output(|out| out.write_all(TEMPLATE.as_bytes()))?;
+    let (template, default) =
+        if args.approvals { (crate::approval::TEMPLATE, "approvals.yml") } else { (TEMPLATE, "perf_thresholds.yml") };
+    let output = args.output.unwrap_or_else(|| default.into());
+    if output.as_os_str() == "-" {
+        ui.output(|out| out.write_all(template.as_bytes()))?;
         return Ok(ExitStatus::Pass);
     }
-    let path = args.output.display();
-    fsutil::write_new(&args.output, TEMPLATE.as_bytes()).map_err(|e| {
+    let path = output.display();
+    fsutil::write_new(&output, template.as_bytes()).map_err(|e| {
         Failure::input(match e.kind() {
             io::ErrorKind::AlreadyExists => {
                 anyhow!("{path}: already exists; perfcert init never overwrites (edit it, or pass --output FILE)")
             }
-            _ => anyhow!(fsutil::cannot("write", &args.output, &e)),
+            _ => anyhow!(fsutil::cannot("write", &output, &e)),
         })
     })?;
-    ui.say(|out| writeln!(out, "Wrote {path}. Edit the limits, then run: perfcert compare --thresholds {path}"))?;
+    if args.approvals {
+        ui.say(|out| {
+            writeln!(
+                out,
+                "Wrote {path}. Put the roles' public keys or identities in it, then gate promotion with: perfcert \
+                 verify CERT --key cosign.pub --approvals {path}"
+            )
+        })?;
+    } else {
+        ui.say(|out| writeln!(out, "Wrote {path}. Edit the limits, then run: perfcert compare --thresholds {path}"))?;
+    }
     Ok(ExitStatus::Pass)
 }

@@ -2,6 +2,7 @@
 //! ([`crate::options`]) and the [`Ui`], wires the core to files, the clock and the network
 //! (through [`crate::pipeline`] and [`crate::store`]), and returns an [`ExitStatus`].
 
+mod approve;
 mod badge;
 mod bake;
 mod baseline;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Compare(args) => compare::run((*args).into(), &ui),
         Command::Certify(args) => certify::run((*args).try_into()?, &ui),
         Command::Verify(args) => verify::run((*args).try_into()?, &ui),
+        Command::Approve(args) => approve::run((*args).try_into()?, &ui),
         Command::Baseline(args) => baseline::run(args.try_into()?, &ui),
         Command::Keygen(args) => keygen::run(args, &ui),
         Command::Upload(args) => upload::run(args.try_into()?, &ui),

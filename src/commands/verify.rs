@@ -97,6 +97,11 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         format!("{} ({} {}, certified {}, approvers: {approvers})", cert.status, cert.service, cert.version, cert.date),
     )?;
 
+    let approved = match &o.approvals {
+        Some(policy) => Some(approvals(policy, &authentic, o.endpoint.as_deref(), &mut checks)?),
+        None => None,
+    };
+
     if let Some(gh) = &ui.github {
         let mut summary =
             format!("### perfcert verify: authentic, {} ({} {})\n\n", cert.status, cert.service, cert.version);
@@ -114,7 +119,10 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         gh.outputs(ui, &outputs);
     }
     Ok(match cert.status.as_str() {
-        "PASS" => ExitStatus::Pass,
+        "PASS" => match approved {
+            Some(Err(needed)) => return Err(Failure::not_approved(anyhow!(needed))),
+            _ => ExitStatus::Pass,
+        },
         "INCONCLUSIVE" => ExitStatus::Inconclusive,
         _ => ExitStatus::Fail,
     })
@@ -123,10 +131,10 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
 /// A bake's verification record (`STEM.verify.json`): its signature and content as for a
 /// certificate, `--service` / `--version`; exit by its status (0, 1, 5, 6), as a certificate's.
 fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<ExitStatus, Failure> {
-    if o.recompute.is_some() || !o.subjects.is_empty() || !o.subject_digests.is_empty() {
+    if o.recompute.is_some() || !o.subjects.is_empty() || !o.subject_digests.is_empty() || o.approvals.is_some() {
         return Err(Failure::input(anyhow!(
-            "{}: a bake's verification record has no inputs or subjects to check: --recompute, --subject and \
-             --subject-digest are for certificates",
+            "{}: a bake's verification record has no inputs, subjects or approvals to check: --recompute, \
+             --subject, --subject-digest and --approvals are for certificates",
             fetched.cert_shown
         )));
     }
@@ -166,6 +174,62 @@ fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<
             authentic.shown
         ))),
     }
+}
+
+/// The promotion gate: checks every approval beside the certificate under the CAB policy,
+/// printing one line per required role. A forged approval is exit 4 here; `Err(text)` names the
+/// roles still needed (exit 7 for a PASS).
+fn approvals(
+    policy: &Path,
+    authentic: &authenticate::Authentic,
+    endpoint: Option<&str>,
+    checks: &mut Checks,
+) -> Result<Result<(), String>, Failure> {
+    use crate::approval::{self, RoleState};
+    let trusted = pipeline::load_approvals(policy)?;
+    let stem = crate::store::layout::stem_of(&authentic.file_name).unwrap_or(&authentic.file_name);
+    let found = pipeline::find_approvals(&authentic.folder, stem, endpoint)?;
+    // Keyless: Rekor's time of the certificate; key-signed: the time it says it was made.
+    let (time, time_source) = match authentic.logged_at {
+        Some(t) => (t, "Rekor time"),
+        None => (
+            authentic.cert.date.parse().map_err(|_| {
+                not_authentic(&authentic.shown, format!("its date `{}` is not an RFC 3339 time", authentic.cert.date))
+            })?,
+            "its date",
+        ),
+    };
+    let target = approval::Target { cert: &authentic.bytes, bundle: &authentic.bundle, time, time_source };
+    let judged = approval::judge(&trusted, &target, &found).map_err(|f| not_authentic(&f.shown, f.why))?;
+    for note in &judged.notes {
+        checks.ui.warn(note);
+    }
+    let mut needed = vec![];
+    for (role, state) in &judged.roles {
+        let line = match state {
+            RoleState::Approved { signer, at } => format!("{role}: approved by {signer} at {at}"),
+            RoleState::Rejected { signer, comment } => {
+                let why = comment.as_ref().map(|c| format!(": \"{c}\"")).unwrap_or_default();
+                needed.push(format!("{role} (rejected by {signer})"));
+                format!("{role}: REJECTED by {signer}{why}")
+            }
+            RoleState::Missing { why } => {
+                needed.push(format!("{role} ({why})"));
+                format!("{role}: MISSING ({why})")
+            }
+        };
+        checks.pass("approval", line)?;
+    }
+    Ok(if needed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "authentic {}, not approved for promotion under {}: still needed: {}",
+            authentic.cert.status,
+            policy.display(),
+            needed.join(", ")
+        ))
+    })
 }
 
 /// Checks the given inputs against the recorded digests, recomputes on the recorded day, and

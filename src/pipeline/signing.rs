@@ -43,7 +43,14 @@ impl Signing {
                 cosign_key::check(&pem).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
                 return Ok(Signing::Key { path: path.clone(), pem });
             }
-            Signer::Keyless { token, instance } => (token.clone(), instance.clone()),
+            Signer::Keyless { person: Some(person), instance, .. } => {
+                let show = |url: &str| crate::ui::sign_in_link(&person.issuer, url);
+                let read = crate::ui::read_pasted_code;
+                let token =
+                    keyless::person_token(&person.issuer, &person.client_id, &show, &read).map_err(keyless_failure)?;
+                return Ok(Signing::Keyless { token: Box::new(token), instance: instance.clone() });
+            }
+            Signer::Keyless { token, instance, .. } => (token.clone(), instance.clone()),
         };
         let given = given.or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok());
         let source = match given {
@@ -118,6 +125,6 @@ fn decrypt(path: &std::path::Path, pem: &str) -> Result<Vec<u8>, Failure> {
     Ok(pkcs8)
 }
 
-fn keyless_failure(e: keyless::SignError) -> Failure {
+pub fn keyless_failure(e: keyless::SignError) -> Failure {
     if e.is_input() { Failure::input(e) } else { Failure::external(e) }
 }

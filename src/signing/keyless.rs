@@ -60,6 +60,8 @@ pub enum SignError {
     Ambient(Redacted),
     #[error("keyless signing failed: {0}")]
     Service(Redacted),
+    #[error("signing in with the OIDC issuer failed: {0}")]
+    Person(Redacted),
 }
 
 impl SignError {
@@ -110,6 +112,47 @@ pub fn identity_token(source: TokenSource) -> Result<IdentityToken, SignError> {
             IdentityToken::from_jwt(found.reveal()).map_err(|e| SignError::BadToken(redact::error(&e)))?
         }
     };
+    checked(token)
+}
+
+/// A person's identity token without a browser on this machine: the OAuth authorization-code
+/// flow with PKCE and the out-of-band redirect. `show` gets the URL to open anywhere (a phone,
+/// another computer); `read_code` returns the code the issuer displays after sign-in, which is
+/// exchanged at the issuer's token endpoint (`ISSUER/token`, Dex's layout, as Sigstore's
+/// `https://oauth2.sigstore.dev/auth`).
+pub fn person_token(
+    issuer: &str,
+    client_id: &str,
+    show: &dyn Fn(&str),
+    read_code: &dyn Fn() -> std::io::Result<String>,
+) -> Result<IdentityToken, SignError> {
+    use sigstore_sign::oidc::{
+        AuthCallback, AuthMode, AuthOptions, HtmlTemplates, OAuthClient, OAuthConfig, SecretString,
+    };
+    struct Paste<'a> {
+        show: &'a dyn Fn(&str),
+        read_code: &'a dyn Fn() -> std::io::Result<String>,
+    }
+    impl HtmlTemplates for Paste<'_> {}
+    impl AuthCallback for Paste<'_> {
+        fn auth_url_ready(&self, url: &str, _: AuthMode) {
+            (self.show)(url);
+        }
+        fn prompt_for_code(&self) -> std::io::Result<SecretString> {
+            let code = (self.read_code)()?;
+            redact::remember(code.trim());
+            Ok(SecretString::new(code.trim()))
+        }
+    }
+    let client = OAuthClient::new(OAuthConfig::dex(issuer).with_client_id(client_id))
+        .map_err(|e| SignError::Service(redact::error(&e)))?;
+    let flow = client.authenticate_with_options(Paste { show, read_code }, AuthOptions::new().with_force_oob(true));
+    let token = runtime()?.block_on(flow).map_err(|e| SignError::Person(redact::error(&e)))?;
+    checked(token)
+}
+
+/// Remembers the token (so no message shows it) and refuses an expired one or one for another audience.
+fn checked(token: IdentityToken) -> Result<IdentityToken, SignError> {
     redact::remember(token.expose_secret());
     if token.is_expired() {
         return Err(SignError::Expired(token.expiration()));

@@ -239,6 +239,18 @@ pub fn other_statement(payload: &[u8], predicate_type: &str) -> Result<Statement
     Ok(statement)
 }
 
+/// Whether a bundle was signed with a key (its verification material is a public-key hint),
+/// not keyless; `None` when it is not a bundle at all.
+pub fn is_key_based(bundle_json: &str) -> Option<bool> {
+    let bundle = Bundle::from_json(bundle_json).ok()?;
+    Some(matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_)))
+}
+
+/// A public key's fingerprint: sha256 (hex) of its SPKI DER, the same for every PEM spelling.
+pub fn key_fingerprint(public_pem: &str) -> Option<String> {
+    DerPublicKey::from_pem(public_pem).ok().map(|spki| sha256_hex(spki.as_bytes()))
+}
+
 /// The DSSE payload of a key-based bundle whose signature `public_pem` verifies.
 fn verified_payload(public_pem: &str, bundle_json: &str) -> Result<Vec<u8>, VerifyError> {
     let spki = DerPublicKey::from_pem(public_pem).map_err(|e| VerifyError::Key(e.to_string()))?;

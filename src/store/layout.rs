@@ -68,7 +68,7 @@ impl Names {
 
     /// `YYYYMMDD/STEM.approval.ROLE.K.sigstore.json` (K counts from 1).
     pub fn approval(&self, role: &str, k: u32) -> String {
-        format!("{}/{}.approval.{}.{k}{BUNDLE}", self.day, self.stem, clean(role))
+        format!("{}/{}", self.day, approval_file_name(&self.stem, role, k))
     }
 
     /// `index/dt=YYYY-MM-DD/service=SERVICE/STEM.json`: the certificate's index line, under
@@ -180,6 +180,27 @@ fn classify_index(rest: &str) -> Kind {
 /// `YYYYMMDD`.
 pub fn is_day(s: &str) -> bool {
     s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `STEM.approval.ROLE.K.sigstore.json`: the K-th approval (from 1) of a certificate for a role,
+/// beside it.
+pub fn approval_file_name(stem: &str, role: &str, k: u32) -> String {
+    format!("{stem}{APPROVAL}{}.{k}{BUNDLE}", clean(role))
+}
+
+const APPROVAL: &str = ".approval.";
+
+/// The role and number of an approval file of the certificate `stem` (`None` for any other name).
+pub fn approval_of(stem: &str, file_name: &str) -> Option<(String, u32)> {
+    let rest = file_name.strip_prefix(stem)?.strip_prefix(APPROVAL)?.strip_suffix(BUNDLE)?;
+    let (role, k) = rest.rsplit_once('.')?;
+    let k: u32 = k.parse().ok().filter(|&k| k >= 1)?;
+    (!role.is_empty() && !role.contains('.') && !role.contains('/')).then(|| (role.to_string(), k))
+}
+
+/// A certificate's file name `STEM.cert.json` -> `STEM`.
+pub fn stem_of(certificate_file_name: &str) -> Option<&str> {
+    certificate_file_name.strip_suffix(CERT)
 }
 
 /// A certificate's file name `STEM.cert.json` -> `STEM.sigstore.json`, its bundle's.
@@ -331,6 +352,14 @@ mod tests {
         assert_eq!(n.daily_record("20261201"), "daily/20261201/ingest_api-v1.4.2_rc1.verify.json");
         assert_eq!(n.daily_record_bundle("20261201"), "daily/20261201/ingest_api-v1.4.2_rc1.verify.sigstore.json");
         assert_eq!(classify(&n.daily_record_bundle("20261201")), Kind::Other, "not a certificate's bundle");
+        assert_eq!(
+            approval_of(&n.stem, "ingest_api-v1.4.2_rc1.approval.qa_lead.12.sigstore.json"),
+            Some(("qa_lead".into(), 12))
+        );
+        assert_eq!(approval_of("a-v1", "a-v1.2.approval.qa.1.sigstore.json"), None, "another certificate's");
+        assert_eq!(approval_of("a-v1", "a-v1.approval.qa.0.sigstore.json"), None);
+        assert_eq!(approval_of("a-v1", "a-v1.approval.qa.sigstore.json"), None);
+        assert_eq!(approval_of("a-v1", "a-v1.sigstore.json"), None);
         assert_eq!(nth("a-v1", 1), "a-v1");
         assert_eq!(nth("a-v1", 3), "a-v1.3");
     }

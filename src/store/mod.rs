@@ -310,6 +310,53 @@ pub enum ClaimError {
     Store(StoreError),
 }
 
+/// The approvals of the certificate `stem` in the folder `prefix` (`""` or `DAY/`) of an
+/// archive: relative name, role and number, in name order.
+pub fn approvals_of(archive: &dyn Archive, prefix: &str, stem: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
+    let mut found: Vec<(String, String, u32)> = archive
+        .list()?
+        .into_iter()
+        .filter_map(|relative| {
+            let name = relative.strip_prefix(prefix)?;
+            let (role, k) = layout::approval_of(stem, name)?;
+            Some((relative.clone(), role, k))
+        })
+        .collect();
+    found.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
+    Ok(found)
+}
+
+/// Stores an approval of the certificate `stem` beside it under the next free number for its
+/// role; create-only, so a concurrent approval takes the next number. Returns its relative name.
+pub fn create_approval(
+    archive: &dyn Archive,
+    prefix: &str,
+    stem: &str,
+    role: &str,
+    bytes: &[u8],
+) -> Result<String, StoreError> {
+    let mut k = approvals_of(archive, prefix, stem)?
+        .iter()
+        .filter(|(_, r, _)| r == role)
+        .map(|(_, _, k)| *k)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut last = None;
+    for _ in 0..100 {
+        let relative = format!("{prefix}{}", layout::approval_file_name(stem, role, k));
+        match archive.create(&relative, bytes) {
+            Ok(Put::Created) => return Ok(relative),
+            Ok(Put::AlreadyThere) | Err(StoreError::Taken { .. }) => {
+                last = Some(StoreError::Taken { at: archive.show(&relative) });
+                k += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or(StoreError::Io { at: archive.root(), reason: "no free approval name".into() }))
+}
+
 /// Opens the archive at `location`: a directory as is; S3 through the standard AWS chain
 /// (`endpoint` or `AWS_ENDPOINT_URL` for an S3-compatible store).
 pub fn open(location: &Location, endpoint: Option<&str>) -> Result<Box<dyn Archive>, StoreError> {

@@ -96,6 +96,24 @@ impl Ui {
     }
 }
 
+/// The paste-the-code sign-in (`approve --oidc-issuer`): the link to open on any device, on
+/// stderr (stdout stays the result's), even with `--quiet`: the person must see it.
+pub fn sign_in_link(issuer: &str, url: &str) {
+    let _ = writeln!(
+        io::stderr().lock(),
+        "Sign in with {issuer}: open this link on any device with a browser:\n\n  {url}\n"
+    );
+}
+
+/// Reads the code the issuer showed after sign-in, one line from stdin.
+pub fn read_pasted_code() -> io::Result<String> {
+    let _ = write!(io::stderr().lock(), "Then paste the code it shows here: ");
+    let _ = io::stderr().flush();
+    let mut code = String::new();
+    io::stdin().read_line(&mut code)?;
+    Ok(code)
+}
+
 /// How a listing of uploads says what each put did, aligned with `certificate ` / `bundle      `.
 pub fn uploaded(put: crate::store::Put) -> &'static str {
     match put {

@@ -7,6 +7,7 @@
 
 pub mod bake;
 pub mod prom;
+pub mod sigstore;
 pub mod sim;
 pub mod stub;
 

@@ -1,0 +1,92 @@
+//! `perfcert approve`: a signed approval (or rejection) of a certificate for a role, stored
+//! beside the certificate as its own Sigstore bundle.
+//!
+//! The order: the signing key or token first (a bad one fails before anything else), then the
+//! certificate must verify with the trust given for it (a certificate that does not is never
+//! approved: exit 4), then sign and store create-only under the next free number.
+
+use anyhow::anyhow;
+
+use crate::approval::{self, Decision, Of, Predicate};
+use crate::authenticate::{self, Wanted};
+use crate::exit::{ExitStatus, Failure};
+use crate::options::Approve;
+use crate::pipeline::signing::Signing;
+use crate::store::{self, layout};
+use crate::ui::Ui;
+
+pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
+    let signing = Signing::prepare(&o.signer)?;
+    let wanted = Wanted {
+        certificate: &o.certificate,
+        bundle: o.bundle.as_ref(),
+        endpoint: o.endpoint.as_deref(),
+        service: o.service.as_deref(),
+        version: o.version.as_deref(),
+    };
+    let fetched = authenticate::fetch(&wanted)?;
+    let authentic = authenticate::authenticate(fetched, &o.trust, &mut |_, _| Ok(()))
+        .map_err(|f| Failure { status: f.status, error: anyhow!("refusing to approve: {:#}", f.error) })?;
+    let cert = &authentic.cert;
+    for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
+        if let Some(wanted) = wanted
+            && wanted != found
+        {
+            return Err(authenticate::not_authentic(
+                &authentic.shown,
+                format!("refusing to approve: it certifies {flag} {found}, not {wanted}"),
+            ));
+        }
+    }
+    if o.decision == Decision::Approve && cert.status != "PASS" {
+        return Err(Failure::input(anyhow!(
+            "{}: the certificate says {}: only a PASS is approved for promotion (--decision reject records a \
+             rejection)",
+            authentic.shown,
+            cert.status
+        )));
+    }
+    let stem = layout::stem_of(&authentic.file_name)
+        .ok_or_else(|| Failure::input(anyhow!("{}: not named *.cert.json", authentic.shown)))?
+        .to_string();
+    let bundle_name = layout::bundle_beside(&authentic.file_name).unwrap_or_default();
+    let predicate = Predicate {
+        role: o.role.clone(),
+        decision: o.decision,
+        comment: o.comment.clone(),
+        time: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
+        certificate: Of {
+            service: cert.service.clone(),
+            version: cert.version.clone(),
+            status: cert.status.clone(),
+            file: authentic.file_name.clone(),
+        },
+    };
+    let payload =
+        approval::statement(&predicate, (&authentic.file_name, &authentic.bytes), (&bundle_name, &authentic.bundle));
+    let how = signing.describe();
+    let (bundle, identity) = signing.sign(payload)?;
+    let folder = &authentic.folder;
+    let archive = store::open(&folder.location, o.endpoint.as_deref())
+        .map_err(|e| Failure::external(anyhow!("{}: {e}", folder.location)))?;
+    let relative = store::create_approval(archive.as_ref(), &folder.prefix, &stem, &o.role, bundle.as_bytes())
+        .map_err(|e| Failure::external(anyhow!("{e}")))?;
+    let by = identity.map(|i| format!(" by {i}")).unwrap_or_default();
+    ui.say(|out| {
+        writeln!(
+            out,
+            "{} of {} {} ({}) for role {}: {} (signed {how}{by})",
+            match o.decision {
+                Decision::Approve => "approval",
+                Decision::Reject => "rejection",
+            },
+            cert.service,
+            cert.version,
+            cert.status,
+            o.role,
+            archive.show(&relative)
+        )
+    })?;
+    Ok(ExitStatus::Pass)
+}
