@@ -269,6 +269,50 @@ fn a_drift_rollback_files_a_ticket_beside_its_report() {
     assert!(dir.path().join("drift.jira.json").exists());
 }
 
+/// A breach that lasts is one issue, not one per scheduled run: while an issue labelled
+/// `perf-drift` and `svc-SERVICE` is open, a new drift report of that service files nothing (and
+/// names it in its marker); another service's drift still files its own.
+#[test]
+fn a_lasting_drift_breach_files_no_second_issue_while_one_is_open() {
+    let dir = workdir_with_keys();
+    let stub = Stub::start(|r: &Recorded, _: &[Recorded]| {
+        if r.path.starts_with("/services/") {
+            return Reply::With(200, "ok".into());
+        }
+        if r.path.starts_with("/rest/api/3/search/jql") {
+            let open = r.path.contains("statusCategory") && r.path.contains("svc-ingest-api");
+            let issues = if open { json!([{ "id": "1", "key": "PERFREG-30" }]) } else { json!([]) };
+            return Reply::With(200, json!({ "issues": issues }).to_string());
+        }
+        if r.method == "POST" && r.path == "/rest/api/3/issue" {
+            return Reply::With(201, r#"{"id":"2","key":"PERFREG-31","self":"x"}"#.into());
+        }
+        Reply::With(404, "{}".into())
+    });
+    let report = |to: &str| {
+        json!({
+            "drift_report_version": 1, "perfcert_version": "0.1.0", "status": "FAIL",
+            "from": "2026-03-01T00:00:00Z", "to": to,
+            "metrics": [{ "name": "cpu_utilization", "status": "FAIL", "reasons": ["3 windows above the band"], "ticket": true }],
+            "warnings": []
+        })
+        .to_string()
+    };
+    std::fs::write(dir.path().join("drift-2.json"), report("2026-03-01T02:00:00Z")).unwrap();
+    let out = run(dir.path(), &stub, &["notify", "--drift-report", "drift-2.json", "--service", "ingest-api"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("PERFREG-30 is still open"), "{}", text(&out));
+    assert!(stub.matching("POST", "/rest/api/3/issue").is_empty(), "no second issue");
+    let marker: Value = serde_json::from_slice(&std::fs::read(dir.path().join("drift-2.jira.json")).unwrap()).unwrap();
+    assert_eq!(marker["jira"], "PERFREG-30");
+
+    std::fs::write(dir.path().join("other.json"), report("2026-03-01T03:00:00Z")).unwrap();
+    let out = run(dir.path(), &stub, &["notify", "--drift-report", "other.json", "--service", "billing"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("jira: filed PERFREG-31"), "{}", text(&out));
+    assert_eq!(stub.matching("POST", "/rest/api/3/issue").len(), 1);
+}
+
 /// Every shape of description the builder makes is valid ADF: long, empty, odd characters.
 #[test]
 fn every_jira_description_is_valid_adf() {

@@ -259,9 +259,22 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
     let label = o.sha256.as_deref().map(super::label);
     if let Some(label) = &label {
         // Best effort: a failed search does not stop the filing (the marker is the guarantee).
-        if let Some(key) = search(http, &config, label) {
+        if let Some(key) = search(http, &config, &format!("labels = \"{label}\"")) {
             let kept = write_marker(marker.as_deref(), &key, label, o);
             return Delivery::Skipped(format!("jira: {key} was filed for it already (label {label}){kept}"));
+        }
+    }
+    // Drift is watched on a schedule: while a breach lasts each run is a new report, so an issue
+    // still open for the service's drift takes the new ones instead of a ticket per run.
+    if o.what == super::What::Drift
+        && let Some(service_label) = super::labels(o).into_iter().find(|l| l.starts_with("svc-"))
+    {
+        let jql = format!("labels = \"perf-drift\" AND labels = \"{service_label}\" AND statusCategory != Done");
+        if let Some(key) = search(http, &config, &jql) {
+            let kept = write_marker(marker.as_deref(), &key, label.as_deref().unwrap_or(""), o);
+            return Delivery::Skipped(format!(
+                "jira: {key} is still open for this service's drift; no second issue filed{kept}"
+            ));
         }
     }
     let body = super::jira(o, &config.target).to_string();
@@ -288,10 +301,10 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
     }
 }
 
-/// The key of an issue carrying `label`, if the search answers with one.
-fn search(http: &Http, config: &JiraConfig, label: &str) -> Option<String> {
+/// The key of the first issue `jql` finds, if the search answers with one.
+fn search(http: &Http, config: &JiraConfig, jql: &str) -> Option<String> {
     let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("jql", &format!("labels = \"{label}\""))
+        .append_pair("jql", jql)
         .append_pair("fields", "key")
         .append_pair("maxResults", "1")
         .finish();
