@@ -142,111 +142,172 @@ pub enum Command {
 
 const EXAMPLES: &str = "\
 Examples:
-  perfcert init                                         # a starter perf_thresholds.yml
+  perfcert init                     # a starter perf_thresholds.yml
   perfcert compare --baseline main.json --current pr.json
-  perfcert certify --keyless --upload s3://perf-certs/ingest --baseline main.json --current pr.json
+  perfcert certify --keyless --upload s3://perf-certs/ingest \\
+      --baseline main.json --current pr.json
   perfcert verify CERT.cert.json --key cosign.pub";
 
-/// The examples, then the whole exit-code contract, from [`ExitStatus::CONTRACT`].
+/// The widest line of any `after_help`: clap re-wraps longer lines at the terminal width (100
+/// columns when not a terminal) with no indentation, which breaks copy-paste (tests/cli.rs).
+const HELP_WIDTH: usize = 80;
+
+/// The examples, then the whole exit-code contract, from [`ExitStatus::CONTRACT`], each meaning
+/// wrapped within [`HELP_WIDTH`] under its own column.
 fn main_help() -> String {
+    const INDENT: &str = "     ";
     let mut help = format!("{EXAMPLES}\n\nExit codes:");
     for (status, meaning) in ExitStatus::CONTRACT {
-        help.push_str(&format!("\n  {}  {meaning}", status.code()));
+        help.push_str(&format!("\n  {}  ", status.code()));
+        let mut width = INDENT.len();
+        for (i, word) in meaning.split_whitespace().enumerate() {
+            if i > 0 && width + 1 + word.len() > HELP_WIDTH {
+                help.push_str(&format!("\n{INDENT}"));
+                width = INDENT.len();
+            } else if i > 0 {
+                help.push(' ');
+                width += 1;
+            }
+            help.push_str(word);
+            width += word.len();
+        }
     }
     help
 }
 
 const CERTIFY_HELP: &str = "\
 Examples:
-  COSIGN_PASSWORD=... perfcert certify --key cosign.key --service ingest-api --version v1.4.2 \\
-      --baseline baseline.json --current current.json --approver qa-lead --subject dist/app.tar.gz
-  perfcert certify --keyless ...       # in CI: GitHub Actions needs `permissions: id-token: write`
-  perfcert certify --key cosign.key --reference perf_baseline.json ...   # policy sets max_total_*
+  COSIGN_PASSWORD=... perfcert certify --key cosign.key \\
+      --service ingest-api --version v1.4.2 \\
+      --baseline baseline.json --current current.json \\
+      --approver qa-lead --subject dist/app.tar.gz
+  # in CI: GitHub Actions needs `permissions: id-token: write`
+  perfcert certify --keyless ...
+  # the policy sets max_total_*
+  perfcert certify --key cosign.key --reference perf_baseline.json ...
 
-Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over existing ones.
-A service and version is certified once per archive (--force: SERVICE-VERSION.2, ...).
+Writes ARCHIVE/YYYYMMDD/SERVICE-VERSION.cert.json and .sigstore.json, never over
+existing ones. A service and version is certified once per archive (--force:
+SERVICE-VERSION.2, ...).
 
 Exit codes:
-  0  PASS, certified   1  FAIL, certified (an auditable record)   2  usage or input error
-  3  signing, storage or network failure, or the name is already certified in the archive";
+  0  PASS, certified
+  1  FAIL, certified (an auditable record)
+  2  usage or input error
+  3  signing, storage or network failure, or the name is already certified in
+     the archive";
 
 const VERIFY_HELP: &str = "\
 Examples:
-  perfcert verify perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
+  perfcert verify perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --key cosign.pub
+  # add --reference perf_baseline.json when certify was given one
   perfcert verify CERT.cert.json --key cosign.pub --recompute \\
-      --baseline baseline.json --current current.json --thresholds perf_thresholds.yml \\
-      [--reference perf_baseline.json]        # when certify was given one
+      --baseline baseline.json --current current.json \\
+      --thresholds perf_thresholds.yml
   perfcert verify CERT.cert.json \\
-      --certificate-identity https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
+      --certificate-identity \\
+        https://github.com/ORG/REPO/.github/workflows/perf.yml@refs/heads/main \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
-  perfcert verify --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 --key cosign.pub
-  perfcert verify perf/certificates/daily/20261130/ingest-api-v1.4.2.verify.json --key cosign.pub
-  perfcert verify CERT.cert.json --key cosign.pub --approvals approvals.yml   # the promotion gate
+  perfcert verify --archive s3://perf-certs/ingest \\
+      --service ingest-api --version v1.4.2 --key cosign.pub
+  perfcert verify \\
+      perf/certificates/daily/20261130/ingest-api-v1.4.2.verify.json \\
+      --key cosign.pub
+  # the promotion gate
+  perfcert verify CERT.cert.json --key cosign.pub --approvals approvals.yml
 
-A bake's record (*.verify.json, its bundle *.verify.sigstore.json beside it) is checked the same
-way (signature, signer, exact content under its signed name, --service, --version) and exits by
-its status: 0 PASS, 1 FAIL, 5 INCONCLUSIVE, 6 ROLLBACK.
+A bake's record (*.verify.json, its bundle *.verify.sigstore.json beside it) is
+checked the same way (signature, signer, exact content under its signed name,
+--service, --version) and exits by its status: 0 PASS, 1 FAIL, 5 INCONCLUSIVE, 6
+ROLLBACK.
 
 Exit codes:
-  0  authentic, PASS (with --approvals: and approved)   1  authentic, FAIL   2  usage or input error
+  0  authentic, PASS (with --approvals: and approved)
+  1  authentic, FAIL
+  2  usage or input error
   4  not authentic (a check failed; with --approvals: also a forged approval)
-  7  authentic PASS, not approved: a required role's approval is missing or it rejected";
+  5  authentic bake record, INCONCLUSIVE
+  6  authentic bake record, ROLLBACK
+  7  authentic PASS, not approved: a required role's approval is missing or it
+     rejected";
 
 const APPROVE_HELP: &str = "\
 Examples:
-  COSIGN_PASSWORD=... perfcert approve perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
-      --certificate-key cosign.pub --role qa-lead --key qa-lead.key --comment \"functional suite green\"
-  perfcert approve --archive s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
-      --certificate-key cosign.pub --role sre-lead --keyless --decision reject --comment \"no capacity\"
+  COSIGN_PASSWORD=... perfcert approve \\
+      perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --certificate-key cosign.pub --role qa-lead --key qa-lead.key \\
+      --comment \"functional suite green\"
+  perfcert approve --archive s3://perf-certs/ingest \\
+      --service ingest-api --version v1.4.2 \\
+      --certificate-key cosign.pub --role sre-lead --keyless \\
+      --decision reject --comment \"no capacity\"
+  # open the URL anywhere, paste the code
   perfcert approve CERT.cert.json --certificate-key cosign.pub --role qa-lead \\
-      --keyless --oidc-issuer https://oauth2.sigstore.dev/auth     # open the URL anywhere, paste the code
+      --keyless --oidc-issuer https://oauth2.sigstore.dev/auth
 
-The approval is a Sigstore bundle (DSSE, in-toto predicate https://perfcert.dev/approval/v1)
-whose subjects are the certificate's and its bundle's sha256, stored beside the certificate as
-SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the next free number; nothing is overwritten).
-The certificate must verify first (--certificate-key, or --certificate-identity[-regexp] with
---certificate-oidc-issuer). --role is a claim: verify --approvals believes it only if the signer
-is trusted for that role in approvals.yml. Only a PASS certificate can be approved; any can be
+The approval is a Sigstore bundle (DSSE, in-toto predicate
+https://perfcert.dev/approval/v1) whose subjects are the certificate's and its
+bundle's sha256, stored beside the certificate as
+SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the next free number; nothing
+is overwritten). The certificate must verify first (--certificate-key, or
+--certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
+claim: verify --approvals believes it only if the signer is trusted for that
+role in approvals.yml. Only a PASS certificate can be approved; any can be
 rejected.
 
 Exit codes:
-  0  stored   2  usage or input error   3  signing or storage failure   4  the certificate is not authentic";
+  0  stored
+  2  usage or input error
+  3  signing or storage failure
+  4  the certificate is not authentic";
 
 const PROMOTE_HELP: &str = "\
 Examples:
-  perfcert baseline promote perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
-  perfcert baseline promote s3://perf-certs/ingest/20261122/ingest-api-v1.4.2.cert.json \\
+  perfcert baseline promote \\
+      perf/certificates/20261122/ingest-api-v1.4.2.cert.json --key cosign.pub
+  perfcert baseline promote \\
+      s3://perf-certs/ingest/20261122/ingest-api-v1.4.2.cert.json \\
       --certificate-identity-regexp '^https://github.com/ORG/REPO/' \\
       --certificate-oidc-issuer https://token.actions.githubusercontent.com
   perfcert compare --baseline perf_baseline.json --current current.json
 
-Verifies the certificate as verify does, then writes its current side (every run's values,
-untracked metrics too, the run fingerprint, and the certificate's provenance) in the native
-results format. Only a PASS certificate is promoted; a PASS with waived metrics is promoted
-with a warning and the waived metrics recorded. An existing file is replaced only with --force.
+Verifies the certificate as verify does, then writes its current side (every
+run's values, untracked metrics too, the run fingerprint, and the certificate's
+provenance) in the native results format. Only a PASS certificate is promoted; a
+PASS with waived metrics is promoted with a warning and the waived metrics
+recorded. An existing file is replaced only with --force.
 
 Exit codes:
-  0  promoted   2  usage or input error, a FAIL or INCONCLUSIVE certificate, or the output exists
-  3  storage failure (s3://, or the file could not be written)   4  not authentic (nothing written)";
+  0  promoted
+  2  usage or input error, a FAIL or INCONCLUSIVE certificate, or the output
+     exists
+  3  storage failure (s3://, or the file could not be written)
+  4  not authentic (nothing written)";
 
 const UPLOAD_HELP: &str = "\
 Examples:
-  perfcert upload perf/certificates/20261122/ingest-api-v1.4.2.cert.json --to s3://perf-certs/ingest
+  perfcert upload perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --to s3://perf-certs/ingest
 
-Writes s3://BUCKET/PREFIX/YYYYMMDD/NAME.sigstore.json, then NAME.cert.json. An object that already
-holds the same bytes counts as uploaded; one with other bytes is never replaced (exit 3).
+Writes s3://BUCKET/PREFIX/YYYYMMDD/NAME.sigstore.json, then NAME.cert.json. An
+object that already holds the same bytes counts as uploaded; one with other
+bytes is never replaced (exit 3).
 
 Exit codes:
-  0  uploaded (or already there)   2  usage or input error   3  S3 failure, or a conflicting object";
+  0  uploaded (or already there)
+  2  usage or input error
+  3  S3 failure, or a conflicting object";
 
 const LIST_HELP: &str = "\
 Examples:
   perfcert list                                         # ./perf/certificates
-  perfcert list s3://perf-certs/ingest --service ingest-api --since 2026-11-01 --format json
+  perfcert list s3://perf-certs/ingest --service ingest-api \\
+      --since 2026-11-01 --format json
 
-The listing reads what each certificate says; it does not verify signatures (use verify).
-Certificates without their bundle, and names claimed by a certify that never finished, are
-reported as warnings.";
+The listing reads what each certificate says; it does not verify signatures (use
+verify). Certificates without their bundle, and names claimed by a certify that
+never finished, are reported as warnings.";
 
 const INDEX_HELP: &str = "\
 Examples:
@@ -254,31 +315,38 @@ Examples:
   perfcert index rebuild s3://perf-certs/ingest
 
 certify and upload write one compact JSON line per certificate under
-ARCHIVE/index/dt=YYYY-MM-DD/service=SERVICE/STEM.json (Hive-style partitions), which history,
-report, Athena and DuckDB read (docs/archive-queries.md). rebuild writes the lines an archive
-lacks, for certificates made before the index existed. The index is not signed: verify a
-certificate before trusting what its line says.";
+ARCHIVE/index/dt=YYYY-MM-DD/service=SERVICE/STEM.json (Hive-style partitions),
+which history, report, Athena and DuckDB read (docs/archive-queries.md). rebuild
+writes the lines an archive lacks, for certificates made before the index
+existed. The index is not signed: verify a certificate before trusting what its
+line says.";
 
 const INDEX_REBUILD_HELP: &str = "\
 Examples:
   perfcert index rebuild perf/certificates
-  perfcert index rebuild s3://perf-certs/ingest --endpoint-url http://127.0.0.1:9000
+  perfcert index rebuild s3://perf-certs/ingest \\
+      --endpoint-url http://127.0.0.1:9000
 
-A line that exists is left as it is. Exit 3 when a certificate cannot be read or a line's name
-holds other bytes (each is named; the other certificates are indexed all the same).";
+A line that exists is left as it is. Exit 3 when a certificate cannot be read or
+a line's name holds other bytes (each is named; the other certificates are
+indexed all the same).";
 
 const REPORT_HELP: &str = "\
 Examples:
-  perfcert report perf/certificates --service ingest-api --format html --output ingest-api.html
-  perfcert report s3://perf-certs/ingest --service ingest-api --last 5 --format pdf --output cab.pdf
+  perfcert report perf/certificates --service ingest-api \\
+      --format html --output ingest-api.html
+  perfcert report s3://perf-certs/ingest --service ingest-api --last 5 \\
+      --format pdf --output cab.pdf
 
-The page shows the latest release's current vs baseline per metric (with limits), pass/fail
-counts per metric, the cost per 1000 requests trend and the p95 regression chart over the last
-five releases. It is read from the archive's index (perfcert index rebuild) and the latest
-certificate; it verifies nothing (use perfcert verify). The HTML needs nothing else: no script,
-no network. --format pdf prints that page with headless Chromium (Debian/Ubuntu: apt-get install
-chromium), found on PATH as chromium, chromium-browser or google-chrome, or named with
---chromium / PERFCERT_CHROMIUM. The output is replaced atomically, like compare's --output.
+The page shows the latest release's current vs baseline per metric (with
+limits), pass/fail counts per metric, the cost per 1000 requests trend and the
+p95 regression chart over the last five releases. It is read from the archive's
+index (perfcert index rebuild) and the latest certificate; it verifies nothing
+(use perfcert verify). The HTML needs nothing else: no script, no network.
+--format pdf prints that page with headless Chromium (Debian/Ubuntu: apt-get
+install chromium), found on PATH as chromium, chromium-browser or google-chrome,
+or named with --chromium / PERFCERT_CHROMIUM. The output is replaced atomically,
+like compare's --output.
 
 Exit codes:
   0  written   2  usage or input error (no such archive, service or index lines)
@@ -286,149 +354,180 @@ Exit codes:
 
 const HISTORY_HELP: &str = "\
 Examples:
-  perfcert history --service ingest-api                 # ./perf/certificates, the last 5 releases
+  # ./perf/certificates, the last 5 releases
+  perfcert history --service ingest-api
   perfcert history s3://perf-certs/ingest --service ingest-api --last 10
-  perfcert history --service ingest-api --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  perfcert history --service ingest-api --format markdown \\
+      >> \"$GITHUB_STEP_SUMMARY\"
 
-One column per release (a version; one certified more than once is shown by its newest
-certificate, with how many it has), one row per gated metric with its change from the previous
-release, then each metric's pass/fail counts over the releases shown and the cost per 1000
-requests trend. Read from the archive's index (an archive written before the index existed:
-run perfcert index rebuild first). Signatures are not verified: use verify on a certificate.
-Exit codes: 0 shown; 2 no such archive, no certificates of the service, or a bad flag;
-3 the archive cannot be reached.";
+One column per release (a version; one certified more than once is shown by its
+newest certificate, with how many it has), one row per gated metric with its
+change from the previous release, then each metric's pass/fail counts over the
+releases shown and the cost per 1000 requests trend. Read from the archive's
+index (an archive written before the index existed: run perfcert index rebuild
+first). Signatures are not verified: use verify on a certificate. Exit codes: 0
+shown; 2 no such archive, no certificates of the service, or a bad flag; 3 the
+archive cannot be reached.";
 
 const GRAFANA_HELP: &str = "\
 Examples:
   perfcert grafana --datasource athena > release-perf.json
   perfcert grafana --datasource athena --database perf --table perfcert_index
 
-Prints the dashboard of PERF-004 §8 (current vs baseline, pass/fail counts per metric, cost
-efficiency trend, the rolling 5-release regression chart) as Grafana dashboard JSON whose panels
-query the archive's index table with the Amazon Athena data source plugin
-(grafana-athena-datasource). Import it, pick the data source and type the service. The
-repository ships it as ops/dashboards/release-perf-certification.json.";
+Prints the dashboard of PERF-004 §8 (current vs baseline, pass/fail counts per
+metric, cost efficiency trend, the rolling 5-release regression chart) as
+Grafana dashboard JSON whose panels query the archive's index table with the
+Amazon Athena data source plugin (grafana-athena-datasource). Import it, pick
+the data source and type the service. The repository ships it as
+ops/dashboards/release-perf-certification.json.";
 
 const KEYGEN_HELP: &str = "\
 Examples:
-  perfcert keygen                              # cosign.key + cosign.pub; password asked twice
+  perfcert keygen                # cosign.key + cosign.pub; password asked twice
   COSIGN_PASSWORD=... perfcert keygen --output-key-prefix release
 
-The key files are cosign's format: cosign reads perfcert's keys and perfcert reads cosign's.";
+The key files are cosign's format: cosign reads perfcert's keys and perfcert
+reads cosign's.";
 
 const COMPARE_HELP: &str = "\
 Examples:
-  perfcert compare                                   # baseline.json, current.json, perf_thresholds.yml here
-  perfcert compare --baseline main.json --current pr.json --format markdown --output report.md
+  # baseline.json, current.json and perf_thresholds.yml in this directory
+  perfcert compare
+  perfcert compare --baseline main.json --current pr.json \\
+      --format markdown --output report.md
   perfcert compare --report json=perf.json --report junit=perf.xml
-  perfcert compare --reference v1.0.json ...        # the policy sets max_total_increase
+  # the policy sets max_total_increase
+  perfcert compare --reference v1.0.json ...
 
 Exit codes:
   0  PASS   1  FAIL (regression or SLO breach)   2  usage or input error";
 
 const BADGE_HELP: &str = "\
 Examples:
-  perfcert compare --format json --output report.json; perfcert badge report.json --output perf.svg
-  perfcert badge perf/certificates/20261122/ingest-api-v1.4.2.cert.json --format shields
+  perfcert compare --format json --output report.json
+  perfcert badge report.json --output perf.svg
+  perfcert badge perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --format shields
 
-The badge says \"perf | PASS\" (green) or \"perf | FAIL 2/6\" (red: failed of gated metrics).
-compare and certify write one directly with --badge FILE.svg.";
+The badge says \"perf | PASS\" (green) or \"perf | FAIL 2/6\" (red: failed of gated
+metrics). compare and certify write one directly with --badge FILE.svg.";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
-  perfcert completions bash > ~/.local/share/bash-completion/completions/perfcert
+  perfcert completions bash \\
+      > ~/.local/share/bash-completion/completions/perfcert
   perfcert completions zsh > \"${fpath[1]}/_perfcert\"
   perfcert completions fish > ~/.config/fish/completions/perfcert.fish
   perfcert completions powershell >> $PROFILE";
 
 const MAN_HELP: &str = "\
 Examples:
-  perfcert man | man -l -                          # read perfcert(1) now
-  perfcert man --output-dir ~/.local/share/man/man1   # perfcert.1 and perfcert-COMMAND.1";
+  perfcert man | man -l -                               # read perfcert(1) now
+  # perfcert.1 and perfcert-COMMAND.1
+  perfcert man --output-dir ~/.local/share/man/man1";
 
 const FINGERPRINT_HELP: &str = "\
 Examples:
-  perfcert fingerprint --script load.js --tool k6 --tool-version \"$(k6 version | cut -d' ' -f2)\" \\
-    --testbed ci-large > run.fingerprint.json
-  perfcert compare --baseline baseline.json --current k6-summary.json+run.fingerprint.json
+  perfcert fingerprint --script load.js --tool k6 \\
+      --tool-version \"$(k6 version | cut -d' ' -f2)\" \\
+      --testbed ci-large > run.fingerprint.json
+  perfcert compare --baseline baseline.json \\
+      --current k6-summary.json+run.fingerprint.json
 
 Every value is checked as compare reads it (docs/formats.md, Fingerprint).";
 
 const COLLECT_HELP: &str = "\
-Each metric of the policy's sources: block is queried with query_range over [--from, --to] (or
-the run window of a k6 raw/CSV or Locust JSON/stats-history output, --window-from) at its step
-(default 15s); its value is the samples' `aggregate:` (mean by default; max, min, p95, last). A
-metric with no data, only NaN/Inf, or fewer than half the expected samples is unavailable: a
-warning gives the reason and it is left out of the file (never 0), so a gated metric then fails as
-missing in compare. A server's `warnings` (a partial response from Thanos, Cortex or AMP) are
-printed, one line per metric, and recorded under collected.sources.METRIC.warnings.
+Each metric of the policy's sources: block is queried with query_range over
+[--from, --to] (or the run window of a k6 raw/CSV or Locust JSON/stats-history
+output, --window-from) at its step (default 15s); its value is the samples'
+`aggregate:` (mean by default; max, min, p95, last). A metric with no data, only
+NaN/Inf, or fewer than half the expected samples is unavailable: a warning gives
+the reason and it is left out of the file (never 0), so a gated metric then
+fails as missing in compare. A server's `warnings` (a partial response from
+Thanos, Cortex or AMP) are printed, one line per metric, and recorded under
+collected.sources.METRIC.warnings.
 
-A cloudwatch: source is read with GetMetricData (signed for service monitoring; endpoint
-AWS_ENDPOINT_URL_CLOUDWATCH, else AWS_ENDPOINT_URL): the mean of the whole periods inside the
-window. The cost: block prices each usage (a constant, or a source's mean x seconds or sum over
-the window) and divides by the requests (--requests, else those of --window-from); a usage
-without data or 0 requests leaves cost_per_1000_req unavailable, never 0.
+A cloudwatch: source is read with GetMetricData (signed for service monitoring;
+endpoint AWS_ENDPOINT_URL_CLOUDWATCH, else AWS_ENDPOINT_URL): the mean of the
+whole periods inside the window. The cost: block prices each usage (a constant,
+or a source's mean x seconds or sum over the window) and divides by the requests
+(--requests, else those of --window-from); a usage without data or 0 requests
+leaves cost_per_1000_req unavailable, never 0.
 
 Examples:
-  perfcert collect --from 2026-11-30T12:00:00Z --to 2026-11-30T12:15:00Z --service ingest-api \\
+  perfcert collect --service ingest-api \\
+      --from 2026-11-30T12:00:00Z --to 2026-11-30T12:15:00Z --output usage.json
+  perfcert collect --window-from k6-raw.json.gz --service ingest-api \\
       --output usage.json
-  perfcert collect --window-from k6-raw.json.gz --service ingest-api --output usage.json
-  perfcert collect --window-from locust-run.json --service ingest-api --output usage.json
-  perfcert collect --from 1796050140 --to 1796051040 --requests 120000 --output usage.json
+  perfcert collect --window-from locust-run.json --service ingest-api \\
+      --output usage.json
+  perfcert collect --from 1796050140 --to 1796051040 --requests 120000 \\
+      --output usage.json
   perfcert compare --baseline baseline.json --current k6-summary.json+usage.json
 
-Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the server refused
-(bad_data, InvalidParameterValue); 3 the endpoint could not be reached, refused the credentials or failed;
-5 no metric could be collected (nothing written).";
+Exit codes: 0 written; 2 bad flags or policy, no sources: block, or a query the
+server refused (bad_data, InvalidParameterValue); 3 the endpoint could not be
+reached, refused the credentials or failed; 5 no metric could be collected
+(nothing written).";
 
 const DRIFT_HELP: &str = "\
-Every metric under drift.metrics needs a sources: entry (its Prometheus or AMP endpoint and
-PromQL, `$service` replaced by --service); it is queried with query_range over [--from, --to) at
-drift.step. A CloudWatch source is read with GetMetricData; its period must equal drift.step.
-The baseline of a metric is its value in --baseline: a results file compare reads,
-such as `perfcert collect` over the last stable release's bake window, or a promoted baseline;
-or that release's bake record (PASS only; its signature checked with --baseline-key PUB); or,
-with --baseline-from/--baseline-to, the mean of the same query over that past range.
-A metric the baseline lacks, or a window without enough samples, is never a PASS.
+Every metric under drift.metrics needs a sources: entry (its Prometheus or AMP
+endpoint and PromQL, `$service` replaced by --service); it is queried with
+query_range over [--from, --to) at drift.step. A CloudWatch source is read with
+GetMetricData; its period must equal drift.step. The baseline of a metric is its
+value in --baseline: a results file compare reads, such as `perfcert collect`
+over the last stable release's bake window, or a promoted baseline; or that
+release's bake record (PASS only; its signature checked with --baseline-key
+PUB); or, with --baseline-from/--baseline-to, the mean of the same query over
+that past range. A metric the baseline lacks, or a window without enough
+samples, is never a PASS.
 
 Examples:
-  perfcert collect --from 2026-11-23T12:00:00Z --to 2026-11-23T14:00:00Z --service ingest-api \\
-      --output stable.json
-  perfcert drift --service ingest-api --from 2026-11-30T12:00:00Z --to 2026-11-30T13:00:00Z \\
+  perfcert collect --service ingest-api \\
+      --from 2026-11-23T12:00:00Z --to 2026-11-23T14:00:00Z --output stable.json
+  perfcert drift --service ingest-api \\
+      --from 2026-11-30T12:00:00Z --to 2026-11-30T13:00:00Z \\
       --baseline stable.json
-  perfcert drift --service ingest-api --from 1796040000 --to 1796043600 --baseline stable.json \\
-      --format json --output drift.json
+  perfcert drift --service ingest-api --from 1796040000 --to 1796043600 \\
+      --baseline stable.json --format json --output drift.json
 
-Exit codes: 0 healthy (every metric PASS); 1 a window breaches the band (FAIL); 2 bad flags,
-policy or baseline, a drift metric without a source, or a query the server refused; 3 an
-endpoint could not be reached or failed; 5 inconclusive (no valid window, or two in a row
-without data); 6 roll back (the rollback flag is raised).";
+Exit codes: 0 healthy (every metric PASS); 1 a window breaches the band (FAIL);
+2 bad flags, policy or baseline, a drift metric without a source, or a query the
+server refused; 3 an endpoint could not be reached or failed; 5 inconclusive (no
+valid window, or two in a row without data); 6 roll back (the rollback flag is
+raised).";
 
 const BAKE_HELP: &str = "\
-The bake runs from --deployed-at for --duration, polling every --poll; a bake whose window is
-already past is judged at once, poll by poll, without waiting. Each poll prints one line. A poll
-stops the bake when drift's rollback flag is raised or a complete window's mean is beyond a
-metric's `max` / `min` (SLO). The record, perf_verification.json (--output), holds the window,
-each source's endpoint and query, the baseline's provenance, the last drift result, the SLO
+The bake runs from --deployed-at for --duration, polling every --poll; a bake
+whose window is already past is judged at once, poll by poll, without waiting.
+Each poll prints one line. A poll stops the bake when drift's rollback flag is
+raised or a complete window's mean is beyond a metric's `max` / `min` (SLO). The
+record, perf_verification.json (--output), holds the window, each source's
+endpoint and query, the baseline's provenance, the last drift result, the SLO
 checks and the status; it is signed with --key or --keyless (predicate
 https://perfcert.dev/verification/v1) and archived create-only in --archive as
-daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside it (YYYYMMDD:
-the bake's end, UTC), and with --upload under the same names in S3. A second bake of the same
-service and version that day is archived as STEM.2, STEM.3, ... (the first name free in both
-archives): a record is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
-CodeDeploy to stop that deployment and roll it back (never on 0, 1 or 5); the record says what
-CodeDeploy answered, and a stop that fails is one error line, the exit staying 6.
+daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside
+it (YYYYMMDD: the bake's end, UTC), and with --upload under the same names in
+S3. A second bake of the same service and version that day is archived as
+STEM.2, STEM.3, ... (the first name free in both archives): a record is never
+replaced. With --codedeploy-deployment-id, a ROLLBACK also asks CodeDeploy to
+stop that deployment and roll it back (never on 0, 1 or 5); the record says what
+CodeDeploy answered, and a stop that fails is one error line, the exit staying
+6.
 
 Examples:
-  COSIGN_PASSWORD=... perfcert bake --service ingest-api --version v1.4.2 --baseline stable.json \\
-      --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m --key cosign.key
-  perfcert bake --keyless --upload s3://perf-certs/ingest --service ingest-api --version v1.4.2 \\
-      --baseline stable.json --deployed-at 2026-11-30T12:00:00Z --codedeploy-deployment-id d-ABC123
+  COSIGN_PASSWORD=... perfcert bake --key cosign.key \\
+      --service ingest-api --version v1.4.2 --baseline stable.json \\
+      --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m
+  perfcert bake --keyless --upload s3://perf-certs/ingest \\
+      --service ingest-api --version v1.4.2 --baseline stable.json \\
+      --deployed-at 2026-11-30T12:00:00Z --codedeploy-deployment-id d-ABC123
 
-Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or baseline; 3 an
-endpoint, the signing, the archive or the upload failed; 5 inconclusive (no data); 6 roll back
-(the rollback flag, or an SLO breach; a signing, archive, upload or CodeDeploy failure after it is
-one error line on stderr, the exit staying 6).";
+Exit codes: 0 healthy (PASS); 1 a drift breach (FAIL); 2 bad flags, policy or
+baseline; 3 an endpoint, the signing, the archive or the upload failed; 5
+inconclusive (no data); 6 roll back (the rollback flag, or an SLO breach; a
+signing, archive, upload or CodeDeploy failure after it is one error line on
+stderr, the exit staying 6).";
 
 const NOTIFY_HELP: &str = "\
 Examples:
@@ -437,20 +536,25 @@ Examples:
   perfcert notify CERT.cert.json --to slack,jira --jira-project PERFREG
   perfcert notify --drift-report drift.json --service ingest-api
 
-Jira (a ticket only on FAIL, drift's ticket or rollback; once per document: the marker
-STEM.jira.json is written beside it, and an issue labelled perfcert-SHA256[:12] is found again):
-  PERFCERT_JIRA_URL=https://SITE.atlassian.net PERFCERT_JIRA_EMAIL=... PERFCERT_JIRA_API_TOKEN=...
+Jira (a ticket only on FAIL, drift's ticket or rollback; once per document: the
+marker
+STEM.jira.json is written beside it, and an issue labelled perfcert-SHA256[:12]
+is found again):
+  PERFCERT_JIRA_URL=https://SITE.atlassian.net PERFCERT_JIRA_EMAIL=...
+  PERFCERT_JIRA_API_TOKEN=...
   PERFCERT_JIRA_PROJECT (default PERFREG) PERFCERT_JIRA_ISSUE_TYPE (default Bug)
   PERFCERT_NOTIFY_TIMEOUT (seconds per request, default 10)
 
-Exit codes: 0 every channel posted or had nothing to do, 2 bad input, 3 a channel failed
-(one line each on stderr); the verdict's code is never this command's.";
+Exit codes: 0 every channel posted or had nothing to do, 2 bad input, 3 a
+channel failed (one line each on stderr); the verdict's code is never this
+command's.";
 
 const INIT_HELP: &str = "\
 Examples:
-  perfcert init                      # writes ./perf_thresholds.yml (never overwrites)
-  perfcert init --output - | less    # print it instead
-  perfcert init --approvals          # writes ./approvals.yml, the CAB policy of verify --approvals";
+  perfcert init                    # ./perf_thresholds.yml (never overwrites)
+  perfcert init --output - | less  # print it instead
+  # writes ./approvals.yml, the CAB policy of verify --approvals
+  perfcert init --approvals";
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
