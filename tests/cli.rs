@@ -74,3 +74,96 @@ fn verify_help_lists_the_bake_record_exit_codes() {
         );
     }
 }
+
+/// Each `perfcert SUBCOMMAND ...` command in `text` (shell lines joined at a trailing `\`, cut at
+/// `|`, `;`, `&&` or a ` #` comment), as (line number, subcommand path, its `--flags`).
+fn perfcert_commands(text: &str, cli: &clap::Command) -> Vec<(usize, String, Vec<String>)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let mut rest = *line;
+        while let Some(at) = rest.find("perfcert") {
+            let after = rest[at + "perfcert".len()..].trim_start_matches('"');
+            rest = after;
+            if !after.starts_with(' ') {
+                continue;
+            }
+            let mut command = after.to_string();
+            let mut j = i;
+            while command.trim_end().ends_with('\\') && j + 1 < lines.len() {
+                j += 1;
+                command = format!("{} {}", command.trim_end().trim_end_matches('\\'), lines[j]);
+            }
+            for stop in ["||", "|", ";", "&&", " #", "`", ")"] {
+                if let Some(k) = command.find(stop) {
+                    command.truncate(k);
+                }
+            }
+            let mut words = command.split_whitespace().peekable();
+            let Some(mut sub) = words.next().and_then(|w| cli.find_subcommand(w)) else { continue };
+            let mut path = sub.get_name().to_string();
+            while let Some(next) = words.peek().and_then(|w| sub.find_subcommand(w)) {
+                path = format!("{path} {}", next.get_name());
+                sub = next;
+                words.next();
+            }
+            let flags = words
+                .filter(|w| w.starts_with("--") && w.len() > 2)
+                .map(|w| w.split('=').next().unwrap_or(w).trim_matches('"').to_string())
+                .collect();
+            found.push((i + 1, path, flags));
+        }
+    }
+    found
+}
+
+/// The flags of `perfcert` commands in `text` that their subcommand (and the global options) lack,
+/// each as `NAME:LINE: ...`; and how many flags were checked.
+fn unknown_flags(name: &str, text: &str, cli: &clap::Command) -> (usize, Vec<String>) {
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for (line, path, flags) in perfcert_commands(text, cli) {
+        let mut sub = cli;
+        for part in path.split(' ') {
+            sub = sub.find_subcommand(part).expect("perfcert_commands found it");
+        }
+        for flag in flags {
+            let long = &flag[2..];
+            checked += 1;
+            if !sub.get_arguments().chain(cli.get_arguments()).any(|a| a.get_long() == Some(long)) {
+                problems.push(format!("{name}:{line}: `perfcert {path}` has no flag {flag}"));
+            }
+        }
+    }
+    (checked, problems)
+}
+
+#[test]
+fn the_example_workflows_use_only_flags_that_exist() {
+    use clap::CommandFactory;
+    let cli = perfcert::cli::Cli::command();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows");
+    for name in ["test-perf.yml", "perf-production.yml"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (checked, problems) = unknown_flags(name, &text, &cli);
+        // Both run perfcert with flags: a parser that found none would prove nothing.
+        assert!(checked >= 5, "{name}: only {checked} perfcert flags found");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
+
+#[test]
+fn a_flag_a_command_lacks_is_found() {
+    use clap::CommandFactory;
+    let cli = perfcert::cli::Cli::command();
+    let text = "run: |\n  perfcert drift --service x \\\n    --no-such-flag || echo \"--nope\"\n  perfcert baseline promote X --force\n";
+    assert_eq!(
+        perfcert_commands(text, &cli),
+        vec![
+            (2, "drift".to_string(), vec!["--service".to_string(), "--no-such-flag".to_string()]),
+            (4, "baseline promote".to_string(), vec!["--force".to_string()]),
+        ]
+    );
+    let (checked, problems) = unknown_flags("w.yml", text, &cli);
+    assert_eq!((checked, problems), (3, vec!["w.yml:2: `perfcert drift` has no flag --no-such-flag".to_string()]));
+}
