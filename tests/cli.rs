@@ -167,3 +167,33 @@ fn a_flag_a_command_lacks_is_found() {
     let (checked, problems) = unknown_flags("w.yml", text, &cli);
     assert_eq!((checked, problems), (3, vec!["w.yml:2: `perfcert drift` has no flag --no-such-flag".to_string()]));
 }
+
+#[test]
+fn every_help_example_block_is_valid_shell() {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut helps = Vec::new();
+    after_helps(&perfcert::cli::Cli::command(), "perfcert", &mut helps);
+    let mut blocks = 0;
+    for (cmd, text) in &helps {
+        // The lines under `Examples:` up to the first blank line, as a user would paste them.
+        let Some(after) = text.split("Examples:\n").nth(1) else { continue };
+        let block: String =
+            after.lines().take_while(|l| !l.trim().is_empty()).map(|l| format!("{}\n", l.trim_start())).collect();
+        let mut bash = std::process::Command::new("bash")
+            .arg("-n")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("bash runs");
+        bash.stdin.take().expect("stdin").write_all(block.as_bytes()).expect("write to bash");
+        let out = bash.wait_with_output().expect("bash finishes");
+        assert!(
+            out.status.success(),
+            "{cmd}: its examples are not valid shell:\n{block}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        blocks += 1;
+    }
+    assert!(blocks > 20, "only {blocks} example blocks found");
+}
