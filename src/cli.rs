@@ -114,12 +114,13 @@ pub enum Command {
     /// daily/YYYYMMDD/SERVICE-VERSION.verify.json.
     #[command(after_help = BAKE_HELP)]
     Bake(Box<BakeArgs>),
-    /// Post a certificate or drift report to Slack, and open a Jira issue on FAIL (once).
+    /// Post a certificate, bake record or drift report to Slack, and open a Jira issue on FAIL
+    /// (once).
     ///
     /// Secrets come from the environment only (PERFCERT_SLACK_WEBHOOK_URL, PERFCERT_JIRA_URL,
     /// PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN) and are never printed. Exits 0 when every
-    /// channel was posted (or had nothing to do), 3 when one failed, 2 on bad input: never the
-    /// verdict's code.
+    /// channel was posted (or had nothing to do), 3 when one failed, 2 on bad input or when no
+    /// channel is configured: never the verdict's code.
     #[command(after_help = NOTIFY_HELP)]
     Notify(NotifyCmdArgs),
     /// Write a commented perf_thresholds.yml with the PERF-004 / PERF-003 limits (and commented
@@ -535,11 +536,16 @@ Examples:
   perfcert notify perf-certs/20260301/ingest-api-v1.4.2.cert.json --to slack
   perfcert notify CERT.cert.json --to slack,jira --jira-project PERFREG
   perfcert notify --drift-report drift.json --service ingest-api
+  # a bake record
+  perfcert notify perf/daily/20261130/ingest-api-v1.4.2.verify.json
 
-Jira (a ticket only on FAIL, drift's ticket or rollback; once per document: the
-marker
-STEM.jira.json is written beside it, and an issue labelled perfcert-SHA256[:12]
-is found again):
+Without --to, every channel configured in the environment is used; none
+configured is exit 2.
+
+Jira (a ticket only on FAIL, a bake's FAIL or ROLLBACK, drift's ticket or
+rollback; once per document: the marker STEM.jira.json is written beside it
+(local only, never uploaded), and an issue labelled perfcert-SHA256[:12] is
+found again):
   PERFCERT_JIRA_URL=https://SITE.atlassian.net PERFCERT_JIRA_EMAIL=...
   PERFCERT_JIRA_API_TOKEN=...
   PERFCERT_JIRA_PROJECT (default PERFREG) PERFCERT_JIRA_ISSUE_TYPE (default Bug)
@@ -1387,6 +1393,10 @@ pub struct BakeArgs {
     /// Where to write the record (replaced if it exists).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "perf_verification.json")]
     pub output: PathBuf,
+
+    /// The record posted at the end (the Jira marker beside the archived record); never the exit code.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// `90s`, `30m`, `2h` (a bare number is seconds) to milliseconds; at least one second.
@@ -1473,11 +1483,12 @@ pub struct FingerprintArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Where else a result goes: `--notify` on compare, certify and drift.
+/// Where else a result goes: `--notify` on compare, certify, drift and bake.
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
-    /// Also post the result: slack (PERFCERT_SLACK_WEBHOOK_URL); jira, with certify and drift: an
-    /// issue on FAIL (drift: a ticket or roll back), once per certificate or report
+    /// Also post the result: slack (PERFCERT_SLACK_WEBHOOK_URL); jira, with certify, drift and
+    /// bake: an issue on FAIL (drift: a ticket or roll back; bake: FAIL or ROLLBACK), once per
+    /// certificate, report or record
     /// (PERFCERT_JIRA_URL, _EMAIL, _API_TOKEN). See `perfcert notify --help`. A failure is one
     /// line on stderr and never changes the exit code.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "slack,jira")]
@@ -1496,20 +1507,23 @@ pub enum NotifyChannel {
 
 #[derive(Debug, Args)]
 pub struct NotifyCmdArgs {
-    /// A certificate (.cert.json); the Jira marker is written beside it.
-    #[arg(value_name = "CERT", required_unless_present = "drift_report", conflicts_with = "drift_report")]
+    /// A certificate (STEM.cert.json), a bake record (STEM.verify.json) or a drift report
+    /// (drift --format json), told apart by their content; the Jira marker is written beside it.
+    #[arg(value_name = "FILE", required_unless_present = "drift_report", conflicts_with = "drift_report")]
     pub certificate: Option<PathBuf>,
 
     /// A drift report instead (perfcert drift --format json --output FILE).
     #[arg(long, value_name = "FILE")]
     pub drift_report: Option<PathBuf>,
 
-    /// With --drift-report: the service watched (the report does not name it).
-    #[arg(long, value_name = "NAME", requires = "drift_report")]
+    /// For a drift report that names no `service`: the service watched (a drift report
+    /// without either is refused).
+    #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
 
-    /// Where to post.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "slack,jira", default_value = "slack,jira")]
+    /// Where to post (default: every channel configured in the environment: slack when
+    /// PERFCERT_SLACK_WEBHOOK_URL is set, jira when PERFCERT_JIRA_URL, _EMAIL or _API_TOKEN is).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "slack,jira")]
     pub to: Vec<NotifyChannel>,
 
     /// The Jira project key (default: PERFCERT_JIRA_PROJECT, else PERFREG).

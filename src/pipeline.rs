@@ -1170,7 +1170,9 @@ pub fn check_outputs(inputs: &Inputs, outputs: Vec<&PathBuf>) -> Result<(), Fail
 /// Posts `outcome` to the channels asked (`--notify`, `perfcert notify`): one line per channel,
 /// a note when done, a warning when it failed. Returns whether every channel was done or had
 /// nothing to do. Callers with a verdict ignore it: a notification never changes the verdict's
-/// exit code (`after_verdict` says so in each warning). On a GitHub runner the message links to the run unless it has a link already.
+/// exit code (`after_verdict` says so in each warning); without a verdict (`perfcert notify`,
+/// whose exit is then 3) a failure is an `error:`. On a GitHub runner the message links to the
+/// run unless it has a link already; the message names `document` unless it has a location.
 pub fn notify(
     ui: &Ui,
     mut outcome: crate::notify::Outcome,
@@ -1189,6 +1191,9 @@ pub fn notify(
     {
         outcome.link = Some(format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/')));
     }
+    if outcome.location.is_none() {
+        outcome.location = document.map(|d| d.display().to_string());
+    }
     let request =
         send::Request { outcome: &outcome, channels: &to.channels, document, jira_project: to.jira_project.as_deref() };
     let mut all_ok = true;
@@ -1197,8 +1202,11 @@ pub fn notify(
             Delivery::Done(line) | Delivery::Skipped(line) => ui.note(&line),
             Delivery::Failed(line) => {
                 all_ok = false;
-                let said = if after_verdict { format!("{line} (the exit code is the verdict's)") } else { line };
-                ui.problem(&said);
+                if after_verdict {
+                    ui.problem(&format!("{line} (the exit code is the verdict's)"));
+                } else {
+                    ui.error(&line);
+                }
             }
         }
     }

@@ -207,7 +207,9 @@ fn service_errors_are_one_line_and_never_change_the_exit_code() {
         let out = run(dir.path(), &stub, &["notify", &cert.display().to_string(), "--to", "slack,jira"]);
         assert_eq!(out.status.code(), Some(3), "{name}: {}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(err.lines().filter(|l| l.starts_with("warning: ")).count(), 2, "{name}: one line a channel: {err}");
+        // Exit 3 is this command's failure: said as errors, not warnings.
+        assert_eq!(err.lines().filter(|l| l.starts_with("error: ")).count(), 2, "{name}: one line a channel: {err}");
+        assert!(!err.contains("warning: "), "{name}: {err}");
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{EMAIL}:{TOKEN}"));
         assert!(!err.contains(&basic), "{name}: the Basic credentials were printed: {err}");
         assert!(!dir.path().join("failed.jira.json").exists(), "{name}: no marker without an issue");
@@ -226,12 +228,12 @@ fn missing_settings_are_one_line_each() {
     for v in ["PERFCERT_SLACK_WEBHOOK_URL", "PERFCERT_JIRA_URL", "PERFCERT_JIRA_EMAIL", "PERFCERT_JIRA_API_TOKEN"] {
         cmd.env_remove(v);
     }
-    let out = cmd.args(["notify", &path.display().to_string()]).output().unwrap();
+    let out = cmd.args(["notify", &path.display().to_string(), "--to", "slack,jira"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning: slack: PERFCERT_SLACK_WEBHOOK_URL is not set"), "{err}");
+    assert!(err.contains("error: slack: PERFCERT_SLACK_WEBHOOK_URL is not set"), "{err}");
     assert!(
-        err.contains("warning: jira: PERFCERT_JIRA_URL, PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN not set"),
+        err.contains("error: jira: PERFCERT_JIRA_URL, PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN not set"),
         "{err}"
     );
     let bad = command(dir.path())
@@ -260,6 +262,9 @@ fn a_drift_rollback_files_a_ticket_beside_its_report() {
     let out =
         run(dir.path(), &stub, &["notify", "--drift-report", &p, "--service", "ingest-api", "--jira-project", "OPS"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The open-issue search looks in the project filed in only.
+    let searches = stub.matching("GET", "/rest/api/3/search/jql");
+    assert!(searches.iter().any(|s| s.path.contains("project+%3D+%22OPS%22+AND+labels")), "{searches:?}");
     assert_eq!(stub.matching("POST", "/services/")[0].json()["text"], "drift ROLLBACK · ingest-api");
     let fields = &stub.matching("POST", "/rest/api/3/issue")[0].json()["fields"];
     assert_eq!(fields["project"]["key"], "OPS");
@@ -330,6 +335,7 @@ fn every_jira_description_is_valid_adf() {
                 problems: (0..n).map(|i| format!("m{i} FAIL: {}\u{1F525}\n*x*", "r".repeat(len))).collect(),
                 sha256: (n != 1).then(|| "ab".repeat(32)),
                 link,
+                location: None,
                 ticket: true,
             });
         }
@@ -373,4 +379,179 @@ fn a_rate_limited_post_is_tried_once_more_after_retry_after() {
     let out = run(dir.path(), &long, &args);
     assert!(text(&out).contains("HTTP 429"), "{}", text(&out));
     assert_eq!(long.requests().len(), 1, "a minute is not waited for");
+}
+
+fn rollback_record() -> Value {
+    json!({
+        "schema": 1, "service": "ingest-api", "version": "v1.4.2", "deployed_at": "2026-11-30T12:00:00Z",
+        "window": { "from": "2026-11-30T12:00:00Z", "to": "2026-11-30T12:30:00Z",
+                    "judged_to": "2026-11-30T12:03:00Z", "poll": 60.0 },
+        "polls": 3, "stopped_early": true, "sources": [], "baseline": {},
+        "drift": { "drift_report_version": 1, "status": "PASS", "metrics": [], "rollback": null },
+        "slo": [{ "metric": "latency_p95", "window": { "start": "2026-11-30T12:02:00Z", "end": "2026-11-30T12:03:00Z" },
+                  "mean": 350.0, "max": 300.0, "ok": false }],
+        "slo_breach": { "metric": "latency_p95", "window_start": "2026-11-30T12:02:00Z", "mean": 350.0 },
+        "status": "ROLLBACK", "codedeploy": null, "signature": "cosign-key", "perfcert_version": "0.1.0"
+    })
+}
+
+/// A bake record is posted and filed (once, the marker beside it); what notify cannot read is
+/// refused naming what it reads, not with a parser's error.
+#[test]
+fn a_bake_record_is_posted_and_filed_once() {
+    let validator = adf_validator();
+    let dir = workdir_with_keys();
+    let stub = Stub::start(healthy);
+    let path = dir.path().join("ingest-api-v1.4.2.verify.json");
+    std::fs::write(&path, rollback_record().to_string()).unwrap();
+    let p = path.display().to_string();
+    let out = run(dir.path(), &stub, &["notify", &p]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let message = stub.matching("POST", "/services/")[0].json();
+    assert_eq!(message["text"], "bake ROLLBACK · ingest-api v1.4.2");
+    let all = message.to_string();
+    for said in ["2026-11-30T12:00:00Z → 2026-11-30T12:30:00Z", "SLO breach (latency_p95): mean 350 &gt; max 300"] {
+        assert!(all.contains(said), "{said}: {message:#}");
+    }
+    let created = stub.matching("POST", "/rest/api/3/issue");
+    assert_eq!(created.len(), 1);
+    let fields = &created[0].json()["fields"];
+    assert_eq!(fields["summary"], "PERF-REG: bake ROLLBACK · ingest-api v1.4.2");
+    assert_adf(&validator, &fields["description"]);
+    let marker = dir.path().join("ingest-api-v1.4.2.verify.jira.json");
+    assert!(marker.exists());
+    let again = run(dir.path(), &stub, &["notify", &p, "--to", "jira"]);
+    assert!(text(&again).contains("PERFREG-24 was filed for it already"), "{}", text(&again));
+    assert_eq!(stub.matching("POST", "/rest/api/3/issue").len(), 1);
+
+    for (name, content) in [
+        ("bundle.sigstore.json", r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#),
+        ("other.json", r#"{"hello":1}"#),
+        ("text.txt", "not json"),
+    ] {
+        std::fs::write(dir.path().join(name), content).unwrap();
+        let out = run(dir.path(), &stub, &["notify", name]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        let said = text(&out);
+        assert!(
+            said.contains(name) && said.contains("a certificate (STEM.cert.json), a bake record (STEM.verify.json"),
+            "{name}: {said}"
+        );
+    }
+}
+
+/// Without --to, the configured channels; none configured is exit 2 naming the variables.
+#[test]
+fn without_to_notify_posts_to_the_configured_channels() {
+    let dir = workdir_with_keys();
+    let stub = Stub::start(healthy);
+    let path = dir.path().join("ingest-api-v1.4.2.verify.json");
+    std::fs::write(&path, rollback_record().to_string()).unwrap();
+    let p = path.display().to_string();
+    let mut cmd = command(dir.path());
+    with_services(&mut cmd, &stub);
+    for v in ["PERFCERT_JIRA_URL", "PERFCERT_JIRA_EMAIL", "PERFCERT_JIRA_API_TOKEN"] {
+        cmd.env_remove(v);
+    }
+    let out = cmd.args(["notify", &p]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "slack only, jira not configured: {}", text(&out));
+    assert_eq!(stub.matching("POST", "/services/").len(), 1);
+    assert!(stub.matching("POST", "/rest/api/3/issue").is_empty() && !text(&out).contains("jira"), "{}", text(&out));
+
+    let mut cmd = command(dir.path());
+    for v in ["PERFCERT_SLACK_WEBHOOK_URL", "PERFCERT_JIRA_URL", "PERFCERT_JIRA_EMAIL", "PERFCERT_JIRA_API_TOKEN"] {
+        cmd.env_remove(v);
+    }
+    let out = cmd.args(["notify", &p]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = text(&out);
+    for var in ["PERFCERT_SLACK_WEBHOOK_URL", "PERFCERT_JIRA_URL", "PERFCERT_JIRA_EMAIL", "PERFCERT_JIRA_API_TOKEN"] {
+        assert!(err.contains(var), "{var}: {err}");
+    }
+}
+
+/// A drift report's own `service` names it; without it or --service, exit 2. The certificate's
+/// message names its path.
+#[test]
+fn a_drift_report_without_a_service_is_refused_and_a_certificate_message_names_its_path() {
+    let dir = workdir_with_keys();
+    let stub = Stub::start(healthy);
+    let mut report = json!({
+        "drift_report_version": 1, "perfcert_version": "0.1.0", "status": "FAIL",
+        "from": "2026-03-01T00:00:00Z", "to": "2026-03-01T02:00:00Z",
+        "metrics": [{ "name": "cpu_utilization", "status": "FAIL", "reasons": ["3 windows above the band"], "ticket": false }],
+        "rollback": null, "warnings": []
+    });
+    std::fs::write(dir.path().join("anon.json"), report.to_string()).unwrap();
+    let out = run(dir.path(), &stub, &["notify", "anon.json", "--to", "slack"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("anon.json") && text(&out).contains("--service"), "{}", text(&out));
+    assert!(stub.matching("POST", "/services/").is_empty());
+    report["service"] = json!("checkout");
+    std::fs::write(dir.path().join("named.json"), report.to_string()).unwrap();
+    let out = run(dir.path(), &stub, &["notify", "named.json", "--to", "slack", "--service", "ignored"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(stub.matching("POST", "/services/")[0].json()["text"], "drift FAIL · checkout");
+
+    let cert = dir.path().join("ingest-api-v1.4.2.cert.json");
+    std::fs::copy(common::root().join("fixtures/certificates/ingest-api-v1.4.2.cert.json"), &cert).unwrap();
+    let out = run(dir.path(), &stub, &["notify", &cert.display().to_string(), "--to", "slack"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let message = stub.matching("POST", "/services/")[1].json();
+    assert!(message.to_string().contains(&format!("certificate: `{}`", cert.display())), "{message:#}");
+}
+
+/// Jira created the issue but its answer named no key: the marker names the label, and a
+/// re-run files nothing.
+#[test]
+fn a_created_issue_without_a_key_still_writes_the_marker() {
+    let dir = workdir_with_keys();
+    let stub = Stub::start(|r: &Recorded, _: &[Recorded]| {
+        if r.path.starts_with("/rest/api/3/search/jql") {
+            return Reply::With(200, json!({ "issues": [] }).to_string());
+        }
+        if r.method == "POST" && r.path == "/rest/api/3/issue" {
+            return Reply::With(201, "{}".into());
+        }
+        Reply::With(404, "{}".into())
+    });
+    let path = dir.path().join("ingest-api-v1.4.2.verify.json");
+    let bytes = rollback_record().to_string();
+    std::fs::write(&path, &bytes).unwrap();
+    let label = format!("perfcert-{}", &perfcert::signing::sha256_hex(bytes.as_bytes())[..12]);
+    let p = path.display().to_string();
+    let out = run(dir.path(), &stub, &["notify", &p, "--to", "jira"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("named no key (search labels = {label})")), "{}", text(&out));
+    let marker: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("ingest-api-v1.4.2.verify.jira.json")).unwrap()).unwrap();
+    assert_eq!((&marker["jira"], marker["label"].as_str()), (&Value::Null, Some(label.as_str())));
+    let again = run(dir.path(), &stub, &["notify", &p, "--to", "jira"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(text(&again).contains("an issue was filed for it already"), "{}", text(&again));
+    assert_eq!(stub.matching("POST", "/rest/api/3/issue").len(), 1, "no second issue");
+}
+
+/// `bake --notify slack,jira` posts the record at the end, the exit code staying the bake's.
+#[test]
+fn bake_notify_posts_the_record_and_keeps_the_exit_code() {
+    let d = common::bake::data();
+    let Some(prom) = common::prom::Prometheus::start(&d.openmetrics) else { return };
+    let dir = workdir_with_keys();
+    common::bake::setup(dir.path(), &prom.url);
+    let stub = Stub::start(healthy);
+    let mut args = common::bake::args(&d, "breach", "4m");
+    args.extend(["--key", "cosign.key", "--notify", "slack,jira"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(dir.path(), &stub, &args);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert_eq!(stub.matching("POST", "/services/")[0].json()["text"], "bake ROLLBACK · breach v1.4.2");
+    assert_eq!(stub.matching("POST", "/rest/api/3/issue").len(), 1);
+    let day = common::bake::day(dir.path());
+    assert!(dir.path().join(format!("archive/daily/{day}/breach-v1.4.2.verify.jira.json")).exists(), "{}", text(&out));
+    // A channel that fails is one line; the exit stays 6.
+    let down = Stub::start(|_, _| Reply::With(500, "down".into()));
+    let out = run(dir.path(), &down, &args);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out));
+    assert!(text(&out).contains("warning: slack: the webhook refused the message: HTTP 500"), "{}", text(&out));
 }

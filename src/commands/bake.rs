@@ -161,7 +161,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     // Signing and archiving, which can fail after the bake (an expired token, a full disk, S3):
     // after a ROLLBACK the failure is one line on stderr and the exit stays 6, since the
     // deployment must be stopped all the same; otherwise it is the exit.
-    let archived = (|| -> Result<(), Failure> {
+    let archived = (|| -> Result<std::path::PathBuf, Failure> {
         let signing = signing.renew(&signer)?;
         // The first name of the day free locally and in S3: a record is never replaced.
         let archive = Dir::new(args.archive.clone());
@@ -204,15 +204,24 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 ui.note(&format!("{} {url}", crate::ui::uploaded(put)));
             }
         }
-        Ok(())
+        Ok(args.archive.join(&record_name))
     })();
+    // --notify: the record posted (and on FAIL or ROLLBACK filed, the marker beside the archived
+    // record, the one that is never replaced); never the exit code.
+    let to = crate::options::NotifyTo {
+        channels: crate::options::channels(&args.notify.notify),
+        jira_project: args.notify.jira_project.clone(),
+    };
+    if let Ok(outcome) = crate::notify::Outcome::of_verification(&record, &signing::sha256_hex(&bytes)) {
+        pipeline::notify(ui, outcome, archived.as_ref().ok().map(|p| p.as_path()), &to, true);
+    }
     match archived {
         Err(failure) if status == ExitStatus::RollBack => {
             ui.error(&format!("{:#} (the bake's ROLLBACK stands: exit 6)", failure.error));
             Ok(status)
         }
         Err(failure) => Err(failure),
-        Ok(()) => Ok(status),
+        Ok(_) => Ok(status),
     }
 }
 

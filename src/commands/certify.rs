@@ -210,7 +210,11 @@ pub fn run(o: Certify, ui: &Ui) -> Result<ExitStatus, Failure> {
     // Reported even when the upload failed: the certificate exists, and the runner should say where.
     pipeline::publish(ui, &report, &written, outputs, &tail);
     // The certificate exists even when the upload failed: say so. Never the exit code.
-    let outcome = crate::notify::Outcome::of_certificate(&cert, &crate::signing::sha256_hex(cert_json.as_bytes()));
+    let mut outcome = crate::notify::Outcome::of_certificate(&cert, &crate::signing::sha256_hex(cert_json.as_bytes()));
+    // The message names where the certificate is: its S3 URL when uploaded, else its path.
+    if let [_, (cert_url, _)] = uploaded.as_slice() {
+        outcome.location = Some(cert_url.clone());
+    }
     pipeline::notify(ui, outcome, Some(&cert_path), &o.notify, true);
     if let Some(failure) = upload_failure {
         return Err(failure);

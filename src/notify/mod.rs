@@ -46,6 +46,9 @@ pub enum What {
     Certificate,
     Comparison,
     Drift,
+    /// A bake's verification record (`STEM.verify.json`, predicate
+    /// `https://perfcert.dev/verification/v1`).
+    Bake,
 }
 
 /// A result, as both messages need it.
@@ -65,6 +68,8 @@ pub struct Outcome {
     pub sha256: Option<String>,
     /// A link to the certificate or report, when the caller has one.
     pub link: Option<String>,
+    /// Where the document is (a path, or the URL it was uploaded to), when known.
+    pub location: Option<String>,
     /// Whether the result warrants a ticket: FAIL, or drift's ticket or rollback.
     pub ticket: bool,
 }
@@ -90,6 +95,7 @@ impl Outcome {
             problems,
             sha256: Some(sha256.to_string()),
             link: None,
+            location: None,
         }
     }
 
@@ -108,74 +114,202 @@ impl Outcome {
             problems,
             sha256: None,
             link: None,
+            location: None,
             ticket: status == "FAIL",
         }
     }
 
-    /// A drift report (the `json` format, `drift_report_version` 1) and its sha256; `service`
-    /// names what was watched (the report does not).
+    /// A drift report (the `json` format, `drift_report_version` 1) and its sha256. The service
+    /// is the report's `service` when it names one, else `service` (`--service`); without
+    /// either it is refused: a message that does not say what drifted is of no use.
     pub fn of_drift(report: &Value, sha256: &str, service: Option<&str>) -> Result<Outcome, String> {
         if report.get("drift_report_version").and_then(Value::as_u64) != Some(1) {
             return Err("not a drift report (`drift_report_version: 1` expected; write it with --format json)".into());
         }
         let status = report.get("status").and_then(Value::as_str).ok_or("no `status` in the drift report")?;
+        let named = report.get("service").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        let service = named
+            .or(service.map(str::trim).filter(|s| !s.is_empty()))
+            .ok_or("the drift report names no `service` and --service was not given: say which service drifted")?;
         let text = |k: &str| report.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
-        let metrics: &[Value] = report.get("metrics").and_then(Value::as_array).map_or(&[], |v| v);
-        let mut problems = vec![];
-        let mut ticket = false;
-        for m in metrics {
-            let name = m.get("name").and_then(Value::as_str).unwrap_or("?");
-            let st = m.get("status").and_then(Value::as_str).unwrap_or("?");
-            let wants_ticket = m.get("ticket").and_then(Value::as_bool) == Some(true);
-            ticket |= wants_ticket;
-            if st != "PASS" {
-                let reasons = strings(m.get("reasons")).join("; ");
-                let mark = if wants_ticket { " (ticket)" } else { "" };
-                problems.push(if reasons.is_empty() {
-                    format!("{name} {st}{mark}")
-                } else {
-                    format!("{name} {st}{mark}: {reasons}")
-                });
-            }
-        }
-        let rollback = report.get("rollback").filter(|r| r.get("flag").and_then(Value::as_bool) == Some(true));
-        if let Some(rb) = rollback {
-            ticket = true;
-            let metric = rb.get("metric").and_then(Value::as_str).unwrap_or("?");
-            let reason = rb.get("reason").and_then(Value::as_str).unwrap_or("the rollback flag is raised");
-            problems.insert(0, format!("ROLLBACK ({metric}): {reason}"));
-        }
+        let drift = drift_problems(report);
         let facts = vec![
             ("Status".into(), status.to_string()),
             ("From".into(), text("from")),
             ("To".into(), text("to")),
-            (
-                "Not passing".into(),
-                format!("{} of {}", problems.len() - usize::from(rollback.is_some()), metrics.len()),
-            ),
+            ("Not passing".into(), format!("{} of {}", drift.not_passing, drift.metrics)),
         ];
         Ok(Outcome {
             what: What::Drift,
-            subject: service.unwrap_or_default().to_string(),
-            service: service.map(str::to_string),
+            subject: service.to_string(),
+            service: Some(service.to_string()),
+            status: status.to_string(),
+            facts,
+            problems: drift.problems,
+            sha256: Some(sha256.to_string()),
+            link: None,
+            location: None,
+            ticket: drift.ticket,
+        })
+    }
+
+    /// A bake's verification record (`perfcert bake`, `STEM.verify.json`) and the sha256 of its
+    /// bytes: the status (PASS, FAIL, INCONCLUSIVE or ROLLBACK), service, version, the window
+    /// baked, and why it failed (the SLO breach, the rollback flag, the drifting metrics). A
+    /// ticket on FAIL and ROLLBACK.
+    pub fn of_verification(record: &Value, sha256: &str) -> Result<Outcome, String> {
+        let str_of = |k: &str| record.get(k).and_then(Value::as_str);
+        if record.get("schema").and_then(Value::as_u64) != Some(1)
+            || !record.get("window").is_some_and(Value::is_object)
+        {
+            return Err("not a bake record (`schema: 1` and a `window` expected; perfcert bake writes it)".into());
+        }
+        let status = str_of("status").ok_or("no `status` in the bake record")?;
+        let service = str_of("service").ok_or("no `service` in the bake record")?;
+        let version = str_of("version").ok_or("no `version` in the bake record")?;
+        let window = &record["window"];
+        let at = |k: &str| window.get(k).and_then(Value::as_str).unwrap_or("?");
+        let mut facts = vec![
+            ("Status".to_string(), status.to_string()),
+            ("Service".into(), service.to_string()),
+            ("Version".into(), version.to_string()),
+            ("Window".into(), format!("{} → {}", at("from"), at("to"))),
+        ];
+        if let Some(polls) = record.get("polls").and_then(Value::as_u64) {
+            let early = record.get("stopped_early").and_then(Value::as_bool) == Some(true);
+            facts.push((
+                "Polls".into(),
+                format!("{polls}{}, judged to {}", if early { " (stopped early)" } else { "" }, at("judged_to")),
+            ));
+        }
+        let mut problems = vec![];
+        if let Some(breach) = record.get("slo_breach").filter(|b| b.is_object()) {
+            let metric = breach.get("metric").and_then(Value::as_str).unwrap_or("?");
+            let check = record
+                .get("slo")
+                .and_then(Value::as_array)
+                .and_then(|c| c.iter().find(|c| c.get("metric") == breach.get("metric") && c["ok"] == false));
+            let limit = check
+                .and_then(|c| match (c.get("max").and_then(Value::as_f64), c.get("min").and_then(Value::as_f64)) {
+                    (Some(max), _) => Some(format!(" > max {}", crate::numfmt::num(max))),
+                    (None, Some(min)) => Some(format!(" < min {}", crate::numfmt::num(min))),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let mean = breach.get("mean").and_then(Value::as_f64).map(crate::numfmt::num);
+            let from = breach.get("window_start").and_then(Value::as_str).map(|t| format!(" in the window from {t}"));
+            problems.push(format!(
+                "SLO breach ({metric}): mean {}{limit}{}",
+                mean.as_deref().unwrap_or("?"),
+                from.unwrap_or_default()
+            ));
+        }
+        let drift = record.get("drift").map(drift_problems).unwrap_or_default();
+        problems.extend(drift.problems);
+        Ok(Outcome {
+            what: What::Bake,
+            subject: format!("{service} {version}"),
+            service: Some(service.to_string()),
+            ticket: matches!(status, "FAIL" | "ROLLBACK"),
             status: status.to_string(),
             facts,
             problems,
             sha256: Some(sha256.to_string()),
             link: None,
-            ticket,
+            location: None,
         })
     }
 
     /// `perf FAIL · ingest-api v1.4.2`, `drift ROLLBACK · ingest-api`.
     pub fn title(&self) -> String {
-        let kind = if self.what == What::Drift { "drift" } else { "perf" };
+        let kind = match self.what {
+            What::Drift => "drift",
+            What::Bake => "bake",
+            What::Certificate | What::Comparison => "perf",
+        };
         if self.subject.is_empty() {
             format!("{kind} {}", self.status)
         } else {
             format!("{kind} {} · {}", self.status, self.subject)
         }
     }
+
+    /// What the document is called in messages.
+    fn document_kind(&self) -> &'static str {
+        match self.what {
+            What::Drift => "report",
+            What::Bake => "record",
+            What::Certificate | What::Comparison => "certificate",
+        }
+    }
+}
+
+/// A drift report's bullets: the rollback first, then each metric that did not pass.
+#[derive(Default)]
+struct DriftProblems {
+    problems: Vec<String>,
+    ticket: bool,
+    not_passing: usize,
+    metrics: usize,
+}
+
+fn drift_problems(report: &Value) -> DriftProblems {
+    let metrics: &[Value] = report.get("metrics").and_then(Value::as_array).map_or(&[], |v| v);
+    let mut out = DriftProblems { metrics: metrics.len(), ..DriftProblems::default() };
+    for m in metrics {
+        let name = m.get("name").and_then(Value::as_str).unwrap_or("?");
+        let st = m.get("status").and_then(Value::as_str).unwrap_or("?");
+        let wants_ticket = m.get("ticket").and_then(Value::as_bool) == Some(true);
+        out.ticket |= wants_ticket;
+        if st != "PASS" {
+            out.not_passing += 1;
+            let reasons = strings(m.get("reasons")).join("; ");
+            let mark = match m.get("ticket_at").and_then(Value::as_str).and_then(clock_time) {
+                Some(at) if wants_ticket => format!(" (ticket since {at})"),
+                _ if wants_ticket => " (ticket)".to_string(),
+                _ => String::new(),
+            };
+            out.problems.push(if reasons.is_empty() {
+                format!("{name} {st}{mark}")
+            } else {
+                format!("{name} {st}{mark}: {reasons}")
+            });
+        }
+    }
+    if let Some(rb) = report.get("rollback").filter(|r| r.get("flag").and_then(Value::as_bool) == Some(true)) {
+        out.ticket = true;
+        out.problems.insert(0, rollback_line(rb));
+    }
+    out
+}
+
+/// `ROLLBACK (METRIC): above 300.17 (1.5x baseline) since 12:20` from what the report has.
+fn rollback_line(rb: &Value) -> String {
+    let metric = rb.get("metric").and_then(Value::as_str).unwrap_or("?");
+    let number = |k: &str| rb.get(k).and_then(Value::as_f64).filter(|v| v.is_finite());
+    let mut said = vec![];
+    if let Some(threshold) = number("threshold") {
+        let factor = number("factor").map(|f| format!(" ({}x baseline)", crate::numfmt::num(f))).unwrap_or_default();
+        said.push(format!("above {}{factor}", crate::numfmt::num(threshold)));
+    } else if let Some(factor) = number("factor") {
+        said.push(format!("above {}x baseline", crate::numfmt::num(factor)));
+    }
+    if let Some(since) = rb.get("since").and_then(Value::as_str).and_then(clock_time) {
+        said.push(format!("since {since}"));
+    }
+    if let Some(reason) = rb.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+        said.push(if said.is_empty() { reason.to_string() } else { format!("({reason})") });
+    }
+    if said.is_empty() {
+        said.push("the rollback flag is raised".into());
+    }
+    format!("ROLLBACK ({metric}): {}", said.join(" "))
+}
+
+/// `HH:MM` (UTC) of an RFC 3339 time.
+fn clock_time(rfc3339: &str) -> Option<String> {
+    let t: jiff::Timestamp = rfc3339.parse().ok()?;
+    Some(t.strftime("%H:%M").to_string())
 }
 
 fn rows(v: &Value) -> &[Value] {
@@ -273,15 +407,18 @@ pub fn slack(o: &Outcome) -> Value {
     }
     let mut context = format!("perfcert {}", env!("CARGO_PKG_VERSION"));
     if let Some(sha) = &o.sha256 {
-        let kind = if o.what == What::Drift { "report" } else { "certificate" };
-        context.push_str(&format!(" · {kind} sha256 `{}`", cut(sha, 64)));
+        context.push_str(&format!(" · {} sha256 `{}`", o.document_kind(), cut(sha, 64)));
     }
-    blocks
-        .push(json!({ "type": "context", "elements": [{ "type": "mrkdwn", "text": cut(&context, SLACK_MAX_FIELD) }] }));
+    let mut elements = vec![json!({ "type": "mrkdwn", "text": cut(&context, SLACK_MAX_FIELD) })];
+    if let Some(location) = &o.location {
+        let said = format!("{}: `{}`", o.document_kind(), escape(location));
+        elements.push(json!({ "type": "mrkdwn", "text": cut(&said, SLACK_MAX_FIELD) }));
+    }
+    blocks.push(json!({ "type": "context", "elements": elements }));
     let shown =
         |l: &&String| (l.starts_with("https://") || l.starts_with("http://")) && l.chars().count() <= SLACK_MAX_SECTION;
     if let Some(link) = o.link.as_ref().filter(shown) {
-        let label = if o.what == What::Drift { "Open the report" } else { "Open the certificate" };
+        let label = format!("Open the {}", o.document_kind());
         blocks.push(json!({ "type": "actions", "elements": [{
             "type": "button", "text": { "type": "plain_text", "text": label }, "url": link
         }] }));
@@ -325,7 +462,14 @@ pub fn check_project_key(key: &str) -> Result<(), String> {
 /// the document's [`label`]. Jira labels hold no spaces.
 pub fn labels(o: &Outcome) -> Vec<String> {
     let mut all = vec!["perfcert".to_string()];
-    all.push(if o.what == What::Drift { "perf-drift" } else { "perf-regression" }.into());
+    all.push(
+        match o.what {
+            What::Drift => "perf-drift",
+            What::Bake => "perf-bake",
+            What::Certificate | What::Comparison => "perf-regression",
+        }
+        .into(),
+    );
     if let Some(service) = &o.service {
         let clean: String = service
             .chars()
@@ -393,11 +537,21 @@ pub fn adf(o: &Outcome) -> Value {
             content.push(paragraph(vec![text_node(&format!("+{} more", o.problems.len() - JIRA_MAX_PROBLEMS))]));
         }
     }
+    let kind = match o.what {
+        What::Drift => "Drift report",
+        What::Bake => "Bake record",
+        What::Certificate | What::Comparison => "Certificate",
+    };
     if let Some(sha) = &o.sha256 {
-        let kind = if o.what == What::Drift { "Drift report" } else { "Certificate" };
         content.push(paragraph(vec![
             text_node(&format!("{kind} sha256: ")),
             json!({ "type": "text", "text": cut(sha, JIRA_MAX_TEXT), "marks": [{ "type": "code" }] }),
+        ]));
+    }
+    if let Some(location) = o.location.as_deref().filter(|l| !l.is_empty()) {
+        content.push(paragraph(vec![
+            text_node(&format!("{kind}: ")),
+            json!({ "type": "text", "text": cut(location, JIRA_MAX_TEXT), "marks": [{ "type": "code" }] }),
         ]));
     }
     if let Some(link) = o.link.as_ref().filter(|l| l.starts_with("https://") || l.starts_with("http://")) {

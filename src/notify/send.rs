@@ -4,8 +4,9 @@
 //! it is given. Secrets (the webhook URL, the Jira token) are [`redact::remember`]ed before any
 //! request, so no message can carry them.
 //!
-//! One ticket per document: the marker `STEM.jira.json` beside it (created, never replaced)
-//! names the issue; without it, a search by the document's label finds an issue an earlier run
+//! One ticket per document: the marker `STEM.jira.json` beside it (created, never replaced,
+//! local only: never uploaded, see the README) names the issue (or, when Jira's answer named no
+//! key, its label); without it, a search by the document's label finds an issue an earlier run
 //! filed before it could write the marker (Jira's search is eventually consistent, so the
 //! marker is the guarantee and the search the fallback).
 
@@ -47,6 +48,20 @@ impl Channel {
             Channel::Jira => "jira",
         }
     }
+}
+
+/// The channels the environment configures, in order: Slack when its webhook is set, Jira when
+/// any of its three variables is (a missing one is then reported by that channel).
+pub fn configured(env: &dyn Fn(&str) -> Option<String>) -> Vec<Channel> {
+    let set = |name: &str| env(name).is_some_and(|v| !v.trim().is_empty());
+    let mut channels = vec![];
+    if set(SLACK_WEBHOOK) {
+        channels.push(Channel::Slack);
+    }
+    if [JIRA_URL, JIRA_EMAIL, JIRA_TOKEN].into_iter().any(set) {
+        channels.push(Channel::Jira);
+    }
+    channels
 }
 
 /// What one channel did, in one line.
@@ -249,8 +264,14 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
         return Delivery::Skipped(format!("jira: no ticket for {}", o.status));
     }
     let marker = request.document.map(marker_beside);
-    if let Some(key) = marker.as_deref().and_then(|m| std::fs::read(m).ok()).and_then(|b| marked_key(&b)) {
-        return Delivery::Skipped(format!("jira: {key} was filed for it already"));
+    match marker.as_deref().and_then(|m| std::fs::read(m).ok()).and_then(|b| marked(&b)) {
+        Some(Marked::Key(key)) => return Delivery::Skipped(format!("jira: {key} was filed for it already")),
+        Some(Marked::Label(label)) => {
+            return Delivery::Skipped(format!(
+                "jira: an issue was filed for it already (Jira did not say its key; search labels = {label})"
+            ));
+        }
+        None => {}
     }
     let config = match jira_config(request, env) {
         Ok(c) => c,
@@ -260,7 +281,7 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
     if let Some(label) = &label {
         // Best effort: a failed search does not stop the filing (the marker is the guarantee).
         if let Some(key) = search(http, &config, &format!("labels = \"{label}\"")) {
-            let kept = write_marker(marker.as_deref(), &key, label, o);
+            let kept = write_marker(marker.as_deref(), Some(&key), label, o);
             return Delivery::Skipped(format!("jira: {key} was filed for it already (label {label}){kept}"));
         }
     }
@@ -269,9 +290,13 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
     if o.what == super::What::Drift
         && let Some(service_label) = super::labels(o).into_iter().find(|l| l.starts_with("svc-"))
     {
-        let jql = format!("labels = \"perf-drift\" AND labels = \"{service_label}\" AND statusCategory != Done");
+        // Only the project issues are filed in: another team's open issue is not this one.
+        let jql = format!(
+            "project = \"{}\" AND labels = \"perf-drift\" AND labels = \"{service_label}\" AND statusCategory != Done",
+            config.target.project
+        );
         if let Some(key) = search(http, &config, &jql) {
-            let kept = write_marker(marker.as_deref(), &key, label.as_deref().unwrap_or(""), o);
+            let kept = write_marker(marker.as_deref(), Some(&key), label.as_deref().unwrap_or(""), o);
             return Delivery::Skipped(format!(
                 "jira: {key} is still open for this service's drift; no second issue filed{kept}"
             ));
@@ -287,14 +312,18 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
         .body(body);
     match http.send(post) {
         Ok(a) if a.status == 201 || a.status == 200 => {
-            let Some(key) = serde_json::from_str::<Value>(&a.body)
+            let key = serde_json::from_str::<Value>(&a.body)
                 .ok()
-                .and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_string))
-            else {
-                return Delivery::Failed("jira: the issue was created but the answer names no key".into());
-            };
-            let kept = write_marker(marker.as_deref(), &key, label.as_deref().unwrap_or(""), o);
-            Delivery::Done(format!("jira: filed {key}{kept}"))
+                .and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_string));
+            let label = label.as_deref().unwrap_or("");
+            // Created all the same: the marker (naming the label) keeps a re-run from filing again.
+            let kept = write_marker(marker.as_deref(), key.as_deref(), label, o);
+            match key {
+                Some(key) => Delivery::Done(format!("jira: filed {key}{kept}")),
+                None => Delivery::Done(format!(
+                    "jira: filed an issue, but Jira's answer named no key (search labels = {label}){kept}"
+                )),
+            }
         }
         Ok(a) => Delivery::Failed(refused("jira: the issue was refused", &a)),
         Err(e) => Delivery::Failed(format!("jira: {} could not be reached: {e}", config.base)),
@@ -318,13 +347,21 @@ fn search(http: &Http, config: &JiraConfig, jql: &str) -> Option<String> {
     v.get("issues")?.as_array()?.first()?.get("key")?.as_str().map(str::to_string)
 }
 
-fn marked_key(bytes: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(bytes).ok()?;
-    v.get("jira")?.as_str().map(str::to_string)
+/// What a marker says: the issue's key, or (Jira created it but named no key) its label.
+enum Marked {
+    Key(String),
+    Label(String),
 }
 
-/// Writes the marker (create-only); `""` when written or not wanted, else why not.
-fn write_marker(marker: Option<&Path>, key: &str, label: &str, o: &Outcome) -> String {
+fn marked(bytes: &[u8]) -> Option<Marked> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    text("jira").map(Marked::Key).or_else(|| text("label").map(Marked::Label))
+}
+
+/// Writes the marker (create-only); `""` when written or not wanted, else why not. `key` is
+/// `None` when Jira created the issue without naming it: the label then finds it.
+fn write_marker(marker: Option<&Path>, key: Option<&str>, label: &str, o: &Outcome) -> String {
     let Some(path) = marker else { return String::new() };
     let mut content = serde_json::to_string_pretty(&json!({
         "jira": key, "label": label, "sha256": o.sha256, "status": o.status

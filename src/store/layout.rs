@@ -10,7 +10,9 @@
 //!   index/dt=YYYY-MM-DD/service=SERVICE/STEM.json   one index line per certificate (history,
 //!                                             reports, Athena and DuckDB; Hive-style partitions)
 //!   daily/YYYYMMDD/STEM.verify.json           post-deploy verification records (drift)
-//!   YYYYMMDD/STEM.jira.json                   the Jira issue filed for a FAIL (notify)
+//!   YYYYMMDD/STEM.jira.json                   the Jira issue filed for a FAIL (notify): local only,
+//!                                             beside the local copy, never uploaded (Jira's label is
+//!                                             what finds the issue from another machine)
 //!   tickets/STEM.TICKET.json                  change-ticket markers (governance)
 //! ```
 //!
