@@ -414,9 +414,9 @@ each source's endpoint and query, the baseline's provenance, the last drift resu
 checks and the status; it is signed with --key or --keyless (predicate
 https://perfcert.dev/verification/v1) and archived create-only in --archive as
 daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside it (YYYYMMDD:
-the day of the end of the range judged, UTC), and with --upload under the same names in S3. A second bake of the same
-service and version that day is archived as STEM.2, STEM.3, ... (the first name free in both
-archives): a record is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
+the day the range judged ends, UTC), and with --upload under the same names in S3. A second bake
+of the same service and version that day is archived as STEM.2, STEM.3, ... (the first name free
+in both archives): a record is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
 CodeDeploy to stop that deployment and roll it back (never on 0, 1 or 5); the record says what
 CodeDeploy answered, and a stop that fails is one error line, the exit staying 6.
 
