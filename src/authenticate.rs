@@ -225,6 +225,29 @@ pub fn authenticate(
     })
 }
 
+/// Whether `fetched` is a bake's verification record rather than a certificate: named
+/// `*.verify.json`, or its bundle claims the record's predicate type, or the file reads as a
+/// record (`deployed_at` and `polls`). Decided from content, not only the name, since bake
+/// writes the record to `--output` (perf_verification.json) under any name. The claim is not
+/// trusted: the record's checks then verify the signature over that very predicate type.
+pub fn is_record(fetched: &Fetched) -> bool {
+    use base64::Engine;
+    if layout::is_record(&fetched.file_name) {
+        return true;
+    }
+    let claimed = serde_json::from_slice::<serde_json::Value>(&fetched.bundle)
+        .ok()
+        .and_then(|b| b["dsseEnvelope"]["payload"].as_str().map(str::to_string))
+        .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
+        .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+        .and_then(|st| st["predicateType"].as_str().map(str::to_string));
+    if let Some(predicate_type) = claimed {
+        return predicate_type == crate::bake::PREDICATE_TYPE;
+    }
+    serde_json::from_slice::<serde_json::Value>(&fetched.cert)
+        .is_ok_and(|v| v.get("deployed_at").is_some() && v.get("polls").is_some() && v.get("decision").is_none())
+}
+
 /// A bake's verification record that passed every check: the signature (with the key, or
 /// keyless: chain, log, signer) over a statement of [`crate::bake::PREDICATE_TYPE`] whose
 /// predicate is exactly the file, signed under its own file name.
@@ -344,9 +367,17 @@ fn signed_content(
         return Err(not_authentic(
             cert_shown,
             format!(
-                "it was signed as {}, not as {}: a {what} is valid only under the name it was signed with",
+                "it was signed as {}, not as {}: a {what} is valid only under the name it was signed with{}",
                 signed_as.join(", "),
-                fetched.file_name
+                fetched.file_name,
+                if what == "record" {
+                    format!(
+                        "; verify the archived copy (daily/YYYYMMDD/{} in the bake's --archive, its bundle beside it)",
+                        signed_as[0]
+                    )
+                } else {
+                    String::new()
+                }
             ),
         ));
     }

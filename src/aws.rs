@@ -14,6 +14,36 @@ use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::redact;
 
+/// The endpoint from the SDKs' standard variables: the first of `vars` (e.g.
+/// `AWS_ENDPOINT_URL_CLOUDWATCH`, `AWS_ENDPOINT_URL`) that `env` finds non-empty, else
+/// `default`. Any userinfo (`http://USER:PASSWORD@host`) is stripped, and the password
+/// remembered by the redactor: SigV4 signs the request (a URL's credentials would not be used)
+/// and the endpoint is printed in messages, so a password must never reach them.
+pub fn endpoint(vars: &[&str], env: impl Fn(&str) -> Option<String>, default: impl FnOnce() -> String) -> String {
+    let set = vars.iter().find_map(|name| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()));
+    match set {
+        Some(url) => without_userinfo(&url),
+        None => default(),
+    }
+}
+
+/// `url` without the `USER[:PASSWORD]@` of its authority (the password goes to the redactor).
+pub fn without_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            if let Some((_, password)) = authority[..at].split_once(':') {
+                redact::remember(password);
+            }
+            format!("{}{}{}", &url[..scheme_end], &authority[at + 1..], &rest[authority_end..])
+        }
+        None => url.to_string(),
+    }
+}
+
 /// The standard chain's credentials and region, `what` naming the caller in messages (e.g.
 /// `CodeDeploy`). The secret and session token are remembered by the redactor.
 pub fn chain(runtime: &tokio::runtime::Runtime, what: &str) -> Result<(Credentials, Option<String>), String> {
@@ -78,4 +108,24 @@ pub fn sigv4_post(
         .map_err(|e| format!("cannot sign the request: {e}"))?;
     let (instructions, _) = sign(signable, &params).map_err(|e| format!("cannot sign the request: {e}"))?.into_parts();
     Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_never_keeps_its_userinfo() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        let vars = ["AWS_ENDPOINT_URL_X", "AWS_ENDPOINT_URL"];
+        let got = endpoint(&vars, env(&[("AWS_ENDPOINT_URL", "http://u:s3cretpass@127.0.0.1:9/p?q=1")]), String::new);
+        assert_eq!(got, "http://127.0.0.1:9/p?q=1");
+        assert_eq!(endpoint(&vars, env(&[("AWS_ENDPOINT_URL_X", " https://only@h ")]), String::new), "https://h");
+        assert_eq!(endpoint(&vars, env(&[("AWS_ENDPOINT_URL_X", "http://h:1/a@b")]), String::new), "http://h:1/a@b");
+        assert_eq!(endpoint(&vars, env(&[("AWS_ENDPOINT_URL", " ")]), || "https://d".into()), "https://d");
+        // The password is redacted wherever else it might show.
+        assert!(!redact::text("failed at http://u:s3cretpass@h").contains("s3cretpass"));
+    }
 }

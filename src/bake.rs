@@ -251,5 +251,6 @@ pub fn record(meta: &Meta, outcome: &Outcome, drift: serde_json::Value) -> serde
         }),
         "signature": meta.signature,
         "perfcert_version": meta.perfcert_version,
+        "made_at": time(last.made_ms),
     })
 }

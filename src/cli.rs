@@ -499,22 +499,23 @@ valid window, or two in a row without data); 6 roll back (the rollback flag is
 raised).";
 
 const BAKE_HELP: &str = "\
-The bake runs from --deployed-at for --duration, polling every --poll; a bake
-whose window is already past is judged at once, poll by poll, without waiting.
-Each poll prints one line. A poll stops the bake when drift's rollback flag is
-raised or a complete window's mean is beyond a metric's `max` / `min` (SLO). The
-record, perf_verification.json (--output), holds the window, each source's
+The bake runs from --deployed-at for --duration (at least drift.window, else
+exit 2), polling every --poll; a bake whose window is already past is judged at
+once, poll by poll, without waiting. Each poll prints one line (before the first
+complete window: when it ends). A poll stops the bake when drift's rollback flag
+is raised or a complete window's mean is beyond a metric's `max` / `min` (SLO).
+The record, perf_verification.json (--output), holds the window, each source's
 endpoint and query, the baseline's provenance, the last drift result, the SLO
 checks and the status; it is signed with --key or --keyless (predicate
 https://perfcert.dev/verification/v1) and archived create-only in --archive as
 daily/YYYYMMDD/STEM.verify.json with its bundle STEM.verify.sigstore.json beside
-it (YYYYMMDD: the bake's end, UTC), and with --upload under the same names in
-S3. A second bake of the same service and version that day is archived as
-STEM.2, STEM.3, ... (the first name free in both archives): a record is never
-replaced. With --codedeploy-deployment-id, a ROLLBACK also asks CodeDeploy to
-stop that deployment and roll it back (never on 0, 1 or 5); the record says what
-CodeDeploy answered, and a stop that fails is one error line, the exit staying
-6.
+it (YYYYMMDD: the day the range judged ends, UTC), and with --upload under the
+same names in S3. A second bake of the same service and version that day is
+archived as STEM.2, STEM.3, ... (the first name free in both archives): a record
+is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
+CodeDeploy to stop that deployment and roll it back (never on 0, 1 or 5); the
+record says what CodeDeploy answered, and a stop that fails is one error line,
+the exit staying 6.
 
 Examples:
   COSIGN_PASSWORD=... perfcert bake --key cosign.key \\

@@ -18,10 +18,9 @@ pub struct Stopped {
 
 /// The endpoint for `region`, from the standard variables (`env` looks one up).
 pub fn endpoint(region: &str, env: impl Fn(&str) -> Option<String>) -> String {
-    let set = |name: &str| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    set("AWS_ENDPOINT_URL_CODEDEPLOY")
-        .or_else(|| set("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| format!("https://codedeploy.{region}.amazonaws.com"))
+    crate::aws::endpoint(&["AWS_ENDPOINT_URL_CODEDEPLOY", "AWS_ENDPOINT_URL"], env, || {
+        format!("https://codedeploy.{region}.amazonaws.com")
+    })
 }
 
 /// The request body: stop `deployment_id` and roll back to the last good revision.

@@ -16,6 +16,19 @@ pub struct SourceValues {
     pub mean: f64,
     pub sum: f64,
     pub samples: u64,
+    /// The samples a complete series would have over the window: `per: sample` sums the
+    /// samples, so it needs every one (a gap would count as 0, a cost too low).
+    pub expected: u64,
+    /// `sum` was scaled by this factor to the whole window (CloudWatch: whole periods cover less
+    /// than the run); 1 when not.
+    pub sum_scale: f64,
+}
+
+impl SourceValues {
+    /// The values of a window's mean of `samples` samples out of `expected`.
+    pub fn of_mean(mean: f64, samples: u64, expected: u64) -> SourceValues {
+        SourceValues { mean, sum: mean * samples as f64, samples, expected, sum_scale: 1.0 }
+    }
 }
 
 /// One item's share: its usage, how that usage was found, and usage × price.
@@ -127,7 +140,22 @@ fn usage(
                     format!("mean {} of source {metric} × {window_seconds} s{scaled}", v.mean),
                 ),
                 Per::Sample => {
-                    (v.sum * scale, format!("sum {} of {} samples of source {metric}{scaled}", v.sum, v.samples))
+                    if v.samples < v.expected {
+                        return Err(format!(
+                            "source {metric}: per: sample sums the samples, but only {} of the {} expected are present \
+                             (a gap would count as 0, a cost too low); fill the gaps, or use per: second",
+                            v.samples, v.expected
+                        ));
+                    }
+                    let covered = if v.sum_scale == 1.0 {
+                        String::new()
+                    } else {
+                        format!(" × {} (the run's window over the whole periods read)", v.sum_scale)
+                    };
+                    (
+                        v.sum * v.sum_scale * scale,
+                        format!("sum {} of {} samples of source {metric}{covered}{scaled}", v.sum, v.samples),
+                    )
                 }
                 Per::Run => (v.mean * scale, format!("mean {} of source {metric}{scaled}", v.mean)),
             }
@@ -168,8 +196,12 @@ mod tests {
 
     fn sources(metric: &str) -> Result<SourceValues, String> {
         match metric {
-            "invocations" => Ok(SourceValues { mean: 1000.0, sum: 30_000.0, samples: 30 }),
-            "running" => Ok(SourceValues { mean: 2.0, sum: 60.0, samples: 30 }),
+            "invocations" => Ok(SourceValues::of_mean(1000.0, 30, 30)),
+            "running" => Ok(SourceValues::of_mean(2.0, 30, 30)),
+            // 181 of 241 samples: a gappy window.
+            "gappy" => Ok(SourceValues::of_mean(10.0, 181, 241)),
+            // 3 whole periods of a run 3.5 periods long.
+            "periods" => Ok(SourceValues { sum_scale: 3.5 / 3.0, ..SourceValues::of_mean(100.0, 3, 3) }),
             _ => Err("no datapoints".into()),
         }
     }
@@ -214,5 +246,22 @@ mod tests {
         let per_sample =
             CostPolicy { items: vec![item("x", 1.0, Usage::Constant { amount: 1.0, per: Per::Sample })], ..fargate() };
         assert!(estimate(&per_sample, 1.0, Some(1), &sources).unwrap_err().why.contains("has no samples"));
+    }
+
+    #[test]
+    fn a_per_sample_usage_is_never_under_counted() {
+        let one = |metric: &str, per: Per| CostPolicy {
+            items: vec![item("x", 1.0, Usage::Source { metric: metric.into(), per, scale: 1.0 })],
+            ..fargate()
+        };
+        // A gappy window: the sum of the samples present is no usage (the gap is not 0)...
+        let u = estimate(&one("gappy", Per::Sample), 60.0, Some(1000), &sources).unwrap_err();
+        assert!(u.why.contains("only 181 of the 241 expected"), "{}", u.why);
+        // ... while its mean still gives a per-second usage.
+        assert!(estimate(&one("gappy", Per::Second), 60.0, Some(1000), &sources).is_ok());
+        // Whole periods that cover less than the run: the sum is scaled to the run's window.
+        let e = estimate(&one("periods", Per::Sample), 210.0, Some(1000), &sources).unwrap();
+        assert!((e.total - 350.0).abs() < 1e-9, "{}", e.total);
+        assert!(e.items[0].how.contains("× 1.1666"), "{}", e.items[0].how);
     }
 }

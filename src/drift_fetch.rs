@@ -452,7 +452,7 @@ pub fn source_values(
         }
     };
     Ok(window_mean(&series, window)
-        .map(|m| cost::SourceValues { mean: m.value, sum: m.value * m.samples as f64, samples: m.samples })
+        .map(|m| cost::SourceValues::of_mean(m.value, m.samples, m.expected))
         .map_err(|why| why.0))
 }
 

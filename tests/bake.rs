@@ -199,6 +199,77 @@ fn a_gappy_series_is_inconclusive_and_bad_inputs_fail_before_any_poll() {
     assert!(text(&out).contains("expected a whole number of s, m or h"), "{}", text(&out));
 }
 
+#[test]
+fn a_bake_shorter_than_a_window_is_refused_and_early_polls_say_when_the_first_window_ends() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    // Shorter than drift.window (1m): exit 2 before any poll; nothing signed or archived.
+    let out = bake_for(dir.path(), &d, "steady", "30s");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--duration 30s is shorter than drift.window 1m"), "{}", text(&out));
+    assert!(!text(&out).contains("poll "), "{}", text(&out));
+    assert!(!dir.path().join("perf_verification.json").exists());
+    assert!(!dir.path().join("archive").exists());
+
+    // A poll before the first complete window says when it ends, not INCONCLUSIVE.
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v1.4.2", "--baseline", "stable.json"])
+        .args(["--deployed-at", &d.deployed.to_string(), "--duration", "2m", "--poll", "30s"])
+        .args(["--key", "cosign.key", "--archive", "archive"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let at = |s: i64| jiff::Timestamp::from_second(d.deployed + s).unwrap().to_string();
+    let log = text(&out);
+    assert!(log.contains(&format!("poll 1 at {}: waiting: the first 1m window ends {}", at(30), at(60))), "{log}");
+    assert_eq!(log.matches("waiting:").count(), 1, "{log}");
+    assert!(!log.contains("INCONCLUSIVE"), "{log}");
+    assert!(log.contains(&format!("poll 2 at {}: PASS", at(60))), "{log}");
+}
+
+#[test]
+fn a_record_is_filed_under_the_day_of_its_window_and_verify_knows_it_by_its_content() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    // A bake judged long after its window (no data then: INCONCLUSIVE) is archived under the
+    // day of its window's end, and says when it was made.
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v1.4.2", "--baseline", "stable.json"])
+        .args(["--deployed-at", "2020-01-01T23:58:00Z", "--duration", "2m", "--poll", "1m"])
+        .args(["--key", "cosign.key", "--archive", "archive"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!(day(dir.path()), "20200102", "the day of judged_to 2020-01-02T00:00:00Z, not the wall clock's");
+    let rec = record(dir.path());
+    assert_eq!(rec["window"]["judged_to"], "2020-01-02T00:00:00Z");
+    let made: jiff::Timestamp = rec["made_at"].as_str().unwrap().parse().unwrap();
+    assert!((jiff::Timestamp::now().as_second() - made.as_second()).abs() < 300, "{made}");
+
+    // The record bake wrote to --output, with the archived bundle: a record (by the bundle's
+    // predicate type), not a certificate; valid only under the name it was signed with.
+    let bundle = "archive/daily/20200102/steady-v1.4.2.verify.sigstore.json";
+    let out = command(dir.path())
+        .args(["verify", "perf_verification.json", "--bundle", bundle, "--key", "cosign.pub"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let log = text(&out);
+    assert!(!log.contains("expected certificate") && !log.contains("predicate type"), "{log}");
+    assert!(log.contains("signed as steady-v1.4.2.verify.json, not as perf_verification.json"), "{log}");
+    assert!(log.contains("verify the archived copy"), "{log}");
+    // The archived copy verifies, and exits 5 as the bake did.
+    let out = command(dir.path())
+        .args(["verify", "archive/daily/20200102/steady-v1.4.2.verify.json", "--key", "cosign.pub"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+}
+
 /// The schema is not vacuous: a record it accepts is refused once changed.
 #[test]
 fn the_schema_refuses_a_record_with_a_wrong_field() {

@@ -362,6 +362,20 @@ fn collect_estimates_cost_per_1000_requests_from_usage_and_prices() {
     assert!((items["task_hours"]["usage"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{items:#}");
     assert!(text(&out).contains("cost_per_1000_req: "), "{}", text(&out));
 
+    // A window that does not start on a period: its whole periods (29 min) cover less than it
+    // (29.5 min) while the requests count all of it, so the per-sample sum is scaled to the
+    // window: 580 x 1770 / 1740 = 590 invocations, not 580 (a cost too low).
+    let half = (d.from + 30).to_string();
+    let out =
+        run(dir.path(), &["collect", "--service", "api", "--from", &half, "--to", &to, "--requests", "6000"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc = read_json(&dir.path().join("collected.json"));
+    let lambda = &doc["collected"]["cost"]["items"]["lambda_requests"];
+    assert!((lambda["usage"].as_f64().unwrap() - 590.0).abs() < 1e-9, "{lambda:#}");
+    assert!(lambda["from"].as_str().unwrap().contains("sum 580 of 29 samples"), "{lambda:#}");
+    let scale = doc["collected"]["sources"]["lambda_invocations"]["usage_sum_scale"].as_f64().unwrap();
+    assert!((scale - 1770.0 / 1740.0).abs() < 1e-12, "{scale}");
+
     // The requests (and the window) from the load test's own output: 600 requests, ten times
     // fewer, ten times the cost per 1000.
     std::fs::write(dir.path().join("k6.json"), k6_raw(d.from, d.to, 600)).unwrap();
@@ -397,6 +411,19 @@ fn collect_estimates_cost_per_1000_requests_from_usage_and_prices() {
         "{u:#}"
     );
     assert_eq!(u["items"]["vcpu"]["usage"], 900.0, "the items that could be priced are kept: {u:#}");
+
+    // Every price 0: a cost of 0 whatever is used, which would always pass: warned of.
+    cost_policy(dir.path(), "");
+    let policy = std::fs::read_to_string(dir.path().join("perf_thresholds.yml")).unwrap();
+    let free = policy
+        .replace("price: 0.000011244", "price: 0")
+        .replace("price: 0.0000002", "price: 0")
+        .replace("price: 0.04", "price: 0");
+    std::fs::write(dir.path().join("perf_thresholds.yml"), free).unwrap();
+    let out =
+        run(dir.path(), &["collect", "--service", "api", "--from", &from, "--to", &to, "--requests", "6000"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("every cost item's price is 0"), "{}", text(&out));
 }
 
 /// POSTs `body` (JSON) to `url` (`http://127.0.0.1:PORT/path`) and returns the status line.

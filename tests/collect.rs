@@ -334,7 +334,7 @@ fn init_writes_commented_sources_and_drift_blocks_that_parse_when_uncommented() 
     let policy =
         perfcert::policy::parse("policy.yml", &format!("{written}{}{}", block("sources"), block("drift"))).unwrap();
     let names: Vec<&str> = policy.sources.iter().map(|s| s.metric.as_str()).collect();
-    assert_eq!(names, ["cpu_utilization", "memory_utilization"]);
+    assert_eq!(names, ["cpu_utilization", "latency_p95_read"]);
     assert_eq!(policy.sources[0].aggregate, perfcert::policy::Aggregate::Mean);
     assert!(matches!(
         &policy.sources[1].kind,
@@ -379,9 +379,10 @@ fn the_window_can_come_from_locust_outputs_and_each_aggregate_is_recorded() {
     let locust = common::root().join("fixtures/locust");
     for (file, from, to) in [
         ("locust-baseline.json", "2026-11-22T13:56:15.085Z", "2026-11-22T13:56:39.711Z"),
-        ("locust-baseline_stats_history.csv", "2026-11-22T13:56:15Z", "2026-11-22T13:56:39Z"),
+        // Whole seconds: to the end of the last row's second.
+        ("locust-baseline_stats_history.csv", "2026-11-22T13:56:15Z", "2026-11-22T13:56:40Z"),
         // The stats CSV has no times: the history next to it is read.
-        ("locust-baseline_stats.csv", "2026-11-22T13:56:15Z", "2026-11-22T13:56:39Z"),
+        ("locust-baseline_stats.csv", "2026-11-22T13:56:15Z", "2026-11-22T13:56:40Z"),
     ] {
         let given = locust.join(file);
         let out = collect_window(

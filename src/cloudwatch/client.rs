@@ -55,10 +55,37 @@ impl std::error::Error for FetchError {}
 
 /// The CloudWatch endpoint for `region`.
 pub fn endpoint(region: &str) -> String {
-    let env = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    env("AWS_ENDPOINT_URL_CLOUDWATCH")
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| format!("https://monitoring.{region}.amazonaws.com"))
+    crate::aws::endpoint(
+        &["AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL"],
+        |name| std::env::var(name).ok(),
+        || format!("https://monitoring.{region}.amazonaws.com"),
+    )
+}
+
+/// After page `page_number` (1 for the first): whether to ask for the next one, and why the data
+/// is not whole when it is not: a status other than `Complete` (save `PartialData` with a next
+/// page to read), or a `NextToken` still left at the page limit (the rest was never read).
+fn after_page(page: &Page, page_number: usize) -> (bool, Option<String>) {
+    let left = page.next_token.is_some();
+    let more = left && page_number < MAX_PAGES;
+    if left && !more {
+        let mut why = format!(
+            "CloudWatch still had a NextToken after {MAX_PAGES} pages (StatusCode {}): the rest was not read",
+            page.status_code
+        );
+        if !page.messages.is_empty() {
+            why.push_str(&format!(" ({})", redact::text(page.messages.join("; "))));
+        }
+        return (false, Some(why));
+    }
+    if page.status_code != "Complete" && !(page.status_code == "PartialData" && more) {
+        let mut why = format!("CloudWatch answered StatusCode {}", page.status_code);
+        if !page.messages.is_empty() {
+            why.push_str(&format!(" ({})", redact::text(page.messages.join("; "))));
+        }
+        return (more, Some(why));
+    }
+    (more, None)
 }
 
 /// `metric`'s datapoints at `period_ms` over `[start, end)` (period boundaries, unix ms).
@@ -95,15 +122,8 @@ pub fn fetch(
                 error,
             })?;
             fetched.points.extend(page.points.iter().copied().filter(|&(t, _)| t >= from && t < to));
-            let more = page.next_token.is_some() && page_number < MAX_PAGES;
-            if page.status_code != "Complete" && !(page.status_code == "PartialData" && more) {
-                let mut why = format!("CloudWatch answered StatusCode {}", page.status_code);
-                if !page.messages.is_empty() {
-                    why.push_str(&format!(" ({})", redact::text(page.messages.join("; "))));
-                }
-                if page.status_code == "PartialData" {
-                    why.push_str(&format!("; still partial after {MAX_PAGES} pages"));
-                }
+            let (more, incomplete) = after_page(&page, page_number);
+            if let Some(why) = incomplete {
                 fetched.incomplete.get_or_insert(why);
             }
             if !more {
@@ -115,4 +135,27 @@ pub fn fetch(
     fetched.points.sort_by_key(|&(t, _)| t);
     fetched.points.dedup_by_key(|p| p.0);
     Ok(fetched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(status: &str, token: Option<&str>) -> Page {
+        Page { status_code: status.into(), next_token: token.map(String::from), ..Page::default() }
+    }
+
+    #[test]
+    fn a_next_token_left_at_the_page_limit_is_incomplete_not_truncated() {
+        assert_eq!(after_page(&page("Complete", Some("t")), 1), (true, None));
+        assert_eq!(after_page(&page("PartialData", Some("t")), 1), (true, None));
+        assert_eq!(after_page(&page("Complete", None), 7), (false, None));
+        let (more, why) = after_page(&page("Complete", Some("t")), MAX_PAGES);
+        assert!(!more);
+        assert!(why.unwrap().contains("still had a NextToken after 100 pages"));
+        let (more, why) = after_page(&page("PartialData", Some("t")), MAX_PAGES);
+        assert!(!more && why.is_some());
+        let (more, why) = after_page(&page("Forbidden", None), 1);
+        assert!(!more && why.unwrap().contains("StatusCode Forbidden"));
+    }
 }

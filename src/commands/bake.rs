@@ -61,6 +61,18 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let signing = Signing::prepare(&signer)?;
     let policy = pipeline::load_policy(&args.thresholds)?;
     let wanted = drift_fetch::wanted(&policy, &args.thresholds, Some(&args.service))?;
+    // A bake shorter than one drift window never judges a window: refused before anything is
+    // polled, signed or archived.
+    if args.duration < wanted.rules.window_ms {
+        return Err(Failure::input(anyhow!(
+            "--duration {} is shorter than drift.window {} in {}: the bake would judge no complete window; \
+             use --duration {} or more",
+            drift_report::duration(args.duration),
+            drift_report::duration(wanted.rules.window_ms),
+            args.thresholds.display(),
+            drift_report::duration(wanted.rules.window_ms)
+        )));
+    }
     let baseline = drift_fetch::load_baseline(&args.baseline, args.baseline_key.as_deref(), &policy.classes, ui)?;
     drift_fetch::warn_missing(&wanted, &baseline, ui);
     // SLOs are watched for the drift metrics only: say which ceilings this bake does not watch.
@@ -109,7 +121,10 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         result.warnings.extend(server_warnings);
         Ok(result)
     };
-    let outcome = bake::run(plan, &policy.metrics, &mut Wall, evaluate, |poll| ui.note(&line(poll)))?;
+    let window_ms = wanted.rules.window_ms;
+    let outcome = bake::run(plan, &policy.metrics, &mut Wall, evaluate, |poll| {
+        ui.note(&line(poll, plan.deployed_ms, window_ms))
+    })?;
     // The roll-back first: it is the urgent part, and its answer goes into the record.
     let codedeploy = args.codedeploy_deployment_id.as_ref().map(|id| {
         let stop = (outcome.last.status == drift::Status::Rollback).then(|| {
@@ -165,7 +180,9 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         let signing = signing.renew(&signer)?;
         // The first name of the day free locally and in S3: a record is never replaced.
         let archive = Dir::new(args.archive.clone());
-        let day = jiff::Timestamp::from_millisecond(outcome.last.made_ms)
+        // The archive day is the day of the end of the range judged (README, --help), not the
+        // wall clock of the last poll: a bake judged after the fact is filed under its own day.
+        let day = jiff::Timestamp::from_millisecond(outcome.last.at_ms)
             .map(|t| t.strftime("%Y%m%d").to_string())
             .map_err(|e| Failure::input(anyhow!("--deployed-at: {e}")))?;
         let local_keys = archive.list().map_err(|e| Failure::external(anyhow!(e)))?;
@@ -225,8 +242,20 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     }
 }
 
-/// One poll's status line: when, the range judged, the status and why.
-fn line(poll: &bake::Poll) -> String {
+/// One poll's status line: when, the range judged, the status and why. Before the first
+/// complete window (from `deployed_ms`, `window_ms` long) there is nothing to judge: the line
+/// says when that window ends rather than INCONCLUSIVE (unless the rollback flag is up).
+fn line(poll: &bake::Poll, deployed_ms: i64, window_ms: i64) -> String {
+    let first_end = deployed_ms.saturating_add(window_ms);
+    if poll.at_ms < first_end && poll.status != drift::Status::Rollback {
+        return format!(
+            "poll {} at {}: waiting: the first {} window ends {}",
+            poll.number,
+            drift_report::time(poll.at_ms),
+            drift_report::duration(window_ms),
+            drift_report::time(first_end)
+        );
+    }
     let mut s = format!(
         "poll {} at {}: {} ({} judged)",
         poll.number,

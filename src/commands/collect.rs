@@ -143,7 +143,13 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                             )),
                             None => {
                                 let series = Series { samples: got.points, ..Series::default() };
+                                // Whole periods cover less than the run's window, while the
+                                // requests count the whole run: a `per: sample` sum is scaled to
+                                // the window (said in the cost's `from` and here).
+                                let sum_scale = (to - from) as f64 / (end - start) as f64;
+                                record.insert("usage_sum_scale".into(), json!(sum_scale));
                                 measure(&[series], window, source.aggregate, false)
+                                    .map(|(mean, usage)| (mean, usage.map(|v| SourceValues { sum_scale, ..v })))
                                     .map_err(|why| format!("{why} ({query})"))
                             }
                         }
@@ -197,6 +203,12 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             (None, Some(file)) => (requests_in(file, &policy_classes)?, json!(file.display().to_string())),
             (None, None) => (None, Value::Null),
         };
+        if policy.items.iter().all(|i| i.price == 0.0) {
+            ui.warn(&format!(
+                "{}: every cost item's price is 0 in {file}, so the cost is 0 whatever is used; set the unit prices",
+                policy.metric
+            ));
+        }
         let seconds = (to - from) as f64 / 1000.0;
         let lookup = |metric: &str| values.get(metric).cloned().unwrap_or_else(|| Err("not collected".into()));
         let mut record = Map::new();
@@ -304,9 +316,7 @@ fn measure(
     let usage = if partial {
         Err("the server warned that its answer may be partial".to_string())
     } else {
-        window_mean(series, window)
-            .map(|m| SourceValues { mean: m.value, sum: m.value * m.samples as f64, samples: m.samples })
-            .map_err(|why| why.0)
+        window_mean(series, window).map(|m| SourceValues::of_mean(m.value, m.samples, m.expected)).map_err(|why| why.0)
     };
     Ok((value, usage))
 }

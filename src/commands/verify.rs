@@ -18,7 +18,6 @@ use crate::certificate::{Certificate, FileDigest};
 use crate::exit::{ExitStatus, Failure};
 use crate::options::{self, Verify};
 use crate::pipeline;
-use crate::store::layout;
 use crate::ui::Ui;
 
 /// The checks that passed, printed as they pass and kept for the job summary.
@@ -44,7 +43,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         version: o.version.as_deref(),
     };
     let fetched = authenticate::fetch(&wanted)?;
-    if layout::is_record(&fetched.file_name) {
+    if authenticate::is_record(&fetched) {
         return verify_record(&o, fetched, ui);
     }
     let mut checks = Checks { ui, rows: vec![] };

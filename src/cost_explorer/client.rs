@@ -21,10 +21,11 @@ pub struct FetchError {
 }
 
 pub fn endpoint() -> String {
-    let env = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    env("AWS_ENDPOINT_URL_COST_EXPLORER")
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| "https://ce.us-east-1.amazonaws.com".into())
+    crate::aws::endpoint(
+        &["AWS_ENDPOINT_URL_COST_EXPLORER", "AWS_ENDPOINT_URL"],
+        |name| std::env::var(name).ok(),
+        || "https://ce.us-east-1.amazonaws.com".into(),
+    )
 }
 
 pub fn fetch(

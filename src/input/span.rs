@@ -148,9 +148,10 @@ fn history(path: &Path) -> Result<RunSpan, LoadError> {
     if from > to {
         return Err(LoadError::new(&file, "no rows after the header to take the window from; give --from and --to"));
     }
+    // Whole seconds: the last row's second is part of the run, so the window ends at its end.
     Ok(RunSpan {
         from_ms: from * 1000,
-        to_ms: to * 1000,
+        to_ms: (to + 1) * 1000,
         file: path.to_path_buf(),
         how: "Locust stats history: its first to its last Timestamp",
     })
@@ -169,15 +170,16 @@ impl LineSink for CsvTimes {
             return Ok(());
         }
         let t = line.split(',').nth(1).unwrap_or("");
-        let ms = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-            t.parse::<i64>().ok().and_then(|s| s.checked_mul(1000))
+        // A whole-second time stands for the whole of that second: the run ends at its end.
+        let (ms, end) = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            t.parse::<i64>().ok().and_then(|s| Some((s.checked_mul(1000)?, s.checked_add(1)?.checked_mul(1000)?)))
         } else {
-            t.parse::<jiff::Timestamp>().ok().map(|ts| ts.as_millisecond())
+            t.parse::<jiff::Timestamp>().ok().map(|ts| (ts.as_millisecond(), ts.as_millisecond()))
         }
         .ok_or_else(|| format!("timestamp: expected unix seconds or an RFC 3339 time, found {t:?}"))?;
         self.span = Some(match self.span {
-            None => (ms, ms),
-            Some((a, b)) => (a.min(ms), b.max(ms)),
+            None => (ms, end),
+            Some((a, b)) => (a.min(ms), b.max(end)),
         });
         Ok(())
     }
@@ -203,7 +205,8 @@ mod tests {
         let json = run_span(&fixture("locust/locust-baseline.json")).unwrap();
         assert_eq!((json.from_ms, json.to_ms), (1_795_355_775_085, 1_795_355_799_711));
         let history = run_span(&fixture("locust/locust-baseline_stats_history.csv")).unwrap();
-        assert_eq!((history.from_ms, history.to_ms), (1_795_355_775_000, 1_795_355_799_000));
+        // Whole seconds: the window ends at the end of the last row's second.
+        assert_eq!((history.from_ms, history.to_ms), (1_795_355_775_000, 1_795_355_800_000));
         // The stats CSV has no times: its history sibling is read.
         let stats = run_span(&fixture("locust/locust-baseline_stats.csv")).unwrap();
         assert_eq!(stats, history);
@@ -217,7 +220,9 @@ mod tests {
         assert!(csv.to_ms - csv.from_ms >= 20_000, "{csv:?}");
         // The same run's CSV, to the second.
         assert_eq!(csv.from_ms / 1000, raw.from_ms / 1000);
-        assert_eq!(csv.to_ms / 1000, raw.to_ms / 1000);
+        // Whole seconds: to the end of the last second, never before the raw output's end.
+        assert_eq!(csv.to_ms, (raw.to_ms / 1000 + 1) * 1000);
+        assert!(csv.to_ms >= raw.to_ms);
     }
 
     #[test]
