@@ -113,7 +113,7 @@ pub enum Command {
     /// the stop) writes perf_verification.json, signs it and archives it under
     /// daily/YYYYMMDD/SERVICE-VERSION.verify.json.
     #[command(after_help = BAKE_HELP)]
-    Bake(BakeArgs),
+    Bake(Box<BakeArgs>),
     /// Post a certificate or drift report to Slack, and open a Jira issue on FAIL (once).
     ///
     /// Secrets come from the environment only (PERFCERT_SLACK_WEBHOOK_URL, PERFCERT_JIRA_URL,

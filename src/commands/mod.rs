@@ -47,7 +47,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, Failure> {
         Command::Grafana(args) => grafana::run(args, &ui),
         Command::Collect(args) => collect::run(args, &ui),
         Command::Drift(args) => drift::run(args, &ui),
-        Command::Bake(args) => bake::run(args, &ui),
+        Command::Bake(args) => bake::run(*args, &ui),
         Command::Notify(args) => notify::run(args, &ui),
         Command::Init(args) => init::run(args, &ui),
         Command::Badge(args) => badge::run(args, &ui),
