@@ -389,7 +389,10 @@ The baseline of a metric is its value in --baseline: a results file compare read
 such as `perfcert collect` over the last stable release's bake window, or a promoted baseline;
 or that release's bake record (PASS only; its signature checked with --baseline-key PUB); or,
 with --baseline-from/--baseline-to, the mean of the same query over that past range.
-A metric the baseline lacks, or a window without enough samples, is never a PASS.
+A baseline must end by --from and be of the same service (a bake record: the same query too),
+else exit 2; a collected value that is not a mean is no baseline. A metric the baseline lacks, a
+window without enough samples, or a partial answer (Prometheus warnings, CloudWatch data not
+Complete) is never a PASS.
 
 Examples:
   perfcert collect --from 2026-11-23T12:00:00Z --to 2026-11-23T14:00:00Z --service ingest-api \\
