@@ -480,8 +480,11 @@ value in --baseline: a results file compare reads, such as `perfcert collect`
 over the last stable release's bake window, or a promoted baseline; or that
 release's bake record (PASS only; its signature checked with --baseline-key
 PUB); or, with --baseline-from/--baseline-to, the mean of the same query over
-that past range. A metric the baseline lacks, or a window without enough
-samples, is never a PASS.
+that past range. A baseline must end by --from and be of the same service (a
+bake record: the same query too), else exit 2; a collected value that is not a
+mean is no baseline. A metric the baseline lacks, a window without enough
+samples, or a partial answer (Prometheus warnings, CloudWatch data not Complete)
+is never a PASS.
 
 Examples:
   perfcert collect --service ingest-api \\

@@ -25,6 +25,8 @@
 //!   consecutive samples more than 2 steps apart (Prometheus `for:` semantics); `raised_at` is
 //!   the first sample at which that holds. It reads every sample of `[from, to)`, a trailing
 //!   part shorter than a window included, so it never waits for a window to end.
+//! - A metric whose series comes with doubts (a partial answer, a baseline that is not a mean)
+//!   is never PASS: what would be PASS is INCONCLUSIVE, with the doubts among its reasons.
 //! - Overall: ROLLBACK when the flag is raised, else FAIL when a metric fails, else INCONCLUSIVE
 //!   when a metric is inconclusive (or there is no metric), else PASS.
 //!
@@ -37,7 +39,7 @@
 //! let from = 1_796_040_000_000; // unix ms; 15 s samples over 15 minutes, +25% from minute 5
 //! let samples = (0..60).map(|k| (from + k * 15_000, if k < 20 { 200.0 } else { 250.0 })).collect();
 //! let baseline = Baseline { value: 200.0, reference: "range".into(), sha256: None, query: None, period_ms: None };
-//! let series = vec![Series { metric: "latency_p95".into(), baseline: Some(baseline), samples }];
+//! let series = vec![Series { metric: "latency_p95".into(), baseline: Some(baseline), samples, doubts: vec![] }];
 //! let result = evaluate(&policy, &Inputs { from_ms: from, to_ms: from + 900_000, series });
 //!
 //! let m = &result.metrics[0];
@@ -76,6 +78,10 @@ pub struct Series {
     pub baseline: Option<Baseline>,
     /// `(unix milliseconds, value)`, in any order; samples outside the range are ignored.
     pub samples: Vec<(i64, f64)>,
+    /// Why these samples or this baseline cannot show the metric healthy (a partial answer from
+    /// the server, a baseline that is not a mean): each is one of the metric's reasons, and a
+    /// metric that would be PASS is INCONCLUSIVE instead. A breach on what came back stands.
+    pub doubts: Vec<String>,
 }
 
 /// What [`evaluate`] judges: the range `[from_ms, to_ms)` and the series in it.
@@ -207,6 +213,8 @@ pub struct DriftResult {
     pub rollback: Option<Rollback>,
     pub status: Status,
     pub warnings: Vec<String>,
+    /// The service judged, when the caller knows it ([`evaluate`] leaves it `None`).
+    pub service: Option<String>,
 }
 
 /// `x` strictly beyond `bound` upwards, ignoring differences within 1e-9 of the magnitudes.
@@ -343,6 +351,7 @@ pub fn evaluate(policy: &DriftPolicy, inputs: &Inputs) -> DriftResult {
         rollback,
         status,
         warnings,
+        service: None,
     }
 }
 
@@ -466,6 +475,9 @@ fn metric(
     if ticket_at_ms.is_some() {
         reasons.push(format!("{max_streak} consecutive windows breach (ticket after {})", policy.ticket_after));
     }
+    let doubts = series.map(|s| s.doubts.as_slice()).unwrap_or_default();
+    reasons.extend(doubts.iter().cloned());
+    let status = if status == Status::Pass && !doubts.is_empty() { Status::Inconclusive } else { status };
     MetricResult {
         name: name.to_string(),
         direction,

@@ -93,6 +93,23 @@ pub struct Loaded {
     pub sha256: Option<String>,
     pub queries: HashMap<String, String>,
     pub period_ms: Option<(i64, i64)>,
+    /// What the baseline is: a bake record, a file `perfcert collect` wrote, another results
+    /// file, or a past range.
+    pub kind: Kind,
+    /// The service the file says it measured (a bake record's, a collected file's), if it says.
+    pub service: Option<String>,
+    /// Metrics the file has a value for that is no baseline, with why (a collected `aggregate:`
+    /// other than mean, a partial answer over the baseline range): they go without one.
+    pub refused: HashMap<String, String>,
+}
+
+/// Where a baseline came from: what it is checked against before it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    BakeRecord,
+    Collected,
+    Results,
+    Range,
 }
 
 impl Loaded {
@@ -129,16 +146,36 @@ pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, 
     let side = Side { runs: runs.into_iter().map(|results| Run { files: vec![], results }).collect() };
     let values = side.summary().metrics;
     let sha256 = Some(pipeline::sha256_of(path)?);
-    let (mut queries, mut period_ms) = (HashMap::new(), None);
+    let mut values = values;
+    let (mut queries, mut period_ms, mut kind, mut service) = (HashMap::new(), None, Kind::Results, None);
+    let mut refused = HashMap::new();
     if format == input::Format::Native
         && let Ok(text) = fsutil::read_text(path)
         && let Ok(doc) = serde_json::from_str::<Value>(&text)
     {
         let collected = &doc["collected"];
+        if collected.is_object() {
+            kind = Kind::Collected;
+            service = doc["service"].as_str().map(str::to_string);
+        }
         if let Some(sources) = collected["sources"].as_object() {
             for (metric, record) in sources {
                 if let Some(q) = record["query"].as_str() {
                     queries.insert(metric.clone(), q.to_string());
+                }
+                // Drift compares window means with the baseline: only a mean is one.
+                if let Some(aggregate) = record["aggregate"].as_str().filter(|a| *a != "mean")
+                    && values.shift_remove(metric).is_some()
+                {
+                    refused.insert(
+                        metric.clone(),
+                        format!(
+                            "no baseline: {} holds the {aggregate} of the collected window (collected.sources.\
+                             {metric}.aggregate), and drift compares window means with a mean; collect it with \
+                             aggregate: mean",
+                            path.display()
+                        ),
+                    );
                 }
             }
         }
@@ -147,7 +184,7 @@ pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, 
             period_ms = Some((a, b));
         }
     }
-    Ok(Loaded { path: path.display().to_string(), values, sha256, queries, period_ms })
+    Ok(Loaded { path: path.display().to_string(), values, sha256, queries, period_ms, kind, service, refused })
 }
 
 /// The document of a bake record (what `perfcert bake` writes), or `None` for any other file.
@@ -194,7 +231,8 @@ pub fn load_bake_record(path: &Path, record: &Value, key: Option<&Path>, ui: &Ui
             ui.detail(&format!("{file}: signed by {} ({})", key.display(), bundle_path.display()));
         }
         None => ui.warn(&format!(
-            "{file}: a bake record used as the baseline without checking its signature; pass --baseline-key              cosign.pub to verify it"
+            "{file}: a bake record used as the baseline without checking its signature; pass --baseline-key \
+             cosign.pub to verify it"
         )),
     }
     let status = record["status"].as_str().unwrap_or("");
@@ -230,7 +268,16 @@ pub fn load_bake_record(path: &Path, record: &Value, key: Option<&Path>, ui: &Ui
     let time = |v: &Value| v.as_str()?.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond());
     let window = &record["window"];
     let period_ms = time(&window["from"]).zip(time(&window["judged_to"]));
-    Ok(Loaded { path: path.display().to_string(), values, sha256: Some(sha256), queries, period_ms })
+    Ok(Loaded {
+        path: path.display().to_string(),
+        values,
+        sha256: Some(sha256),
+        queries,
+        period_ms,
+        kind: Kind::BakeRecord,
+        service: record["service"].as_str().map(str::to_string),
+        refused: HashMap::new(),
+    })
 }
 
 /// `--baseline-from/--baseline-to`: each drift metric's mean over a past range, from the same
@@ -248,11 +295,23 @@ pub fn range_baseline(
     let mut values = indexmap::IndexMap::new();
     let mut queries = HashMap::new();
     let mut warned = vec![];
+    let mut refused = HashMap::new();
     let range = format!("range {} to {}", crate::drift_report::time(from), crate::drift_report::time(to));
     for (source, query) in &wanted.queries {
         let (samples, warning) = samples_of(client, wanted, source, query, from, to)?;
-        warned.extend(warning);
         queries.insert(source.metric.clone(), query.clone());
+        // A partial answer over the baseline range is no baseline: its mean is of some samples.
+        match warning {
+            Some((line, true)) => {
+                ui.warn(&format!("{line}; over the baseline {range}, so it has no baseline"));
+                refused
+                    .insert(source.metric.clone(), format!("no baseline: a partial answer over the baseline {range}"));
+                warned.push(line);
+                continue;
+            }
+            Some((line, false)) => warned.push(line),
+            None => {}
+        }
         let mut seen = std::collections::BTreeMap::new();
         for (t, v) in samples {
             if v.is_finite() {
@@ -271,42 +330,103 @@ pub fn range_baseline(
         ui.detail(&format!("{}: baseline {} (mean of {n} samples, {range})", source.metric, crate::numfmt::num(mean)));
         values.insert(source.metric.clone(), mean);
     }
-    Ok((Loaded { path: range, values, sha256: None, queries, period_ms: Some((from, to)) }, warned))
+    let period_ms = Some((from, to));
+    Ok((
+        Loaded { path: range, values, sha256: None, queries, period_ms, kind: Kind::Range, service: None, refused },
+        warned,
+    ))
 }
 
-/// Warns, once per metric, of the drift metrics `baseline` has no value for (they go to the
-/// engine without one, so they are never PASS), and of values not collected from production with
-/// the same query.
-pub fn warn_missing(wanted: &Wanted, baseline: &Loaded, ui: &Ui) {
+/// Checks `baseline` before anything is judged against it, and warns, once per metric, of
+/// what it lacks. Refused (an input error): a baseline period that ends after `before_ms` (the
+/// range judged would overlap it, or be judged against what came after it: a regression would
+/// pass), a bake record of another service or with another query for a drift metric, a collected
+/// file of another service. Warned of: a metric it has no value for (it goes to the engine
+/// without one, so it is never PASS), and a value not collected from production with the same
+/// query.
+pub fn check_baseline(
+    wanted: &Wanted,
+    baseline: &Loaded,
+    before_ms: i64,
+    before: &str,
+    ui: &Ui,
+) -> Result<(), Failure> {
+    let file = &baseline.path;
+    if let Some((_, end)) = baseline.period_ms
+        && end > before_ms
+    {
+        let what = match baseline.kind {
+            Kind::BakeRecord => "the bake record's window",
+            Kind::Collected => "the collected window (collected.to)",
+            Kind::Results | Kind::Range => "the baseline period",
+        };
+        return Err(Failure::input(anyhow!(
+            "{file}: {what} ends at {}, after {before} ({}); expected a baseline that ended before the range judged \
+             (an overlapping or later baseline hides a regression)",
+            crate::drift_report::time(end),
+            crate::drift_report::time(before_ms)
+        )));
+    }
+    if matches!(baseline.kind, Kind::BakeRecord | Kind::Collected)
+        && let Some(theirs) = &baseline.service
+        && wanted.service.as_deref() != Some(theirs.as_str())
+    {
+        let what = if baseline.kind == Kind::BakeRecord { "a bake record" } else { "collected" };
+        return Err(Failure::input(match &wanted.service {
+            Some(ours) => anyhow!(
+                "{file}: is {what} of service `{theirs}`, and --service is `{ours}`; expected a baseline of the \
+                 same service"
+            ),
+            None => anyhow!("{file}: is {what} of service `{theirs}`; pass --service {theirs} to judge that service"),
+        }));
+    }
     for (source, query) in &wanted.queries {
+        if let Some(why) = baseline.refused.get(&source.metric) {
+            ui.warn(&format!("{}: {why} (INCONCLUSIVE)", source.metric));
+            continue;
+        }
         if !baseline.values.contains_key(&source.metric) {
-            ui.warn(&format!(
-                "{}: {} has no value for it, so it cannot be judged (INCONCLUSIVE)",
-                source.metric, baseline.path
-            ));
+            ui.warn(&format!("{}: {file} has no value for it, so it cannot be judged (INCONCLUSIVE)", source.metric));
             continue;
         }
         // A baseline is comparable only if it measured the same thing: production, through the
         // same query (a load-test number, or another unit, would make every window look fine or
         // every window breach).
         match baseline.queries.get(&source.metric) {
+            None if baseline.kind == Kind::BakeRecord => {
+                return Err(Failure::input(anyhow!(
+                    "{file}: the bake record has no query for `{}` (its sources[]); expected this policy's \
+                     sources.{}.query ({query})",
+                    source.metric,
+                    source.metric
+                )));
+            }
             None => ui.warn(&format!(
-                "{}: the value in {} was not collected from production by `perfcert collect` (it records no \
+                "{}: the value in {file} was not collected from production by `perfcert collect` (it records no \
                  query): a load-test number is not comparable with production traffic, and its unit may differ",
-                source.metric, baseline.path
+                source.metric
             )),
+            Some(q) if q != query && baseline.kind == Kind::BakeRecord => {
+                return Err(Failure::input(anyhow!(
+                    "{file}: the bake record measured `{}` with the query {q}, and this policy's sources.{}.query is \
+                     {query}; expected the same query",
+                    source.metric,
+                    source.metric
+                )));
+            }
             Some(q) if q != query => ui.warn(&format!(
-                "{}: the value in {} was collected with another query ({q}) than this one ({query}): check that \
-                 both measure the same thing in the same unit",
-                source.metric, baseline.path
+                "{}: sources.{}.query differs: {file} was collected with {q}, this policy queries {query}; check \
+                 that both measure the same thing in the same unit",
+                source.metric, source.metric
             )),
             Some(_) => {}
         }
     }
+    Ok(())
 }
 
 /// Every drift metric's series over `[from, to)` with its baseline: the engine's input. A
-/// metric the baseline lacks goes without one (see [`warn_missing`]). Also, one line per metric
+/// metric the baseline lacks goes without one (see [`check_baseline`]). Also, one line per metric
 /// whose server answered with `warnings` / `infos` (a partial response): for the report's
 /// warnings, never dropped.
 pub fn series(
@@ -320,20 +440,24 @@ pub fn series(
     let mut series = vec![];
     let mut warned = vec![];
     for (source, query) in &wanted.queries {
-        let (samples, warnings) = samples_of(client, wanted, source, query, from, to)?;
-        warned.extend(warnings);
+        let (samples, warning) = samples_of(client, wanted, source, query, from, to)?;
         ui.detail(&format!("{}: {} samples from {}", source.metric, samples.len(), source.endpoint()));
+        // A partial answer never judges a metric healthy (a breach in what came back stands).
+        let mut doubts: Vec<String> = warning.iter().filter(|w| w.1).map(|w| w.0.clone()).collect();
+        doubts.extend(baseline.refused.get(&source.metric).cloned());
+        warned.extend(warning.map(|w| w.0));
         series.push(drift::Series {
             metric: source.metric.clone(),
             baseline: baseline.baseline(&source.metric),
             samples,
+            doubts,
         });
     }
     Ok((series, warned))
 }
 
 /// One drift metric's samples over `[from, to)` at the drift step, from its source, with the line
-/// saying what its server warned of (a partial answer), if it did.
+/// saying what its server warned of, if it did, and whether that makes the answer partial.
 fn samples_of(
     client: &mut Client,
     wanted: &Wanted,
@@ -341,7 +465,7 @@ fn samples_of(
     query: &str,
     from: i64,
     to: i64,
-) -> Result<(Samples, Option<String>), Failure> {
+) -> Result<(Samples, Option<(String, bool)>), Failure> {
     let mut warned = None;
     let samples = match &source.kind {
         SourceKind::Prometheus { endpoint, sigv4_region, .. } => {
@@ -352,7 +476,7 @@ fn samples_of(
             let (samples, warnings) =
                 fetch(client, &source.metric, endpoint, &auth, query, from, to, wanted.rules.step_ms)?;
             if !warnings.is_empty() {
-                warned = Some(server_warned(&source.metric, endpoint, &warnings));
+                warned = Some((server_warned(&source.metric, endpoint, &warnings), partial(&warnings)));
             }
             samples
         }
@@ -371,7 +495,7 @@ fn samples_of(
                 if bad { Failure::input(error) } else { Failure::external(error) }
             })?;
             if let Some(why) = &got.incomplete {
-                warned = Some(format!("{}: {why}; its windows are judged on what came back", source.metric));
+                warned = Some((format!("{}: {why} (the data may be partial)", source.metric), true));
             }
             got.points.into_iter().filter(|&(t, _)| t >= from && t < to).collect()
         }
@@ -381,13 +505,25 @@ fn samples_of(
 
 /// The one line that says what a metric's server warned of (its warnings deduplicated, in order).
 pub fn server_warned(metric: &str, endpoint: &str, warnings: &[String]) -> String {
+    format!("{metric}: {}", warned_text(endpoint, warnings))
+}
+
+/// What `endpoint` warned of, without the metric: `ENDPOINT answered with warnings (the data may
+/// be partial): W1; W2` (repeats removed, in order).
+pub fn warned_text(endpoint: &str, warnings: &[String]) -> String {
     let mut unique: Vec<&str> = vec![];
     for w in warnings {
         if !unique.contains(&w.as_str()) {
             unique.push(w);
         }
     }
-    format!("{metric}: {endpoint} answered with warnings (the data may be partial): {}", unique.join("; "))
+    format!("{endpoint} answered with warnings (the data may be partial): {}", unique.join("; "))
+}
+
+/// Whether a server's notes say its answer is partial: a warning is; an `info: ` (a hint about
+/// the query, such as "metric might not be a counter") alone is not.
+pub fn partial(warnings: &[String]) -> bool {
+    warnings.iter().any(|w| !w.starts_with("info: "))
 }
 
 /// A source's values over `[from, to)` (the mean and sum of its samples, as `collect` takes
@@ -426,7 +562,7 @@ pub fn source_values(
                 if bad { Failure::input(error) } else { Failure::external(error) }
             })?;
             // A partial answer under-counts usage, which would make a cost look lower than it is.
-            if !answer.warnings.is_empty() {
+            if partial(&answer.warnings) {
                 return Ok(Err(server_warned(&source.metric, endpoint, &answer.warnings)));
             }
             (answer.series, window)

@@ -820,7 +820,9 @@ impl Validator<'_> {
         };
         let sources = match raw.sources {
             None => Vec::new(),
-            Some(all) => all.value.into_iter().map(|(name, raw)| self.source(name, raw)).collect::<Result<_, _>>()?,
+            Some(all) => {
+                all.value.into_iter().map(|(name, raw)| self.source(name, raw, &metrics)).collect::<Result<_, _>>()?
+            }
         };
         let cost = match raw.cost {
             None => None,
@@ -829,16 +831,45 @@ impl Validator<'_> {
         Ok(Policy { metrics, waivers, classes, decision, comparability, duet, drift, sources, cost })
     }
 
-    fn source(&self, metric: String, mut raw: Spanned<RawSource>) -> Result<Source, LoadError> {
+    fn source(
+        &self,
+        metric: String,
+        mut raw: Spanned<RawSource>,
+        metrics: &[MetricPolicy],
+    ) -> Result<Source, LoadError> {
         let aggregate = match raw.value.aggregate.take() {
             None => Aggregate::Mean,
-            Some(a) => Aggregate::ALL.into_iter().find(|x| x.as_str() == a.value.trim()).ok_or_else(|| {
-                self.error(
-                    &a,
-                    format!("sources.{metric}.aggregate"),
-                    format!("expected mean, max, min, p95 or last, found \"{}\"", a.value),
-                )
-            })?,
+            Some(a) => {
+                let aggregate = Aggregate::ALL.into_iter().find(|x| x.as_str() == a.value.trim()).ok_or_else(|| {
+                    self.error(
+                        &a,
+                        format!("sources.{metric}.aggregate"),
+                        format!("expected mean, max, min, p95 or last, found \"{}\"", a.value),
+                    )
+                })?;
+                // The value collected is gated: an aggregate that leaves out the bad side's
+                // samples (the minimum of a latency, the maximum of a throughput) hides a breach.
+                let direction = metrics.iter().find(|m| m.name == metric).and_then(implied_direction);
+                let up = matches!(direction, Some(Direction::Up | Direction::Both));
+                let down = matches!(direction, Some(Direction::Down | Direction::Both));
+                let hides = match aggregate {
+                    Aggregate::Min | Aggregate::Last if up => Some("rise"),
+                    Aggregate::Max if down => Some("fall"),
+                    _ => None,
+                };
+                if let Some(side) = hides {
+                    return Err(self.error(
+                        &a,
+                        format!("sources.{metric}.aggregate"),
+                        format!(
+                            "{} hides a {side} that metrics.{metric} gates; expected mean, p95{}",
+                            aggregate.as_str(),
+                            if up && !down { " or max" } else { "" }
+                        ),
+                    ));
+                }
+                aggregate
+            }
         };
         let mut source = self.source_of_kind(metric, raw)?;
         source.aggregate = aggregate;
@@ -1958,6 +1989,32 @@ waivers:
                 a.as_str()
             );
             assert_eq!(parse("p.yml", &text).unwrap().sources[0].aggregate, a);
+        }
+        // An aggregate that leaves out the gated side's samples is refused, naming the key.
+        let gated = |limit: &str, a: &str| {
+            parse(
+                "p.yml",
+                &format!("metrics:\n  cpu: {{ {limit} }}\nsources:\n  cpu:\n    prometheus: http://prom\n    query: up\n    aggregate: {a}\n"),
+            )
+            .map(|p| p.sources[0].aggregate.as_str())
+            .map_err(|e| e.to_string())
+        };
+        for (limit, a) in
+            [("max_increase: 10%", "min"), ("max: 90", "last"), ("max_decrease: 5%", "max"), ("max: 1, min: 0", "max")]
+        {
+            let e = gated(limit, a).unwrap_err();
+            assert!(
+                e.starts_with("p.yml:7:16: sources.cpu.aggregate: ") && e.contains(&format!("{a} hides a")),
+                "{limit} {a}: {e}"
+            );
+        }
+        for (limit, a) in [
+            ("max_increase: 10%", "max"),
+            ("max_increase: 10%", "p95"),
+            ("max_decrease: 5%", "min"),
+            ("max_decrease: 5%", "last"),
+        ] {
+            assert_eq!(gated(limit, a), Ok(a), "{limit}");
         }
         assert_eq!(
             one("    aggregate: p99\n"),

@@ -396,3 +396,40 @@ fn a_rollback_asks_codedeploy_to_stop_and_roll_back_and_nothing_else_does() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("no AWS region for CodeDeploy") && !text(&out).contains("poll "), "{}", text(&out));
 }
+
+#[test]
+fn a_baseline_that_ends_after_the_deploy_or_is_of_another_service_is_refused_before_any_poll() {
+    let d = data();
+    let dir = common::workdir_with_keys();
+    // Nothing listens: the refusals come before the first request.
+    setup(dir.path(), "http://127.0.0.1:9");
+    let at = |s: i64| jiff::Timestamp::from_second(s).unwrap().to_string();
+    let write = |service: &str, to: i64| {
+        let doc = serde_json::json!({
+            "service": service, "metrics": { "latency_p95": 200 },
+            "collected": { "from": at(d.deployed - 3600), "to": at(to),
+                "sources": { "latency_p95": { "query": "latency_p95{service=\"steady\"}", "aggregate": "mean" } } }
+        });
+        std::fs::write(dir.path().join("stable.json"), doc.to_string()).unwrap();
+    };
+    write("steady", d.deployed + 60);
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "stable.json: the collected window (collected.to) ends at {}, after --deployed-at ({})",
+            at(d.deployed + 60),
+            at(d.deployed)
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("poll "), "{}", text(&out));
+    write("checkout", d.deployed);
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("is collected of service `checkout`, and --service is `steady`"), "{}", text(&out));
+    write("steady", d.deployed);
+    let out = bake(dir.path(), &d, "steady");
+    assert_eq!(out.status.code(), Some(3), "accepted, then the unreachable source: {}", text(&out));
+}

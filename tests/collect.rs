@@ -425,37 +425,52 @@ fn the_window_can_come_from_locust_outputs_and_each_aggregate_is_recorded() {
 }
 
 #[test]
-fn a_partial_response_is_warned_of_and_recorded_never_dropped() {
+fn a_partial_response_is_unavailable_and_infos_alone_are_warned_of_and_recorded() {
     let d = data();
     let values: Vec<String> = (d.from..=d.to).step_by(STEP as usize).map(|t| format!("[{t},\"50\"]")).collect();
-    let stub = common::prom::Stub::start(format!(
-        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},"warnings":["store 10.0.0.7:10901: context deadline exceeded","store 10.0.0.7:10901: context deadline exceeded"],"infos":["metric might not be a counter"]}}"#,
-        values.join(",")
+    let answer = |warnings: &str| {
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},{warnings}"infos":["metric might not be a counter"]}}"#,
+            values.join(",")
+        )
+    };
+    // A store that did not answer: no value (a mean of some samples), the reason said once.
+    let stub = common::prom::Stub::start(answer(
+        r#""warnings":["store 10.0.0.7:10901: context deadline exceeded","store 10.0.0.7:10901: context deadline exceeded"],"#,
     ));
     let dir = common::workdir();
     policy(dir.path(), &source("cpu_utilization", &stub.url, "avg(cpu_utilization)", ""));
     let out = collect(dir.path(), &d, &[], &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(5), "nothing collected: {}", text(&out));
     let said = text(&out);
     let line = format!(
-        "warning: cpu_utilization: {} answered with warnings (the data may be partial): store 10.0.0.7:10901: \
-         context deadline exceeded; info: metric might not be a counter",
+        "warning: cpu_utilization: unavailable: {} answered with warnings (the data may be partial): store \
+         10.0.0.7:10901: context deadline exceeded; info: metric might not be a counter",
         stub.url
     );
     assert_eq!(said.matches(&line).count(), 1, "one line per metric: {said}");
+    assert!(!dir.path().join("collected.json").exists());
+    let asked = stub.requests.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains(&format!("start={}&end={}&step=15", d.from, d.to)), "{asked:?}");
+
+    // Infos alone are a hint about the query, not a partial answer: collected, said and kept.
+    let stub = common::prom::Stub::start(answer(""));
+    policy(dir.path(), &source("cpu_utilization", &stub.url, "avg(cpu_utilization)", ""));
+    let out = collect(dir.path(), &d, &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let line = format!(
+        "warning: cpu_utilization: {} answered with warnings (the data may be partial): info: metric might not be a \
+         counter",
+        stub.url
+    );
+    assert_eq!(text(&out).matches(&line).count(), 1, "{}", text(&out));
     let doc = read_json(&dir.path().join("collected.json"));
     assert_eq!(doc["metrics"]["cpu_utilization"], 50.0);
     assert_eq!(
         doc["collected"]["sources"]["cpu_utilization"]["warnings"],
-        serde_json::json!([
-            "store 10.0.0.7:10901: context deadline exceeded",
-            "store 10.0.0.7:10901: context deadline exceeded",
-            "info: metric might not be a counter"
-        ])
+        serde_json::json!(["info: metric might not be a counter"])
     );
-    let asked = stub.requests.lock().unwrap().clone();
-    assert_eq!(asked.len(), 1);
-    assert!(asked[0].contains(&format!("start={}&end={}&step=15", d.from, d.to)), "{asked:?}");
 }
 
 fn raw_metric_line() -> &'static str {

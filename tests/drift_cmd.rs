@@ -186,17 +186,18 @@ fn the_json_report_validates_against_its_schema() {
         serde_json::from_str(&std::fs::read_to_string(root().join("schemas/drift-report.schema.json")).unwrap())
             .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    // A baseline `perfcert collect` wrote: its query and period are the baseline's provenance.
-    let collected = serde_json::json!({
-        "service": "api",
-        "metrics": { "latency_p95": BASELINE },
-        "collected": {
-            "from": at(d.from - 7200), "to": at(d.from - 3600),
-            "sources": { "latency_p95": { "endpoint": prom.url, "query": "latency_p95{service=\"api\"}" } }
-        }
-    });
-    std::fs::write(dir.path().join("stable.json"), collected.to_string()).unwrap();
-    for service in ["steady", "step", "rollback", "gappy", "absent"] {
+    for service in ["steady", "rollback", "gappy", "absent", "step"] {
+        // A baseline `perfcert collect` wrote: its query and period are the baseline's provenance.
+        let query = format!("latency_p95{{service=\"{service}\"}}");
+        let collected = serde_json::json!({
+            "service": service,
+            "metrics": { "latency_p95": BASELINE },
+            "collected": {
+                "from": at(d.from - 7200), "to": at(d.from - 3600),
+                "sources": { "latency_p95": { "endpoint": prom.url, "query": query } }
+            }
+        });
+        std::fs::write(dir.path().join("stable.json"), collected.to_string()).unwrap();
         let out = drift(dir.path(), &d, service, &["--format", "json", "--output", "drift.json"]);
         assert!(out.stdout.is_empty(), "--output: nothing on stdout");
         assert!(text(&out).contains("drift: "), "the headline on stderr: {}", text(&out));
@@ -205,7 +206,8 @@ fn the_json_report_validates_against_its_schema() {
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{service}: {errors:?}");
         let b = &doc["metrics"][0]["baseline"];
-        assert_eq!(b["query"], "latency_p95{service=\"api\"}");
+        assert_eq!(b["query"], query);
+        assert_eq!(doc["service"], service);
         assert_eq!((&b["period"]["from"], &b["period"]["to"]), (&at(d.from - 7200).into(), &at(d.from - 3600).into()));
     }
     let out = drift(dir.path(), &d, "step", &["--format", "markdown"]);
@@ -264,7 +266,7 @@ fn bad_ranges_and_baselines_are_input_errors() {
 }
 
 #[test]
-fn a_partial_response_is_in_the_reports_warnings_and_it_validates() {
+fn a_partial_response_is_inconclusive_in_the_reports_warnings_and_it_validates() {
     let d = data();
     let values: Vec<String> = (d.from..d.to).step_by(STEP as usize).map(|t| format!("[{t},\"{BASELINE}\"]")).collect();
     let stub = common::prom::Stub::start(format!(
@@ -274,7 +276,8 @@ fn a_partial_response_is_in_the_reports_warnings_and_it_validates() {
     let dir = common::workdir();
     setup(dir.path(), &stub.url, "");
     let out = drift(dir.path(), &d, "steady", &["--format", "json", "--output", "drift.json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A partial answer never judges healthy: the same data without warnings passes.
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     let line = format!(
         "latency_p95: {} answered with warnings (the data may be partial): ingester 3 of 3 did not answer",
         stub.url
@@ -283,6 +286,8 @@ fn a_partial_response_is_in_the_reports_warnings_and_it_validates() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("drift.json")).unwrap()).unwrap();
     assert!(doc["warnings"].as_array().unwrap().iter().any(|w| w == &serde_json::json!(line)), "{doc}");
+    assert_eq!((doc["status"].as_str(), doc["service"].as_str()), (Some("INCONCLUSIVE"), Some("steady")));
+    assert!(doc["metrics"][0]["reasons"].as_array().unwrap().contains(&serde_json::json!(line)), "{doc}");
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("schemas/drift-report.schema.json")).unwrap())
             .unwrap();
@@ -357,16 +362,17 @@ fn the_baseline_can_be_a_signed_bake_record_and_only_a_healthy_one() {
     let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
     let dir = common::workdir_with_keys();
     setup(dir.path(), &prom.url, "");
-    // The last stable release's bake: steady over the 30-minute range, PASS, signed, archived.
-    let bake = |service: &str, version: &str| {
+    // The last stable release's bake: steady over the 5 minutes before the range, PASS, signed,
+    // archived.
+    let bake = |service: &str, version: &str, deployed: i64, duration: &str| {
         command(dir.path())
             .args(["bake", "--service", service, "--version", version, "--baseline", "stable.json"])
-            .args(["--deployed-at", &d.from.to_string(), "--duration", "30m", "--poll", "5m"])
+            .args(["--deployed-at", &deployed.to_string(), "--duration", duration, "--poll", "5m"])
             .args(["--key", "cosign.key", "--archive", "archive", "-o", &format!("{service}.verify.json")])
             .output()
             .unwrap()
     };
-    let out = bake("steady", "v1");
+    let out = bake("steady", "v1", d.from - 300, "5m");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let day = std::fs::read_dir(dir.path().join("archive/daily")).unwrap().next().unwrap().unwrap().path();
     let record = day.join("steady-v1.verify.json");
@@ -384,11 +390,23 @@ fn the_baseline_can_be_a_signed_bake_record_and_only_a_healthy_one() {
     assert!(!text(&out).contains("without checking its signature"), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let b = &doc["metrics"][0]["baseline"];
-    // The mean of the bake's samples: its six windows' means weighted by their samples.
-    let expected = mean(&steady_values(d.from, d.to));
+    // The mean of the bake's samples: its window's mean weighted by its samples.
+    let expected = mean(&steady_values(d.from - 300, d.from));
     assert!((b["value"].as_f64().unwrap() - expected).abs() < 1e-9, "{b} against {expected}");
     assert_eq!(b["query"], "latency_p95{service=\"steady\"}");
-    assert_eq!((&b["period"]["from"], &b["period"]["to"]), (&at(d.from).into(), &at(d.to).into()));
+    assert_eq!((&b["period"]["from"], &b["period"]["to"]), (&at(d.from - 300).into(), &at(d.from).into()));
+    assert_eq!(doc["service"], "steady", "the report names the service it judged");
+
+    // A bake that ends after --from is no baseline for the range: it would hide a regression.
+    let out = bake("steady", "v3", d.from, "30m");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = drift_with(&dir.path().join("steady.verify.json"), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("the bake record's window ends at {}, after --from ({})", at(d.to), at(d.from))),
+        "{}",
+        text(&out)
+    );
 
     // Without the key: used, with a warning that it is not checked.
     let out = drift_with(&record, &[]);
@@ -408,7 +426,7 @@ fn the_baseline_can_be_a_signed_bake_record_and_only_a_healthy_one() {
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
 
     // A release whose bake was not healthy is no baseline.
-    let out = bake("step", "v2");
+    let out = bake("step", "v2", d.from, "30m");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let out = drift_with(&dir.path().join("step.verify.json"), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -480,4 +498,188 @@ fn a_rollback_with_notify_files_one_ticket_and_keeps_its_exit_code() {
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().filter(|l| l.starts_with("warning: slack: ")).count(), 1, "{err}");
+}
+
+/// A baseline file `perfcert collect` wrote: `service`, its window and, per metric, its query
+/// and aggregate.
+fn collected(dir: &Path, service: &str, from: i64, to: i64, query: &str, aggregate: &str) {
+    let doc = serde_json::json!({
+        "service": service,
+        "metrics": { "latency_p95": BASELINE },
+        "collected": {
+            "from": at(from), "to": at(to),
+            "sources": { "latency_p95": { "endpoint": "http://prom", "query": query, "aggregate": aggregate } }
+        }
+    });
+    std::fs::write(dir.join("collected.json"), format!("{doc:#}\n")).unwrap();
+}
+
+/// A PASS bake record of `service` over `[from, to)` whose query is `query`, written by hand.
+fn record(dir: &Path, service: &str, from: i64, to: i64, query: &str) {
+    let doc = serde_json::json!({
+        "service": service, "status": "PASS", "deployed_at": at(from), "slo": {},
+        "window": { "from": at(from), "judged_to": at(to) },
+        "sources": [{ "metric": "latency_p95", "endpoint": "http://prom", "query": query }],
+        "drift": { "metrics": [{ "name": "latency_p95", "windows": [{ "mean": BASELINE, "samples": 20 }] }] }
+    });
+    std::fs::write(dir.join("record.verify.json"), format!("{doc:#}\n")).unwrap();
+}
+
+#[test]
+fn a_baseline_that_overlaps_the_range_or_is_of_another_service_or_query_is_refused() {
+    let d = data();
+    let dir = common::workdir();
+    // Nothing listens: every refusal here comes before a request.
+    setup(dir.path(), "http://127.0.0.1:9", "");
+    let run = |baseline: &[&str]| {
+        command(dir.path())
+            .args(["drift", "--service", "steady", "--from", &d.from.to_string(), "--to", &d.to.to_string()])
+            .args(baseline)
+            .output()
+            .unwrap()
+    };
+    let refused = |out: &Output, says: &str| {
+        assert_eq!(out.status.code(), Some(2), "{}", text(out));
+        assert!(text(out).contains(says), "expected {says:?} in: {}", text(out));
+    };
+    // A range ending after --from.
+    let out = run(&["--baseline-from", &(d.from - 300).to_string(), "--baseline-to", &(d.from + 60).to_string()]);
+    refused(&out, &format!("--baseline-to ({}) is after --from ({})", at(d.from + 60), at(d.from)));
+    // A collected window ending after --from; one ending at --from is fine (then the request fails).
+    let query = "latency_p95{service=\"steady\"}";
+    collected(dir.path(), "steady", d.from - 300, d.from + 1, query, "mean");
+    let out = run(&["--baseline", "collected.json"]);
+    refused(&out, &format!("collected.json: the collected window (collected.to) ends at {}", at(d.from + 1)));
+    collected(dir.path(), "steady", d.from - 300, d.from, query, "mean");
+    assert_eq!(run(&["--baseline", "collected.json"]).status.code(), Some(3), "unreachable source: external");
+    // Collected for another service.
+    collected(dir.path(), "other", d.from - 300, d.from, query, "mean");
+    refused(
+        &run(&["--baseline", "collected.json"]),
+        "collected.json: is collected of service `other`, and --service is `steady`",
+    );
+    // Another query: a warning naming the key and both queries.
+    collected(dir.path(), "steady", d.from - 300, d.from, "avg(latency_p95)", "mean");
+    let out = run(&["--baseline", "collected.json"]);
+    assert!(
+        text(&out).contains(&format!(
+            "latency_p95: sources.latency_p95.query differs: collected.json was collected with avg(latency_p95), this \
+             policy queries {query}"
+        )),
+        "{}",
+        text(&out)
+    );
+    // A bake record: of another service, with another query, or ending after --from.
+    record(dir.path(), "other", d.from - 300, d.from, query);
+    refused(
+        &run(&["--baseline", "record.verify.json"]),
+        "record.verify.json: is a bake record of service `other`, and --service is `steady`",
+    );
+    record(dir.path(), "steady", d.from - 300, d.from, "avg(latency_p95)");
+    refused(
+        &run(&["--baseline", "record.verify.json"]),
+        "the bake record measured `latency_p95` with the query avg(latency_p95), and this policy's \
+         sources.latency_p95.query is latency_p95{service=\"steady\"}",
+    );
+    record(dir.path(), "steady", d.from - 300, d.from + 300, query);
+    refused(&run(&["--baseline", "record.verify.json"]), "the bake record's window ends at");
+    record(dir.path(), "steady", d.from - 300, d.from, query);
+    assert_eq!(run(&["--baseline", "record.verify.json"]).status.code(), Some(3), "accepted, then the request");
+}
+
+/// A stand-in Prometheus answering `value` at every step of the range, with `warnings`.
+fn answering(d: &Data, value: f64, warnings: &[&str]) -> common::prom::Stub {
+    let values: Vec<String> = (d.from..d.to).step_by(STEP as usize).map(|t| format!("[{t},\"{value}\"]")).collect();
+    common::prom::Stub::start(format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},"warnings":{}}}"#,
+        values.join(","),
+        serde_json::json!(warnings)
+    ))
+}
+
+#[test]
+fn a_collected_baseline_that_is_not_a_mean_leaves_the_metric_inconclusive() {
+    let d = data();
+    let stub = answering(&d, BASELINE, &[]);
+    let dir = common::workdir();
+    setup(dir.path(), &stub.url, "");
+    let query = "latency_p95{service=\"steady\"}";
+    let run = || {
+        command(dir.path())
+            .args(["drift", "--service", "steady", "--format", "json", "--baseline", "collected.json"])
+            .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+            .output()
+            .unwrap()
+    };
+    collected(dir.path(), "steady", d.from - 300, d.from, query, "mean");
+    assert_eq!(run().status.code(), Some(0), "a mean is a baseline");
+    collected(dir.path(), "steady", d.from - 300, d.from, query, "max");
+    let out = run();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &doc["metrics"][0];
+    assert_eq!((m["status"].as_str(), &m["baseline"]), (Some("INCONCLUSIVE"), &serde_json::Value::Null));
+    let reasons = m["reasons"].to_string();
+    assert!(reasons.contains("collected.json holds the max of the collected window"), "{reasons}");
+}
+
+#[test]
+fn a_partial_answer_never_passes_but_a_breach_in_it_fails() {
+    let d = data();
+    let dir = common::workdir();
+    let run = |value: f64, warnings: &[&str]| {
+        let stub = answering(&d, value, warnings);
+        setup(dir.path(), &stub.url, "");
+        drift(dir.path(), &d, "steady", &[]).status.code()
+    };
+    assert_eq!(run(BASELINE, &[]), Some(0));
+    assert_eq!(run(BASELINE, &["store 2 of 3 did not answer"]), Some(5));
+    assert_eq!(run(BASELINE * 1.2, &["store 2 of 3 did not answer"]), Some(1), "+20% on what came back breaches");
+
+    // In collect, a partial answer is no value: unavailable, with the reason (nothing collected: 5).
+    let stub = answering(&d, BASELINE, &["store 2 of 3 did not answer"]);
+    setup(dir.path(), &stub.url, "");
+    let out = command(dir.path())
+        .args(["collect", "--service", "steady", "--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let said = format!(
+        "latency_p95: unavailable: {} answered with warnings (the data may be partial): store 2 of 3 did not answer",
+        stub.url
+    );
+    assert!(text(&out).contains(&said), "{}", text(&out));
+    assert!(!dir.path().join("collected.json").exists(), "no value is never written");
+}
+
+#[test]
+fn a_cloudwatch_answer_cut_at_the_page_limit_is_inconclusive() {
+    let d = data();
+    // Every page says Complete and offers another: after the page limit the rest is unread.
+    let points: Vec<i64> = (d.from..d.to).step_by(60).collect();
+    let stub = common::prom::Stub::start(
+        serde_json::json!({ "MetricDataResults": [{ "Id": "m0", "Timestamps": points,
+            "Values": points.iter().map(|_| BASELINE).collect::<Vec<_>>(), "StatusCode": "Complete" }],
+            "NextToken": "more" })
+        .to_string(),
+    );
+    let dir = common::workdir();
+    let policy = "metrics:\n  latency_p95: { max_increase: 10% }\ndrift:\n  step: 1m\n  window: 5m\n  metrics:\n    \
+                  latency_p95: {}\nsources:\n  latency_p95:\n    cloudwatch:\n      region: eu-west-1\n      \
+                  namespace: App\n      metric: Latency\n      period: 1m\n";
+    std::fs::write(dir.path().join("perf_thresholds.yml"), policy).unwrap();
+    std::fs::write(dir.path().join("stable.json"), format!("{{\"metrics\": {{\"latency_p95\": {BASELINE}}}}}\n"))
+        .unwrap();
+    let out = command(dir.path())
+        .args(["drift", "--baseline", "stable.json", "--format", "json"])
+        .args(["--from", &d.from.to_string(), "--to", &d.to.to_string()])
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", &stub.url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(text(&out).contains("CloudWatch had more pages after 100; the rest was not read"), "{}", text(&out));
 }

@@ -57,7 +57,7 @@ fn samples() -> impl Strategy<Value = Vec<(i64, f64)>> {
 fn evaluate_one(p: &DriftPolicy, b: Option<f64>, samples: Vec<(i64, f64)>, windows: i64) -> DriftResult {
     let baseline =
         b.map(|value| Baseline { value, reference: "range".into(), sha256: None, query: None, period_ms: None });
-    let series = vec![Series { metric: "m".into(), baseline, samples }];
+    let series = vec![Series { metric: "m".into(), baseline, samples, doubts: vec![] }];
     evaluate(p, &Inputs { from_ms: T0, to_ms: T0 + windows * 60_000, series })
 }
 

@@ -45,7 +45,7 @@ fn series(rng: &mut Rng, n: i64, cov: f64, rho: f64, step: f64, step_at: i64) ->
         })
         .collect();
     let baseline = Baseline { value: 1.0, reference: "range".into(), sha256: None, query: None, period_ms: None };
-    Series { metric: "m".into(), baseline: Some(baseline), samples }
+    Series { metric: "m".into(), baseline: Some(baseline), samples, doubts: vec![] }
 }
 
 struct Steady {

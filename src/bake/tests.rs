@@ -44,7 +44,7 @@ fn bake(p: &policy::Policy, value: impl Fn(i64) -> Option<f64>) -> (Outcome, Vec
         let baseline =
             Baseline { value: 200.0, reference: "stable.json".into(), sha256: None, query: None, period_ms: None };
         let samples = samples.iter().copied().filter(|&(t, _)| t < to).collect();
-        let series = vec![Series { metric: "latency_p95".into(), baseline: Some(baseline), samples }];
+        let series = vec![Series { metric: "latency_p95".into(), baseline: Some(baseline), samples, doubts: vec![] }];
         Ok(drift::evaluate(&rules, &Inputs { from_ms: from, to_ms: to, series }))
     };
     let outcome = run(plan, &p.metrics, &mut clock, evaluate, |poll| {

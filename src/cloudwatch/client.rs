@@ -20,7 +20,8 @@ const MAX_PAGES: usize = 100;
 pub struct Fetched {
     pub points: Vec<(i64, f64)>,
     /// A `StatusCode` other than `Complete` with its messages (`Forbidden`, `InternalError`,
-    /// `PartialData` with no next page): the data is not the whole window.
+    /// `PartialData` with no next page, a next page beyond the page limit): the data is not the
+    /// whole window.
     pub incomplete: Option<String>,
 }
 
@@ -125,6 +126,12 @@ pub fn fetch(
             let (more, incomplete) = after_page(&page, page_number);
             if let Some(why) = incomplete {
                 fetched.incomplete.get_or_insert(why);
+            }
+            if page.next_token.is_some() && !more && page.status_code == "Complete" {
+                // The page limit with a next page left: the rest of the range was not read.
+                fetched
+                    .incomplete
+                    .get_or_insert(format!("CloudWatch had more pages after {MAX_PAGES}; the rest was not read"));
             }
             if !more {
                 break;

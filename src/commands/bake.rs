@@ -74,7 +74,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
         )));
     }
     let baseline = drift_fetch::load_baseline(&args.baseline, args.baseline_key.as_deref(), &policy.classes, ui)?;
-    drift_fetch::warn_missing(&wanted, &baseline, ui);
+    drift_fetch::check_baseline(&wanted, &baseline, args.deployed_at.as_millisecond(), "--deployed-at", ui)?;
     // SLOs are watched for the drift metrics only: say which ceilings this bake does not watch.
     let watched = |name: &str| wanted.queries.iter().any(|(s, _)| s.metric == name);
     for source in &policy.sources {
@@ -112,6 +112,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let evaluate = |from: i64, to: i64| -> Result<drift::DriftResult, Failure> {
         let (series, server_warnings) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
         let mut result = drift::evaluate(wanted.rules, &Inputs { from_ms: from, to_ms: to, series });
+        result.service = wanted.service.clone();
         // A partial response is warned of once, and kept in the record's drift report.
         for w in &server_warnings {
             if said.insert(w.clone()) {

@@ -100,13 +100,21 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 if let Some(region) = sigv4_region {
                     record.insert("sigv4_region".into(), json!(region));
                 }
+                context = format!(" ({endpoint} `{query}`)");
                 if !answer.warnings.is_empty() {
-                    // A partial response (a store or shard that did not answer): said, and kept.
-                    ui.warn(&drift_fetch::server_warned(&source.metric, endpoint, &answer.warnings));
                     record.insert("warnings".into(), json!(answer.warnings));
                 }
-                context = format!(" ({endpoint} `{query}`)");
-                measure(&answer.series, window, source.aggregate, !answer.warnings.is_empty())
+                if drift_fetch::partial(&answer.warnings) {
+                    // A partial response (a store or shard that did not answer) is no value: a
+                    // mean of some of the samples could make a baseline look healthier than it was.
+                    Err(drift_fetch::warned_text(endpoint, &answer.warnings))
+                } else {
+                    if !answer.warnings.is_empty() {
+                        // Infos only (hints about the query): said, and kept.
+                        ui.warn(&drift_fetch::server_warned(&source.metric, endpoint, &answer.warnings));
+                    }
+                    measure(&answer.series, window, source.aggregate, false)
+                }
             }
             SourceKind::CloudWatch(_) => {
                 let metric = source.cloudwatch_for(args.service.as_deref()).ok_or_else(|| {

@@ -65,16 +65,25 @@ pub fn run(args: DriftArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                     args.baseline_from.expect("given")
                 )));
             }
+            if bt > from {
+                return Err(Failure::input(anyhow!(
+                    "--baseline-to ({}) is after --from ({}); expected a baseline range that ended before the range \
+                     judged (an overlapping or later baseline hides a regression)",
+                    args.baseline_to.expect("given"),
+                    args.from
+                )));
+            }
             let (loaded, warned) = drift_fetch::range_baseline(&mut client, &wanted, bf, bt, ui)?;
             server_warnings.extend(warned);
             loaded
         }
         _ => return Err(Failure::input(anyhow!("give --baseline FILE, or --baseline-from and --baseline-to"))),
     };
-    drift_fetch::warn_missing(&wanted, &baseline, ui);
+    drift_fetch::check_baseline(&wanted, &baseline, from, "--from", ui)?;
     let (series, warned) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
     server_warnings.extend(warned);
     let mut result = drift::evaluate(rules, &Inputs { from_ms: from, to_ms: to, series });
+    result.service = wanted.service.clone();
     // A partial response is said in the report (JSON `warnings`), never dropped.
     result.warnings.extend(server_warnings);
 

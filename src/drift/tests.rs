@@ -28,7 +28,7 @@ fn series(metric: &str, b: f64, windows: &[(f64, usize)]) -> Series {
             samples.push((T0 + i as i64 * W + k as i64 * S, v));
         }
     }
-    Series { metric: metric.into(), baseline: base(b), samples }
+    Series { metric: metric.into(), baseline: base(b), samples, doubts: vec![] }
 }
 
 fn run(p: &DriftPolicy, windows: usize, series: Vec<Series>) -> DriftResult {
@@ -192,7 +192,7 @@ fn rollback_needs_every_sample_above_for_the_whole_span() {
         if let Some(g) = gap_at {
             samples.retain(|&(t, _)| t != T0 + g as i64 * S && t != T0 + (g as i64 + 1) * S);
         }
-        Series { metric: "latency_p95".into(), baseline: base(100.0), samples }
+        Series { metric: "latency_p95".into(), baseline: base(100.0), samples, doubts: vec![] }
     };
     let rps = || series("rps", 100.0, &full(100.0, 4));
     let r = run(&p, 4, vec![above(41, None, 151.0), rps()]);
@@ -381,4 +381,21 @@ fn a_repeated_instant_counts_once() {
     assert_eq!(r.metrics[0].windows[0].samples, 1);
     assert_eq!(statuses(&r.metrics[0]), ["NODATA"]);
     assert_ne!(r.metrics[0].status, Status::Pass);
+}
+
+#[test]
+fn doubts_make_a_pass_inconclusive_but_leave_a_breach_failing() {
+    let p = policy_with(OnNoData::Inconclusive, false);
+    let partial = "latency_p95: the server answered with warnings (the data may be partial)".to_string();
+    let mut healthy = series("latency_p95", 100.0, &full(100.0, 3));
+    let mut breach = series("rps", 100.0, &full(50.0, 3));
+    healthy.doubts.push(partial.clone());
+    breach.doubts.push("rps: partial".into());
+    let r = run(&p, 3, vec![healthy, breach]);
+    assert_eq!(r.metrics[0].status, Status::Inconclusive, "a partial answer never judges healthy");
+    assert!(r.metrics[0].reasons.contains(&partial), "{:?}", r.metrics[0].reasons);
+    assert_eq!(r.metrics[1].status, Status::Fail, "a breach on what came back stands");
+    assert_eq!(r.status, Status::Fail);
+    let r = run(&p, 3, vec![series("latency_p95", 100.0, &full(100.0, 3)), series("rps", 100.0, &full(100.0, 3))]);
+    assert_eq!(r.status, Status::Pass, "without doubts the same data passes");
 }

@@ -20,6 +20,9 @@ pub const DRIFT_REPORT_VERSION: u32 = 1;
 struct Doc<'a> {
     drift_report_version: u32,
     perfcert_version: &'a str,
+    /// The service judged, when known (`--service`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<&'a str>,
     status: &'a str,
     from: String,
     to: String,
@@ -115,6 +118,7 @@ impl DriftRenderer for Json {
         let doc = Doc {
             drift_report_version: DRIFT_REPORT_VERSION,
             perfcert_version: env!("CARGO_PKG_VERSION"),
+            service: r.service.as_deref(),
             status: r.status.as_str(),
             from: time(r.from_ms),
             to: time(r.to_ms),

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{DriftRenderer, band, duration, time, value};
+use super::{DriftRenderer, band, bounds, duration, of_service, time, value, with_unit};
 use crate::drift::DriftResult;
 
 pub struct Markdown;
@@ -16,7 +16,7 @@ fn cell(text: &str) -> String {
 
 impl DriftRenderer for Markdown {
     fn render(&self, r: &DriftResult, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "## perfcert drift: {}", r.status.as_str())?;
+        writeln!(out, "## perfcert drift{}: {}", cell(&of_service(r)), r.status.as_str())?;
         writeln!(out)?;
         writeln!(
             out,
@@ -36,14 +36,12 @@ impl DriftRenderer for Markdown {
         )?;
         writeln!(out, "|---|---|---|---|---|---|---|---|---|")?;
         for m in &r.metrics {
-            let unit = m.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
             writeln!(
                 out,
-                "| {} | {} | {}{} | {}/{} | {} | {} | {} | **{}** | {} |",
+                "| {} | {} | {} | {}/{} | {} | {} | {} | **{}** | {} |",
                 cell(&m.name),
                 m.direction.as_str(),
-                value(m.baseline.as_ref().map(|b| b.value)),
-                cell(&unit),
+                cell(&with_unit(m.baseline.as_ref().map(|b| b.value), m.unit.as_deref())),
                 m.valid_windows,
                 m.windows.len(),
                 m.breaches,
@@ -85,6 +83,7 @@ impl DriftRenderer for Markdown {
             writeln!(out, "| start | end | samples | mean | lower | upper | status |")?;
             writeln!(out, "|---|---|---|---|---|---|---|")?;
             for w in &m.windows {
+                let (lower, upper) = bounds(w, m.direction);
                 writeln!(
                     out,
                     "| {} | {} | {}/{} | {} | {} | {} | {} |",
@@ -93,8 +92,8 @@ impl DriftRenderer for Markdown {
                     w.samples,
                     w.expected,
                     value(w.mean),
-                    value(w.lower),
-                    value(w.upper),
+                    lower,
+                    upper,
                     w.status.as_str()
                 )?;
             }

@@ -79,6 +79,28 @@ fn value(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite()).map(numfmt::num).unwrap_or_else(|| "-".into())
 }
 
+/// A value followed by its unit, or `-` alone when there is no value.
+fn with_unit(v: Option<f64>, unit: Option<&str>) -> String {
+    match (value(v), unit) {
+        (text, Some(unit)) if text != "-" => format!("{text} {unit}"),
+        (text, _) => text,
+    }
+}
+
+/// A window's bounds as the tables show them: only the one that can breach for `direction`
+/// (`up` breaches above the upper bound only), the other `-`.
+fn bounds(w: &crate::drift::Window, direction: crate::policy::Direction) -> (String, String) {
+    use crate::policy::Direction;
+    let lower = if direction == Direction::Up { None } else { w.lower };
+    let upper = if direction == Direction::Down { None } else { w.upper };
+    (value(lower), value(upper))
+}
+
+/// ` (service NAME)` when the result names one, for the headers.
+fn of_service(r: &DriftResult) -> String {
+    r.service.as_deref().map(|s| format!(" (service {s})")).unwrap_or_default()
+}
+
 /// The band as people write it: `10%`.
 fn band(fraction: f64) -> String {
     format!("{}%", numfmt::num(fraction * 100.0))

@@ -2,14 +2,14 @@
 
 use std::io::{self, Write};
 
-use super::{DriftRenderer, band, duration, time, value};
+use super::{DriftRenderer, band, bounds, duration, of_service, time, value, with_unit};
 use crate::drift::DriftResult;
 
 pub struct Table;
 
 impl DriftRenderer for Table {
     fn render(&self, r: &DriftResult, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "drift {}: {} to {}", r.status.as_str(), time(r.from_ms), time(r.to_ms))?;
+        writeln!(out, "drift {}{}: {} to {}", r.status.as_str(), of_service(r), time(r.from_ms), time(r.to_ms))?;
         writeln!(
             out,
             "{} windows of {} samples, band ±{}, ticket after {}, on_no_data {}",
@@ -20,15 +20,14 @@ impl DriftRenderer for Table {
             r.on_no_data.as_str()
         )?;
         for m in &r.metrics {
-            let unit = m.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
             writeln!(out)?;
             writeln!(
                 out,
-                "{} ({}): {}  baseline {}{unit}  valid {}/{}  breaches {}  max streak {}  ticket {}",
+                "{} ({}): {}  baseline {}  valid {}/{}  breaches {}  max streak {}  ticket {}",
                 m.name,
                 m.direction.as_str(),
                 m.status.as_str(),
-                value(m.baseline.as_ref().map(|b| b.value)),
+                with_unit(m.baseline.as_ref().map(|b| b.value), m.unit.as_deref()),
                 m.valid_windows,
                 m.windows.len(),
                 m.breaches,
@@ -45,13 +44,14 @@ impl DriftRenderer for Table {
                 .windows
                 .iter()
                 .map(|w| {
+                    let (lower, upper) = bounds(w, m.direction);
                     [
                         time(w.start_ms),
                         time(w.end_ms),
                         format!("{}/{}", w.samples, w.expected),
                         value(w.mean),
-                        value(w.lower),
-                        value(w.upper),
+                        lower,
+                        upper,
                         w.status.as_str().to_string(),
                     ]
                 })

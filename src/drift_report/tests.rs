@@ -20,8 +20,9 @@ fn result() -> DriftResult {
                 period_ms: Some((T0 - 3_600_000, T0)),
             }),
             samples: p95.iter().enumerate().map(|(i, &v)| (T0 + i as i64 * 15_000, v)).collect(),
+            doubts: vec![],
         },
-        Series { metric: "rps".into(), baseline: None, samples: vec![(T0, 5.0)] },
+        Series { metric: "rps".into(), baseline: None, samples: vec![(T0, 5.0)], doubts: vec![] },
     ];
     evaluate(&policy, &Inputs { from_ms: T0, to_ms: T0 + 180_000, series })
 }
@@ -44,9 +45,9 @@ p95 (up): FAIL  baseline 100 ms  valid 3/3  breaches 2  max streak 2  ticket yes
   2 of 3 windows breach the ±10% band
   2 consecutive windows breach (ticket after 2)
   start                 end                   samples  mean  lower  upper  status
-  2026-11-30T12:00:00Z  2026-11-30T12:01:00Z  4/4      100   90     110    OK
-  2026-11-30T12:01:00Z  2026-11-30T12:02:00Z  4/4      160   90     110    BREACH
-  2026-11-30T12:02:00Z  2026-11-30T12:03:00Z  3/4      120   90     110    BREACH
+  2026-11-30T12:00:00Z  2026-11-30T12:01:00Z  4/4      100   -      110    OK
+  2026-11-30T12:01:00Z  2026-11-30T12:02:00Z  4/4      160   -      110    BREACH
+  2026-11-30T12:02:00Z  2026-11-30T12:03:00Z  3/4      120   -      110    BREACH
 
 rps (down): INCONCLUSIVE  baseline -  valid 0/3  breaches 0  max streak 0  ticket no
   no baseline
@@ -92,7 +93,7 @@ fn markdown() {
     assert!(text.contains("| rps | down | - | 0/3 | 0 | 0 | no | **INCONCLUSIVE** | no baseline |\n"), "{text}");
     assert!(text.contains("**Roll back**: every `p95` sample was above 150 (x1.5 baseline) from 2026-11-30T12:01:00Z to 2026-11-30T12:01:30Z.\n"), "{text}");
     assert!(
-        text.contains("| 2026-11-30T12:02:00Z | 2026-11-30T12:03:00Z | 3/4 | 120 | 90 | 110 | BREACH |\n"),
+        text.contains("| 2026-11-30T12:02:00Z | 2026-11-30T12:03:00Z | 3/4 | 120 | - | 110 | BREACH |\n"),
         "{text}"
     );
 }
@@ -114,4 +115,28 @@ fn annotations_name_the_signal() {
 fn durations_and_times() {
     assert_eq!([15_000, 300_000, 3_600_000, 1_500, 0].map(duration), ["15s", "5m", "1h", "1500ms", "0s"]);
     assert_eq!(time(i64::MAX), format!("@{} ms", i64::MAX));
+}
+
+#[test]
+fn the_service_heads_each_format_and_bounds_show_only_the_side_that_breaches() {
+    let mut r = result();
+    r.service = Some("checkout".into());
+    let out = |f: Format| {
+        let mut out = vec![];
+        f.renderer().render(&r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    assert!(out(Format::Table).starts_with("drift ROLLBACK (service checkout): 2026-11-30T12:00:00Z"));
+    assert!(out(Format::Markdown).starts_with("## perfcert drift (service checkout): ROLLBACK\n"));
+    let doc: serde_json::Value = serde_json::from_str(&out(Format::Json)).unwrap();
+    assert_eq!(doc["service"], "checkout");
+    let without: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    assert!(without.get("service").is_none(), "absent when not known");
+    // A down metric shows its lower bound only; no value is `-` without a unit after it.
+    let w = &r.metrics[0].windows[0];
+    let (lower, upper) = bounds(w, crate::policy::Direction::Down);
+    assert_eq!((lower.as_str(), upper.as_str()), ("90", "-"));
+    assert_eq!(bounds(w, crate::policy::Direction::Both), ("90".into(), "110".into()));
+    assert_eq!(with_unit(None, Some("ms")), "-");
+    assert_eq!(with_unit(Some(100.0), Some("ms")), "100 ms");
 }
