@@ -681,5 +681,10 @@ fn a_cloudwatch_answer_cut_at_the_page_limit_is_inconclusive() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
-    assert!(text(&out).contains("CloudWatch still had a NextToken after 100 pages (StatusCode Complete): the rest was not read"), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("CloudWatch still had a NextToken after 100 pages (StatusCode Complete): the rest was not read"),
+        "{}",
+        text(&out)
+    );
 }

@@ -113,7 +113,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                         // Infos only (hints about the query): said, and kept.
                         ui.warn(&drift_fetch::server_warned(&source.metric, endpoint, &answer.warnings));
                     }
-                    measure(&answer.series, window, source.aggregate, false)
+                    measure(&answer.series, window, source.aggregate)
                 }
             }
             SourceKind::CloudWatch(_) => {
@@ -156,7 +156,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                                 // the window (said in the cost's `from` and here).
                                 let sum_scale = (to - from) as f64 / (end - start) as f64;
                                 record.insert("usage_sum_scale".into(), json!(sum_scale));
-                                measure(&[series], window, source.aggregate, false)
+                                measure(&[series], window, source.aggregate)
                                     .map(|(mean, usage)| (mean, usage.map(|v| SourceValues { sum_scale, ..v })))
                                     .map_err(|why| format!("{why} ({query})"))
                             }
@@ -312,20 +312,16 @@ fn requests_in(file: &Path, classes: &Classes) -> Result<Option<u64>, Failure> {
 
 /// The window's value under `aggregate` (what the results file gets) and, for the cost's usages,
 /// its mean and sum, whatever the aggregate (a max says nothing of how much was used). A partial
-/// answer gives no usage: it would under-count it, and a cost too low passes wrongly.
+/// answer never gets here: it is unavailable before.
 #[allow(clippy::type_complexity)]
 fn measure(
     series: &[Series],
     window: Window,
     aggregate: crate::policy::Aggregate,
-    partial: bool,
 ) -> Result<(crate::prometheus::Mean, Result<SourceValues, String>), String> {
     let value = window_value(series, window, aggregate).map_err(|why| why.0)?;
-    let usage = if partial {
-        Err("the server warned that its answer may be partial".to_string())
-    } else {
-        window_mean(series, window).map(|m| SourceValues::of_mean(m.value, m.samples, m.expected)).map_err(|why| why.0)
-    };
+    let usage =
+        window_mean(series, window).map(|m| SourceValues::of_mean(m.value, m.samples, m.expected)).map_err(|why| why.0);
     Ok((value, usage))
 }
 
