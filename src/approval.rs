@@ -229,7 +229,7 @@ pub struct Found {
     pub shown: String,
     /// The role its file name claims.
     pub role: String,
-    /// Its number among the approvals of that role (later is larger).
+    /// Its number among the approvals of that role: it only names the file, it orders nothing.
     pub k: u32,
     pub json: String,
 }
@@ -301,7 +301,7 @@ fn stamp(t: Timestamp) -> String {
 fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -> Result<Checked, Forged> {
     let forged = |why: String| Forged { shown: found.shown.clone(), why };
     let role = &found.role;
-    let (statement, signer_id, signer, logged): (Statement, String, String, Option<Timestamp>) =
+    let (statement, signer_id, signer, proven): (Statement, String, String, Option<(Timestamp, &'static str)>) =
         match signing::is_key_based(&found.json) {
             None => return Err(forged("not a Sigstore bundle".into())),
             Some(true) => {
@@ -374,7 +374,19 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
                     )));
                 };
                 let name = format!("{} ({})", who.identity, who.issuer);
-                (s, format!("id:{name}"), name, who.logged_at)
+                // A keyless approval's time is what Rekor or a timestamp authority proves, never
+                // what the signer says.
+                let proven = match (who.logged_at, who.timestamps.first()) {
+                    (Some(t), _) => (t, "Rekor"),
+                    (None, Some(t)) => (*t, "timestamp authority"),
+                    (None, None) => {
+                        return Err(forged(format!(
+                            "it is signed keyless by {name} with no proven time (no verified Rekor entry or \
+                             RFC 3161 timestamp); a keyless approval's time is never taken from the signer"
+                        )));
+                    }
+                };
+                (s, format!("id:{name}"), name, Some(proven))
             }
         };
     let predicate: Predicate = serde_json::from_value(statement.predicate.clone())
@@ -393,8 +405,8 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
             )));
         }
     }
-    let (time, time_source) = match logged {
-        Some(t) => (t, "Rekor"),
+    let (time, time_source) = match proven {
+        Some(p) => p,
         None => {
             let t: Timestamp = predicate
                 .time
@@ -424,8 +436,10 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
 }
 
 /// Checks every approval found and fills the required roles. Any approval of a role in the
-/// policy that does not check out is [`Forged`] (exit 4). Per role and signer, the latest
-/// approval (highest number) stands. A reject that stands from a required role's trusted
+/// policy that does not check out is [`Forged`] (exit 4). Per role and signer, the decision
+/// with the latest proven time stands (keyless: Rekor's or a timestamp authority's; with a key:
+/// the signed predicate's); on a tie the reject stands. The number in a file name, which
+/// nobody signs, never decides. A reject that stands from a required role's trusted
 /// signer blocks that role. One signer fills at most one role.
 pub fn judge(trusted: &Trusted, target: &Target, found: &[Found]) -> Result<Judgement, Forged> {
     let mut notes = vec![];
@@ -437,7 +451,8 @@ pub fn judge(trusted: &Trusted, target: &Target, found: &[Found]) -> Result<Judg
         };
         let c = check(trusted, target, f, trust)?;
         let key = (c.role.clone(), c.signer_id.clone());
-        if latest.get(&key).is_none_or(|old| old.k < c.k) {
+        let rank = |c: &Checked| (c.time, c.decision == Decision::Reject);
+        if latest.get(&key).is_none_or(|old| rank(old) < rank(&c)) {
             latest.insert(key, c);
         }
     }

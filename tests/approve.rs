@@ -516,3 +516,58 @@ fn a_person_approves_keyless_by_pasting_the_code_from_any_browser() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("signing in with the OIDC issuer failed"), "{}", text(&out));
 }
+
+/// Issue 17 review: the number in an approval's file name is signed by nobody, so it never
+/// decides which decision stands; names that are not canonical are ignored and said escaped; a
+/// planted huge number neither panics nor wraps; a dangling link named as an approval is exit 4.
+#[test]
+fn a_renamed_old_approval_never_hides_a_later_reject() {
+    let dir = workdir();
+    let d = dir.path();
+    for prefix in ["cosign", "qa"] {
+        keygen(d, prefix);
+    }
+    std::fs::write(d.join("approvals.yml"), "roles:\n  qa-lead: { keys: [qa.pub] }\nrequired: [qa-lead]\n").unwrap();
+    let cert = certify(d, "current.json", "v1");
+    assert_eq!(code(&approve(d, &cert, "qa-lead", "qa.key", &[])), Some(0));
+    assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(0));
+    let out = approve(d, &cert, "qa-lead", "qa.key", &["--decision", "reject", "--comment", "p99 flaky"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(7));
+
+    // The old approve copied under a higher number, canonical or not: the reject still stands.
+    let old = cert.with_file_name("shop-v1.approval.qa-lead.1.sigstore.json");
+    for k in ["3", "02", "+2", "4294967295"] {
+        let copy = cert.with_file_name(format!("shop-v1.approval.qa-lead.{k}.sigstore.json"));
+        std::fs::copy(&old, &copy).unwrap();
+        let out = gate(d, &cert, "approvals.yml");
+        assert_eq!(code(&out), Some(7), "qa-lead.{k}: {}", text(&out));
+        assert!(text(&out).contains("qa-lead: REJECTED by key qa.pub: \"p99 flaky\""), "{}", text(&out));
+        if k != "3" {
+            assert!(text(&out).contains(&format!("qa-lead.{k}.sigstore.json: ignored")), "{}", text(&out));
+            std::fs::remove_file(&copy).unwrap();
+        }
+    }
+    // A planted huge number: approve neither panics nor wraps to 0; it takes the next number.
+    std::fs::copy(&old, cert.with_file_name("shop-v1.approval.qa-lead.4294967295.sigstore.json")).unwrap();
+    let out = approve(d, &cert, "qa-lead", "qa.key", &[]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("shop-v1.approval.qa-lead.4.sigstore.json"), "{}", text(&out));
+    assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(0), "approved again, later than the reject");
+
+    // A file name with escape sequences as its role: ignored, and said escaped.
+    let evil = "shop-v1.approval.x\u{1b}[2J\nOK: qa-lead.1.sigstore.json";
+    std::fs::copy(&old, cert.with_file_name(evil)).unwrap();
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains('\u{1b}'), "{}", text(&out));
+    assert!(text(&out).contains("x\\u{1b}[2J\\nOK: qa-lead.1.sigstore.json: ignored: its role"), "{}", text(&out));
+    std::fs::remove_file(cert.with_file_name(evil)).unwrap();
+
+    // A dangling link named as an approval is not a valid approval: exit 4, not an input error.
+    std::os::unix::fs::symlink(d.join("nowhere"), cert.with_file_name("shop-v1.approval.qa-lead.9.sigstore.json"))
+        .unwrap();
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("qa-lead.9.sigstore.json: named as an approval"), "{}", text(&out));
+}

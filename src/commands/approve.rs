@@ -54,7 +54,8 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
         role: o.role.clone(),
         decision: o.decision,
         comment: o.comment.clone(),
-        time: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        // Full precision: a key-signed decision is ordered by this time (a reject wins a tie).
+        time: jiff::Timestamp::now().to_string(),
         perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
         certificate: Of {
             service: cert.service.clone(),

@@ -188,7 +188,10 @@ fn approvals(
     use crate::approval::{self, RoleState};
     let trusted = pipeline::load_approvals(policy)?;
     let stem = crate::store::layout::stem_of(&authentic.file_name).unwrap_or(&authentic.file_name);
-    let found = pipeline::find_approvals(&authentic.folder, stem, endpoint)?;
+    let (found, ignored) = pipeline::find_approvals(&authentic.folder, stem, endpoint)?;
+    for note in &ignored {
+        checks.ui.warn(note);
+    }
     // Keyless: Rekor's time of the certificate; key-signed: the time it says it was made.
     let (time, time_source) = match authentic.logged_at {
         Some(t) => (t, "Rekor time"),
