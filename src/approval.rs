@@ -310,7 +310,6 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
                         "it is signed with a key, and approvals.yml trusts only keyless identities for {role}"
                     )));
                 }
-                let mut last = None;
                 let mut ok = None;
                 for (shown, pem) in &trust.keys {
                     match signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE) {
@@ -319,16 +318,24 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
                             ok = Some((s, format!("key:{id}"), format!("key {shown}")));
                             break;
                         }
-                        Err(e @ (VerifyError::KeyHint(_) | VerifyError::Signature)) => last = Some(e),
+                        Err(VerifyError::KeyHint(_) | VerifyError::Signature) => {}
                         Err(e) => return Err(forged(e.to_string())),
                     }
                 }
                 let Some((s, id, who)) = ok else {
                     let keys: Vec<&str> = trust.keys.iter().map(|(k, _)| k.as_str()).collect();
+                    // Which trusted key did sign it, if any: that says "wrong role", not "forged".
+                    let signed_by = trusted.roles.iter().find_map(|(other, t)| {
+                        t.keys.iter().find_map(|(shown, pem)| {
+                            signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE)
+                                .ok()
+                                .map(|_| format!("it is signed by {shown}, which approvals.yml trusts for {other}"))
+                        })
+                    });
                     return Err(forged(format!(
-                        "not signed by a key approvals.yml trusts for {role} ({}){}",
+                        "not signed by a key approvals.yml trusts for {role} ({}): {}",
                         keys.join(", "),
-                        last.map(|e| format!(": {e}")).unwrap_or_default()
+                        signed_by.unwrap_or_else(|| "it is signed by a key approvals.yml trusts for no role".into())
                     )));
                 };
                 (s, id, who, None)
@@ -433,6 +440,48 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
         time,
         time_source,
     })
+}
+
+/// Why `approve --approvals` must refuse to sign with this public key for `role`, if it must:
+/// the role is not in the policy, trusts only keyless identities, or trusts other keys (saying
+/// which role, if any, trusts this key).
+pub fn refuse_key(trusted: &Trusted, role: &str, public_pem: &str) -> Option<String> {
+    let print = |pem: &str| signing::key_fingerprint(pem);
+    let mine = print(public_pem)?;
+    let Some(trust) = trusted.roles.get(role) else {
+        let known: Vec<&str> = trusted.roles.keys().map(String::as_str).collect();
+        return Some(format!("role {role} is not in approvals.yml ({})", known.join(", ")));
+    };
+    if trust.keys.iter().any(|(_, pem)| print(pem).as_deref() == Some(mine.as_str())) {
+        return None;
+    }
+    if trust.keys.is_empty() {
+        return Some(format!("approvals.yml trusts only keyless identities for {role}; sign with --keyless"));
+    }
+    let keys: Vec<&str> = trust.keys.iter().map(|(k, _)| k.as_str()).collect();
+    let elsewhere = trusted.roles.iter().find_map(|(other, t)| {
+        t.keys
+            .iter()
+            .find(|(_, pem)| print(pem).as_deref() == Some(mine.as_str()))
+            .map(|(shown, _)| format!("; it is {shown}, which approvals.yml trusts for {other}"))
+    });
+    Some(format!(
+        "approvals.yml trusts {} for {role}, not this key{}",
+        keys.join(", "),
+        elsewhere.unwrap_or_else(|| "; no role trusts it".into())
+    ))
+}
+
+/// Whether a freshly signed approval bundle would count for `role` under the policy (its
+/// signer trusted for the role): `approve --approvals` checks a keyless signature with this
+/// before storing it, since the identity is only known once Fulcio certified it.
+pub fn signer_trusted(trusted: &Trusted, target: &Target, role: &str, json: &str) -> Result<(), String> {
+    let Some(trust) = trusted.roles.get(role) else {
+        let known: Vec<&str> = trusted.roles.keys().map(String::as_str).collect();
+        return Err(format!("role {role} is not in approvals.yml ({})", known.join(", ")));
+    };
+    let found = Found { shown: "the new approval".into(), role: role.into(), k: 1, json: json.into() };
+    check(trusted, target, &found, trust).map(|_| ()).map_err(|f| f.why)
 }
 
 /// Checks every approval found and fills the required roles. Any approval of a role in the

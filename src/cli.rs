@@ -850,6 +850,11 @@ pub struct ApproveArgs {
     #[command(flatten)]
     pub certificate_signer: CertificateSignerArgs,
 
+    /// The CAB policy (approvals.yml): refuse, before signing, to sign for a role whose trust
+    /// does not include the signing key (keyless: before storing, the identity).
+    #[arg(long, value_name = "FILE")]
+    pub approvals: Option<PathBuf>,
+
     #[command(flatten)]
     pub signing: SigningArgs,
 }

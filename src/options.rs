@@ -486,6 +486,8 @@ pub struct Approve {
     pub comment: Option<String>,
     /// How the approval is signed.
     pub signer: Signer,
+    /// The CAB policy to check the signer against before anything is stored.
+    pub approvals: Option<PathBuf>,
 }
 
 impl TryFrom<cli::ApproveArgs> for Approve {
@@ -534,6 +536,7 @@ impl TryFrom<cli::ApproveArgs> for Approve {
                 }
                 (signer, _) => signer,
             },
+            approvals: a.approvals,
         })
     }
 }

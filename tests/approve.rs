@@ -347,6 +347,29 @@ fn keyless_approvals_against_the_loopback_sigstore() {
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
     assert!(text(&out).contains("still needed: sre-lead"), "{}", text(&out));
 
+    // With the policy, approve refuses to store a keyless approval by an identity the role does
+    // not trust (checked once Fulcio certified the identity, before storing).
+    let out = command(d)
+        .args(["approve", &c, "--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER])
+        .args([
+            "--trusted-root",
+            &root_json,
+            "--role",
+            "sre-lead",
+            "--keyless",
+            "--fulcio-url",
+            url,
+            "--rekor-url",
+            url,
+        ])
+        .args(["--approvals", "approvals.yml"])
+        .env("SIGSTORE_ID_TOKEN", env(QA_SAN))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the signed approval would not count, so it is not stored"), "{}", text(&out));
+    assert!(text(&out).contains("not signed by an identity approvals.yml trusts for sre-lead"), "{}", text(&out));
+
     // Someone else's identity claiming sre-lead: refused.
     let out = approve("sre-lead", "https://github.com/acme/mallory/.github/workflows/x.yml@refs/heads/main");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -570,4 +593,55 @@ fn a_renamed_old_approval_never_hides_a_later_reject() {
     let out = gate(d, &cert, "approvals.yml");
     assert_eq!(code(&out), Some(4), "{}", text(&out));
     assert!(text(&out).contains("qa-lead.9.sigstore.json: named as an approval"), "{}", text(&out));
+}
+
+/// Issue 17 review: `approve --approvals` refuses, before signing and storing, a role whose trust
+/// does not include the signing key (a typo stored an approval that blocked the gate forever);
+/// the gate names the key file that did sign an untrusted approval.
+#[test]
+fn approve_with_the_policy_refuses_a_key_the_role_does_not_trust() {
+    let dir = workdir();
+    let d = dir.path();
+    for prefix in ["cosign", "qa", "sre", "mallory"] {
+        keygen(d, prefix);
+    }
+    std::fs::write(
+        d.join("approvals.yml"),
+        "roles:\n  qa-lead: { keys: [qa.pub] }\n  sre-lead: { keys: [sre.pub] }\nrequired: [qa-lead, sre-lead]\n",
+    )
+    .unwrap();
+    let cert = certify(d, "current.json", "v1");
+    let with_policy = ["--approvals", "approvals.yml"];
+    let out = approve(d, &cert, "qa-lead", "sre.key", &with_policy);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "refusing to sign for role qa-lead under approvals.yml: sre.key is not trusted for it: approvals.yml \
+             trusts qa.pub for qa-lead, not this key; it is sre.pub, which approvals.yml trusts for sre-lead"
+        ),
+        "{}",
+        text(&out)
+    );
+    let out = approve(d, &cert, "qa-lead", "mallory.key", &with_policy);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no role trusts it"), "{}", text(&out));
+    let out = approve(d, &cert, "cab", "qa.key", &with_policy);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("it is not a role of approvals.yml (qa-lead, sre-lead)"), "{}", text(&out));
+    assert_eq!(approvals_beside(&cert), Vec::<String>::new(), "nothing stored");
+    let out = approve(d, &cert, "qa-lead", "qa.key", &with_policy);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+
+    // Without the policy the typo is stored; the gate says which trusted key signed it.
+    assert_eq!(code(&approve(d, &cert, "sre-lead", "qa.key", &[])), Some(0));
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "not signed by a key approvals.yml trusts for sre-lead (sre.pub): it is signed by qa.pub, which \
+             approvals.yml trusts for qa-lead"
+        ),
+        "{}",
+        text(&out)
+    );
 }

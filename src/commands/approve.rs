@@ -16,7 +16,35 @@ use crate::store::{self, layout};
 use crate::ui::Ui;
 
 pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let signing = Signing::prepare(&o.signer)?;
+    // The CAB policy first: a role it does not trust this signer for would store an approval
+    // that blocks the gate (exit 4) for good, since nothing is ever deleted.
+    let policy = o.approvals.as_deref().map(crate::pipeline::load_approvals).transpose()?;
+    let refuse = |why: String| {
+        let file = o.approvals.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        Failure::input(anyhow!("refusing to sign for role {} under {file}: {why}", o.role))
+    };
+    if let Some(trusted) = &policy {
+        if !trusted.roles.contains_key(&o.role) {
+            let known: Vec<&str> = trusted.roles.keys().map(String::as_str).collect();
+            return Err(refuse(format!("it is not a role of approvals.yml ({})", known.join(", "))));
+        }
+        if matches!(o.signer, crate::options::Signer::Keyless { .. }) && trusted.roles[&o.role].identities.is_empty() {
+            return Err(refuse("approvals.yml trusts only keys for it; sign with --key".into()));
+        }
+    }
+    let mut signing = Signing::prepare(&o.signer)?;
+    if let Some(trusted) = &policy
+        && signing.method() == crate::certificate::Method::Key
+    {
+        signing = signing.unlock()?;
+        if let Signing::Unlocked { path, pkcs8 } = &signing {
+            let public =
+                crate::signing::public_pem(pkcs8).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+            if let Some(why) = approval::refuse_key(trusted, &o.role, &public) {
+                return Err(refuse(format!("{} is not trusted for it: {why}", path.display())));
+            }
+        }
+    }
     let wanted = Wanted {
         certificate: &o.certificate,
         bundle: o.bundle.as_ref(),
@@ -68,6 +96,17 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
         approval::statement(&predicate, (&authentic.file_name, &authentic.bytes), (&bundle_name, &authentic.bundle));
     let how = signing.describe();
     let (bundle, identity) = signing.sign(payload)?;
+    if let Some(trusted) = &policy {
+        // Keyless: the identity is known once Fulcio certified it; checked before storing.
+        let target = approval::Target {
+            cert: &authentic.bytes,
+            bundle: &authentic.bundle,
+            time: jiff::Timestamp::MIN,
+            time_source: "not checked here",
+        };
+        approval::signer_trusted(trusted, &target, &o.role, &bundle)
+            .map_err(|why| refuse(format!("the signed approval would not count, so it is not stored: {why}")))?;
+    }
     let folder = &authentic.folder;
     let archive = store::open(&folder.location, o.endpoint.as_deref())
         .map_err(|e| Failure::external(anyhow!("{}: {e}", folder.location)))?;
