@@ -645,3 +645,84 @@ fn approve_with_the_policy_refuses_a_key_the_role_does_not_trust() {
         text(&out)
     );
 }
+
+/// Issue 17 review: the gate ends with one line saying the promotion decision; its GitHub
+/// outputs and summary say `approved`, `roles-needed` and "not approved"; approvals.yml is
+/// checked before any signature; a forged approval beside an authentic FAIL is exit 4.
+#[test]
+fn the_gate_says_the_promotion_decision_in_one_line_and_to_github() {
+    let dir = workdir();
+    let d = dir.path();
+    for prefix in ["cosign", "qa", "mallory"] {
+        keygen(d, prefix);
+    }
+    std::fs::write(d.join("approvals.yml"), "roles:\n  qa-lead: { keys: [qa.pub] }\nrequired: [qa-lead]\n").unwrap();
+    std::fs::write(d.join("broken.yml"), "roles:\n  qa-lead: { keys: [missing.pub] }\nrequired: [qa-lead]\n").unwrap();
+    let cert = certify(d, "current.json", "v1");
+    let c = cert.display().to_string();
+
+    // The policy is read before the signature is checked: its mistake is exit 2, not 4.
+    let out = perfcert(d, &["verify", &c, "--key", "mallory.pub", "--approvals", "broken.yml"]);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("broken.yml: roles.qa-lead.keys[0]"), "{}", text(&out));
+
+    let github = |args: &[&str]| {
+        let _ = std::fs::remove_file(d.join("output.txt"));
+        let _ = std::fs::remove_file(d.join("summary.md"));
+        let out = command(d)
+            .args(args)
+            .env_remove("PERFCERT_NO_GITHUB")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", d.join("summary.md"))
+            .env("GITHUB_OUTPUT", d.join("output.txt"))
+            .output()
+            .unwrap();
+        let outputs = std::fs::read_to_string(d.join("output.txt")).unwrap_or_default();
+        (out, outputs, std::fs::read_to_string(d.join("summary.md")).unwrap_or_default())
+    };
+    let gate_args = ["verify", &c, "--key", "cosign.pub", "--approvals", "approvals.yml"];
+    let (out, outputs, summary) = github(&gate_args);
+    assert_eq!(code(&out), Some(7), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let last = err.lines().rfind(|l| !l.starts_with("::")).unwrap_or_default().to_string();
+    assert!(
+        last.starts_with(
+            "error: not approved: authentic PASS under approvals.yml: still needed: qa-lead (no approval)"
+        ),
+        "{err}"
+    );
+    assert!(outputs.contains("status=PASS\n") && outputs.contains("approved=false\n"), "{outputs}");
+    assert!(outputs.contains("roles-needed=qa-lead\n"), "{outputs}");
+    assert!(summary.contains("### perfcert verify: authentic, PASS, not approved (shop v1)"), "{summary}");
+
+    assert_eq!(code(&approve(d, &cert, "qa-lead", "qa.key", &[])), Some(0));
+    let (out, outputs, summary) = github(&gate_args);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(stdout.lines().last(), Some("promotion: APPROVED (qa-lead)"), "{stdout}");
+    assert!(outputs.contains("approved=true\n") && outputs.contains("roles-needed=\n"), "{outputs}");
+    assert!(summary.contains("### perfcert verify: authentic, PASS, approved (shop v1)"), "{summary}");
+
+    // An authentic FAIL: exit 1 with one line saying why it is not promotable.
+    let failed = certify(d, "current-regressed.json", "v3");
+    let f = failed.display().to_string();
+    let (out, outputs, _) = github(&["verify", &f, "--key", "cosign.pub", "--approvals", "approvals.yml"]);
+    assert_eq!(code(&out), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("error: not promotable: the certificate says FAIL (shop v3, "), "{}", text(&out));
+    assert!(outputs.contains("approved=false\n"), "{outputs}");
+    // ...and a forged approval beside it (another certificate's) is exit 4: tampering is said
+    // whatever the verdict.
+    std::fs::copy(
+        cert.with_file_name("shop-v1.approval.qa-lead.1.sigstore.json"),
+        failed.with_file_name("shop-v3.approval.qa-lead.1.sigstore.json"),
+    )
+    .unwrap();
+    let out = perfcert(d, &["verify", &f, "--key", "cosign.pub", "--approvals", "approvals.yml"]);
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("it approves another certificate"), "{}", text(&out));
+
+    // A --service that is not the certificate's says both.
+    let out = perfcert(d, &["verify", &c, "--key", "cosign.pub", "--service", "cart"]);
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("it records service shop; --service says cart"), "{}", text(&out));
+}
