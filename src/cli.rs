@@ -821,10 +821,6 @@ pub struct ApproveArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
 
-    /// S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-
     /// The role this approval is for, as named in approvals.yml (letters, digits, - and _).
     #[arg(long, value_name = "ROLE")]
     pub role: String,
@@ -857,6 +853,11 @@ pub struct ApproveArgs {
 
     #[command(flatten)]
     pub signing: SigningArgs,
+
+    /// How the approval is written when the certificate is in S3 (as certify's upload; the
+    /// endpoint also serves reading an s3:// certificate).
+    #[command(flatten)]
+    pub s3: UploadArgs,
 }
 
 /// Who must have signed the certificate approve is asked to approve.

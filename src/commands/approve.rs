@@ -56,6 +56,14 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut |_, _| Ok(()))
         .map_err(|f| Failure { status: f.status, error: anyhow!("refusing to approve: {:#}", f.error) })?;
     let cert = &authentic.cert;
+    if matches!(authentic.folder.location, store::Location::Dir(_))
+        && (o.put.encryption.is_some() || o.put.retention.is_some())
+    {
+        return Err(Failure::input(anyhow!(
+            "{}: --sse, --sse-kms-key-id and --retain-days are for a certificate in S3; this one is a local file",
+            authentic.shown
+        )));
+    }
     for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
         if let Some(wanted) = wanted
             && wanted != found
@@ -108,7 +116,7 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             .map_err(|why| refuse(format!("the signed approval would not count, so it is not stored: {why}")))?;
     }
     let folder = &authentic.folder;
-    let archive = store::open(&folder.location, o.endpoint.as_deref())
+    let archive = store::open_writing(&folder.location, o.endpoint.as_deref(), o.put.clone())
         .map_err(|e| Failure::external(anyhow!("{}: {e}", folder.location)))?;
     let relative = store::create_approval(archive.as_ref(), &folder.prefix, &stem, &o.role, bundle.as_bytes())
         .map_err(|e| Failure::external(anyhow!("{e}")))?;

@@ -384,9 +384,18 @@ pub fn create_approval(
 /// Opens the archive at `location`: a directory as is; S3 through the standard AWS chain
 /// (`endpoint` or `AWS_ENDPOINT_URL` for an S3-compatible store).
 pub fn open(location: &Location, endpoint: Option<&str>) -> Result<Box<dyn Archive>, StoreError> {
+    open_writing(location, endpoint, PutOptions::default())
+}
+
+/// [`open`], writing S3 objects with `put` (encryption, Object Lock); a directory ignores it.
+pub fn open_writing(
+    location: &Location,
+    endpoint: Option<&str>,
+    put: PutOptions,
+) -> Result<Box<dyn Archive>, StoreError> {
     Ok(match location {
         Location::Dir(dir) => Box::new(local::Dir::new(dir.clone())),
-        Location::S3(l) => Box::new(s3::S3Archive::connect(l.clone(), endpoint, PutOptions::default())?),
+        Location::S3(l) => Box::new(s3::S3Archive::connect(l.clone(), endpoint, put)?),
     })
 }
 
