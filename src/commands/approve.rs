@@ -1,8 +1,9 @@
 //! `perfcert approve`: a signed approval (or rejection) of a certificate for a role, stored
 //! beside the certificate as its own Sigstore bundle.
 //!
-//! The order: the signing key or token first (a bad one fails before anything else), then the
-//! certificate must verify with the trust given for it (a certificate that does not is never
+//! The order: with `--approvals`, the CAB policy first (a role it does not trust this key for
+//! is refused before signing; a keyless identity, once certified, before storing); the signing
+//! key or token (a bad one fails before anything else), then the certificate must verify with the trust given for it (a certificate that does not is never
 //! approved: exit 4), then sign and store create-only under the next free number.
 
 use anyhow::anyhow;
