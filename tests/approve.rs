@@ -389,6 +389,19 @@ fn keyless_approvals_against_the_loopback_sigstore() {
     assert!(text(&out).contains(&format!("sre-lead: approved by {SRE_SAN} ({ISSUER}) at ")), "{}", text(&out));
     assert!(text(&out).contains("(Rekor)"), "keyless approvals prove their time with Rekor: {}", text(&out));
 
+    // A keyless approval proves its time with Rekor (or a timestamp authority), never the
+    // signer's claim: stripped of its Rekor entry it does not count (exit 4).
+    let stem0 = cert.file_name().unwrap().to_str().unwrap().strip_suffix(".cert.json").unwrap().to_string();
+    let sre1 = cert.with_file_name(format!("{stem0}.approval.sre-lead.1.sigstore.json"));
+    let saved = std::fs::read(&sre1).unwrap();
+    let mut b: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    b["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+    std::fs::write(&sre1, serde_json::to_vec(&b).unwrap()).unwrap();
+    let out = gate();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("approval.sre-lead.1.sigstore.json: not signed by an identity"), "{}", text(&out));
+    std::fs::write(&sre1, &saved).unwrap();
+
     // Both independent verifiers accept each approval bundle (artifact: the certificate).
     let stem = cert.file_name().unwrap().to_str().unwrap().strip_suffix(".cert.json").unwrap().to_string();
     for (role, san) in [("qa-lead", QA_SAN), ("sre-lead", SRE_SAN)] {
