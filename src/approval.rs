@@ -614,6 +614,44 @@ mod tests {
         assert_eq!(p.roles.len(), 2);
     }
 
+    /// The standing decision per signer is the latest by time, a reject wins a tie, and the
+    /// number in the file name (which nobody signs) never decides.
+    #[test]
+    fn the_latest_proven_decision_stands_and_a_reject_wins_a_tie() {
+        let (pkcs8, public) = signing::generate_key().unwrap();
+        let mut roles = indexmap::IndexMap::new();
+        roles.insert("qa".to_string(), RoleTrust { keys: vec![("qa.pub".into(), public)], identities: vec![] });
+        let trusted = Trusted {
+            roles,
+            required: vec!["qa".into()],
+            root: keyless::trusted_root(None).unwrap(),
+            root_name: "the public-good root".into(),
+        };
+        let (cert, bundle) = (b"{\"cert\":1}".as_slice(), b"{\"bundle\":1}".as_slice());
+        let target = Target { cert, bundle, time: "2026-01-01T00:00:00Z".parse().unwrap(), time_source: "its date" };
+        let signed = |decision: Decision, time: &str, k: u32| {
+            let p = Predicate {
+                role: "qa".into(),
+                decision,
+                comment: None,
+                time: time.into(),
+                perfcert_version: "0".into(),
+                certificate: Of { service: "s".into(), version: "v".into(), status: "PASS".into(), file: "c".into() },
+            };
+            let json = signing::sign_with_key(&pkcs8, statement(&p, ("c", cert), ("b", bundle))).unwrap();
+            Found { shown: format!("qa.{k}"), role: "qa".into(), k, json }
+        };
+        let state = |found: &[Found]| judge(&trusted, &target, found).unwrap().roles[0].1.clone();
+        let rejected = |s: RoleState| matches!(s, RoleState::Rejected { .. });
+        let approve_old = signed(Decision::Approve, "2026-01-02T00:00:00Z", 9);
+        let reject = signed(Decision::Reject, "2026-01-03T00:00:00Z", 2);
+        assert!(rejected(state(&[approve_old.clone(), reject.clone()])), "a higher K does not outrank a later reject");
+        let approve_tie = signed(Decision::Approve, "2026-01-03T00:00:00Z", 3);
+        assert!(rejected(state(&[reject.clone(), approve_tie])), "a tie: the reject stands");
+        let approve_new = signed(Decision::Approve, "2026-01-03T00:00:00.5Z", 1);
+        assert!(matches!(state(&[reject, approve_new, approve_old]), RoleState::Approved { .. }), "later approve");
+    }
+
     #[test]
     fn role_names_are_safe_in_file_names() {
         for ok in ["qa-lead", "sre_lead", "CAB2"] {
