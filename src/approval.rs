@@ -229,7 +229,7 @@ pub struct Found {
     pub shown: String,
     /// The role its file name claims.
     pub role: String,
-    /// Its number among the approvals of that role (later is larger).
+    /// Its number among the approvals of that role: it only names the file, it orders nothing.
     pub k: u32,
     pub json: String,
 }
@@ -301,7 +301,7 @@ fn stamp(t: Timestamp) -> String {
 fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -> Result<Checked, Forged> {
     let forged = |why: String| Forged { shown: found.shown.clone(), why };
     let role = &found.role;
-    let (statement, signer_id, signer, logged): (Statement, String, String, Option<Timestamp>) =
+    let (statement, signer_id, signer, proven): (Statement, String, String, Option<(Timestamp, &'static str)>) =
         match signing::is_key_based(&found.json) {
             None => return Err(forged("not a Sigstore bundle".into())),
             Some(true) => {
@@ -310,7 +310,6 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
                         "it is signed with a key, and approvals.yml trusts only keyless identities for {role}"
                     )));
                 }
-                let mut last = None;
                 let mut ok = None;
                 for (shown, pem) in &trust.keys {
                     match signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE) {
@@ -319,16 +318,24 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
                             ok = Some((s, format!("key:{id}"), format!("key {shown}")));
                             break;
                         }
-                        Err(e @ (VerifyError::KeyHint(_) | VerifyError::Signature)) => last = Some(e),
+                        Err(VerifyError::KeyHint(_) | VerifyError::Signature) => {}
                         Err(e) => return Err(forged(e.to_string())),
                     }
                 }
                 let Some((s, id, who)) = ok else {
                     let keys: Vec<&str> = trust.keys.iter().map(|(k, _)| k.as_str()).collect();
+                    // Which trusted key did sign it, if any: that says "wrong role", not "forged".
+                    let signed_by = trusted.roles.iter().find_map(|(other, t)| {
+                        t.keys.iter().find_map(|(shown, pem)| {
+                            signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE)
+                                .ok()
+                                .map(|_| format!("it is signed by {shown}, which approvals.yml trusts for {other}"))
+                        })
+                    });
                     return Err(forged(format!(
-                        "not signed by a key approvals.yml trusts for {role} ({}){}",
+                        "not signed by a key approvals.yml trusts for {role} ({}): {}",
                         keys.join(", "),
-                        last.map(|e| format!(": {e}")).unwrap_or_default()
+                        signed_by.unwrap_or_else(|| "it is signed by a key approvals.yml trusts for no role".into())
                     )));
                 };
                 (s, id, who, None)
@@ -374,7 +381,19 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
                     )));
                 };
                 let name = format!("{} ({})", who.identity, who.issuer);
-                (s, format!("id:{name}"), name, who.logged_at)
+                // A keyless approval's time is what Rekor or a timestamp authority proves, never
+                // what the signer says.
+                let proven = match (who.logged_at, who.timestamps.first()) {
+                    (Some(t), _) => (t, "Rekor"),
+                    (None, Some(t)) => (*t, "timestamp authority"),
+                    (None, None) => {
+                        return Err(forged(format!(
+                            "it is signed keyless by {name} with no proven time (no verified Rekor entry or \
+                             RFC 3161 timestamp); a keyless approval's time is never taken from the signer"
+                        )));
+                    }
+                };
+                (s, format!("id:{name}"), name, Some(proven))
             }
         };
     let predicate: Predicate = serde_json::from_value(statement.predicate.clone())
@@ -393,8 +412,8 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
             )));
         }
     }
-    let (time, time_source) = match logged {
-        Some(t) => (t, "Rekor"),
+    let (time, time_source) = match proven {
+        Some(p) => p,
         None => {
             let t: Timestamp = predicate
                 .time
@@ -423,9 +442,53 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
     })
 }
 
+/// Why `approve --approvals` must refuse to sign with this public key for `role`, if it must:
+/// the role is not in the policy, trusts only keyless identities, or trusts other keys (saying
+/// which role, if any, trusts this key).
+pub fn refuse_key(trusted: &Trusted, role: &str, public_pem: &str) -> Option<String> {
+    let print = |pem: &str| signing::key_fingerprint(pem);
+    let mine = print(public_pem)?;
+    let Some(trust) = trusted.roles.get(role) else {
+        let known: Vec<&str> = trusted.roles.keys().map(String::as_str).collect();
+        return Some(format!("role {role} is not in approvals.yml ({})", known.join(", ")));
+    };
+    if trust.keys.iter().any(|(_, pem)| print(pem).as_deref() == Some(mine.as_str())) {
+        return None;
+    }
+    if trust.keys.is_empty() {
+        return Some(format!("approvals.yml trusts only keyless identities for {role}; sign with --keyless"));
+    }
+    let keys: Vec<&str> = trust.keys.iter().map(|(k, _)| k.as_str()).collect();
+    let elsewhere = trusted.roles.iter().find_map(|(other, t)| {
+        t.keys
+            .iter()
+            .find(|(_, pem)| print(pem).as_deref() == Some(mine.as_str()))
+            .map(|(shown, _)| format!("; it is {shown}, which approvals.yml trusts for {other}"))
+    });
+    Some(format!(
+        "approvals.yml trusts {} for {role}, not this key{}",
+        keys.join(", "),
+        elsewhere.unwrap_or_else(|| "; no role trusts it".into())
+    ))
+}
+
+/// Whether a freshly signed approval bundle would count for `role` under the policy (its
+/// signer trusted for the role): `approve --approvals` checks a keyless signature with this
+/// before storing it, since the identity is only known once Fulcio certified it.
+pub fn signer_trusted(trusted: &Trusted, target: &Target, role: &str, json: &str) -> Result<(), String> {
+    let Some(trust) = trusted.roles.get(role) else {
+        let known: Vec<&str> = trusted.roles.keys().map(String::as_str).collect();
+        return Err(format!("role {role} is not in approvals.yml ({})", known.join(", ")));
+    };
+    let found = Found { shown: "the new approval".into(), role: role.into(), k: 1, json: json.into() };
+    check(trusted, target, &found, trust).map(|_| ()).map_err(|f| f.why)
+}
+
 /// Checks every approval found and fills the required roles. Any approval of a role in the
-/// policy that does not check out is [`Forged`] (exit 4). Per role and signer, the latest
-/// approval (highest number) stands. A reject that stands from a required role's trusted
+/// policy that does not check out is [`Forged`] (exit 4). Per role and signer, the decision
+/// with the latest proven time stands (keyless: Rekor's or a timestamp authority's; with a key:
+/// the signed predicate's); on a tie the reject stands. The number in a file name, which
+/// nobody signs, never decides. A reject that stands from a required role's trusted
 /// signer blocks that role. One signer fills at most one role.
 pub fn judge(trusted: &Trusted, target: &Target, found: &[Found]) -> Result<Judgement, Forged> {
     let mut notes = vec![];
@@ -437,7 +500,8 @@ pub fn judge(trusted: &Trusted, target: &Target, found: &[Found]) -> Result<Judg
         };
         let c = check(trusted, target, f, trust)?;
         let key = (c.role.clone(), c.signer_id.clone());
-        if latest.get(&key).is_none_or(|old| old.k < c.k) {
+        let rank = |c: &Checked| (c.time, c.decision == Decision::Reject);
+        if latest.get(&key).is_none_or(|old| rank(old) < rank(&c)) {
             latest.insert(key, c);
         }
     }
@@ -548,6 +612,44 @@ mod tests {
         let p = parse_policy("approvals.yml", TEMPLATE).unwrap();
         assert_eq!(p.required, ["qa-lead", "sre-lead"]);
         assert_eq!(p.roles.len(), 2);
+    }
+
+    /// The standing decision per signer is the latest by time, a reject wins a tie, and the
+    /// number in the file name (which nobody signs) never decides.
+    #[test]
+    fn the_latest_proven_decision_stands_and_a_reject_wins_a_tie() {
+        let (pkcs8, public) = signing::generate_key().unwrap();
+        let mut roles = indexmap::IndexMap::new();
+        roles.insert("qa".to_string(), RoleTrust { keys: vec![("qa.pub".into(), public)], identities: vec![] });
+        let trusted = Trusted {
+            roles,
+            required: vec!["qa".into()],
+            root: keyless::trusted_root(None).unwrap(),
+            root_name: "the public-good root".into(),
+        };
+        let (cert, bundle) = (b"{\"cert\":1}".as_slice(), b"{\"bundle\":1}".as_slice());
+        let target = Target { cert, bundle, time: "2026-01-01T00:00:00Z".parse().unwrap(), time_source: "its date" };
+        let signed = |decision: Decision, time: &str, k: u32| {
+            let p = Predicate {
+                role: "qa".into(),
+                decision,
+                comment: None,
+                time: time.into(),
+                perfcert_version: "0".into(),
+                certificate: Of { service: "s".into(), version: "v".into(), status: "PASS".into(), file: "c".into() },
+            };
+            let json = signing::sign_with_key(&pkcs8, statement(&p, ("c", cert), ("b", bundle))).unwrap();
+            Found { shown: format!("qa.{k}"), role: "qa".into(), k, json }
+        };
+        let state = |found: &[Found]| judge(&trusted, &target, found).unwrap().roles[0].1.clone();
+        let rejected = |s: RoleState| matches!(s, RoleState::Rejected { .. });
+        let approve_old = signed(Decision::Approve, "2026-01-02T00:00:00Z", 9);
+        let reject = signed(Decision::Reject, "2026-01-03T00:00:00Z", 2);
+        assert!(rejected(state(&[approve_old.clone(), reject.clone()])), "a higher K does not outrank a later reject");
+        let approve_tie = signed(Decision::Approve, "2026-01-03T00:00:00Z", 3);
+        assert!(rejected(state(&[reject.clone(), approve_tie])), "a tie: the reject stands");
+        let approve_new = signed(Decision::Approve, "2026-01-03T00:00:00.5Z", 1);
+        assert!(matches!(state(&[reject, approve_new, approve_old]), RoleState::Approved { .. }), "later approve");
     }
 
     #[test]

@@ -935,10 +935,6 @@ pub struct ApproveArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
 
-    /// S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS).
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-
     /// The role this approval is for, as named in approvals.yml (letters, digits, - and _).
     #[arg(long, value_name = "ROLE")]
     pub role: String,
@@ -964,8 +960,18 @@ pub struct ApproveArgs {
     #[command(flatten)]
     pub certificate_signer: CertificateSignerArgs,
 
+    /// The CAB policy (approvals.yml): refuse, before signing, to sign for a role whose trust
+    /// does not include the signing key (keyless: before storing, the identity).
+    #[arg(long, value_name = "FILE")]
+    pub approvals: Option<PathBuf>,
+
     #[command(flatten)]
     pub signing: SigningArgs,
+
+    /// How the approval is written when the certificate is in S3 (as certify's upload; the
+    /// endpoint also serves reading an s3:// certificate).
+    #[command(flatten)]
+    pub s3: UploadArgs,
 }
 
 /// Who must have signed the certificate approve is asked to approve.

@@ -273,18 +273,8 @@ pub struct S3Write {
 
 impl S3Write {
     fn from_args(location: S3Location, a: &cli::UploadArgs) -> Result<S3Write, Failure> {
-        let encryption = match (a.sse.as_deref(), &a.sse_kms_key_id) {
-            (None, None) => None,
-            (Some("AES256"), None) => Some(Encryption::Aes256),
-            (Some("aws:kms"), key_id) => Some(Encryption::Kms { key_id: key_id.clone() }),
-            (_, Some(_)) => return Err(Failure::input(anyhow!("--sse-kms-key-id needs --sse aws:kms"))),
-            (Some(other), None) => return Err(Failure::input(anyhow!("--sse {other}: expected aws:kms or AES256"))),
-        };
+        let put = S3Write::put_options(a)?;
         let compliance = a.retention_mode == cli::RetentionMode::Compliance;
-        let retention = a.retain_days.map(|days| Retention {
-            compliance,
-            until: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * i64::from(days)),
-        });
         let mut flags = vec![];
         let mut flag = |name: &str, value: &str| flags.extend([name.to_string(), value.to_string()]);
         if let Some(url) = &a.endpoint_url {
@@ -300,7 +290,24 @@ impl S3Write {
             flag("--retain-days", &days.to_string());
             flag("--retention-mode", if compliance { "COMPLIANCE" } else { "GOVERNANCE" });
         }
-        Ok(S3Write { location, endpoint: a.endpoint_url.clone(), put: PutOptions { encryption, retention }, flags })
+        Ok(S3Write { location, endpoint: a.endpoint_url.clone(), put, flags })
+    }
+
+    /// The encryption and retention the S3 write flags ask for.
+    pub fn put_options(a: &cli::UploadArgs) -> Result<PutOptions, Failure> {
+        let encryption = match (a.sse.as_deref(), &a.sse_kms_key_id) {
+            (None, None) => None,
+            (Some("AES256"), None) => Some(Encryption::Aes256),
+            (Some("aws:kms"), key_id) => Some(Encryption::Kms { key_id: key_id.clone() }),
+            (_, Some(_)) => return Err(Failure::input(anyhow!("--sse-kms-key-id needs --sse aws:kms"))),
+            (Some(other), None) => return Err(Failure::input(anyhow!("--sse {other}: expected aws:kms or AES256"))),
+        };
+        let compliance = a.retention_mode == cli::RetentionMode::Compliance;
+        let retention = a.retain_days.map(|days| Retention {
+            compliance,
+            until: jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * i64::from(days)),
+        });
+        Ok(PutOptions { encryption, retention })
     }
 
     /// `--upload` and the S3 write flags (which need it).
@@ -486,6 +493,10 @@ pub struct Approve {
     pub comment: Option<String>,
     /// How the approval is signed.
     pub signer: Signer,
+    /// The CAB policy to check the signer against before anything is stored.
+    pub approvals: Option<PathBuf>,
+    /// How the approval is written to S3 (encryption, Object Lock), as certify's upload.
+    pub put: PutOptions,
 }
 
 impl TryFrom<cli::ApproveArgs> for Approve {
@@ -520,7 +531,7 @@ impl TryFrom<cli::ApproveArgs> for Approve {
             service: a.service,
             version: a.service_version,
             bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
-            endpoint: a.endpoint_url,
+            endpoint: a.s3.endpoint_url.clone(),
             trust,
             role: a.role,
             decision: match a.decision {
@@ -534,6 +545,8 @@ impl TryFrom<cli::ApproveArgs> for Approve {
                 }
                 (signer, _) => signer,
             },
+            approvals: a.approvals,
+            put: S3Write::put_options(&a.s3)?,
         })
     }
 }

@@ -1256,23 +1256,30 @@ pub fn load_approvals(path: &Path) -> Result<crate::approval::Trusted, Failure> 
     Ok(Trusted { roles, required: spec.required, root, root_name })
 }
 
-/// The approval bundles stored beside a certificate (`stem`) in its folder.
+/// The approval bundles stored beside a certificate (`stem`) in its folder, and notes on the
+/// names shaped like approvals that are not honoured. A listed approval that cannot be read
+/// because it is not there (a dangling symbolic link) is not a valid approval: exit 4.
 pub fn find_approvals(
     folder: &crate::authenticate::Folder,
     stem: &str,
     endpoint: Option<&str>,
-) -> Result<Vec<crate::approval::Found>, Failure> {
+) -> Result<(Vec<crate::approval::Found>, Vec<String>), Failure> {
     let archive = crate::store::open(&folder.location, endpoint).map_err(crate::authenticate::store_failure)?;
     let listed = crate::store::approvals_of(archive.as_ref(), &folder.prefix, stem)
         .map_err(crate::authenticate::store_failure)?;
-    let names: Vec<String> = listed.iter().map(|(r, _, _)| r.clone()).collect();
+    let names: Vec<String> = listed.found.iter().map(|(r, _, _)| r.clone()).collect();
     let mut found = vec![];
-    for ((relative, role, k), bytes) in listed.into_iter().zip(archive.read_many(&names)) {
+    for ((relative, role, k), bytes) in listed.found.into_iter().zip(archive.read_many(&names)) {
         let shown = archive.show(&relative);
-        let bytes = bytes.map_err(crate::authenticate::store_failure)?;
+        let bytes = bytes.map_err(|e| match e {
+            crate::store::StoreError::NotFound { .. } => Failure::not_authentic(anyhow!(
+                "not authentic: {shown}: named as an approval, but there is nothing to read (a dangling link?)"
+            )),
+            e => crate::authenticate::store_failure(e),
+        })?;
         let json = String::from_utf8(bytes)
             .map_err(|_| Failure::not_authentic(anyhow!("not authentic: {shown}: not UTF-8, not a Sigstore bundle")))?;
         found.push(crate::approval::Found { shown, role, k, json });
     }
-    Ok(found)
+    Ok((found, listed.ignored))
 }

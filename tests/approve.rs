@@ -347,6 +347,29 @@ fn keyless_approvals_against_the_loopback_sigstore() {
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
     assert!(text(&out).contains("still needed: sre-lead"), "{}", text(&out));
 
+    // With the policy, approve refuses to store a keyless approval by an identity the role does
+    // not trust (checked once Fulcio certified the identity, before storing).
+    let out = command(d)
+        .args(["approve", &c, "--certificate-identity", SAN, "--certificate-oidc-issuer", ISSUER])
+        .args([
+            "--trusted-root",
+            &root_json,
+            "--role",
+            "sre-lead",
+            "--keyless",
+            "--fulcio-url",
+            url,
+            "--rekor-url",
+            url,
+        ])
+        .args(["--approvals", "approvals.yml"])
+        .env("SIGSTORE_ID_TOKEN", env(QA_SAN))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the signed approval would not count, so it is not stored"), "{}", text(&out));
+    assert!(text(&out).contains("not signed by an identity approvals.yml trusts for sre-lead"), "{}", text(&out));
+
     // Someone else's identity claiming sre-lead: refused.
     let out = approve("sre-lead", "https://github.com/acme/mallory/.github/workflows/x.yml@refs/heads/main");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -365,6 +388,19 @@ fn keyless_approvals_against_the_loopback_sigstore() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains(&format!("sre-lead: approved by {SRE_SAN} ({ISSUER}) at ")), "{}", text(&out));
     assert!(text(&out).contains("(Rekor)"), "keyless approvals prove their time with Rekor: {}", text(&out));
+
+    // A keyless approval proves its time with Rekor (or a timestamp authority), never the
+    // signer's claim: stripped of its Rekor entry it does not count (exit 4).
+    let stem0 = cert.file_name().unwrap().to_str().unwrap().strip_suffix(".cert.json").unwrap().to_string();
+    let sre1 = cert.with_file_name(format!("{stem0}.approval.sre-lead.1.sigstore.json"));
+    let saved = std::fs::read(&sre1).unwrap();
+    let mut b: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    b["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+    std::fs::write(&sre1, serde_json::to_vec(&b).unwrap()).unwrap();
+    let out = gate();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("approval.sre-lead.1.sigstore.json: not signed by an identity"), "{}", text(&out));
+    std::fs::write(&sre1, &saved).unwrap();
 
     // Both independent verifiers accept each approval bundle (artifact: the certificate).
     let stem = cert.file_name().unwrap().to_str().unwrap().strip_suffix(".cert.json").unwrap().to_string();
@@ -515,4 +551,191 @@ fn a_person_approves_keyless_by_pasting_the_code_from_any_browser() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(text(&out).contains("signing in with the OIDC issuer failed"), "{}", text(&out));
+}
+
+/// Issue 17 review: the number in an approval's file name is signed by nobody, so it never
+/// decides which decision stands; names that are not canonical are ignored and said escaped; a
+/// planted huge number neither panics nor wraps; a dangling link named as an approval is exit 4.
+#[test]
+fn a_renamed_old_approval_never_hides_a_later_reject() {
+    let dir = workdir();
+    let d = dir.path();
+    for prefix in ["cosign", "qa"] {
+        keygen(d, prefix);
+    }
+    std::fs::write(d.join("approvals.yml"), "roles:\n  qa-lead: { keys: [qa.pub] }\nrequired: [qa-lead]\n").unwrap();
+    let cert = certify(d, "current.json", "v1");
+    assert_eq!(code(&approve(d, &cert, "qa-lead", "qa.key", &[])), Some(0));
+    assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(0));
+    let out = approve(d, &cert, "qa-lead", "qa.key", &["--decision", "reject", "--comment", "p99 flaky"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(7));
+
+    // The old approve copied under a higher number, canonical or not: the reject still stands.
+    let old = cert.with_file_name("shop-v1.approval.qa-lead.1.sigstore.json");
+    for k in ["3", "02", "+2", "4294967295"] {
+        let copy = cert.with_file_name(format!("shop-v1.approval.qa-lead.{k}.sigstore.json"));
+        std::fs::copy(&old, &copy).unwrap();
+        let out = gate(d, &cert, "approvals.yml");
+        assert_eq!(code(&out), Some(7), "qa-lead.{k}: {}", text(&out));
+        assert!(text(&out).contains("qa-lead: REJECTED by key qa.pub: \"p99 flaky\""), "{}", text(&out));
+        if k != "3" {
+            assert!(text(&out).contains(&format!("qa-lead.{k}.sigstore.json: ignored")), "{}", text(&out));
+            std::fs::remove_file(&copy).unwrap();
+        }
+    }
+    // A planted huge number: approve neither panics nor wraps to 0; it takes the next number.
+    std::fs::copy(&old, cert.with_file_name("shop-v1.approval.qa-lead.4294967295.sigstore.json")).unwrap();
+    let out = approve(d, &cert, "qa-lead", "qa.key", &[]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("shop-v1.approval.qa-lead.4.sigstore.json"), "{}", text(&out));
+    assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(0), "approved again, later than the reject");
+
+    // A file name with escape sequences as its role: ignored, and said escaped.
+    let evil = "shop-v1.approval.x\u{1b}[2J\nOK: qa-lead.1.sigstore.json";
+    std::fs::copy(&old, cert.with_file_name(evil)).unwrap();
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains('\u{1b}'), "{}", text(&out));
+    assert!(text(&out).contains("x\\u{1b}[2J\\nOK: qa-lead.1.sigstore.json: ignored: its role"), "{}", text(&out));
+    std::fs::remove_file(cert.with_file_name(evil)).unwrap();
+
+    // A dangling link named as an approval is not a valid approval: exit 4, not an input error.
+    std::os::unix::fs::symlink(d.join("nowhere"), cert.with_file_name("shop-v1.approval.qa-lead.9.sigstore.json"))
+        .unwrap();
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("qa-lead.9.sigstore.json: named as an approval"), "{}", text(&out));
+}
+
+/// Issue 17 review: `approve --approvals` refuses, before signing and storing, a role whose trust
+/// does not include the signing key (a typo stored an approval that blocked the gate forever);
+/// the gate names the key file that did sign an untrusted approval.
+#[test]
+fn approve_with_the_policy_refuses_a_key_the_role_does_not_trust() {
+    let dir = workdir();
+    let d = dir.path();
+    for prefix in ["cosign", "qa", "sre", "mallory"] {
+        keygen(d, prefix);
+    }
+    std::fs::write(
+        d.join("approvals.yml"),
+        "roles:\n  qa-lead: { keys: [qa.pub] }\n  sre-lead: { keys: [sre.pub] }\nrequired: [qa-lead, sre-lead]\n",
+    )
+    .unwrap();
+    let cert = certify(d, "current.json", "v1");
+    let with_policy = ["--approvals", "approvals.yml"];
+    let out = approve(d, &cert, "qa-lead", "sre.key", &with_policy);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "refusing to sign for role qa-lead under approvals.yml: sre.key is not trusted for it: approvals.yml \
+             trusts qa.pub for qa-lead, not this key; it is sre.pub, which approvals.yml trusts for sre-lead"
+        ),
+        "{}",
+        text(&out)
+    );
+    let out = approve(d, &cert, "qa-lead", "mallory.key", &with_policy);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no role trusts it"), "{}", text(&out));
+    let out = approve(d, &cert, "cab", "qa.key", &with_policy);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("it is not a role of approvals.yml (qa-lead, sre-lead)"), "{}", text(&out));
+    assert_eq!(approvals_beside(&cert), Vec::<String>::new(), "nothing stored");
+    let out = approve(d, &cert, "qa-lead", "qa.key", &with_policy);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+
+    // Without the policy the typo is stored; the gate says which trusted key signed it.
+    assert_eq!(code(&approve(d, &cert, "sre-lead", "qa.key", &[])), Some(0));
+    let out = gate(d, &cert, "approvals.yml");
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "not signed by a key approvals.yml trusts for sre-lead (sre.pub): it is signed by qa.pub, which \
+             approvals.yml trusts for qa-lead"
+        ),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Issue 17 review: the gate ends with one line saying the promotion decision; its GitHub
+/// outputs and summary say `approved`, `roles-needed` and "not approved"; approvals.yml is
+/// checked before any signature; a forged approval beside an authentic FAIL is exit 4.
+#[test]
+fn the_gate_says_the_promotion_decision_in_one_line_and_to_github() {
+    let dir = workdir();
+    let d = dir.path();
+    for prefix in ["cosign", "qa", "mallory"] {
+        keygen(d, prefix);
+    }
+    std::fs::write(d.join("approvals.yml"), "roles:\n  qa-lead: { keys: [qa.pub] }\nrequired: [qa-lead]\n").unwrap();
+    std::fs::write(d.join("broken.yml"), "roles:\n  qa-lead: { keys: [missing.pub] }\nrequired: [qa-lead]\n").unwrap();
+    let cert = certify(d, "current.json", "v1");
+    let c = cert.display().to_string();
+
+    // The policy is read before the signature is checked: its mistake is exit 2, not 4.
+    let out = perfcert(d, &["verify", &c, "--key", "mallory.pub", "--approvals", "broken.yml"]);
+    assert_eq!(code(&out), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("broken.yml: roles.qa-lead.keys[0]"), "{}", text(&out));
+
+    let github = |args: &[&str]| {
+        let _ = std::fs::remove_file(d.join("output.txt"));
+        let _ = std::fs::remove_file(d.join("summary.md"));
+        let out = command(d)
+            .args(args)
+            .env_remove("PERFCERT_NO_GITHUB")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", d.join("summary.md"))
+            .env("GITHUB_OUTPUT", d.join("output.txt"))
+            .output()
+            .unwrap();
+        let outputs = std::fs::read_to_string(d.join("output.txt")).unwrap_or_default();
+        (out, outputs, std::fs::read_to_string(d.join("summary.md")).unwrap_or_default())
+    };
+    let gate_args = ["verify", &c, "--key", "cosign.pub", "--approvals", "approvals.yml"];
+    let (out, outputs, summary) = github(&gate_args);
+    assert_eq!(code(&out), Some(7), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let last = err.lines().rfind(|l| !l.starts_with("::")).unwrap_or_default().to_string();
+    assert!(
+        last.starts_with(
+            "error: not approved: authentic PASS under approvals.yml: still needed: qa-lead (no approval)"
+        ),
+        "{err}"
+    );
+    assert!(outputs.contains("status=PASS\n") && outputs.contains("approved=false\n"), "{outputs}");
+    assert!(outputs.contains("roles-needed=qa-lead\n"), "{outputs}");
+    assert!(summary.contains("### perfcert verify: authentic, PASS, not approved (shop v1)"), "{summary}");
+
+    assert_eq!(code(&approve(d, &cert, "qa-lead", "qa.key", &[])), Some(0));
+    let (out, outputs, summary) = github(&gate_args);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(stdout.lines().last(), Some("promotion: APPROVED (qa-lead)"), "{stdout}");
+    assert!(outputs.contains("approved=true\n") && outputs.contains("roles-needed=\n"), "{outputs}");
+    assert!(summary.contains("### perfcert verify: authentic, PASS, approved (shop v1)"), "{summary}");
+
+    // An authentic FAIL: exit 1 with one line saying why it is not promotable.
+    let failed = certify(d, "current-regressed.json", "v3");
+    let f = failed.display().to_string();
+    let (out, outputs, _) = github(&["verify", &f, "--key", "cosign.pub", "--approvals", "approvals.yml"]);
+    assert_eq!(code(&out), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("error: not promotable: the certificate says FAIL (shop v3, "), "{}", text(&out));
+    assert!(outputs.contains("approved=false\n"), "{outputs}");
+    // ...and a forged approval beside it (another certificate's) is exit 4: tampering is said
+    // whatever the verdict.
+    std::fs::copy(
+        cert.with_file_name("shop-v1.approval.qa-lead.1.sigstore.json"),
+        failed.with_file_name("shop-v3.approval.qa-lead.1.sigstore.json"),
+    )
+    .unwrap();
+    let out = perfcert(d, &["verify", &f, "--key", "cosign.pub", "--approvals", "approvals.yml"]);
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("it approves another certificate"), "{}", text(&out));
+
+    // A --service that is not the certificate's says both.
+    let out = perfcert(d, &["verify", &c, "--key", "cosign.pub", "--service", "cart"]);
+    assert_eq!(code(&out), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("it records service shop; --service says cart"), "{}", text(&out));
 }

@@ -742,3 +742,44 @@ fn approvals_are_stored_beside_a_certificate_in_s3_and_the_gate_reads_them() {
     );
     assert_eq!(out.status.code(), Some(0), "the same through the URL: {}", text(&out));
 }
+
+/// Issue 17 review: an approval of a certificate in S3 is written with the S3 write flags
+/// certify takes (encryption, Object Lock), listed by its `DAY/STEM.approval.` prefix, and the
+/// flags are refused for a local certificate.
+#[test]
+fn approve_in_s3_writes_with_encryption_and_object_lock() {
+    let (s3, dir) = setup();
+    let d = dir.path();
+    let (out, _) = certify(d, "v1.0.0", &["--upload", "s3://perf-certs/team-a/", "--endpoint-url", &s3.direct]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let day = today();
+    let url = format!("s3://perf-certs/team-a/{day}/ingest-api-v1.0.0.cert.json");
+    std::fs::write(d.join("approvals.yml"), "roles:\n  qa-lead: { keys: [cosign.pub] }\nrequired: [qa-lead]\n")
+        .unwrap();
+    let approve = |cert: &str, extra: &[&str]| {
+        let mut args = vec!["approve", cert, "--certificate-key", "cosign.pub", "--role", "qa-lead", "--key"];
+        args.extend(["cosign.key", "--approvals", "approvals.yml", "--endpoint-url", &s3.direct]);
+        args.extend(extra);
+        perfcert(d, &args)
+    };
+    let out = approve(&url, &["--sse", "AES256", "--retain-days", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let key = format!("team-a/{day}/ingest-api-v1.0.0.approval.qa-lead.1.sigstore.json");
+    let head = s3.head("perf-certs", &key);
+    assert_eq!(head.server_side_encryption().map(|s| s.as_str()), Some("AES256"));
+    assert_eq!(head.object_lock_mode().map(|m| m.as_str()), Some("GOVERNANCE"));
+    let gate = ["verify", &url, "--key", "cosign.pub", "--approvals", "approvals.yml", "--endpoint-url", &s3.direct];
+    let out = perfcert(d, &gate);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("promotion: APPROVED (qa-lead)"), "{}", text(&out));
+
+    // A local certificate: the S3 write flags have nothing to apply to.
+    let local = std::fs::read_dir(d.join("perf/certificates").join(&day))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".cert.json"))
+        .unwrap();
+    let out = approve(&local.display().to_string(), &["--sse", "AES256"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--sse-kms-key-id and --retain-days are for a certificate in S3"), "{}", text(&out));
+}

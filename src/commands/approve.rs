@@ -1,8 +1,9 @@
 //! `perfcert approve`: a signed approval (or rejection) of a certificate for a role, stored
 //! beside the certificate as its own Sigstore bundle.
 //!
-//! The order: the signing key or token first (a bad one fails before anything else), then the
-//! certificate must verify with the trust given for it (a certificate that does not is never
+//! The order: with `--approvals`, the CAB policy first (a role it does not trust this key for
+//! is refused before signing; a keyless identity, once certified, before storing); the signing
+//! key or token (a bad one fails before anything else), then the certificate must verify with the trust given for it (a certificate that does not is never
 //! approved: exit 4), then sign and store create-only under the next free number.
 
 use anyhow::anyhow;
@@ -16,7 +17,35 @@ use crate::store::{self, layout};
 use crate::ui::Ui;
 
 pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let signing = Signing::prepare(&o.signer)?;
+    // The CAB policy first: a role it does not trust this signer for would store an approval
+    // that blocks the gate (exit 4) for good, since nothing is ever deleted.
+    let policy = o.approvals.as_deref().map(crate::pipeline::load_approvals).transpose()?;
+    let refuse = |why: String| {
+        let file = o.approvals.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        Failure::input(anyhow!("refusing to sign for role {} under {file}: {why}", o.role))
+    };
+    if let Some(trusted) = &policy {
+        if !trusted.roles.contains_key(&o.role) {
+            let known: Vec<&str> = trusted.roles.keys().map(String::as_str).collect();
+            return Err(refuse(format!("it is not a role of approvals.yml ({})", known.join(", "))));
+        }
+        if matches!(o.signer, crate::options::Signer::Keyless { .. }) && trusted.roles[&o.role].identities.is_empty() {
+            return Err(refuse("approvals.yml trusts only keys for it; sign with --key".into()));
+        }
+    }
+    let mut signing = Signing::prepare(&o.signer)?;
+    if let Some(trusted) = &policy
+        && signing.method() == crate::certificate::Method::Key
+    {
+        signing = signing.unlock()?;
+        if let Signing::Unlocked { path, pkcs8 } = &signing {
+            let public =
+                crate::signing::public_pem(pkcs8).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
+            if let Some(why) = approval::refuse_key(trusted, &o.role, &public) {
+                return Err(refuse(format!("{} is not trusted for it: {why}", path.display())));
+            }
+        }
+    }
     let wanted = Wanted {
         certificate: &o.certificate,
         bundle: o.bundle.as_ref(),
@@ -28,6 +57,14 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut |_, _| Ok(()))
         .map_err(|f| Failure { status: f.status, error: anyhow!("refusing to approve: {:#}", f.error) })?;
     let cert = &authentic.cert;
+    if matches!(authentic.folder.location, store::Location::Dir(_))
+        && (o.put.encryption.is_some() || o.put.retention.is_some())
+    {
+        return Err(Failure::input(anyhow!(
+            "{}: --sse, --sse-kms-key-id and --retain-days are for a certificate in S3; this one is a local file",
+            authentic.shown
+        )));
+    }
     for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
         if let Some(wanted) = wanted
             && wanted != found
@@ -54,7 +91,8 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
         role: o.role.clone(),
         decision: o.decision,
         comment: o.comment.clone(),
-        time: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        // Full precision: a key-signed decision is ordered by this time (a reject wins a tie).
+        time: jiff::Timestamp::now().to_string(),
         perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
         certificate: Of {
             service: cert.service.clone(),
@@ -67,8 +105,19 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
         approval::statement(&predicate, (&authentic.file_name, &authentic.bytes), (&bundle_name, &authentic.bundle));
     let how = signing.describe();
     let (bundle, identity) = signing.sign(payload)?;
+    if let Some(trusted) = &policy {
+        // Keyless: the identity is known once Fulcio certified it; checked before storing.
+        let target = approval::Target {
+            cert: &authentic.bytes,
+            bundle: &authentic.bundle,
+            time: jiff::Timestamp::MIN,
+            time_source: "not checked here",
+        };
+        approval::signer_trusted(trusted, &target, &o.role, &bundle)
+            .map_err(|why| refuse(format!("the signed approval would not count, so it is not stored: {why}")))?;
+    }
     let folder = &authentic.folder;
-    let archive = store::open(&folder.location, o.endpoint.as_deref())
+    let archive = store::open_writing(&folder.location, o.endpoint.as_deref(), o.put.clone())
         .map_err(|e| Failure::external(anyhow!("{}: {e}", folder.location)))?;
     let relative = store::create_approval(archive.as_ref(), &folder.prefix, &stem, &o.role, bundle.as_bytes())
         .map_err(|e| Failure::external(anyhow!("{e}")))?;

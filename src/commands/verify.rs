@@ -46,6 +46,12 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     if authenticate::is_record(&fetched) {
         return verify_record(&o, fetched, ui);
     }
+    // The CAB policy is read and checked (YAML and keys) before any signature is: a mistake in
+    // it is exit 2 whatever the certificate is.
+    let policy = match &o.approvals {
+        Some(path) => Some((path.as_path(), pipeline::load_approvals(path)?)),
+        None => None,
+    };
     let mut checks = Checks { ui, rows: vec![] };
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut |name, text| checks.pass(name, text))?;
     let (cert, statement) = (&authentic.cert, &authentic.statement);
@@ -55,7 +61,8 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         if let Some(wanted) = wanted
             && wanted != found
         {
-            return Err(not_authentic(cert_shown, format!("it certifies {flag} {found}, not {wanted}")));
+            let what = flag.trim_start_matches('-');
+            return Err(not_authentic(cert_shown, format!("it records {what} {found}; {flag} says {wanted}")));
         }
     }
     if o.service.is_some() || o.version.is_some() {
@@ -96,35 +103,72 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
         format!("{} ({} {}, certified {}, approvers: {approvers})", cert.status, cert.service, cert.version, cert.date),
     )?;
 
-    let approved = match &o.approvals {
-        Some(policy) => Some(approvals(policy, &authentic, o.endpoint.as_deref(), &mut checks)?),
+    // A forged approval is exit 4 whatever the verdict: an approval that is not what it says is
+    // tampering, and is said as loudly beside a FAIL as beside a PASS.
+    let approved = match &policy {
+        Some((path, trusted)) => Some(approvals(path, trusted, &authentic, o.endpoint.as_deref(), &mut checks)?),
         None => None,
+    };
+    let approved_now = cert.status == "PASS" && matches!(approved, Some(Ok(_)));
+    let heading = match &approved {
+        None => String::new(),
+        Some(_) if approved_now => ", approved".into(),
+        Some(_) => ", not approved".into(),
     };
 
     if let Some(gh) = &ui.github {
         let mut summary =
-            format!("### perfcert verify: authentic, {} ({} {})\n\n", cert.status, cert.service, cert.version);
+            format!("### perfcert verify: authentic, {}{heading} ({} {})\n\n", cert.status, cert.service, cert.version);
         summary.push_str("| Check | Result |\n|---|---|\n");
         for (name, text) in &checks.rows {
             summary.push_str(&format!("| {name} | {} |\n", text.replace('|', "\\|").replace('\n', "<br>")));
         }
         gh.summary(ui, &(summary + "\n"));
-        let outputs = [
+        let mut outputs = vec![
             ("status", cert.status.clone()),
             ("service", cert.service.clone()),
             ("version", cert.version.clone()),
             ("certificate", authentic.shown.clone()),
         ];
+        if let Some(approved) = &approved {
+            outputs.push(("approved", approved_now.to_string()));
+            let needed = match approved {
+                Ok(_) => String::new(),
+                Err(needed) => needed.roles.join(","),
+            };
+            outputs.push(("roles-needed", needed));
+        }
         gh.outputs(ui, &outputs);
     }
-    Ok(match cert.status.as_str() {
-        "PASS" => match approved {
-            Some(Err(needed)) => return Err(Failure::not_approved(anyhow!(needed))),
-            _ => ExitStatus::Pass,
-        },
+    let status = match cert.status.as_str() {
+        "PASS" => ExitStatus::Pass,
         "INCONCLUSIVE" => ExitStatus::Inconclusive,
         _ => ExitStatus::Fail,
-    })
+    };
+    match approved {
+        None => Ok(status),
+        Some(_) if status != ExitStatus::Pass => Err(Failure {
+            status,
+            error: anyhow!(
+                "not promotable: the certificate says {} ({} {}, {})",
+                cert.status,
+                cert.service,
+                cert.version,
+                authentic.shown
+            ),
+        }),
+        Some(Ok(roles)) => {
+            ui.say(|out| writeln!(out, "promotion: APPROVED ({})", roles.join(", ")))?;
+            Ok(ExitStatus::Pass)
+        }
+        Some(Err(needed)) => Err(Failure::not_approved(anyhow!(needed.message))),
+    }
+}
+
+/// Roles the gate still needs, and the sentence that says so.
+struct Needed {
+    roles: Vec<String>,
+    message: String,
 }
 
 /// A bake's verification record (`STEM.verify.json`): its signature and content as for a
@@ -145,7 +189,8 @@ fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<
         if let Some(wanted) = wanted
             && wanted != found
         {
-            return Err(not_authentic(&authentic.shown, format!("it records {flag} {found}, not {wanted}")));
+            let what = flag.trim_start_matches('-');
+            return Err(not_authentic(&authentic.shown, format!("it records {what} {found}; {flag} says {wanted}")));
         }
     }
     if o.service.is_some() || o.version.is_some() {
@@ -180,14 +225,17 @@ fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<
 /// roles still needed (exit 7 for a PASS).
 fn approvals(
     policy: &Path,
+    trusted: &crate::approval::Trusted,
     authentic: &authenticate::Authentic,
     endpoint: Option<&str>,
     checks: &mut Checks,
-) -> Result<Result<(), String>, Failure> {
+) -> Result<Result<Vec<String>, Needed>, Failure> {
     use crate::approval::{self, RoleState};
-    let trusted = pipeline::load_approvals(policy)?;
     let stem = crate::store::layout::stem_of(&authentic.file_name).unwrap_or(&authentic.file_name);
-    let found = pipeline::find_approvals(&authentic.folder, stem, endpoint)?;
+    let (found, ignored) = pipeline::find_approvals(&authentic.folder, stem, endpoint)?;
+    for note in &ignored {
+        checks.ui.warn(note);
+    }
     // Keyless: Rekor's time of the certificate; key-signed: the time it says it was made.
     let (time, time_source) = match authentic.logged_at {
         Some(t) => (t, "Rekor time"),
@@ -199,12 +247,16 @@ fn approvals(
         ),
     };
     let target = approval::Target { cert: &authentic.bytes, bundle: &authentic.bundle, time, time_source };
-    let judged = approval::judge(&trusted, &target, &found).map_err(|f| not_authentic(&f.shown, f.why))?;
+    let judged = approval::judge(trusted, &target, &found).map_err(|f| not_authentic(&f.shown, f.why))?;
     for note in &judged.notes {
         checks.ui.warn(note);
     }
     let mut needed = vec![];
+    let mut roles_needed = vec![];
     for (role, state) in &judged.roles {
+        if !matches!(state, RoleState::Approved { .. }) {
+            roles_needed.push(role.clone());
+        }
         let line = match state {
             RoleState::Approved { signer, at } => format!("{role}: approved by {signer} at {at}"),
             RoleState::Rejected { signer, comment } => {
@@ -220,14 +272,17 @@ fn approvals(
         checks.pass("approval", line)?;
     }
     Ok(if needed.is_empty() {
-        Ok(())
+        Ok(judged.roles.iter().map(|(r, _)| r.clone()).collect())
     } else {
-        Err(format!(
-            "authentic {}, not approved for promotion under {}: still needed: {}",
-            authentic.cert.status,
-            policy.display(),
-            needed.join(", ")
-        ))
+        Err(Needed {
+            roles: roles_needed,
+            message: format!(
+                "not approved: authentic {} under {}: still needed: {}",
+                authentic.cert.status,
+                policy.display(),
+                needed.join(", ")
+            ),
+        })
     })
 }
 

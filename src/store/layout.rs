@@ -192,12 +192,38 @@ pub fn approval_file_name(stem: &str, role: &str, k: u32) -> String {
 
 const APPROVAL: &str = ".approval.";
 
-/// The role and number of an approval file of the certificate `stem` (`None` for any other name).
-pub fn approval_of(stem: &str, file_name: &str) -> Option<(String, u32)> {
-    let rest = file_name.strip_prefix(stem)?.strip_prefix(APPROVAL)?.strip_suffix(BUNDLE)?;
-    let (role, k) = rest.rsplit_once('.')?;
-    let k: u32 = k.parse().ok().filter(|&k| k >= 1)?;
-    (!role.is_empty() && !role.contains('.') && !role.contains('/')).then(|| (role.to_string(), k))
+/// The largest approval number K honoured in a file name; a larger one is ignored (with a note)
+/// and is never the base of the next number.
+pub const MAX_APPROVAL_K: u32 = 1_000_000;
+
+/// The prefix every approval of the certificate `stem` starts with: `STEM.approval.`.
+pub fn approval_prefix(stem: &str) -> String {
+    format!("{stem}{APPROVAL}")
+}
+
+/// The role and number of an approval file of the certificate `stem`: `None` for a name that is
+/// not one, `Some(Err(why))` for a name shaped like one that is not honoured (a role that is not a
+/// valid role name, a K that is not canonical — `02`, `+2`, `0` — or above [`MAX_APPROVAL_K`]).
+/// `why` shows the name escaped.
+pub fn approval_of(stem: &str, file_name: &str) -> Option<Result<(String, u32), String>> {
+    let rest = file_name.strip_prefix(stem)?.strip_prefix(APPROVAL)?;
+    let ignored = |what: &str| Err(format!("{}: ignored: {what}", file_name.escape_debug()));
+    let Some(rest) = rest.strip_suffix(BUNDLE) else {
+        return Some(ignored("not named STEM.approval.ROLE.K.sigstore.json"));
+    };
+    let Some((role, k)) = rest.rsplit_once('.') else {
+        return Some(ignored("not named STEM.approval.ROLE.K.sigstore.json"));
+    };
+    if !crate::approval::valid_role(role) {
+        return Some(ignored("its role is not a role name (letters, digits, `-` and `_`)"));
+    }
+    match k.parse::<u32>() {
+        Ok(n) if n >= 1 && n.to_string() == k && n <= MAX_APPROVAL_K => Some(Ok((role.to_string(), n))),
+        Ok(n) if n > MAX_APPROVAL_K && n.to_string() == k => {
+            Some(ignored(&format!("its number is above {MAX_APPROVAL_K}")))
+        }
+        _ => Some(ignored(&format!("its number is not one of 1, 2, ... {MAX_APPROVAL_K} written plainly"))),
+    }
 }
 
 /// A certificate's file name `STEM.cert.json` -> `STEM`.
@@ -343,6 +369,26 @@ mod tests {
     }
 
     #[test]
+    fn only_canonical_approval_names_count_and_the_rest_are_said_escaped() {
+        let ignored = |name: &str| match approval_of("a-v1", name) {
+            Some(Err(why)) => why,
+            other => panic!("{name}: {other:?}"),
+        };
+        // A K that is not written plainly would let a copied approval outrank a later reject.
+        for bad in ["0", "02", "+2", "4294967295", "1000001", "99999999999", "", "x", "-1"] {
+            let why = ignored(&format!("a-v1.approval.qa-lead.{bad}.sigstore.json"));
+            assert!(why.contains("ignored: its number"), "{bad}: {why}");
+        }
+        assert!(ignored("a-v1.approval.qa.sigstore.json").contains("ignored"));
+        // A role that is not a role name: ignored, and said with its control characters escaped.
+        let why = ignored("a-v1.approval.x\u{1b}[2J\nOK: qa.1.sigstore.json");
+        assert!(!why.contains('\u{1b}') && !why.contains('\n'), "{why:?}");
+        assert!(why.contains("\\u{1b}[2J\\nOK: qa.1.sigstore.json: ignored: its role"), "{why}");
+        assert!(ignored("a-v1.approval.q.a.1.sigstore.json").contains("its role"));
+        assert!(ignored("a-v1.approval.qa.1.json").contains("not named"));
+    }
+
+    #[test]
     fn names_follow_the_layout() {
         let n = Names::new("20261122", stem("ingest api", "v1.4.2/rc1"));
         assert_eq!(n.stem, "ingest_api-v1.4.2_rc1");
@@ -356,12 +402,11 @@ mod tests {
         assert_eq!(classify(&n.daily_record_bundle("20261201")), Kind::Other, "not a certificate's bundle");
         assert_eq!(
             approval_of(&n.stem, "ingest_api-v1.4.2_rc1.approval.qa_lead.12.sigstore.json"),
-            Some(("qa_lead".into(), 12))
+            Some(Ok(("qa_lead".into(), 12)))
         );
         assert_eq!(approval_of("a-v1", "a-v1.2.approval.qa.1.sigstore.json"), None, "another certificate's");
-        assert_eq!(approval_of("a-v1", "a-v1.approval.qa.0.sigstore.json"), None);
-        assert_eq!(approval_of("a-v1", "a-v1.approval.qa.sigstore.json"), None);
         assert_eq!(approval_of("a-v1", "a-v1.sigstore.json"), None);
+        assert_eq!(approval_of("a-v1", "a-v1.approval.qa.1000000.sigstore.json"), Some(Ok(("qa".into(), 1_000_000))));
         assert_eq!(nth("a-v1", 1), "a-v1");
         assert_eq!(nth("a-v1", 3), "a-v1.3");
     }

@@ -54,6 +54,26 @@ impl Archive for Dir {
         }
     }
 
+    fn list_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        // One directory: the one the prefix's last `/` names.
+        let (dir, start) = prefix.rsplit_once('/').map_or(("", prefix), |(d, s)| (d, s));
+        let path = if dir.is_empty() { self.root.clone() } else { self.path(dir) };
+        let entries = match fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(self.io(dir, &e)),
+        };
+        let mut found = vec![];
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io(dir, &e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(start) && !entry.file_type().map_err(|e| self.io(dir, &e))?.is_dir() {
+                found.push(if dir.is_empty() { name } else { format!("{dir}/{name}") });
+            }
+        }
+        Ok(found)
+    }
+
     fn read(&self, relative: &str) -> Result<Vec<u8>, StoreError> {
         fs::read(self.path(relative)).map_err(|e| self.io(relative, &e))
     }

@@ -90,6 +90,12 @@ pub trait Archive {
     /// Every name in the archive (unordered). A directory that does not exist is empty.
     fn list(&self) -> Result<Vec<String>, StoreError>;
 
+    /// The names that start with `prefix` (`DAY/STEM.approval.`), without listing the whole
+    /// archive where the store can avoid it (an S3 prefix listing; one local directory).
+    fn list_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.list()?.into_iter().filter(|n| n.starts_with(prefix)).collect())
+    }
+
     /// The bytes stored under `relative`.
     fn read(&self, relative: &str) -> Result<Vec<u8>, StoreError>;
 
@@ -310,24 +316,35 @@ pub enum ClaimError {
     Store(StoreError),
 }
 
+/// The approvals stored beside a certificate.
+#[derive(Debug, Default)]
+pub struct Approvals {
+    /// Relative name, role and number, in role and number order.
+    pub found: Vec<(String, String, u32)>,
+    /// Names shaped like approvals that are not honoured, said (escaped) with the reason.
+    pub ignored: Vec<String>,
+}
+
 /// The approvals of the certificate `stem` in the folder `prefix` (`""` or `DAY/`) of an
-/// archive: relative name, role and number, in name order.
-pub fn approvals_of(archive: &dyn Archive, prefix: &str, stem: &str) -> Result<Vec<(String, String, u32)>, StoreError> {
-    let mut found: Vec<(String, String, u32)> = archive
-        .list()?
-        .into_iter()
-        .filter_map(|relative| {
-            let name = relative.strip_prefix(prefix)?;
-            let (role, k) = layout::approval_of(stem, name)?;
-            Some((relative.clone(), role, k))
-        })
-        .collect();
-    found.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
-    Ok(found)
+/// archive, listed by the prefix `DAY/STEM.approval.` only.
+pub fn approvals_of(archive: &dyn Archive, prefix: &str, stem: &str) -> Result<Approvals, StoreError> {
+    let mut out = Approvals::default();
+    for relative in archive.list_prefix(&format!("{prefix}{}", layout::approval_prefix(stem)))? {
+        let Some(name) = relative.strip_prefix(prefix) else { continue };
+        match layout::approval_of(stem, name) {
+            Some(Ok((role, k))) => out.found.push((relative.clone(), role, k)),
+            Some(Err(why)) => out.ignored.push(why),
+            None => {}
+        }
+    }
+    out.found.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
+    out.ignored.sort();
+    Ok(out)
 }
 
 /// Stores an approval of the certificate `stem` beside it under the next free number for its
-/// role; create-only, so a concurrent approval takes the next number. Returns its relative name.
+/// role (numbers only name files: the order of decisions is their proven time); create-only, so
+/// a concurrent approval takes the next number. Returns its relative name.
 pub fn create_approval(
     archive: &dyn Archive,
     prefix: &str,
@@ -335,34 +352,50 @@ pub fn create_approval(
     role: &str,
     bytes: &[u8],
 ) -> Result<String, StoreError> {
-    let mut k = approvals_of(archive, prefix, stem)?
+    let highest = approvals_of(archive, prefix, stem)?
+        .found
         .iter()
         .filter(|(_, r, _)| r == role)
         .map(|(_, _, k)| *k)
         .max()
-        .unwrap_or(0)
-        + 1;
-    let mut last = None;
+        .unwrap_or(0);
+    let exhausted = || StoreError::Io {
+        at: archive.show(&format!("{prefix}{}", layout::approval_prefix(stem))),
+        reason: format!("no free approval number for role {role} up to {}", layout::MAX_APPROVAL_K),
+    };
+    let mut k = highest.checked_add(1).ok_or_else(exhausted)?;
     for _ in 0..100 {
+        if k > layout::MAX_APPROVAL_K {
+            break;
+        }
         let relative = format!("{prefix}{}", layout::approval_file_name(stem, role, k));
         match archive.create(&relative, bytes) {
             Ok(Put::Created) => return Ok(relative),
-            Ok(Put::AlreadyThere) | Err(StoreError::Taken { .. }) => {
-                last = Some(StoreError::Taken { at: archive.show(&relative) });
-                k += 1;
-            }
+            Ok(Put::AlreadyThere) | Err(StoreError::Taken { .. }) => match k.checked_add(1) {
+                Some(next) => k = next,
+                None => break,
+            },
             Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or(StoreError::Io { at: archive.root(), reason: "no free approval name".into() }))
+    Err(exhausted())
 }
 
 /// Opens the archive at `location`: a directory as is; S3 through the standard AWS chain
 /// (`endpoint` or `AWS_ENDPOINT_URL` for an S3-compatible store).
 pub fn open(location: &Location, endpoint: Option<&str>) -> Result<Box<dyn Archive>, StoreError> {
+    open_writing(location, endpoint, PutOptions::default())
+}
+
+/// [`open`], writing S3 objects with `put` (encryption, Object Lock); a directory ignores it.
+pub fn open_writing(
+    location: &Location,
+    endpoint: Option<&str>,
+    put: PutOptions,
+) -> Result<Box<dyn Archive>, StoreError> {
     Ok(match location {
         Location::Dir(dir) => Box::new(local::Dir::new(dir.clone())),
-        Location::S3(l) => Box::new(s3::S3Archive::connect(l.clone(), endpoint, PutOptions::default())?),
+        Location::S3(l) => Box::new(s3::S3Archive::connect(l.clone(), endpoint, put)?),
     })
 }
 

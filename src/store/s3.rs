@@ -442,6 +442,13 @@ impl Archive for S3Archive {
         Ok(keys.into_iter().filter_map(|k| k.strip_prefix(&prefix).map(str::to_string)).collect())
     }
 
+    fn list_prefix(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let l = &self.location;
+        let root = if l.prefix.is_empty() { String::new() } else { format!("{}/", l.prefix) };
+        let keys = self.store.list(&l.bucket, &format!("{root}{prefix}")).map_err(|e| self.map(e))?;
+        Ok(keys.into_iter().filter_map(|k| k.strip_prefix(&root).map(str::to_string)).collect())
+    }
+
     fn read(&self, relative: &str) -> Result<Vec<u8>, StoreError> {
         self.store.get(&self.location.bucket, &self.location.key(relative)).map_err(|e| self.map(e))
     }
