@@ -590,6 +590,11 @@ fn a_renamed_old_approval_never_hides_a_later_reject() {
     assert_eq!(code(&out), Some(0), "{}", text(&out));
     assert!(text(&out).contains("shop-v1.approval.qa-lead.4.sigstore.json"), "{}", text(&out));
     assert_eq!(code(&gate(d, &cert, "approvals.yml")), Some(0), "approved again, later than the reject");
+    // The highest number allowed, planted: the lowest free number is taken, nothing is used up.
+    std::fs::copy(&old, cert.with_file_name("shop-v1.approval.qa-lead.1000000.sigstore.json")).unwrap();
+    let out = approve(d, &cert, "qa-lead", "qa.key", &[]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("shop-v1.approval.qa-lead.5.sigstore.json"), "{}", text(&out));
 
     // A file name with escape sequences as its role: ignored, and said escaped.
     let evil = "shop-v1.approval.x\u{1b}[2J\nOK: qa-lead.1.sigstore.json";

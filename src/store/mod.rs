@@ -342,7 +342,7 @@ pub fn approvals_of(archive: &dyn Archive, prefix: &str, stem: &str) -> Result<A
     Ok(out)
 }
 
-/// Stores an approval of the certificate `stem` beside it under the next free number for its
+/// Stores an approval of the certificate `stem` beside it under the lowest free number for its
 /// role (numbers only name files: the order of decisions is their proven time); create-only, so
 /// a concurrent approval takes the next number. Returns its relative name.
 pub fn create_approval(
@@ -352,29 +352,25 @@ pub fn create_approval(
     role: &str,
     bytes: &[u8],
 ) -> Result<String, StoreError> {
-    let highest = approvals_of(archive, prefix, stem)?
-        .found
-        .iter()
-        .filter(|(_, r, _)| r == role)
-        .map(|(_, _, k)| *k)
-        .max()
-        .unwrap_or(0);
+    // The lowest number not taken: a planted name with a huge number cannot use up the rest.
+    let taken: std::collections::BTreeSet<u32> =
+        approvals_of(archive, prefix, stem)?.found.iter().filter(|(_, r, _)| r == role).map(|(_, _, k)| *k).collect();
     let exhausted = || StoreError::Io {
         at: archive.show(&format!("{prefix}{}", layout::approval_prefix(stem))),
         reason: format!("no free approval number for role {role} up to {}", layout::MAX_APPROVAL_K),
     };
-    let mut k = highest.checked_add(1).ok_or_else(exhausted)?;
+    let mut k = 1;
     for _ in 0..100 {
+        while taken.contains(&k) {
+            k += 1;
+        }
         if k > layout::MAX_APPROVAL_K {
             break;
         }
         let relative = format!("{prefix}{}", layout::approval_file_name(stem, role, k));
         match archive.create(&relative, bytes) {
             Ok(Put::Created) => return Ok(relative),
-            Ok(Put::AlreadyThere) | Err(StoreError::Taken { .. }) => match k.checked_add(1) {
-                Some(next) => k = next,
-                None => break,
-            },
+            Ok(Put::AlreadyThere) | Err(StoreError::Taken { .. }) => k += 1,
             Err(e) => return Err(e),
         }
     }
