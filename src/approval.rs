@@ -241,7 +241,12 @@ pub struct Target<'a> {
     /// When it was signed, and how that is known (`Rekor` or `its date`).
     pub time: Timestamp,
     pub time_source: &'a str,
+    /// Now, for a key-signed approval's own time (which must not be in the future).
+    pub now: Timestamp,
 }
+
+/// How far a key-signed approval's time may run ahead of the verifier's clock.
+pub const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
 
 /// An approval that is not what it says: exit 4.
 #[derive(Debug, PartialEq, Eq)]
@@ -264,6 +269,9 @@ pub struct Checked {
     /// When it was signed, and how that is known.
     pub time: Timestamp,
     pub time_source: &'static str,
+    /// What orders one signer's decisions: with a key, the signed time; keyless, when Fulcio
+    /// issued its certificate (a timestamp added to the bundle later cannot move it).
+    pub order: Timestamp,
 }
 
 /// A required role's state.
@@ -301,101 +309,105 @@ fn stamp(t: Timestamp) -> String {
 fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -> Result<Checked, Forged> {
     let forged = |why: String| Forged { shown: found.shown.clone(), why };
     let role = &found.role;
-    let (statement, signer_id, signer, proven): (Statement, String, String, Option<(Timestamp, &'static str)>) =
-        match signing::is_key_based(&found.json) {
-            None => return Err(forged("not a Sigstore bundle".into())),
-            Some(true) => {
-                if trust.keys.is_empty() {
-                    return Err(forged(format!(
-                        "it is signed with a key, and approvals.yml trusts only keyless identities for {role}"
-                    )));
-                }
-                let mut ok = None;
-                for (shown, pem) in &trust.keys {
-                    match signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE) {
-                        Ok(s) => {
-                            let id = signing::key_fingerprint(pem).unwrap_or_else(|| pem.trim().to_string());
-                            ok = Some((s, format!("key:{id}"), format!("key {shown}")));
-                            break;
-                        }
-                        Err(VerifyError::KeyHint(_) | VerifyError::Signature) => {}
-                        Err(e) => return Err(forged(e.to_string())),
-                    }
-                }
-                let Some((s, id, who)) = ok else {
-                    let keys: Vec<&str> = trust.keys.iter().map(|(k, _)| k.as_str()).collect();
-                    // Which trusted key did sign it, if any: that says "wrong role", not "forged".
-                    let signed_by = trusted.roles.iter().find_map(|(other, t)| {
-                        t.keys.iter().find_map(|(shown, pem)| {
-                            signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE)
-                                .ok()
-                                .map(|_| format!("it is signed by {shown}, which approvals.yml trusts for {other}"))
-                        })
-                    });
-                    return Err(forged(format!(
-                        "not signed by a key approvals.yml trusts for {role} ({}): {}",
-                        keys.join(", "),
-                        signed_by.unwrap_or_else(|| "it is signed by a key approvals.yml trusts for no role".into())
-                    )));
-                };
-                (s, id, who, None)
+    // Keyless: the proven time and its source, and when Fulcio issued the certificate.
+    #[allow(clippy::type_complexity)]
+    let (statement, signer_id, signer, proven): (
+        Statement,
+        String,
+        String,
+        Option<((Timestamp, &'static str), Timestamp)>,
+    ) = match signing::is_key_based(&found.json) {
+        None => return Err(forged("not a Sigstore bundle".into())),
+        Some(true) => {
+            if trust.keys.is_empty() {
+                return Err(forged(format!(
+                    "it is signed with a key, and approvals.yml trusts only keyless identities for {role}"
+                )));
             }
-            Some(false) => {
-                if trust.identities.is_empty() {
-                    return Err(forged(format!("it is signed keyless, and approvals.yml trusts only keys for {role}")));
-                }
-                let mut ok = None;
-                let mut errors = vec![];
-                for id in &trust.identities {
-                    let rule = IdentityRule::Exact(id.identity.clone());
-                    match keyless::verify_other(
-                        &trusted.root,
-                        &found.json,
-                        target.cert,
-                        &rule,
-                        &id.issuer,
-                        PREDICATE_TYPE,
-                    ) {
-                        Ok((s, who)) => {
-                            ok = Some((s, who));
-                            break;
-                        }
-                        Err(
-                            e @ (VerifyError::Bundle(_)
-                            | VerifyError::Statement(_)
-                            | VerifyError::OtherPredicateType { .. }),
-                        ) => {
-                            return Err(forged(e.to_string()));
-                        }
-                        Err(e) => errors.push(e.to_string()),
+            let mut ok = None;
+            for (shown, pem) in &trust.keys {
+                match signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE) {
+                    Ok(s) => {
+                        let id = signing::key_fingerprint(pem).unwrap_or_else(|| pem.trim().to_string());
+                        ok = Some((s, format!("key:{id}"), format!("key {shown}")));
+                        break;
                     }
+                    Err(VerifyError::KeyHint(_) | VerifyError::Signature) => {}
+                    Err(e) => return Err(forged(e.to_string())),
                 }
-                let Some((s, who)) = ok else {
-                    let ids: Vec<String> =
-                        trust.identities.iter().map(|i| format!("{} ({})", i.identity, i.issuer)).collect();
+            }
+            let Some((s, id, who)) = ok else {
+                let keys: Vec<&str> = trust.keys.iter().map(|(k, _)| k.as_str()).collect();
+                // Which trusted key did sign it, if any: that says "wrong role", not "forged".
+                let signed_by = trusted.roles.iter().find_map(|(other, t)| {
+                    t.keys.iter().find_map(|(shown, pem)| {
+                        signing::verify_other_with_key(pem, &found.json, PREDICATE_TYPE)
+                            .ok()
+                            .map(|_| format!("it is signed by {shown}, which approvals.yml trusts for {other}"))
+                    })
+                });
+                return Err(forged(format!(
+                    "not signed by a key approvals.yml trusts for {role} ({}): {}",
+                    keys.join(", "),
+                    signed_by.unwrap_or_else(|| "it is signed by a key approvals.yml trusts for no role".into())
+                )));
+            };
+            (s, id, who, None)
+        }
+        Some(false) => {
+            if trust.identities.is_empty() {
+                return Err(forged(format!("it is signed keyless, and approvals.yml trusts only keys for {role}")));
+            }
+            let mut ok = None;
+            let mut errors = vec![];
+            for id in &trust.identities {
+                let rule = IdentityRule::Exact(id.identity.clone());
+                match keyless::verify_other(&trusted.root, &found.json, target.cert, &rule, &id.issuer, PREDICATE_TYPE)
+                {
+                    Ok((s, who)) => {
+                        ok = Some((s, who));
+                        break;
+                    }
+                    Err(
+                        e @ (VerifyError::Bundle(_)
+                        | VerifyError::Statement(_)
+                        | VerifyError::OtherPredicateType { .. }),
+                    ) => {
+                        return Err(forged(e.to_string()));
+                    }
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            let Some((s, who)) = ok else {
+                let ids: Vec<String> =
+                    trust.identities.iter().map(|i| format!("{} ({})", i.identity, i.issuer)).collect();
+                return Err(forged(format!(
+                    "not signed by an identity approvals.yml trusts for {role} ({}), checked against {}: {}",
+                    ids.join(", "),
+                    trusted.root_name,
+                    errors.join("; ")
+                )));
+            };
+            let name = format!("{} ({})", who.identity, who.issuer);
+            // A keyless approval's time is what Rekor or a timestamp authority proves, never
+            // what the signer says.
+            // The earliest proven time: no later timestamp can be chosen instead.
+            let earliest = who.timestamps.iter().copied().min();
+            let proven = match (who.logged_at, earliest) {
+                (Some(r), Some(t)) if t < r => (t, "timestamp authority"),
+                (Some(r), _) => (r, "Rekor"),
+                (None, Some(t)) => (t, "timestamp authority"),
+                (None, None) => {
                     return Err(forged(format!(
-                        "not signed by an identity approvals.yml trusts for {role} ({}), checked against {}: {}",
-                        ids.join(", "),
-                        trusted.root_name,
-                        errors.join("; ")
-                    )));
-                };
-                let name = format!("{} ({})", who.identity, who.issuer);
-                // A keyless approval's time is what Rekor or a timestamp authority proves, never
-                // what the signer says.
-                let proven = match (who.logged_at, who.timestamps.first()) {
-                    (Some(t), _) => (t, "Rekor"),
-                    (None, Some(t)) => (*t, "timestamp authority"),
-                    (None, None) => {
-                        return Err(forged(format!(
-                            "it is signed keyless by {name} with no proven time (no verified Rekor entry or \
+                        "it is signed keyless by {name} with no proven time (no verified Rekor entry or \
                              RFC 3161 timestamp); a keyless approval's time is never taken from the signer"
-                        )));
-                    }
-                };
-                (s, format!("id:{name}"), name, Some(proven))
-            }
-        };
+                    )));
+                }
+            };
+            let issued = who.issued_at.unwrap_or(proven.0);
+            (s, format!("id:{name}"), name, Some((proven, issued)))
+        }
+    };
     let predicate: Predicate = serde_json::from_value(statement.predicate.clone())
         .map_err(|e| forged(format!("its predicate is not a perfcert approval: {e}")))?;
     if predicate.role != *role {
@@ -412,14 +424,23 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
             )));
         }
     }
-    let (time, time_source) = match proven {
-        Some(p) => p,
+    let (time, time_source, order) = match proven {
+        Some(((t, source), issued)) => (t, source, issued),
         None => {
             let t: Timestamp = predicate
                 .time
                 .parse()
                 .map_err(|_| forged(format!("its time `{}` is not an RFC 3339 time", predicate.time)))?;
-            (t, "signer-claimed")
+            // A decision dated ahead would outrank every later one of its signer.
+            if t > target.now + CLOCK_SKEW {
+                return Err(forged(format!(
+                    "it is dated {}, in the future (now {}): a key-signed approval's signed time orders its \
+                     signer's decisions, so one from a fast clock would outrank later ones",
+                    stamp(t),
+                    stamp(target.now)
+                )));
+            }
+            (t, "signer-claimed", t)
         }
     };
     if time < target.time {
@@ -439,6 +460,7 @@ fn check(trusted: &Trusted, target: &Target, found: &Found, trust: &RoleTrust) -
         comment: predicate.comment,
         time,
         time_source,
+        order,
     })
 }
 
@@ -484,6 +506,32 @@ pub fn signer_trusted(trusted: &Trusted, target: &Target, role: &str, json: &str
     check(trusted, target, &found, trust).map(|_| ()).map_err(|f| f.why)
 }
 
+/// The time to sign a new decision of `role` with the key `public_pem`: now, or just after the
+/// latest decision this key already signed for the role when that is later (a clock that ran
+/// ahead once must not outrank this decision). Only approvals that verify with the key count.
+/// Err when that earlier decision is dated beyond [`CLOCK_SKEW`] ahead: it says which.
+pub fn next_key_time(found: &[Found], role: &str, public_pem: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let mut latest: Option<(Timestamp, &str)> = None;
+    for f in found.iter().filter(|f| f.role == role) {
+        let Ok(statement) = signing::verify_other_with_key(public_pem, &f.json, PREDICATE_TYPE) else { continue };
+        let Ok(predicate) = serde_json::from_value::<Predicate>(statement.predicate) else { continue };
+        let Ok(t) = predicate.time.parse::<Timestamp>() else { continue };
+        if latest.is_none_or(|(l, _)| t > l) {
+            latest = Some((t, &f.shown));
+        }
+    }
+    match latest {
+        Some((t, shown)) if t > now + CLOCK_SKEW => Err(format!(
+            "{shown}, signed with this key, is dated {} while it is {} now: a decision made now could not be \
+             ordered after it (check this machine's clock and the one that signed it)",
+            stamp(t),
+            stamp(now)
+        )),
+        Some((t, _)) if t >= now => Ok(t + jiff::SignedDuration::from_millis(1)),
+        _ => Ok(now),
+    }
+}
+
 /// Checks every approval found and fills the required roles. Any approval of a role in the
 /// policy that does not check out is [`Forged`] (exit 4). Per role and signer, the decision
 /// with the latest proven time stands (keyless: Rekor's or a timestamp authority's; with a key:
@@ -500,7 +548,7 @@ pub fn judge(trusted: &Trusted, target: &Target, found: &[Found]) -> Result<Judg
         };
         let c = check(trusted, target, f, trust)?;
         let key = (c.role.clone(), c.signer_id.clone());
-        let rank = |c: &Checked| (c.time, c.decision == Decision::Reject);
+        let rank = |c: &Checked| (c.order, c.decision == Decision::Reject);
         if latest.get(&key).is_none_or(|old| rank(old) < rank(&c)) {
             latest.insert(key, c);
         }
@@ -628,7 +676,13 @@ mod tests {
             root_name: "the public-good root".into(),
         };
         let (cert, bundle) = (b"{\"cert\":1}".as_slice(), b"{\"bundle\":1}".as_slice());
-        let target = Target { cert, bundle, time: "2026-01-01T00:00:00Z".parse().unwrap(), time_source: "its date" };
+        let target = Target {
+            cert,
+            bundle,
+            time: "2026-01-01T00:00:00Z".parse().unwrap(),
+            time_source: "its date",
+            now: "2030-01-01T00:00:00Z".parse().unwrap(),
+        };
         let signed = |decision: Decision, time: &str, k: u32| {
             let p = Predicate {
                 role: "qa".into(),

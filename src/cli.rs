@@ -250,7 +250,7 @@ Examples:
 The approval is a Sigstore bundle (DSSE, in-toto predicate
 https://perfcert.dev/approval/v1) whose subjects are the certificate's and its
 bundle's sha256, stored beside the certificate as
-SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the next free number; nothing
+SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the lowest free number; nothing
 is overwritten). The certificate must verify first (--certificate-key, or
 --certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
 claim: verify --approvals believes it only if the signer is trusted for that

@@ -154,9 +154,10 @@ pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, 
         && let Ok(doc) = serde_json::from_str::<Value>(&text)
     {
         let collected = &doc["collected"];
+        // Any results file may say whose it is; a baseline of another service is refused.
+        service = doc["service"].as_str().map(str::to_string);
         if collected.is_object() {
             kind = Kind::Collected;
-            service = doc["service"].as_str().map(str::to_string);
         }
         if let Some(sources) = collected["sources"].as_object() {
             for (metric, record) in sources {
@@ -180,8 +181,17 @@ pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, 
             }
         }
         let time = |v: &Value| v.as_str()?.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond());
-        if let (Some(a), Some(b)) = (time(&collected["from"]), time(&collected["to"])) {
-            period_ms = Some((a, b));
+        match (time(&collected["from"]), time(&collected["to"])) {
+            (Some(a), Some(b)) => period_ms = Some((a, b)),
+            // `perfcert collect` always writes its window: without it, no one can tell whether the
+            // baseline overlaps what is judged.
+            _ if kind == Kind::Collected => {
+                return Err(Failure::input(anyhow!(
+                    "{}: collected.from / collected.to: expected the RFC 3339 window `perfcert collect` writes                      (a baseline without its period could overlap the range judged)",
+                    path.display()
+                )));
+            }
+            _ => {}
         }
     }
     Ok(Loaded { path: path.display().to_string(), values, sha256, queries, period_ms, kind, service, refused })
@@ -367,11 +377,14 @@ pub fn check_baseline(
             crate::drift_report::time(before_ms)
         )));
     }
-    if matches!(baseline.kind, Kind::BakeRecord | Kind::Collected)
-        && let Some(theirs) = &baseline.service
+    if let Some(theirs) = &baseline.service
         && wanted.service.as_deref() != Some(theirs.as_str())
     {
-        let what = if baseline.kind == Kind::BakeRecord { "a bake record" } else { "collected" };
+        let what = match baseline.kind {
+            Kind::BakeRecord => "a bake record",
+            Kind::Collected => "collected",
+            Kind::Results | Kind::Range => "results",
+        };
         return Err(Failure::input(match &wanted.service {
             Some(ours) => anyhow!(
                 "{file}: is {what} of service `{theirs}`, and --service is `{ours}`; expected a baseline of the \
@@ -406,19 +419,18 @@ pub fn check_baseline(
                  query): a load-test number is not comparable with production traffic, and its unit may differ",
                 source.metric
             )),
-            Some(q) if q != query && baseline.kind == Kind::BakeRecord => {
+            Some(q) if q != query => {
+                // Another query measured something else (another service, unit or selector): a
+                // baseline of it can make every window look fine.
+                let what = if baseline.kind == Kind::BakeRecord { "the bake record" } else { "it" };
                 return Err(Failure::input(anyhow!(
-                    "{file}: the bake record measured `{}` with the query {q}, and this policy's sources.{}.query is \
-                     {query}; expected the same query",
+                    "{file}: {what} measured `{}` with the query {q}, and this policy's sources.{}.query is \
+                     {query}; expected the same query (collect the baseline again with this policy, or use \
+                     --baseline-from/--baseline-to)",
                     source.metric,
                     source.metric
                 )));
             }
-            Some(q) if q != query => ui.warn(&format!(
-                "{}: sources.{}.query differs: {file} was collected with {q}, this policy queries {query}; check \
-                 that both measure the same thing in the same unit",
-                source.metric, source.metric
-            )),
             Some(_) => {}
         }
     }
@@ -473,10 +485,10 @@ fn samples_of(
                 Some(region) => Auth::SigV4 { region: region.clone() },
                 None => Auth::None,
             };
-            let (samples, warnings) =
+            let (samples, warnings, partial) =
                 fetch(client, &source.metric, endpoint, &auth, query, from, to, wanted.rules.step_ms)?;
             if !warnings.is_empty() {
-                warned = Some((server_warned(&source.metric, endpoint, &warnings), partial(&warnings)));
+                warned = Some((server_warned(&source.metric, endpoint, &warnings), partial));
             }
             samples
         }
@@ -520,12 +532,6 @@ pub fn warned_text(endpoint: &str, warnings: &[String]) -> String {
     format!("{endpoint} answered with warnings (the data may be partial): {}", unique.join("; "))
 }
 
-/// Whether a server's notes say its answer is partial: a warning is; an `info: ` (a hint about
-/// the query, such as "metric might not be a counter") alone is not.
-pub fn partial(warnings: &[String]) -> bool {
-    warnings.iter().any(|w| !w.starts_with("info: "))
-}
-
 /// A source's values over `[from, to)` (the mean and sum of its samples, as `collect` takes
 /// them: Prometheus at its step, CloudWatch's whole periods), or why it has none. A transport
 /// or refused request is a failure, as in [`series`].
@@ -562,7 +568,7 @@ pub fn source_values(
                 if bad { Failure::input(error) } else { Failure::external(error) }
             })?;
             // A partial answer under-counts usage, which would make a cost look lower than it is.
-            if partial(&answer.warnings) {
+            if answer.partial {
                 return Ok(Err(server_warned(&source.metric, endpoint, &answer.warnings)));
             }
             (answer.series, window)
@@ -593,7 +599,7 @@ pub fn source_values(
 }
 
 /// The samples of `query` at `from + k × step` for every such instant before `to`, in requests
-/// of at most [`CHUNK`] samples, with the server's warnings. No series is no samples; several are an input error (the query
+/// of at most [`CHUNK`] samples, with the server's notes and whether it said the answer may be partial. No series is no samples; several are an input error (the query
 /// must aggregate them into one).
 #[allow(clippy::too_many_arguments)]
 fn fetch(
@@ -605,10 +611,11 @@ fn fetch(
     from: i64,
     to: i64,
     step: i64,
-) -> Result<(Samples, Vec<String>), Failure> {
+) -> Result<(Samples, Vec<String>, bool), Failure> {
     let last = from + (to - 1 - from) / step * step;
     let mut samples = vec![];
     let mut warnings = vec![];
+    let mut partial = false;
     let mut start = from;
     while start <= last {
         let end = last.min(start + (CHUNK - 1) * step);
@@ -619,6 +626,7 @@ fn fetch(
             if bad_query { Failure::input(error) } else { Failure::external(error) }
         })?;
         warnings.extend(got.warnings);
+        partial |= got.partial;
         match got.series.as_slice() {
             [] => {}
             [one] => samples.extend(one.samples.iter().copied().filter(|&(t, _)| t >= from && t < to)),
@@ -632,5 +640,5 @@ fn fetch(
         }
         start = end + step;
     }
-    Ok((samples, warnings))
+    Ok((samples, warnings, partial))
 }

@@ -4,7 +4,7 @@
 //! The order: with `--approvals`, the CAB policy first (a role it does not trust this key for
 //! is refused before signing; a keyless identity, once certified, before storing); the signing
 //! key or token (a bad one fails before anything else), then the certificate must verify with the trust given for it (a certificate that does not is never
-//! approved: exit 4), then sign and store create-only under the next free number.
+//! approved: exit 4), then sign and store create-only under the lowest free number.
 
 use anyhow::anyhow;
 
@@ -34,16 +34,20 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
         }
     }
     let mut signing = Signing::prepare(&o.signer)?;
-    if let Some(trusted) = &policy
-        && signing.method() == crate::certificate::Method::Key
-    {
+    // With a key: unlocked now, its public half to check it against the policy and to find this
+    // key's earlier decisions (the new one must be dated after them).
+    let mut own_key = None;
+    if signing.method() == crate::certificate::Method::Key {
         signing = signing.unlock()?;
         if let Signing::Unlocked { path, pkcs8 } = &signing {
             let public =
                 crate::signing::public_pem(pkcs8).map_err(|e| Failure::input(anyhow!("{}: {e}", path.display())))?;
-            if let Some(why) = approval::refuse_key(trusted, &o.role, &public) {
+            if let Some(trusted) = &policy
+                && let Some(why) = approval::refuse_key(trusted, &o.role, &public)
+            {
                 return Err(refuse(format!("{} is not trusted for it: {why}", path.display())));
             }
+            own_key = Some(public);
         }
     }
     let wanted = Wanted {
@@ -87,12 +91,21 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
         .ok_or_else(|| Failure::input(anyhow!("{}: not named *.cert.json", authentic.shown)))?
         .to_string();
     let bundle_name = layout::bundle_beside(&authentic.file_name).unwrap_or_default();
+    let now = jiff::Timestamp::now();
+    let time = match &own_key {
+        Some(public) => {
+            let (found, _) = crate::pipeline::find_approvals(&authentic.folder, &stem, o.endpoint.as_deref())?;
+            approval::next_key_time(&found, &o.role, public, now).map_err(|why| Failure::input(anyhow!(why)))?
+        }
+        None => now,
+    };
     let predicate = Predicate {
         role: o.role.clone(),
         decision: o.decision,
         comment: o.comment.clone(),
-        // Full precision: a key-signed decision is ordered by this time (a reject wins a tie).
-        time: jiff::Timestamp::now().to_string(),
+        // Full precision: a key-signed decision is ordered by this time (a reject wins a tie),
+        // and never before this key's earlier decisions for the role.
+        time: time.to_string(),
         perfcert_version: env!("CARGO_PKG_VERSION").to_string(),
         certificate: Of {
             service: cert.service.clone(),
@@ -112,6 +125,7 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             bundle: &authentic.bundle,
             time: jiff::Timestamp::MIN,
             time_source: "not checked here",
+            now: jiff::Timestamp::now(),
         };
         approval::signer_trusted(trusted, &target, &o.role, &bundle)
             .map_err(|why| refuse(format!("the signed approval would not count, so it is not stored: {why}")))?;

@@ -104,7 +104,7 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                 if !answer.warnings.is_empty() {
                     record.insert("warnings".into(), json!(answer.warnings));
                 }
-                if drift_fetch::partial(&answer.warnings) {
+                if answer.partial {
                     // A partial response (a store or shard that did not answer) is no value: a
                     // mean of some of the samples could make a baseline look healthier than it was.
                     Err(drift_fetch::warned_text(endpoint, &answer.warnings))

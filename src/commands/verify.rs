@@ -246,7 +246,13 @@ fn approvals(
             "its date",
         ),
     };
-    let target = approval::Target { cert: &authentic.bytes, bundle: &authentic.bundle, time, time_source };
+    let target = approval::Target {
+        cert: &authentic.bytes,
+        bundle: &authentic.bundle,
+        time,
+        time_source,
+        now: jiff::Timestamp::now(),
+    };
     let judged = approval::judge(trusted, &target, &found).map_err(|f| not_authentic(&f.shown, f.why))?;
     for note in &judged.notes {
         checks.ui.warn(note);

@@ -107,6 +107,9 @@ const BODY_QUOTE: usize = 300;
 pub struct Answer {
     pub series: Vec<Series>,
     pub warnings: Vec<String>,
+    /// Whether the server sent `warnings` (the answer may be partial). Decided by the field the
+    /// server used, never by the text: a warning that reads `info: ...` is still a warning.
+    pub partial: bool,
 }
 
 /// Parses a response (`status`, `body`) of `/api/v1/query` or `/api/v1/query_range`. A vector
@@ -122,7 +125,7 @@ pub fn parse_response(status: u16, body: &str) -> Result<Answer, ResponseError> 
         Ok(Envelope::Success { data, warnings, infos }) => {
             let mut notes: Vec<String> = warnings.iter().map(|w| quote(w)).collect();
             notes.extend(infos.iter().map(|i| format!("info: {}", quote(i))));
-            Ok(Answer { series: data_series(data)?, warnings: notes })
+            Ok(Answer { series: data_series(data)?, warnings: notes, partial: !warnings.is_empty() })
         }
     }
 }

@@ -220,6 +220,9 @@ pub struct Signer {
     pub logged_at: Option<Timestamp>,
     /// RFC 3161 timestamps that verified.
     pub timestamps: Vec<Timestamp>,
+    /// When Fulcio issued the signing certificate (its notBefore): signed by Fulcio, so neither
+    /// the signer nor anyone who adds a timestamp to the bundle later can move it.
+    pub issued_at: Option<Timestamp>,
 }
 
 /// The trusted root to verify against: a file's, or the public-good snapshot built in.
@@ -292,6 +295,10 @@ fn verified(
         issuer: result.issuer().unwrap_or(issuer).to_string(),
         logged_at: result.integrated_time(),
         timestamps: result.verified_timestamps().to_vec(),
+        issued_at: bundle
+            .signing_certificate()
+            .and_then(|der| sigstore_sign::crypto::parse_certificate_info(der).ok())
+            .map(|info| info.not_before),
     };
     Ok((envelope.payload.as_bytes().to_vec(), signer))
 }
