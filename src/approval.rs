@@ -703,7 +703,31 @@ mod tests {
         let approve_tie = signed(Decision::Approve, "2026-01-03T00:00:00Z", 3);
         assert!(rejected(state(&[reject.clone(), approve_tie])), "a tie: the reject stands");
         let approve_new = signed(Decision::Approve, "2026-01-03T00:00:00.5Z", 1);
-        assert!(matches!(state(&[reject, approve_new, approve_old]), RoleState::Approved { .. }), "later approve");
+        assert!(
+            matches!(state(&[reject.clone(), approve_new, approve_old]), RoleState::Approved { .. }),
+            "later approve"
+        );
+
+        // Second review: an approve dated ahead of the clock would outrank every later reject of
+        // its signer. Beyond the allowed skew it is not authentic; within it, it counts.
+        let postdated = signed(Decision::Approve, "2030-01-02T00:00:00Z", 4);
+        let e = judge(&trusted, &target, &[reject.clone(), postdated.clone()]).unwrap_err();
+        assert!(e.why.contains("in the future"), "{}", e.why);
+        let slightly = signed(Decision::Approve, "2030-01-01T00:04:00Z", 5);
+        assert!(judge(&trusted, &target, &[slightly]).is_ok(), "within the clock skew");
+
+        // approve dates a new decision after this key's earlier ones, and refuses when one of them
+        // lies beyond the skew (it could not be ordered after it).
+        let public = trusted.roles["qa"].keys[0].1.clone();
+        let now: Timestamp = "2026-01-03T00:00:00Z".parse().unwrap();
+        let after = next_key_time(std::slice::from_ref(&reject), "qa", &public, now).unwrap();
+        assert_eq!(after, "2026-01-03T00:00:00.001Z".parse::<Timestamp>().unwrap(), "after its reject, not at it");
+        let later: Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
+        assert_eq!(next_key_time(std::slice::from_ref(&reject), "qa", &public, later).unwrap(), later);
+        let e = next_key_time(&[postdated], "qa", &public, now).unwrap_err();
+        assert!(e.contains("qa.4, signed with this key, is dated 2030-01-02"), "{e}");
+        let (_, other) = signing::generate_key().unwrap();
+        assert_eq!(next_key_time(&[reject], "qa", &other, now).unwrap(), now, "another key's decisions do not count");
     }
 
     #[test]

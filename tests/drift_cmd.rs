@@ -57,7 +57,7 @@ fn setup(dir: &Path, endpoint: &str, extra: &str) {
          sources:\n  latency_p95:\n    prometheus: {endpoint}\n    query: 'latency_p95{{service=\"$service\"}}'\n"
     );
     std::fs::write(dir.join("perf_thresholds.yml"), policy).unwrap();
-    let baseline = format!("{{\"service\": \"api\", \"metrics\": {{\"latency_p95\": {BASELINE}}}}}\n");
+    let baseline = format!("{{\"metrics\": {{\"latency_p95\": {BASELINE}}}}}\n");
     std::fs::write(dir.join("stable.json"), baseline).unwrap();
 }
 
@@ -558,16 +558,26 @@ fn a_baseline_that_overlaps_the_range_or_is_of_another_service_or_query_is_refus
         &run(&["--baseline", "collected.json"]),
         "collected.json: is collected of service `other`, and --service is `steady`",
     );
-    // Another query: a warning naming the key and both queries.
+    // Another query measured something else: refused, naming the key and both queries.
     collected(dir.path(), "steady", d.from - 300, d.from, "avg(latency_p95)", "mean");
-    let out = run(&["--baseline", "collected.json"]);
-    assert!(
-        text(&out).contains(&format!(
-            "latency_p95: sources.latency_p95.query differs: collected.json was collected with avg(latency_p95), this \
-             policy queries {query}"
-        )),
-        "{}",
-        text(&out)
+    refused(
+        &run(&["--baseline", "collected.json"]),
+        &format!(
+            "collected.json: it measured `latency_p95` with the query avg(latency_p95), and this policy's \
+             sources.latency_p95.query is {query}"
+        ),
+    );
+    // A collected file without its window cannot be checked for overlap: refused.
+    let text_of = std::fs::read_to_string(dir.path().join("collected.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text_of).unwrap();
+    doc["collected"].as_object_mut().unwrap().remove("to");
+    std::fs::write(dir.path().join("collected.json"), doc.to_string()).unwrap();
+    refused(&run(&["--baseline", "collected.json"]), "collected.json: collected.from / collected.to");
+    // A plain results file that says it is another service's.
+    std::fs::write(dir.path().join("plain.json"), r#"{"service":"other","metrics":{"latency_p95":200}}"#).unwrap();
+    refused(
+        &run(&["--baseline", "plain.json"]),
+        "plain.json: is results of service `other`, and --service is `steady`",
     );
     // A bake record: of another service, with another query, or ending after --from.
     record(dir.path(), "other", d.from - 300, d.from, query);

@@ -329,6 +329,16 @@ mod tests {
             a.warnings,
             ["store gateway 10.0.0.3: context deadline exceeded", "info: PromQL info: metric might not be a counter"]
         );
+        assert!(a.partial);
+        // Partial is the field the server used, never the text: a warning that reads like an
+        // info is still a warning, and infos alone are not partial.
+        let body = |field: &str| {
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"matrix","result":[]}},"{field}":["info: store 2 of 3 did not answer"]}}"#
+            )
+        };
+        assert!(parse_response(200, &body("warnings")).unwrap().partial);
+        assert!(!parse_response(200, &body("infos")).unwrap().partial);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn setup(dir: &Path, endpoint: &str) {
          sources:\n  latency_p95:\n    prometheus: {endpoint}\n    query: 'latency_p95{{service=\"$service\"}}'\n"
     );
     std::fs::write(dir.join("perf_thresholds.yml"), policy).unwrap();
-    std::fs::write(dir.join("stable.json"), "{\"service\": \"api\", \"metrics\": {\"latency_p95\": 200}}\n").unwrap();
+    std::fs::write(dir.join("stable.json"), "{\"metrics\": {\"latency_p95\": 200}}\n").unwrap();
 }
 
 /// `perfcert bake` of `service`'s `v1.4.2` over `d` for `duration`, polling every minute,
