@@ -4,6 +4,7 @@
 //! `date +%s` (a fixed now); and the rules test-perf.yml and the README must keep.
 
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -285,4 +286,74 @@ fn test_perf_builds_perfcert_once() {
         }
     }
     assert!(checked >= 3, "only {checked} action steps after the install");
+}
+
+/// The identifier (`[a-z0-9_]`) that follows each `prefix` in `text`.
+fn names_after<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.match_indices(prefix)
+        .map(|(i, _)| {
+            let rest = &text[i + prefix.len()..];
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_examples_name_metrics_the_policy_has() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let policy: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root().join("perf_thresholds.yml")).unwrap()).unwrap();
+    let metrics: BTreeSet<&str> = policy["metrics"].as_object().expect("metrics:").keys().map(String::as_str).collect();
+    let mut found = 0;
+    for prefix in ["rollback: { metric: ", "SLO breach, ", "`SLO breach (", "`ROLLBACK (", "direction from metrics."] {
+        for name in names_after(&readme, prefix) {
+            found += 1;
+            assert!(metrics.contains(name), "README: `{prefix}{name}`: perf_thresholds.yml has no metric {name}");
+        }
+    }
+    assert!(found >= 5, "only {found} metric names found");
+    // The record a runner throws away is no baseline to suggest.
+    let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!flat.contains("--baseline perf_verification.json"), "README suggests --baseline perf_verification.json");
+    // Notify examples use the default archive's layout.
+    assert!(!readme.contains("perf/daily/"), "README: perf/daily/ is not the default archive's layout");
+}
+
+#[test]
+fn the_readme_usage_lists_every_command_and_the_governance_flags() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let usage = readme.split("perfcert compare [--baseline FILE]").nth(1).expect("the Usage block");
+    let usage = &usage[..usage.find("```").expect("its end")];
+    let cli = perfcert::cli::Cli::command();
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        assert!(name == "compare" || usage.contains(&format!("perfcert {name}")), "Usage lacks perfcert {name}");
+    }
+    // Each command's lines: from `perfcert NAME` to the next `perfcert `.
+    let lines_of = |name: &str| -> String {
+        let at = usage.find(&format!("perfcert {name} ")).unwrap_or_else(|| panic!("Usage lacks perfcert {name}"));
+        let rest = &usage[at + 9..];
+        rest[..rest.find("\nperfcert ").unwrap_or(rest.len())].to_string()
+    };
+    for (name, flags) in [
+        ("verify", &["--approvals"][..]),
+        ("init", &["--approvals"]),
+        ("approve", &["--role", "--decision", "--keyless", "--certificate-key"]),
+        ("notify", &["--to", "--drift-report", "--link"]),
+        ("bake", &["--keyless", "--upload", "--codedeploy-deployment-id", "--notify"]),
+        ("drift", &["--notify"]),
+    ] {
+        let lines = lines_of(name);
+        for flag in flags {
+            assert!(lines.contains(flag), "Usage of perfcert {name} lacks {flag}:\n{lines}");
+        }
+    }
+}
+
+#[test]
+fn the_readme_documents_the_bake_jira_label() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains("`perf-bake`"), "README does not name the Jira label perf-bake");
 }
