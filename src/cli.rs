@@ -250,9 +250,9 @@ Examples:
 The approval is a Sigstore bundle (DSSE, in-toto predicate
 https://perfcert.dev/approval/v1) whose subjects are the certificate's and its
 bundle's sha256, stored beside the certificate as
-SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the lowest free number; nothing
-is overwritten). The certificate must verify first (--certificate-key, or
---certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
+SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the lowest free number;
+nothing is overwritten). The certificate must verify first (--certificate-key,
+or --certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
 claim: verify --approvals believes it only if the signer is trusted for that
 role in approvals.yml. Only a PASS certificate can be approved; any can be
 rejected.
@@ -537,11 +537,12 @@ stderr, the exit staying 6).";
 const NOTIFY_HELP: &str = "\
 Examples:
   export PERFCERT_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...
-  perfcert notify perf-certs/20260301/ingest-api-v1.4.2.cert.json --to slack
+  perfcert notify perf/certificates/20261122/ingest-api-v1.4.2.cert.json \\
+      --to slack
   perfcert notify CERT.cert.json --to slack,jira --jira-project PERFREG
   perfcert notify --drift-report drift.json --service ingest-api
   # a bake record
-  perfcert notify perf/daily/20261130/ingest-api-v1.4.2.verify.json
+  perfcert notify perf/certificates/daily/20261130/ingest-api-v1.4.2.verify.json
 
 Without --to, every channel configured in the environment is used; none
 configured is exit 2.
