@@ -24,10 +24,11 @@ fi
 # Headless Chromium and poppler-utils for the report tests (tests/report.rs renders the page and
 # reads the PDF), from Debian's packages: installed when missing and this runs as root with
 # apt-get (a CI machine); elsewhere those tests say they were skipped, and fail only under CI.
-if { ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; } \
+# jq too: tests/workflows.rs runs the example workflow's scripts, which use it (as runners have it).
+if { ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null || ! command -v jq >/dev/null; } \
   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils jq >/dev/null
 fi
 # A real Prometheus for tests/collect.rs: the distribution's prometheus package (2.42 on Debian
 # bookworm), only extracted (no service started, no user created) to target/test-tools/prometheus.
