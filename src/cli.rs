@@ -555,7 +555,8 @@ found again):
   PERFCERT_JIRA_PROJECT (default PERFREG) PERFCERT_JIRA_ISSUE_TYPE (default Bug)
   PERFCERT_NOTIFY_TIMEOUT (seconds per request, default 10)
 
-Exit codes: 0 every channel posted or had nothing to do, 2 bad input, 3 a
+Exit codes: 0 every channel posted or had nothing to do, 2 bad input or a
+channel asked for but not configured (a variable missing: nothing is sent), 3 a
 channel failed (one line each on stderr); the verdict's code is never this
 command's.";
 
