@@ -250,12 +250,14 @@ Examples:
 The approval is a Sigstore bundle (DSSE, in-toto predicate
 https://perfcert.dev/approval/v1) whose subjects are the certificate's and its
 bundle's sha256, stored beside the certificate as
-SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the lowest free number; nothing
-is overwritten). The certificate must verify first (--certificate-key, or
---certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
+SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the lowest free number;
+nothing is overwritten). The certificate must verify first (--certificate-key,
+or --certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
 claim: verify --approvals believes it only if the signer is trusted for that
-role in approvals.yml. Only a PASS certificate can be approved; any can be
-rejected.
+role in approvals.yml. Pass the same --approvals here to check that before
+signing: without it a warning says nothing was checked, and an approval by a
+signer the role does not trust makes the gate exit 4 and is never removed. Only
+a PASS certificate can be approved; any can be rejected.
 
 Exit codes:
   0  stored
