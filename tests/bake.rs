@@ -250,18 +250,42 @@ fn a_record_is_filed_under_the_day_of_its_window_and_verify_knows_it_by_its_cont
     let made: jiff::Timestamp = rec["made_at"].as_str().unwrap().parse().unwrap();
     assert!((jiff::Timestamp::now().as_second() - made.as_second()).abs() < 300, "{made}");
 
-    // The record bake wrote to --output, with the archived bundle: a record (by the bundle's
-    // predicate type), not a certificate; valid only under the name it was signed with.
+    // The record bake wrote to --output, alone: it is said to be bake's working copy, and the
+    // archived copy is named (the day of judged_to), exit 2.
+    let out = command(dir.path()).args(["verify", "perf_verification.json", "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("perf_verification.json: a bake record written by `perfcert bake --output`"), "{log}");
+    assert!(
+        log.contains("verify the archived copy daily/20200102/steady-v1.4.2.verify.json (or STEM.N.verify.json"),
+        "{log}"
+    );
+    assert!(!log.contains("pass --bundle"), "{log}");
+    // With the archived bundle: a record (by the bundle's predicate type), not a certificate;
+    // genuine but copied, so exit 2 (not 4), naming the archived copy to verify.
     let bundle = "archive/daily/20200102/steady-v1.4.2.verify.sigstore.json";
     let out = command(dir.path())
         .args(["verify", "perf_verification.json", "--bundle", bundle, "--key", "cosign.pub"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let log = text(&out);
     assert!(!log.contains("expected certificate") && !log.contains("predicate type"), "{log}");
+    assert!(log.contains("a copy of a genuine bake record"), "{log}");
     assert!(log.contains("signed as steady-v1.4.2.verify.json, not as perf_verification.json"), "{log}");
-    assert!(log.contains("verify the archived copy"), "{log}");
+    assert!(
+        log.contains("verify the archived copy daily/20200102/steady-v1.4.2.verify.json in the bake's --archive"),
+        "{log}"
+    );
+    // A changed copy is still not authentic (exit 4).
+    let mut changed = record(dir.path());
+    changed["polls"] = serde_json::json!(99);
+    std::fs::write(dir.path().join("changed.json"), serde_json::to_vec_pretty(&changed).unwrap()).unwrap();
+    let out = command(dir.path())
+        .args(["verify", "changed.json", "--bundle", bundle, "--key", "cosign.pub"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     // The archived copy verifies, and exits 5 as the bake did.
     let out = command(dir.path())
         .args(["verify", "archive/daily/20200102/steady-v1.4.2.verify.json", "--key", "cosign.pub"])
