@@ -457,3 +457,78 @@ fn a_baseline_that_ends_after_the_deploy_or_is_of_another_service_is_refused_bef
     let out = bake(dir.path(), &d, "steady");
     assert_eq!(out.status.code(), Some(3), "accepted, then the unreachable source: {}", text(&out));
 }
+
+/// Issue 17 trial: a first bake needs no collected file. `--baseline-from/--baseline-to` is
+/// drift's range baseline (the same query over a past range, which must end by
+/// --deployed-at), and the record says its baseline was that range. A bake record used as the
+/// baseline unchecked says how to check it, key-signed or keyless.
+#[test]
+fn a_first_bake_takes_its_baseline_from_a_past_range() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    std::fs::remove_file(dir.path().join("stable.json")).unwrap();
+    let at = |s: i64| jiff::Timestamp::from_second(s).unwrap().to_string();
+    let bake_range = |from: i64, to: i64| {
+        command(dir.path())
+            .args(["bake", "--service", "steady", "--version", "v1.4.2"])
+            .args(["--baseline-from", &at(from), "--baseline-to", &at(to)])
+            .args(["--deployed-at", &d.deployed.to_string(), "--duration", "4m", "--poll", "1m"])
+            .args(["--key", "cosign.key", "--archive", "archive"])
+            .output()
+            .unwrap()
+    };
+    let out = bake_range(d.deployed - 300, d.deployed + 60);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "--baseline-to ({}) is after --deployed-at ({})",
+            at(d.deployed + 60),
+            at(d.deployed)
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("poll "), "{}", text(&out));
+    assert!(!dir.path().join("archive").exists(), "nothing archived");
+
+    let out = bake_range(d.deployed - 300, d.deployed);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rec = record(dir.path());
+    let baseline = &rec["baseline"];
+    assert_eq!(baseline["kind"], "range", "{baseline:#}");
+    assert_eq!(baseline["range"]["from"], at(d.deployed - 300).as_str(), "{baseline:#}");
+    assert_eq!(baseline["range"]["to"], at(d.deployed).as_str(), "{baseline:#}");
+    assert!(baseline["sha256"].is_null(), "{baseline:#}");
+    let mean = baseline["values"]["latency_p95"].as_f64().unwrap();
+    assert!((194.0..=206.0).contains(&mean), "the mean of steady's samples before the deploy: {mean}");
+
+    // --baseline and a range are one or the other.
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v1.4.2", "--baseline", "x.json"])
+        .args(["--baseline-from", &at(d.deployed - 300), "--baseline-to", &at(d.deployed)])
+        .args(["--deployed-at", &d.deployed.to_string(), "--key", "cosign.key"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // That record as the next bake's baseline, unchecked: the warning says how to check it
+    // either way (its window ends after this --deployed-at, so it is then refused).
+    std::fs::copy(dir.path().join("perf_verification.json"), dir.path().join("previous.json")).unwrap();
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v1.4.3", "--baseline", "previous.json"])
+        .args(["--deployed-at", &d.deployed.to_string(), "--duration", "4m", "--key", "cosign.key"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "previous.json: a bake record used as the baseline without checking its signature; pass --baseline-key \
+             PUB (key-signed), or check it first with `perfcert verify previous.json --certificate-identity ... \
+             --certificate-oidc-issuer ...` (keyless)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("cosign.pub to verify it"), "{err}");
+}
