@@ -117,6 +117,13 @@ pub fn fetch(w: &Wanted) -> Result<Fetched, Failure> {
                     },
                 }),
                 (None, None) => {
+                    if let Some(archived) = copied_record(&bytes, None) {
+                        return Err(Failure::input(anyhow!(
+                            "{target}: a bake record written by `perfcert bake --output`: a working copy, not signed \
+                             under this name; verify the archived copy {archived} in the bake's --archive (its bundle \
+                             beside it)"
+                        )));
+                    }
                     return Err(Failure::input(anyhow!(
                         "{target}: not named *.cert.json (or *.verify.json), so its bundle cannot be found beside it; \
                          pass --bundle"
@@ -173,6 +180,31 @@ pub fn store_failure(e: StoreError) -> Failure {
         StoreError::NotFound { .. } => Failure::input(anyhow!("{e}")),
         e => Failure::external(anyhow!("{e}")),
     }
+}
+
+/// When `bytes` read as a bake record: the archive name it was filed under,
+/// `daily/YYYYMMDD/STEM.verify.json` (the day of its `window.judged_to`; the file name
+/// `signed_as`, or else the first of its service and version; `STEM.N` when that day already
+/// had one, which the record cannot tell).
+fn copied_record(bytes: &[u8], signed_as: Option<&str>) -> Option<String> {
+    let record: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let reads_as_record = record.get("deployed_at").is_some() && record.get("polls").is_some();
+    if !reads_as_record || record.get("decision").is_some() {
+        return None;
+    }
+    let judged_to = record["window"]["judged_to"].as_str()?;
+    let first = match signed_as {
+        Some(name) => name.to_string(),
+        None => {
+            let field = |k: &str| record[k].as_str().map(str::to_string);
+            layout::record_file_name(&layout::stem(&field("service")?, &field("version")?))
+        }
+    };
+    let archived = layout::archived_record(&first, judged_to)?;
+    Some(match signed_as {
+        Some(_) => archived,
+        None => format!("{archived} (or STEM.N.verify.json if that day already had a bake of this version)"),
+    })
 }
 
 /// Runs the checks in order, handing each that passes to `pass` (`certificate`, `bundle`,
@@ -364,6 +396,21 @@ fn signed_content(
         return Err(not_authentic(cert_shown, format!("its sha256 {cert_sha} is not among the signed subjects")));
     }
     if !signed_as.contains(&fetched.file_name.as_str()) {
+        // A record signed, byte for byte, under its archived name and copied (bake's --output,
+        // any name that is not a record's): genuine, only given under another name, so the
+        // user's to fix (exit 2). Under another record's name it poses as that one: exit 4.
+        if what == "record"
+            && !layout::is_record(&fetched.file_name)
+            && let Some(archived) = copied_record(&fetched.cert, Some(signed_as[0]))
+        {
+            return Err(Failure::input(anyhow!(
+                "{cert_shown}: a copy of a genuine bake record (bake's --output): it was signed as {}, not as {}, \
+                 and a record is valid only under the name it was signed with; verify the archived copy {archived} \
+                 in the bake's --archive (its bundle beside it)",
+                signed_as[0],
+                fetched.file_name
+            )));
+        }
         return Err(not_authentic(
             cert_shown,
             format!(

@@ -192,10 +192,30 @@ pub struct Meta<'a> {
     pub baseline_file: &'a str,
     pub baseline_sha256: &'a str,
     pub baseline_values: Vec<(String, f64)>,
+    /// `--baseline-from/--baseline-to`: the past range the baseline is the mean over (then
+    /// there is no file and no sha256).
+    pub baseline_range: Option<(i64, i64)>,
     pub codedeploy: Option<CodeDeploy>,
     /// How the record is signed: `cosign-key` or `cosign-keyless`.
     pub signature: &'a str,
     pub perfcert_version: &'a str,
+}
+
+/// The record's `baseline`: the file and its sha256, or (`kind: range`) the past range the
+/// same queries were averaged over; each metric's value.
+fn baseline(meta: &Meta) -> serde_json::Value {
+    use serde_json::json;
+    let values = meta.baseline_values.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<serde_json::Map<_, _>>();
+    match meta.baseline_range {
+        None => json!({ "kind": "file", "ref": meta.baseline_file, "sha256": meta.baseline_sha256, "values": values }),
+        Some((from, to)) => json!({
+            "kind": "range",
+            "ref": meta.baseline_file,
+            "sha256": null,
+            "range": { "from": crate::drift_report::time(from), "to": crate::drift_report::time(to) },
+            "values": values,
+        }),
+    }
 }
 
 /// The verification record (`perf_verification.json`): `drift` is the last poll's drift report
@@ -231,11 +251,7 @@ pub fn record(meta: &Meta, outcome: &Outcome, drift: serde_json::Value) -> serde
         "polls": outcome.polls,
         "stopped_early": outcome.stopped_early,
         "sources": meta.sources.iter().map(|(m, e, q)| json!({ "metric": m, "endpoint": e, "query": q })).collect::<Vec<_>>(),
-        "baseline": {
-            "ref": meta.baseline_file,
-            "sha256": meta.baseline_sha256,
-            "values": meta.baseline_values.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
-        },
+        "baseline": baseline(meta),
         "drift": drift,
         "slo": slo,
         "slo_breach": breach,

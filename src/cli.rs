@@ -254,8 +254,10 @@ SERVICE-VERSION.approval.ROLE.K.sigstore.json (K: the lowest free number;
 nothing is overwritten). The certificate must verify first (--certificate-key,
 or --certificate-identity[-regexp] with --certificate-oidc-issuer). --role is a
 claim: verify --approvals believes it only if the signer is trusted for that
-role in approvals.yml. Only a PASS certificate can be approved; any can be
-rejected.
+role in approvals.yml. Pass the same --approvals here to check that before
+signing: without it a warning says nothing was checked, and an approval by a
+signer the role does not trust makes the gate exit 4 and is never removed. Only
+a PASS certificate can be approved; any can be rejected.
 
 Exit codes:
   0  stored
@@ -518,12 +520,17 @@ archived as STEM.2, STEM.3, ... (the first name free in both archives): a record
 is never replaced. With --codedeploy-deployment-id, a ROLLBACK also asks
 CodeDeploy to stop that deployment and roll it back (never on 0, 1 or 5); the
 record says what CodeDeploy answered, and a stop that fails is one error line,
-the exit staying 6.
+the exit staying 6. The baseline is --baseline FILE, or with --baseline-from
+and --baseline-to the mean of the same query over that past range, which must
+end by --deployed-at (the record's baseline says it was a range).
 
 Examples:
   COSIGN_PASSWORD=... perfcert bake --key cosign.key \\
       --service ingest-api --version v1.4.2 --baseline stable.json \\
       --deployed-at 2026-11-30T12:00:00Z --duration 30m --poll 1m
+  perfcert bake --key cosign.key --service ingest-api --version v1.4.2 \\
+      --baseline-from 2026-11-29T12:00:00Z --baseline-to 2026-11-29T14:00:00Z \\
+      --deployed-at 2026-11-30T12:00:00Z
   perfcert bake --keyless --upload s3://perf-certs/ingest \\
       --service ingest-api --version v1.4.2 --baseline stable.json \\
       --deployed-at 2026-11-30T12:00:00Z --codedeploy-deployment-id d-ABC123
@@ -556,7 +563,8 @@ found again):
   PERFCERT_JIRA_PROJECT (default PERFREG) PERFCERT_JIRA_ISSUE_TYPE (default Bug)
   PERFCERT_NOTIFY_TIMEOUT (seconds per request, default 10)
 
-Exit codes: 0 every channel posted or had nothing to do, 2 bad input, 3 a
+Exit codes: 0 every channel posted or had nothing to do, 2 bad input or a
+channel asked for but not configured (a variable missing: nothing is sent), 3 a
 channel failed (one line each on stderr); the verdict's code is never this
 command's.";
 
@@ -1357,13 +1365,24 @@ pub struct BakeArgs {
     pub version: String,
 
     /// The baseline: a results file (any format compare reads) holding each drift metric's value,
-    /// or the last stable release's bake record (perf_verification.json, PASS only).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: PathBuf,
+    /// or the last stable release's bake record (perf_verification.json, PASS only). Or
+    /// --baseline-from/--baseline-to.
+    #[arg(long, value_name = "FILE", required_unless_present = "baseline_from", conflicts_with = "baseline_from")]
+    pub baseline: Option<PathBuf>,
 
     /// Check the --baseline bake record's signature with this cosign public key (as for drift).
-    #[arg(long, value_name = "PUB")]
+    #[arg(long, value_name = "PUB", requires = "baseline")]
     pub baseline_key: Option<PathBuf>,
+
+    /// Instead of --baseline (as for drift): each metric's baseline is the mean of the same
+    /// query over [--baseline-from, --baseline-to), a past range that ends by --deployed-at
+    /// (e.g. the last stable release's bake); no collected file needed for a first bake.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "baseline_to")]
+    pub baseline_from: Option<jiff::Timestamp>,
+
+    /// End of the baseline range, as for --deployed-at.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "baseline_from")]
+    pub baseline_to: Option<jiff::Timestamp>,
 
     /// When the version went live: RFC 3339 (2026-11-30T12:00:00Z) or unix seconds.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]

@@ -241,8 +241,9 @@ pub fn load_bake_record(path: &Path, record: &Value, key: Option<&Path>, ui: &Ui
             ui.detail(&format!("{file}: signed by {} ({})", key.display(), bundle_path.display()));
         }
         None => ui.warn(&format!(
-            "{file}: a bake record used as the baseline without checking its signature; pass --baseline-key \
-             cosign.pub to verify it"
+            "{file}: a bake record used as the baseline without checking its signature; pass --baseline-key PUB \
+             (key-signed), or check it first with `perfcert verify {file} --certificate-identity ... \
+             --certificate-oidc-issuer ...` (keyless)"
         )),
     }
     let status = record["status"].as_str().unwrap_or("");

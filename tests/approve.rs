@@ -649,9 +649,21 @@ fn approve_with_the_policy_refuses_a_key_the_role_does_not_trust() {
     assert_eq!(approvals_beside(&cert), Vec::<String>::new(), "nothing stored");
     let out = approve(d, &cert, "qa-lead", "qa.key", &with_policy);
     assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("nothing checked"), "{}", text(&out));
 
-    // Without the policy the typo is stored; the gate says which trusted key signed it.
-    assert_eq!(code(&approve(d, &cert, "sre-lead", "qa.key", &[])), Some(0));
+    // Without the policy the typo is stored, with a warning that nothing checked the signer;
+    // the gate says which trusted key signed it.
+    let out = approve(d, &cert, "sre-lead", "qa.key", &[]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "warning: approve without --approvals: nothing checked that this key or identity is trusted for role \
+             sre-lead; an approval by a signer approvals.yml does not trust makes the gate exit 4, and it is never \
+             removed"
+        ),
+        "{err}"
+    );
     let out = gate(d, &cert, "approvals.yml");
     assert_eq!(code(&out), Some(4), "{}", text(&out));
     assert!(

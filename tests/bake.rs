@@ -250,18 +250,42 @@ fn a_record_is_filed_under_the_day_of_its_window_and_verify_knows_it_by_its_cont
     let made: jiff::Timestamp = rec["made_at"].as_str().unwrap().parse().unwrap();
     assert!((jiff::Timestamp::now().as_second() - made.as_second()).abs() < 300, "{made}");
 
-    // The record bake wrote to --output, with the archived bundle: a record (by the bundle's
-    // predicate type), not a certificate; valid only under the name it was signed with.
+    // The record bake wrote to --output, alone: it is said to be bake's working copy, and the
+    // archived copy is named (the day of judged_to), exit 2.
+    let out = command(dir.path()).args(["verify", "perf_verification.json", "--key", "cosign.pub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("perf_verification.json: a bake record written by `perfcert bake --output`"), "{log}");
+    assert!(
+        log.contains("verify the archived copy daily/20200102/steady-v1.4.2.verify.json (or STEM.N.verify.json"),
+        "{log}"
+    );
+    assert!(!log.contains("pass --bundle"), "{log}");
+    // With the archived bundle: a record (by the bundle's predicate type), not a certificate;
+    // genuine but copied, so exit 2 (not 4), naming the archived copy to verify.
     let bundle = "archive/daily/20200102/steady-v1.4.2.verify.sigstore.json";
     let out = command(dir.path())
         .args(["verify", "perf_verification.json", "--bundle", bundle, "--key", "cosign.pub"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let log = text(&out);
     assert!(!log.contains("expected certificate") && !log.contains("predicate type"), "{log}");
+    assert!(log.contains("a copy of a genuine bake record"), "{log}");
     assert!(log.contains("signed as steady-v1.4.2.verify.json, not as perf_verification.json"), "{log}");
-    assert!(log.contains("verify the archived copy"), "{log}");
+    assert!(
+        log.contains("verify the archived copy daily/20200102/steady-v1.4.2.verify.json in the bake's --archive"),
+        "{log}"
+    );
+    // A changed copy is still not authentic (exit 4).
+    let mut changed = record(dir.path());
+    changed["polls"] = serde_json::json!(99);
+    std::fs::write(dir.path().join("changed.json"), serde_json::to_vec_pretty(&changed).unwrap()).unwrap();
+    let out = command(dir.path())
+        .args(["verify", "changed.json", "--bundle", bundle, "--key", "cosign.pub"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     // The archived copy verifies, and exits 5 as the bake did.
     let out = command(dir.path())
         .args(["verify", "archive/daily/20200102/steady-v1.4.2.verify.json", "--key", "cosign.pub"])
@@ -432,4 +456,79 @@ fn a_baseline_that_ends_after_the_deploy_or_is_of_another_service_is_refused_bef
     write("steady", d.deployed);
     let out = bake(dir.path(), &d, "steady");
     assert_eq!(out.status.code(), Some(3), "accepted, then the unreachable source: {}", text(&out));
+}
+
+/// Issue 17 trial: a first bake needs no collected file. `--baseline-from/--baseline-to` is
+/// drift's range baseline (the same query over a past range, which must end by
+/// --deployed-at), and the record says its baseline was that range. A bake record used as the
+/// baseline unchecked says how to check it, key-signed or keyless.
+#[test]
+fn a_first_bake_takes_its_baseline_from_a_past_range() {
+    let d = data();
+    let Some(prom) = Prometheus::start(&d.openmetrics) else { return };
+    let dir = common::workdir_with_keys();
+    setup(dir.path(), &prom.url);
+    std::fs::remove_file(dir.path().join("stable.json")).unwrap();
+    let at = |s: i64| jiff::Timestamp::from_second(s).unwrap().to_string();
+    let bake_range = |from: i64, to: i64| {
+        command(dir.path())
+            .args(["bake", "--service", "steady", "--version", "v1.4.2"])
+            .args(["--baseline-from", &at(from), "--baseline-to", &at(to)])
+            .args(["--deployed-at", &d.deployed.to_string(), "--duration", "4m", "--poll", "1m"])
+            .args(["--key", "cosign.key", "--archive", "archive"])
+            .output()
+            .unwrap()
+    };
+    let out = bake_range(d.deployed - 300, d.deployed + 60);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "--baseline-to ({}) is after --deployed-at ({})",
+            at(d.deployed + 60),
+            at(d.deployed)
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("poll "), "{}", text(&out));
+    assert!(!dir.path().join("archive").exists(), "nothing archived");
+
+    let out = bake_range(d.deployed - 300, d.deployed);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rec = record(dir.path());
+    let baseline = &rec["baseline"];
+    assert_eq!(baseline["kind"], "range", "{baseline:#}");
+    assert_eq!(baseline["range"]["from"], at(d.deployed - 300).as_str(), "{baseline:#}");
+    assert_eq!(baseline["range"]["to"], at(d.deployed).as_str(), "{baseline:#}");
+    assert!(baseline["sha256"].is_null(), "{baseline:#}");
+    let mean = baseline["values"]["latency_p95"].as_f64().unwrap();
+    assert!((194.0..=206.0).contains(&mean), "the mean of steady's samples before the deploy: {mean}");
+
+    // --baseline and a range are one or the other.
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v1.4.2", "--baseline", "x.json"])
+        .args(["--baseline-from", &at(d.deployed - 300), "--baseline-to", &at(d.deployed)])
+        .args(["--deployed-at", &d.deployed.to_string(), "--key", "cosign.key"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // That record as the next bake's baseline, unchecked: the warning says how to check it
+    // either way (its window ends after this --deployed-at, so it is then refused).
+    std::fs::copy(dir.path().join("perf_verification.json"), dir.path().join("previous.json")).unwrap();
+    let out = command(dir.path())
+        .args(["bake", "--service", "steady", "--version", "v1.4.3", "--baseline", "previous.json"])
+        .args(["--deployed-at", &d.deployed.to_string(), "--duration", "4m", "--key", "cosign.key"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "previous.json: a bake record used as the baseline without checking its signature; pass --baseline-key \
+             PUB (key-signed), or check it first with `perfcert verify previous.json --certificate-identity ... \
+             --certificate-oidc-issuer ...` (keyless)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("cosign.pub to verify it"), "{err}");
 }

@@ -229,13 +229,31 @@ fn missing_settings_are_one_line_each() {
         cmd.env_remove(v);
     }
     let out = cmd.args(["notify", &path.display().to_string(), "--to", "slack,jira"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // A setting missing is a configuration error (2), not a service that failed (3).
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("error: slack: PERFCERT_SLACK_WEBHOOK_URL is not set"), "{err}");
+    assert!(err.contains("error: slack: PERFCERT_SLACK_WEBHOOK_URL is not set\n"), "{err}");
     assert!(
-        err.contains("error: jira: PERFCERT_JIRA_URL, PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN not set"),
+        err.contains(
+            "error: jira: PERFCERT_JIRA_URL, PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN not set; nothing was sent"
+        ),
         "{err}"
     );
+    // Jira partly configured (the URL set, the token missing): configured, so asked for, and
+    // still exit 2 naming what is missing, before anything is sent.
+    let mut cmd = command(dir.path());
+    for v in ["PERFCERT_SLACK_WEBHOOK_URL", "PERFCERT_JIRA_EMAIL", "PERFCERT_JIRA_API_TOKEN"] {
+        cmd.env_remove(v);
+    }
+    cmd.env("PERFCERT_JIRA_URL", "http://127.0.0.1:9");
+    let out = cmd.args(["notify", &path.display().to_string()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: jira: PERFCERT_JIRA_EMAIL, PERFCERT_JIRA_API_TOKEN not set; nothing was sent"),
+        "{err}"
+    );
+    assert!(!err.contains("could not be reached"), "{err}");
     let bad = command(dir.path())
         .args(["notify", &path.display().to_string(), "--jira-project", "PERF-REG"])
         .output()

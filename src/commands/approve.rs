@@ -33,6 +33,15 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             return Err(refuse("approvals.yml trusts only keys for it; sign with --key".into()));
         }
     }
+    if policy.is_none() {
+        // Nothing else stands between a wrong signer and an approval that blocks the gate.
+        ui.warn(&format!(
+            "approve without --approvals: nothing checked that this key or identity is trusted for role {}; an \
+             approval by a signer approvals.yml does not trust makes the gate exit 4, and it is never removed \
+             (pass --approvals approvals.yml to check before signing)",
+            o.role
+        ));
+    }
     let mut signing = Signing::prepare(&o.signer)?;
     // With a key: unlocked now, its public half to check it against the policy and to find this
     // key's earlier decisions (the new one must be dated after them).

@@ -53,7 +53,10 @@ impl Clock for Wall {
 pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     let signer = Signer::from_args(args.signing);
     let upload = S3Write::upload(args.upload, &args.s3)?;
-    let mut inputs: Vec<&std::path::Path> = vec![&args.baseline, &args.thresholds];
+    let mut inputs: Vec<&std::path::Path> = vec![&args.thresholds];
+    if let Some(file) = &args.baseline {
+        inputs.push(file);
+    }
     if let Signer::Key(key) = &signer {
         inputs.push(key);
     }
@@ -73,8 +76,32 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             drift_report::duration(wanted.rules.window_ms)
         )));
     }
-    let baseline = drift_fetch::load_baseline(&args.baseline, args.baseline_key.as_deref(), &policy.classes, ui)?;
-    drift_fetch::check_baseline(&wanted, &baseline, args.deployed_at.as_millisecond(), "--deployed-at", ui)?;
+    let deployed_ms = args.deployed_at.as_millisecond();
+    let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
+    // --baseline FILE, or drift's range baseline: the same queries over a past range that ends
+    // by --deployed-at (checked before it is queried, and again by check_baseline).
+    let (baseline, baseline_range, range_warnings) = match (&args.baseline, args.baseline_from, args.baseline_to) {
+        (Some(file), _, _) => {
+            (drift_fetch::load_baseline(file, args.baseline_key.as_deref(), &policy.classes, ui)?, None, vec![])
+        }
+        (None, Some(bf), Some(bt)) => {
+            let (from, to) = (bf.as_millisecond(), bt.as_millisecond());
+            if to <= from {
+                return Err(Failure::input(anyhow!("--baseline-to ({bt}) must be after --baseline-from ({bf})")));
+            }
+            if to > deployed_ms {
+                return Err(Failure::input(anyhow!(
+                    "--baseline-to ({bt}) is after --deployed-at ({}); expected a baseline range that ended by the \
+                     deploy (an overlapping or later baseline hides a regression)",
+                    args.deployed_at
+                )));
+            }
+            let (loaded, warned) = drift_fetch::range_baseline(&mut client, &wanted, from, to, ui)?;
+            (loaded, Some((from, to)), warned)
+        }
+        _ => return Err(Failure::input(anyhow!("give --baseline FILE, or --baseline-from and --baseline-to"))),
+    };
+    drift_fetch::check_baseline(&wanted, &baseline, deployed_ms, "--deployed-at", ui)?;
     // SLOs are watched for the drift metrics only: say which ceilings this bake does not watch.
     let watched = |name: &str| wanted.queries.iter().any(|(s, _)| s.metric == name);
     for source in &policy.sources {
@@ -107,10 +134,11 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
     }
 
     let plan = Plan { deployed_ms: args.deployed_at.as_millisecond(), duration_ms: args.duration, poll_ms: args.poll };
-    let mut client = Client::new().map_err(|e| Failure::external(anyhow!(e)))?;
     let mut said = std::collections::HashSet::new();
     let evaluate = |from: i64, to: i64| -> Result<drift::DriftResult, Failure> {
-        let (series, server_warnings) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
+        let (series, warned) = drift_fetch::series(&mut client, &wanted, &baseline, from, to, ui)?;
+        // A partial answer over the baseline range is kept in every poll's report, as drift does.
+        let server_warnings: Vec<String> = range_warnings.iter().cloned().chain(warned).collect();
         let mut result = drift::evaluate(wanted.rules, &Inputs { from_ms: from, to_ms: to, series });
         result.service = wanted.service.clone();
         // A partial response is warned of once, and kept in the record's drift report.
@@ -159,6 +187,7 @@ pub fn run(args: BakeArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             .iter()
             .filter_map(|(s, _)| baseline.values.get(&s.metric).map(|&v| (s.metric.clone(), v)))
             .collect(),
+        baseline_range,
         codedeploy,
         signature: match signing.method() {
             Method::Key => "cosign-key",

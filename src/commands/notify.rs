@@ -1,7 +1,7 @@
 //! `perfcert notify`: a stored certificate, bake record or drift report posted to Slack and, on
 //! FAIL (a bake: FAIL or ROLLBACK; drift: a ticket or the rollback flag), filed once as a Jira
 //! issue ([`crate::notify`]). Its exit code is its own: 0 every channel posted or had nothing
-//! to do, 3 one failed, 2 bad input (or no channel configured); never the verdict's, so a
+//! to do, 3 one failed, 2 bad input (or a channel not configured: a variable missing); never the verdict's, so a
 //! pipeline can run it after the gate without masking the gate.
 
 use std::path::Path;
@@ -44,6 +44,15 @@ pub fn run(args: NotifyCmdArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
             "no channel configured: set {SLACK_WEBHOOK} (Slack) or {JIRA_URL}, {JIRA_EMAIL} and {JIRA_TOKEN} \
              (Jira), or name the channels with --to"
         )));
+    }
+    // A channel asked for but not configured is the user's to fix (exit 2), found before
+    // anything is sent; exit 3 is kept for a service that refused or could not be reached.
+    let problems = send::misconfigured(&channels, args.jira_project.as_deref(), &env);
+    if let Some((last, rest)) = problems.split_last() {
+        for line in rest {
+            ui.error(line);
+        }
+        return Err(Failure::input(anyhow!("{last}; nothing was sent (a configuration error)")));
     }
     let to = NotifyTo { channels, jira_project: args.jira_project.clone() };
     if pipeline::notify(ui, outcome, Some(document), &to, false) {

@@ -106,12 +106,7 @@ pub fn deliver(request: &Request, env: &dyn Fn(&str) -> Option<String>) -> Vec<D
             redact::remember(last);
         }
     }
-    let timeout = match env(TIMEOUT).map(|t| t.trim().parse::<f64>()) {
-        None => Ok(10.0),
-        Some(Ok(t)) if t.is_finite() && t > 0.0 && t <= 600.0 => Ok(t),
-        Some(_) => Err(format!("{TIMEOUT}: expected seconds between 0 and 600")),
-    };
-    let http = timeout.and_then(Http::new);
+    let http = timeout(env).and_then(Http::new);
     request
         .channels
         .iter()
@@ -207,6 +202,42 @@ fn refused(what: &str, a: &Answer) -> String {
 }
 
 /// A URL a secret may be sent to: https, or http on the loopback interface only.
+/// `PERFCERT_NOTIFY_TIMEOUT` in seconds (10 when unset).
+fn timeout(env: &dyn Fn(&str) -> Option<String>) -> Result<f64, String> {
+    match env(TIMEOUT).map(|t| t.trim().parse::<f64>()) {
+        None => Ok(10.0),
+        Some(Ok(t)) if t.is_finite() && t > 0.0 && t <= 600.0 => Ok(t),
+        Some(_) => Err(format!("{TIMEOUT}: expected seconds between 0 and 600")),
+    }
+}
+
+/// What keeps the channels asked from being used, one line per channel, before anything is
+/// sent: a variable missing or not an https URL, a bad timeout or project key. A configuration
+/// error (`perfcert notify` exits 2 on it), not a service that failed.
+pub fn misconfigured(
+    channels: &[Channel],
+    jira_project: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut problems = vec![];
+    if let Err(e) = timeout(env) {
+        problems.push(e);
+    }
+    for &channel in channels {
+        let checked = match channel {
+            Channel::Slack => match env(SLACK_WEBHOOK).filter(|u| !u.trim().is_empty()) {
+                None => Err(format!("{SLACK_WEBHOOK} is not set")),
+                Some(url) => check_url(SLACK_WEBHOOK, url.trim()),
+            },
+            Channel::Jira => jira_config(jira_project, env).map(|_| ()),
+        };
+        if let Err(e) = checked {
+            problems.push(format!("{}: {e}", channel.as_str()));
+        }
+    }
+    problems
+}
+
 fn check_url(name: &str, url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|_| format!("{name} is not a URL"))?;
     let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
@@ -240,7 +271,7 @@ struct JiraConfig {
     target: JiraTarget,
 }
 
-fn jira_config(request: &Request, env: &dyn Fn(&str) -> Option<String>) -> Result<JiraConfig, String> {
+fn jira_config(jira_project: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Result<JiraConfig, String> {
     let get = |name: &str| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let missing: Vec<&str> = [JIRA_URL, JIRA_EMAIL, JIRA_TOKEN].into_iter().filter(|n| get(n).is_none()).collect();
     if !missing.is_empty() {
@@ -248,7 +279,7 @@ fn jira_config(request: &Request, env: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     let base = get(JIRA_URL).unwrap_or_default().trim_end_matches('/').to_string();
     check_url(JIRA_URL, &base)?;
-    let project = request.jira_project.map(str::to_string).or_else(|| get(JIRA_PROJECT));
+    let project = jira_project.map(str::to_string).or_else(|| get(JIRA_PROJECT));
     let project = project.unwrap_or_else(|| super::DEFAULT_PROJECT.to_string());
     super::check_project_key(&project)?;
     let issue_type = get(JIRA_ISSUE_TYPE).unwrap_or_else(|| super::DEFAULT_ISSUE_TYPE.to_string());
@@ -273,7 +304,7 @@ fn jira(http: &Http, request: &Request, env: &dyn Fn(&str) -> Option<String>) ->
         }
         None => {}
     }
-    let config = match jira_config(request, env) {
+    let config = match jira_config(request.jira_project, env) {
         Ok(c) => c,
         Err(e) => return Delivery::Failed(format!("jira: {e}")),
     };

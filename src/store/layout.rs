@@ -103,6 +103,20 @@ impl Names {
     }
 }
 
+/// `STEM.verify.json`: a bake record's file name, signed as its subject.
+pub fn record_file_name(stem: &str) -> String {
+    format!("{stem}{RECORD}")
+}
+
+/// Where a bake filed the record `record_file_name` (`STEM.verify.json`) judged up to the
+/// RFC 3339 time `judged_to`: `daily/YYYYMMDD/STEM.verify.json`, the day of that time in UTC.
+/// `None` when the time does not parse or the name is not a record's.
+pub fn archived_record(record_file_name: &str, judged_to: &str) -> Option<String> {
+    let stem = record_file_name.strip_suffix(RECORD).filter(|s| !s.is_empty())?;
+    let day = judged_to.parse::<jiff::Timestamp>().ok()?.strftime("%Y%m%d").to_string();
+    Some(Names::new(day.clone(), stem).daily_record(&day))
+}
+
 /// `SERVICE-VERSION`, with characters unsafe in file and object names replaced by `_`.
 pub fn stem(service: &str, version: &str) -> String {
     format!("{}-{}", clean(service), clean(version))
