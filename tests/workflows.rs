@@ -80,6 +80,7 @@ if [ "$*" = "+%s" ]; then echo "$FAKE_NOW"; else PATH=${PATH#*:} exec date "$@";
 /// workflow's env, `env`, and an archive of `records` (newest first: (key under the bucket, record)).
 /// Whether jq (which the workflow's scripts use, as GitHub's runners have it) is here: without
 /// it a test says it was skipped, and fails under `CI` (scripts/test.sh installs it as root).
+#[allow(clippy::print_stderr)] // the loud skip is for the person running the tests
 fn have_jq() -> bool {
     let found = Command::new("jq").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
