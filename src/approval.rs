@@ -510,7 +510,17 @@ pub fn signer_trusted(trusted: &Trusted, target: &Target, role: &str, json: &str
 /// latest decision this key already signed for the role when that is later (a clock that ran
 /// ahead once must not outrank this decision). Only approvals that verify with the key count.
 /// Err when that earlier decision is dated beyond [`CLOCK_SKEW`] ahead: it says which.
-pub fn next_key_time(found: &[Found], role: &str, public_pem: &str, now: Timestamp) -> Result<Timestamp, String> {
+///
+/// A reject is never refused: dated just after the earlier decision even when that lies ahead, it
+/// keeps the gate shut (a future-dated decision is not authentic) and stands once that time comes,
+/// so a signer can always take back an approve a fast clock dated ahead.
+pub fn next_key_time(
+    found: &[Found],
+    role: &str,
+    public_pem: &str,
+    now: Timestamp,
+    decision: Decision,
+) -> Result<Timestamp, String> {
     let mut latest: Option<(Timestamp, &str)> = None;
     for f in found.iter().filter(|f| f.role == role) {
         let Ok(statement) = signing::verify_other_with_key(public_pem, &f.json, PREDICATE_TYPE) else { continue };
@@ -521,7 +531,7 @@ pub fn next_key_time(found: &[Found], role: &str, public_pem: &str, now: Timesta
         }
     }
     match latest {
-        Some((t, shown)) if t > now + CLOCK_SKEW => Err(format!(
+        Some((t, shown)) if t > now + CLOCK_SKEW && decision == Decision::Approve => Err(format!(
             "{shown}, signed with this key, is dated {} while it is {} now: a decision made now could not be \
              ordered after it (check this machine's clock and the one that signed it)",
             stamp(t),
@@ -720,14 +730,28 @@ mod tests {
         // lies beyond the skew (it could not be ordered after it).
         let public = trusted.roles["qa"].keys[0].1.clone();
         let now: Timestamp = "2026-01-03T00:00:00Z".parse().unwrap();
-        let after = next_key_time(std::slice::from_ref(&reject), "qa", &public, now).unwrap();
+        let after = next_key_time(std::slice::from_ref(&reject), "qa", &public, now, Decision::Approve).unwrap();
         assert_eq!(after, "2026-01-03T00:00:00.001Z".parse::<Timestamp>().unwrap(), "after its reject, not at it");
         let later: Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
-        assert_eq!(next_key_time(std::slice::from_ref(&reject), "qa", &public, later).unwrap(), later);
-        let e = next_key_time(&[postdated], "qa", &public, now).unwrap_err();
+        assert_eq!(
+            next_key_time(std::slice::from_ref(&reject), "qa", &public, later, Decision::Approve).unwrap(),
+            later
+        );
+        let e = next_key_time(std::slice::from_ref(&postdated), "qa", &public, now, Decision::Approve).unwrap_err();
         assert!(e.contains("qa.4, signed with this key, is dated 2030-01-02"), "{e}");
+        // A reject is never refused: dated after the postdated approve, it stands once that time comes.
+        let take_back = next_key_time(std::slice::from_ref(&postdated), "qa", &public, now, Decision::Reject).unwrap();
+        assert_eq!(take_back, "2030-01-02T00:00:00.001Z".parse::<Timestamp>().unwrap());
+        let reject_later = signed(Decision::Reject, "2030-01-02T00:00:00.001Z", 6);
+        let then = Target { now: "2030-01-02T00:01:00Z".parse().unwrap(), ..target };
+        let state_then = judge(&trusted, &then, &[postdated, reject_later]).unwrap().roles[0].1.clone();
+        assert!(rejected(state_then), "the reject outranks the postdated approve once it is due");
         let (_, other) = signing::generate_key().unwrap();
-        assert_eq!(next_key_time(&[reject], "qa", &other, now).unwrap(), now, "another key's decisions do not count");
+        assert_eq!(
+            next_key_time(&[reject], "qa", &other, now, Decision::Approve).unwrap(),
+            now,
+            "another key's decisions do not count"
+        );
     }
 
     #[test]

@@ -187,7 +187,8 @@ pub fn load_baseline(path: &Path, key: Option<&Path>, classes: &input::Classes, 
             // baseline overlaps what is judged.
             _ if kind == Kind::Collected => {
                 return Err(Failure::input(anyhow!(
-                    "{}: collected.from / collected.to: expected the RFC 3339 window `perfcert collect` writes                      (a baseline without its period could overlap the range judged)",
+                    "{}: collected.from / collected.to: expected the RFC 3339 window `perfcert collect` writes \
+                     (a baseline without its period could overlap the range judged)",
                     path.display()
                 )));
             }

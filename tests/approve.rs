@@ -611,6 +611,10 @@ fn a_renamed_old_approval_never_hides_a_later_reject() {
     let out = gate(d, &cert, "approvals.yml");
     assert_eq!(code(&out), Some(4), "{}", text(&out));
     assert!(text(&out).contains("qa-lead.9.sigstore.json: named as an approval"), "{}", text(&out));
+    // That unreadable file must not stop a signer from recording a reject (third review).
+    let out = approve(d, &cert, "qa-lead", "qa.key", &["--decision", "reject"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("could not all be read"), "{}", text(&out));
 }
 
 /// Issue 17 review: `approve --approvals` refuses, before signing and storing, a role whose trust

@@ -102,10 +102,19 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
     let bundle_name = layout::bundle_beside(&authentic.file_name).unwrap_or_default();
     let now = jiff::Timestamp::now();
     let time = match &own_key {
-        Some(public) => {
-            let (found, _) = crate::pipeline::find_approvals(&authentic.folder, &stem, o.endpoint.as_deref())?;
-            approval::next_key_time(&found, &o.role, public, now).map_err(|why| Failure::input(anyhow!(why)))?
-        }
+        Some(public) => match crate::pipeline::find_approvals(&authentic.folder, &stem, o.endpoint.as_deref()) {
+            Ok((found, _)) => approval::next_key_time(&found, &o.role, public, now, o.decision)
+                .map_err(|why| Failure::input(anyhow!(why)))?,
+            // A file beside it that cannot be read keeps the gate shut anyway (exit 4); it must
+            // not stop a signer from recording a decision.
+            Err(f) => {
+                ui.warn(&format!(
+                    "the approvals beside {} could not all be read ({:#}); this decision is dated now",
+                    authentic.shown, f.error
+                ));
+                now
+            }
+        },
         None => now,
     };
     let predicate = Predicate {
@@ -134,7 +143,8 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             bundle: &authentic.bundle,
             time: jiff::Timestamp::MIN,
             time_source: "not checked here",
-            now: jiff::Timestamp::now(),
+            // Not the clock: a reject dated after a postdated decision of this key is meant to be.
+            now: time.max(jiff::Timestamp::now()),
         };
         approval::signer_trusted(trusted, &target, &o.role, &bundle)
             .map_err(|why| refuse(format!("the signed approval would not count, so it is not stored: {why}")))?;
