@@ -14,6 +14,16 @@ use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::redact;
 
+/// The code and message of an AWS JSON protocol error body (`{"__type": "prefix#Code",
+/// "message": "..."}`; also `code`/`Code`, `Message`): the code without its namespace. Either is
+/// `None` when the body does not say it (or is not JSON); callers quote the body instead.
+pub fn error_fields(body: &str) -> (Option<String>, Option<String>) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else { return (None, None) };
+    let field = |keys: &[&str]| keys.iter().find_map(|k| v.get(*k)?.as_str().map(str::to_string));
+    let code = field(&["__type", "code", "Code"]).map(|c| c.rsplit('#').next().unwrap_or(&c).to_string());
+    (code, field(&["message", "Message"]))
+}
+
 /// The endpoint from the SDKs' standard variables: the first of `vars` (e.g.
 /// `AWS_ENDPOINT_URL_CLOUDWATCH`, `AWS_ENDPOINT_URL`) that `env` finds non-empty, else
 /// `default`. Any userinfo (`http://USER:PASSWORD@host`) is stripped, and the password

@@ -39,9 +39,7 @@ pub fn parse(status: u16, text: &str) -> Result<Stopped, String> {
         };
     }
     // `__type` may be `com.amazonaws.codedeploy#DeploymentAlreadyCompletedException`.
-    let kind = field("__type").map(|t| t.rsplit('#').next().unwrap_or_default().to_string());
-    let message = field("message").or_else(|| field("Message"));
-    Err(match (kind, message) {
+    Err(match crate::aws::error_fields(text) {
         (Some(k), Some(m)) => format!("{k}: {}", one_line(&m)),
         (Some(k), None) => format!("{k} (HTTP {status})"),
         (None, Some(m)) => format!("HTTP {status}: {}", one_line(&m)),

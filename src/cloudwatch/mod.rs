@@ -194,14 +194,11 @@ fn timestamp(v: &Value) -> Option<i64> {
 /// An AWS JSON error body: `{"__type": "...#Code", "message": "..."}` (or `Message`), else the
 /// start of the body.
 fn service_error(status: u16, body: &str) -> ResponseError {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let field = |v: &Value, keys: &[&str]| keys.iter().find_map(|k| v.get(*k)?.as_str().map(str::to_string));
-    let (code, message) = match &parsed {
-        Some(v) => {
-            let code = field(v, &["__type", "code", "Code"]).map(|c| c.rsplit('#').next().unwrap_or(&c).to_string());
-            (code, field(v, &["message", "Message"]).unwrap_or_default())
-        }
-        None => (None, quote(body)),
+    let (code, message) = crate::aws::error_fields(body);
+    let message = match (message, serde_json::from_str::<Value>(body).is_ok()) {
+        (Some(m), _) => m,
+        (None, true) => String::new(),
+        (None, false) => quote(body),
     };
     ResponseError::Service { status, code: code.unwrap_or_else(|| "error".into()), message }
 }

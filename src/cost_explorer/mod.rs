@@ -11,7 +11,7 @@ pub mod client;
 use std::fmt;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::policy::ExplorerFilter;
 
@@ -118,13 +118,11 @@ struct Amount {
 /// Parses an answer to [`request_body`], reading `cost_metric` from each day's `Total`.
 pub fn parse_response(status: u16, body: &str, cost_metric: &str) -> Result<Page, ResponseError> {
     if !(200..300).contains(&status) {
-        let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-        let text = |k: &[&str]| k.iter().find_map(|k| v.get(*k)?.as_str().map(str::to_string));
-        let code = text(&["__type", "code"]).map(|c| c.rsplit('#').next().unwrap_or(&c).to_string());
+        let (code, message) = crate::aws::error_fields(body);
         return Err(ResponseError::Service {
             status,
             code: code.unwrap_or_else(|| "error".into()),
-            message: text(&["message", "Message"]).unwrap_or_else(|| body.chars().take(300).collect()),
+            message: message.unwrap_or_else(|| body.chars().take(300).collect()),
         });
     }
     let answer: Answer = serde_json::from_str(body).map_err(|e| ResponseError::Malformed(e.to_string()))?;
@@ -204,7 +202,7 @@ mod tests {
     #[test]
     fn the_request_filters_one_service_per_day() {
         let tag = ExplorerFilter::Tag { key: "service".into(), value: "api".into() };
-        let body: Value = serde_json::from_str(&request_body(
+        let body: serde_json::Value = serde_json::from_str(&request_body(
             &tag,
             "UnblendedCost",
             1_796_000_000_000 / DAY_MS * DAY_MS,
@@ -215,7 +213,7 @@ mod tests {
         assert_eq!(body["TimePeriod"], json!({"Start": "2026-11-30", "End": "2026-12-01"}));
         assert_eq!(body["Filter"]["Tags"], json!({"Key": "service", "Values": ["api"], "MatchOptions": ["EQUALS"]}));
         assert_eq!((body["Granularity"].as_str(), body["Metrics"][0].as_str()), (Some("DAILY"), Some("UnblendedCost")));
-        let svc: Value = serde_json::from_str(&request_body(
+        let svc: serde_json::Value = serde_json::from_str(&request_body(
             &ExplorerFilter::Service("Amazon ECS".into()),
             "BlendedCost",
             0,
