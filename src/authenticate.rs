@@ -38,6 +38,18 @@ pub struct Wanted<'a> {
     pub version: Option<&'a str>,
 }
 
+impl<'a> From<&'a options::Named> for Wanted<'a> {
+    fn from(n: &'a options::Named) -> Self {
+        Wanted {
+            certificate: &n.certificate,
+            bundle: n.bundle.as_ref(),
+            endpoint: n.endpoint.as_deref(),
+            service: n.service.as_deref(),
+            version: n.version.as_deref(),
+        }
+    }
+}
+
 /// The certificate and its bundle, wherever they are.
 pub struct Fetched {
     pub cert: Vec<u8>,

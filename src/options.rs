@@ -463,13 +463,9 @@ pub enum Certificate {
 /// `perfcert verify`.
 #[derive(Debug)]
 pub struct Verify {
-    pub certificate: Certificate,
-    pub bundle: Option<Target>,
-    pub endpoint: Option<String>,
+    /// The certificate (or bake record); its service and version must be these (exit 4 if not).
+    pub named: Named,
     pub trust: Trust,
-    /// The certificate must be of this service and version (exit 4 if not).
-    pub service: Option<String>,
-    pub version: Option<String>,
     pub subjects: Vec<PathBuf>,
     pub subject_digests: Vec<(String, String)>,
     /// `--recompute`: the inputs to compare again.
@@ -478,14 +474,22 @@ pub struct Verify {
     pub approvals: Option<PathBuf>,
 }
 
-/// `perfcert approve`.
+/// A certificate as verify, baseline promote and approve name it: a path or the archive, with
+/// the service and version (to find it in the archive, and that it must certify), its bundle
+/// (`--bundle`, else beside it) and the S3 endpoint.
 #[derive(Debug)]
-pub struct Approve {
+pub struct Named {
     pub certificate: Certificate,
     pub service: Option<String>,
     pub version: Option<String>,
     pub bundle: Option<Target>,
     pub endpoint: Option<String>,
+}
+
+/// `perfcert approve`.
+#[derive(Debug)]
+pub struct Approve {
+    pub named: Named,
     /// Who must have signed the certificate.
     pub trust: Trust,
     pub role: String,
@@ -527,11 +531,13 @@ impl TryFrom<cli::ApproveArgs> for Approve {
         })
         .map_err(|f| Failure::input(anyhow!("{}", f.error.to_string().replace("--key", "--certificate-key"))))?;
         Ok(Approve {
-            certificate,
-            service: a.service,
-            version: a.service_version,
-            bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
-            endpoint: a.s3.endpoint_url.clone(),
+            named: Named {
+                certificate,
+                service: a.service,
+                version: a.service_version,
+                bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
+                endpoint: a.s3.endpoint_url.clone(),
+            },
             trust,
             role: a.role,
             decision: match a.decision {
@@ -604,12 +610,14 @@ impl TryFrom<cli::VerifyArgs> for Verify {
             reference_key: None,
         });
         Ok(Verify {
-            certificate,
-            bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
-            endpoint: a.endpoint_url,
+            named: Named {
+                certificate,
+                service: a.service,
+                version: a.service_version,
+                bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
+                endpoint: a.endpoint_url,
+            },
             trust,
-            service: a.service,
-            version: a.service_version,
             subjects: a.subjects,
             subject_digests: a.subject_digests,
             recompute,
@@ -647,12 +655,7 @@ fn trust(signer: cli::SignerArgs) -> Result<Trust, Failure> {
 /// `perfcert baseline promote`.
 #[derive(Debug)]
 pub struct Promote {
-    pub certificate: Certificate,
-    /// With [`Certificate::InArchive`]: the service and version to find.
-    pub service: Option<String>,
-    pub version: Option<String>,
-    pub bundle: Option<Target>,
-    pub endpoint: Option<String>,
+    pub named: Named,
     pub trust: Trust,
     /// Where to write the baseline; `-` is stdout.
     pub output: PathBuf,
@@ -671,11 +674,13 @@ impl TryFrom<cli::BaselineCommand> for Promote {
             "baseline promote",
         )?;
         Ok(Promote {
-            certificate,
-            service: a.service,
-            version: a.service_version,
-            bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
-            endpoint: a.endpoint_url,
+            named: Named {
+                certificate,
+                service: a.service,
+                version: a.service_version,
+                bundle: a.bundle.map(|b| Target::parse(b, "--bundle")).transpose()?,
+                endpoint: a.endpoint_url,
+            },
             trust: trust(a.signer)?,
             output: a.output,
             force: a.force,

@@ -9,7 +9,7 @@
 use anyhow::anyhow;
 
 use crate::approval::{self, Decision, Of, Predicate};
-use crate::authenticate::{self, Wanted};
+use crate::authenticate;
 use crate::exit::{ExitStatus, Failure};
 use crate::options::Approve;
 use crate::pipeline::signing::Signing;
@@ -59,14 +59,7 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             own_key = Some(public);
         }
     }
-    let wanted = Wanted {
-        certificate: &o.certificate,
-        bundle: o.bundle.as_ref(),
-        endpoint: o.endpoint.as_deref(),
-        service: o.service.as_deref(),
-        version: o.version.as_deref(),
-    };
-    let fetched = authenticate::fetch(&wanted)?;
+    let fetched = authenticate::fetch(&(&o.named).into())?;
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut |_, _| Ok(()))
         .map_err(|f| Failure { status: f.status, error: anyhow!("refusing to approve: {:#}", f.error) })?;
     let cert = &authentic.cert;
@@ -78,7 +71,9 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             authentic.shown
         )));
     }
-    for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
+    for (flag, wanted, found) in
+        [("--service", &o.named.service, &cert.service), ("--version", &o.named.version, &cert.version)]
+    {
         if let Some(wanted) = wanted
             && wanted != found
         {
@@ -102,7 +97,7 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
     let bundle_name = layout::bundle_beside(&authentic.file_name).unwrap_or_default();
     let now = jiff::Timestamp::now();
     let time = match &own_key {
-        Some(public) => match crate::pipeline::find_approvals(&authentic.folder, &stem, o.endpoint.as_deref()) {
+        Some(public) => match crate::pipeline::find_approvals(&authentic.folder, &stem, o.named.endpoint.as_deref()) {
             Ok((found, _)) => approval::next_key_time(&found, &o.role, public, now, o.decision)
                 .map_err(|why| Failure::input(anyhow!(why)))?,
             // A file beside it that cannot be read keeps the gate shut anyway (exit 4); it must
@@ -150,7 +145,7 @@ pub fn run(o: Approve, ui: &Ui) -> Result<ExitStatus, Failure> {
             .map_err(|why| refuse(format!("the signed approval would not count, so it is not stored: {why}")))?;
     }
     let folder = &authentic.folder;
-    let archive = store::open_writing(&folder.location, o.endpoint.as_deref(), o.put.clone())
+    let archive = store::open_writing(&folder.location, o.named.endpoint.as_deref(), o.put.clone())
         .map_err(|e| Failure::external(anyhow!("{}: {e}", folder.location)))?;
     let relative = store::create_approval(archive.as_ref(), &folder.prefix, &stem, &o.role, bundle.as_bytes())
         .map_err(|e| Failure::external(anyhow!("{e}")))?;

@@ -27,14 +27,7 @@ pub fn run(o: Promote, ui: &Ui) -> Result<ExitStatus, Failure> {
     if !to_stdout && !o.force && std::fs::symlink_metadata(&o.output).is_ok() {
         return Err(exists());
     }
-    let wanted = authenticate::Wanted {
-        certificate: &o.certificate,
-        bundle: o.bundle.as_ref(),
-        endpoint: o.endpoint.as_deref(),
-        service: o.service.as_deref(),
-        version: o.version.as_deref(),
-    };
-    let fetched = authenticate::fetch(&wanted)?;
+    let fetched = authenticate::fetch(&(&o.named).into())?;
     // The checks go to stderr when the baseline itself is printed.
     let mut pass = |name: &'static str, text: String| -> Result<(), Failure> {
         if to_stdout {
@@ -47,7 +40,9 @@ pub fn run(o: Promote, ui: &Ui) -> Result<ExitStatus, Failure> {
     let authentic = authenticate::authenticate(fetched, &o.trust, &mut pass)?;
     let cert = &authentic.cert;
     // Found by name: the certificate must certify that name (a file named for another is refused).
-    for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
+    for (flag, wanted, found) in
+        [("--service", &o.named.service, &cert.service), ("--version", &o.named.version, &cert.version)]
+    {
         if let Some(wanted) = wanted
             && wanted != found
         {

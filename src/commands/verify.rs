@@ -35,14 +35,7 @@ impl Checks<'_> {
 }
 
 pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
-    let wanted = authenticate::Wanted {
-        certificate: &o.certificate,
-        bundle: o.bundle.as_ref(),
-        endpoint: o.endpoint.as_deref(),
-        service: o.service.as_deref(),
-        version: o.version.as_deref(),
-    };
-    let fetched = authenticate::fetch(&wanted)?;
+    let fetched = authenticate::fetch(&(&o.named).into())?;
     if authenticate::is_record(&fetched) {
         return verify_record(&o, fetched, ui);
     }
@@ -57,7 +50,9 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     let (cert, statement) = (&authentic.cert, &authentic.statement);
     let cert_shown = authentic.shown.as_str();
 
-    for (flag, wanted, found) in [("--service", &o.service, &cert.service), ("--version", &o.version, &cert.version)] {
+    for (flag, wanted, found) in
+        [("--service", &o.named.service, &cert.service), ("--version", &o.named.version, &cert.version)]
+    {
         if let Some(wanted) = wanted
             && wanted != found
         {
@@ -65,7 +60,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
             return Err(not_authentic(cert_shown, format!("it records {what} {found}; {flag} says {wanted}")));
         }
     }
-    if o.service.is_some() || o.version.is_some() {
+    if o.named.service.is_some() || o.named.version.is_some() {
         checks.pass("identity", format!("OK: {} {}, as required", cert.service, cert.version))?;
     }
 
@@ -106,7 +101,7 @@ pub fn run(o: Verify, ui: &Ui) -> Result<ExitStatus, Failure> {
     // A forged approval is exit 4 whatever the verdict: an approval that is not what it says is
     // tampering, and is said as loudly beside a FAIL as beside a PASS.
     let approved = match &policy {
-        Some((path, trusted)) => Some(approvals(path, trusted, &authentic, o.endpoint.as_deref(), &mut checks)?),
+        Some((path, trusted)) => Some(approvals(path, trusted, &authentic, o.named.endpoint.as_deref(), &mut checks)?),
         None => None,
     };
     let approved_now = cert.status == "PASS" && matches!(approved, Some(Ok(_)));
@@ -185,7 +180,8 @@ fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<
     let authentic = authenticate::authenticate_record(fetched, &o.trust, &mut |name, text| checks.pass(name, text))?;
     let field = |key: &str| authentic.record.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let (service, version, status) = (field("service"), field("version"), field("status"));
-    for (flag, wanted, found) in [("--service", &o.service, &service), ("--version", &o.version, &version)] {
+    for (flag, wanted, found) in [("--service", &o.named.service, &service), ("--version", &o.named.version, &version)]
+    {
         if let Some(wanted) = wanted
             && wanted != found
         {
@@ -193,7 +189,7 @@ fn verify_record(o: &Verify, fetched: authenticate::Fetched, ui: &Ui) -> Result<
             return Err(not_authentic(&authentic.shown, format!("it records {what} {found}; {flag} says {wanted}")));
         }
     }
-    if o.service.is_some() || o.version.is_some() {
+    if o.named.service.is_some() || o.named.version.is_some() {
         checks.pass("identity", format!("OK: {service} {version}, as required"))?;
     }
     let window = &authentic.record["window"];
