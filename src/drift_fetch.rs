@@ -503,11 +503,8 @@ fn samples_of(
             })?;
             // Datapoints sit on period boundaries: read from the boundary at or before `from`.
             let start = from.div_euclid(source.step_ms) * source.step_ms;
-            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, to).map_err(|e| {
-                let bad = e.is_bad_request();
-                let error = anyhow!("sources.{}: {e}", source.metric);
-                if bad { Failure::input(error) } else { Failure::external(error) }
-            })?;
+            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, to)
+                .map_err(|e| source_failure(&source.metric, e.is_bad_request(), e))?;
             if let Some(why) = &got.incomplete {
                 warned = Some((format!("{}: {why} (the data may be partial)", source.metric), true));
             }
@@ -515,6 +512,13 @@ fn samples_of(
         }
     };
     Ok((samples, warned))
+}
+
+/// A source's failed request as the exit code wants it: a request the server refused as written
+/// (`bad`: a query or parameter mistake in the policy) is an input error, anything else external.
+pub fn source_failure(metric: &str, bad: bool, e: impl std::fmt::Display) -> Failure {
+    let error = anyhow!("sources.{metric}: {e}");
+    if bad { Failure::input(error) } else { Failure::external(error) }
 }
 
 /// The one line that says what a metric's server warned of (its warnings deduplicated, in order).
@@ -564,11 +568,8 @@ pub fn source_values(
                 end: window.end,
                 step: window.step,
             };
-            let answer = client.query_range(&request).map_err(|e| {
-                let bad = e.is_bad_query();
-                let error = anyhow!("sources.{}: {e}", source.metric);
-                if bad { Failure::input(error) } else { Failure::external(error) }
-            })?;
+            let answer =
+                client.query_range(&request).map_err(|e| source_failure(&source.metric, e.is_bad_query(), e))?;
             // A partial answer under-counts usage, which would make a cost look lower than it is.
             if answer.partial {
                 return Ok(Err(server_warned(&source.metric, endpoint, &answer.warnings)));
@@ -580,11 +581,8 @@ pub fn source_values(
             let Some((start, end)) = cloudwatch::whole_periods(from, to, source.step_ms) else {
                 return Ok(Err(format!("the range holds no whole {} s period", source.step_ms / 1000)));
             };
-            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, end).map_err(|e| {
-                let bad = e.is_bad_request();
-                let error = anyhow!("sources.{}: {e}", source.metric);
-                if bad { Failure::input(error) } else { Failure::external(error) }
-            })?;
+            let got = cloudwatch::client::fetch(client, &metric, source.step_ms, start, end)
+                .map_err(|e| source_failure(&source.metric, e.is_bad_request(), e))?;
             if let Some(why) = got.incomplete {
                 return Ok(Err(why));
             }
@@ -622,11 +620,7 @@ fn fetch(
     while start <= last {
         let end = last.min(start + (CHUNK - 1) * step);
         let request = RangeQuery { endpoint, auth, query, start, end, step };
-        let got = client.query_range(&request).map_err(|e| {
-            let bad_query = e.is_bad_query();
-            let error = anyhow!("sources.{metric}: {e}");
-            if bad_query { Failure::input(error) } else { Failure::external(error) }
-        })?;
+        let got = client.query_range(&request).map_err(|e| source_failure(metric, e.is_bad_query(), e))?;
         warnings.extend(got.warnings);
         partial |= got.partial;
         match got.series.as_slice() {

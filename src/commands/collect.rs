@@ -91,11 +91,9 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                     end: window.end,
                     step: window.step,
                 };
-                let answer = client.query_range(&request).map_err(|e| {
-                    let bad_query = e.is_bad_query();
-                    let error = anyhow!("sources.{}: {e}", source.metric);
-                    if bad_query { Failure::input(error) } else { Failure::external(error) }
-                })?;
+                let answer = client
+                    .query_range(&request)
+                    .map_err(|e| drift_fetch::source_failure(&source.metric, e.is_bad_query(), e))?;
                 record.insert("step_seconds".into(), json!(source.step_ms as f64 / 1000.0));
                 if let Some(region) = sigv4_region {
                     record.insert("sigv4_region".into(), json!(region));
@@ -134,13 +132,8 @@ pub fn run(args: CollectArgs, ui: &Ui) -> Result<ExitStatus, Failure> {
                     Some((start, end)) => {
                         record.insert("periods_from".into(), json!(timestamp(start)));
                         record.insert("periods_to".into(), json!(timestamp(end)));
-                        let got = cloudwatch::client::fetch(&mut client, &metric, source.step_ms, start, end).map_err(
-                            |e| {
-                                let bad = e.is_bad_request();
-                                let error = anyhow!("sources.{}: {e}", source.metric);
-                                if bad { Failure::input(error) } else { Failure::external(error) }
-                            },
-                        )?;
+                        let got = cloudwatch::client::fetch(&mut client, &metric, source.step_ms, start, end)
+                            .map_err(|e| drift_fetch::source_failure(&source.metric, e.is_bad_request(), e))?;
                         let window = Window { start, end: end - source.step_ms, step: source.step_ms };
                         match got.incomplete {
                             Some(why) => Err(why),
