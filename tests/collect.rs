@@ -435,7 +435,7 @@ fn a_partial_response_is_unavailable_and_infos_alone_are_warned_of_and_recorded(
         )
     };
     // A store that did not answer: no value (a mean of some samples), the reason said once.
-    let stub = common::prom::Stub::start(answer(
+    let stub = common::stub::Stub::answering(answer(
         r#""warnings":["store 10.0.0.7:10901: context deadline exceeded","store 10.0.0.7:10901: context deadline exceeded"],"#,
     ));
     let dir = common::workdir();
@@ -450,12 +450,12 @@ fn a_partial_response_is_unavailable_and_infos_alone_are_warned_of_and_recorded(
     );
     assert_eq!(said.matches(&line).count(), 1, "one line per metric: {said}");
     assert!(!dir.path().join("collected.json").exists());
-    let asked = stub.requests.lock().unwrap().clone();
+    let asked: Vec<String> = stub.requests().into_iter().map(|r| r.body).collect();
     assert_eq!(asked.len(), 1);
     assert!(asked[0].contains(&format!("start={}&end={}&step=15", d.from, d.to)), "{asked:?}");
 
     // Infos alone are a hint about the query, not a partial answer: collected, said and kept.
-    let stub = common::prom::Stub::start(answer(""));
+    let stub = common::stub::Stub::answering(answer(""));
     policy(dir.path(), &source("cpu_utilization", &stub.url, "avg(cpu_utilization)", ""));
     let out = collect(dir.path(), &d, &[], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -269,7 +269,7 @@ fn bad_ranges_and_baselines_are_input_errors() {
 fn a_partial_response_is_inconclusive_in_the_reports_warnings_and_it_validates() {
     let d = data();
     let values: Vec<String> = (d.from..d.to).step_by(STEP as usize).map(|t| format!("[{t},\"{BASELINE}\"]")).collect();
-    let stub = common::prom::Stub::start(format!(
+    let stub = common::stub::Stub::answering(format!(
         r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},"warnings":["ingester 3 of 3 did not answer"]}}"#,
         values.join(",")
     ));
@@ -598,9 +598,9 @@ fn a_baseline_that_overlaps_the_range_or_is_of_another_service_or_query_is_refus
 }
 
 /// A stand-in Prometheus answering `value` at every step of the range, with `warnings`.
-fn answering(d: &Data, value: f64, warnings: &[&str]) -> common::prom::Stub {
+fn answering(d: &Data, value: f64, warnings: &[&str]) -> common::stub::Stub {
     let values: Vec<String> = (d.from..d.to).step_by(STEP as usize).map(|t| format!("[{t},\"{value}\"]")).collect();
-    common::prom::Stub::start(format!(
+    common::stub::Stub::answering(format!(
         r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}},"warnings":{}}}"#,
         values.join(","),
         serde_json::json!(warnings)
@@ -667,7 +667,7 @@ fn a_cloudwatch_answer_cut_at_the_page_limit_is_inconclusive() {
     let d = data();
     // Every page says Complete and offers another: after the page limit the rest is unread.
     let points: Vec<i64> = (d.from..d.to).step_by(60).collect();
-    let stub = common::prom::Stub::start(
+    let stub = common::stub::Stub::answering(
         serde_json::json!({ "MetricDataResults": [{ "Id": "m0", "Timestamps": points,
             "Values": points.iter().map(|_| BASELINE).collect::<Vec<_>>(), "StatusCode": "Complete" }],
             "NextToken": "more" })

@@ -41,6 +41,14 @@ pub enum Reply {
     RateLimited(u32, String),
 }
 
+impl Stub {
+    /// Answers every request with `body` (200, JSON): e.g. a Thanos / Cortex / AMP answering a
+    /// partial response (success with `warnings`).
+    pub fn answering(body: String) -> Stub {
+        Stub::start(move |_, _| Reply::With(200, body.clone()))
+    }
+}
+
 type Responder = dyn Fn(&Recorded, &[Recorded]) -> Reply + Send + Sync;
 
 pub struct Stub {
